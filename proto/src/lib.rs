@@ -1,0 +1,16 @@
+//! The wire format of Kipinä: every type a browser or another program sends or receives.
+//!
+//! This crate is the only place that decides how things look on the wire. The server's domain
+//! core takes [`Command`]s from here and keeps its own event types private; the web client gets
+//! these types as generated TypeScript. Nothing in here holds a rule: limits, permissions and
+//! budgets live in the server's domain core.
+
+pub mod command;
+pub mod ids;
+pub mod values;
+
+pub use command::Command;
+pub use ids::{
+    BoardId, CardId, ColumnId, CommandId, CommentId, EventId, LabelId, ParticipantId,
+};
+pub use values::{BoardSettings, CardStatus, Language, ReactionTarget, Role, Timestamp};

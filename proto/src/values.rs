@@ -1,0 +1,85 @@
+//! Small value types shared by commands and views.
+
+use serde::{Deserialize, Serialize};
+
+/// Milliseconds since the Unix epoch, UTC. Time always comes from the server's clock and is
+/// handed to the domain with each command; the domain never reads a clock itself.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    /// Milliseconds since the Unix epoch.
+    pub const fn millis(self) -> i64 {
+        self.0
+    }
+}
+
+/// What a participant may do on a board.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Runs the workshop: manages columns, settings, statuses and people.
+    Facilitator,
+    /// Adds cards, comments, votes and reacts.
+    Participant,
+    /// Reads only.
+    Observer,
+}
+
+/// The language a board is written in and its exports are made in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Language {
+    /// Suomi, the default.
+    #[default]
+    Fi,
+    /// Svenska.
+    Sv,
+    /// English.
+    En,
+}
+
+/// Where an idea card stands, in the words of an idea funnel.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CardStatus {
+    /// Uusi: just added.
+    #[default]
+    New,
+    /// Tarkastelussa: being screened.
+    UnderReview,
+    /// Valittu valmisteluun: selected for preparation.
+    Selected,
+    /// Työn alla: being worked on.
+    InProgress,
+    /// Toteutettu: done.
+    Done,
+    /// Ei jatkoon: declined.
+    Declined,
+}
+
+/// Settings a facilitator changes for the whole board.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct BoardSettings {
+    /// Dots each participant may place in total.
+    pub vote_budget: u32,
+    /// Dots one participant may place on a single card.
+    pub votes_per_card: u32,
+}
+
+impl Default for BoardSettings {
+    fn default() -> Self {
+        Self { vote_budget: 5, votes_per_card: 3 }
+    }
+}
+
+/// What a reaction (an unbudgeted like) is attached to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum ReactionTarget {
+    /// A card.
+    Card(crate::CardId),
+    /// A comment or reply.
+    Comment(crate::CommentId),
+}
