@@ -1,1 +1,3 @@
+//! Kipinä's server: the pure domain core, the durable event store, projections and the CLI.
 
+pub mod store;

@@ -1,0 +1,226 @@
+//! The event store: one append-only stream of events per board, durable before acknowledged.
+//!
+//! The store knows envelopes, not domain events: a payload is JSON that the layer above has
+//! already encoded (and, for personal content, sealed). Everything here is about keeping those
+//! envelopes safe: gap-free sequence numbers from 1 per board, a checksum on every record,
+//! a real `fdatasync` before an append is acknowledged (with concurrent appends sharing one
+//! sync), idempotent retries by command id and optimistic concurrency by expected version.
+//!
+//! [`EventStore`] is the seam for a second backend (PostgreSQL); [`sled_store::SledStore`] is
+//! the embedded default.
+
+pub mod record;
+pub mod sled_store;
+
+use kipina_proto::{BoardId, CommandId, EventId, ParticipantId, Timestamp};
+use serde_json::Value;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+pub use sled_store::{SledStore, StoreOptions};
+
+/// The most events one append may carry.
+pub const MAX_EVENTS_PER_APPEND: usize = 1_000;
+/// The largest encoded record (envelope and payload) the store accepts.
+pub const MAX_RECORD_BYTES: usize = 32 * 1024;
+
+/// An event on its way into the store.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewEvent {
+    /// A UUIDv7 made by the caller.
+    pub event_id: EventId,
+    /// The event's type name, e.g. `card_added`.
+    pub event_type: String,
+    /// The version of that type's payload schema, for upcasting.
+    pub event_version: u32,
+    /// The payload, already encoded (and sealed) by the caller.
+    pub payload: Value,
+}
+
+/// What the writer of an append expects the stream's head to be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExpectedVersion {
+    /// Append whatever the head is (commands that commute, like votes, after `decide` ran on
+    /// state that the board's single owner keeps current).
+    Any,
+    /// The stream must not exist yet.
+    NoStream,
+    /// The head must be exactly this sequence number.
+    Exact(u64),
+}
+
+impl fmt::Display for ExpectedVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExpectedVersion::Any => f.write_str("any"),
+            ExpectedVersion::NoStream => f.write_str("no stream"),
+            ExpectedVersion::Exact(seq) => write!(f, "{seq}"),
+        }
+    }
+}
+
+/// One append: the events one command produced, all or nothing.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AppendRequest {
+    pub board: BoardId,
+    /// The client-made command id; a second append with the same id appends nothing.
+    pub command_id: CommandId,
+    /// A fingerprint of the command's content: the same id with another fingerprint is a client
+    /// bug and is refused with [`StoreError::IdempotencyConflict`].
+    pub command_fingerprint: u32,
+    pub actor: ParticipantId,
+    pub at: Timestamp,
+    pub expected: ExpectedVersion,
+    /// At least one, at most [`MAX_EVENTS_PER_APPEND`].
+    pub events: Vec<NewEvent>,
+}
+
+/// What an append did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppendOutcome {
+    /// The events were stored, durably, as `first..=last`.
+    Appended { first: u64, last: u64 },
+    /// The command id was already stored; nothing was appended and this is the first result.
+    AlreadyAppended { first: u64, last: u64 },
+}
+
+impl AppendOutcome {
+    /// The sequence numbers of the command's events, whichever way they got there.
+    pub fn range(&self) -> (u64, u64) {
+        match *self {
+            AppendOutcome::Appended { first, last } | AppendOutcome::AlreadyAppended { first, last } => {
+                (first, last)
+            }
+        }
+    }
+}
+
+/// What the store remembers of a command it stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CommandRecord {
+    pub first: u64,
+    pub last: u64,
+    pub fingerprint: u32,
+}
+
+/// A stored event as read back.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecordedEvent {
+    pub board: BoardId,
+    pub seq: u64,
+    pub event_id: EventId,
+    pub command_id: CommandId,
+    pub actor: ParticipantId,
+    pub at: Timestamp,
+    pub event_type: String,
+    pub event_version: u32,
+    pub payload: Value,
+}
+
+/// One problem found in stored data: where it is and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Damage {
+    /// The board the damaged record belongs to, when the key still says so.
+    pub board: Option<BoardId>,
+    /// The sequence number, when the key still says so.
+    pub seq: Option<u64>,
+    /// What is wrong, in words.
+    pub problem: String,
+}
+
+impl fmt::Display for Damage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.board, self.seq) {
+            (Some(board), Some(seq)) => write!(f, "board {board} seq {seq}: {}", self.problem),
+            (Some(board), None) => write!(f, "board {board}: {}", self.problem),
+            _ => f.write_str(&self.problem),
+        }
+    }
+}
+
+/// Everything that can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("board {board} has moved: expected version {expected}, found {actual}")]
+    Conflict { board: BoardId, expected: ExpectedVersion, actual: u64 },
+    #[error("command {command_id} was already stored with different content")]
+    IdempotencyConflict { command_id: CommandId },
+    #[error("invalid append: {0}")]
+    InvalidAppend(String),
+    #[error("stored data is damaged ({} problems), first: {}", .0.len(), .0.first().map(ToString::to_string).unwrap_or_default())]
+    Damaged(Vec<Damage>),
+    #[error("the store has stopped accepting writes after an earlier storage failure: {0}")]
+    Failed(String),
+    #[error("the data directory is in use by another process: {0}")]
+    Locked(String),
+    #[error("storage error: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The answer to an append, ready when the events are durable (or the append failed).
+/// Await it from async code or call [`AppendTicket::wait`] from a plain thread.
+#[derive(Debug)]
+pub struct AppendTicket {
+    receiver: tokio::sync::oneshot::Receiver<Result<AppendOutcome, StoreError>>,
+}
+
+impl AppendTicket {
+    /// A ticket and the sender its writer answers through.
+    pub fn channel() -> (tokio::sync::oneshot::Sender<Result<AppendOutcome, StoreError>>, Self) {
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        (sender, Self { receiver })
+    }
+
+    /// A ticket that is already answered.
+    pub fn ready(result: Result<AppendOutcome, StoreError>) -> Self {
+        let (sender, ticket) = Self::channel();
+        // A freshly made receiver is still alive, so this send cannot fail.
+        let _ = sender.send(result);
+        ticket
+    }
+
+    /// Blocks the current thread until the append is durable or has failed. Never call this
+    /// from inside an async runtime's worker thread; await the ticket there.
+    pub fn wait(self) -> Result<AppendOutcome, StoreError> {
+        self.receiver
+            .blocking_recv()
+            .unwrap_or_else(|_| Err(StoreError::Failed("the writer stopped before answering".into())))
+    }
+}
+
+impl Future for AppendTicket {
+    type Output = Result<AppendOutcome, StoreError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.receiver).poll(cx).map(|answer| {
+            answer.unwrap_or_else(|_| Err(StoreError::Failed("the writer stopped before answering".into())))
+        })
+    }
+}
+
+/// An append-only store of per-board event streams.
+pub trait EventStore: Send + Sync + 'static {
+    /// Appends the events of one command. The ticket resolves only after the events are on
+    /// disk (fdatasync), or with an error; concurrent appends share one sync.
+    fn append(&self, request: AppendRequest) -> AppendTicket;
+
+    /// Events of a board with `seq >= from_seq`, in order, at most `limit` of them. A record that
+    /// fails its checksum is an error, never skipped.
+    fn read(&self, board: BoardId, from_seq: u64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// The board's last sequence number, 0 when it has no events.
+    fn head(&self, board: BoardId) -> Result<u64, StoreError>;
+
+    /// Every board that has at least one event.
+    fn boards(&self) -> Result<Vec<BoardId>, StoreError>;
+
+    /// What the store remembers of a command id on a board, if it stored it.
+    fn command(&self, board: BoardId, command_id: CommandId) -> Result<Option<CommandRecord>, StoreError>;
+
+    /// The board's head, updated each time new events of it become durable.
+    fn subscribe(&self, board: BoardId) -> tokio::sync::watch::Receiver<u64>;
+}

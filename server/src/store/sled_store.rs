@@ -1,0 +1,1 @@
+//! The sled-backed store (being written).
