@@ -37,7 +37,10 @@ pub enum Command {
     /// Changes the sender's own display name.
     Rename { display_name: String },
     /// Gives another participant a new role.
-    ChangeRole { participant: ParticipantId, role: Role },
+    ChangeRole {
+        participant: ParticipantId,
+        role: Role,
+    },
     /// Makes a participant's name and words unreadable for good (GDPR art. 17).
     EraseParticipant { participant: ParticipantId },
 
@@ -166,7 +169,9 @@ mod tests {
 
     #[test]
     fn commands_are_tagged_by_their_snake_case_name() {
-        let command = Command::CastVote { card: CardId(uuid::Uuid::nil()) };
+        let command = Command::CastVote {
+            card: CardId(uuid::Uuid::nil()),
+        };
         let json = serde_json::to_value(&command).unwrap(); // unwrap: a plain enum always serialises
         assert_eq!(json["type"], command.name());
         let back: Command = serde_json::from_value(json).unwrap(); // unwrap: it was just written

@@ -10,7 +10,5 @@ pub mod ids;
 pub mod values;
 
 pub use command::Command;
-pub use ids::{
-    BoardId, CardId, ColumnId, CommandId, CommentId, EventId, LabelId, ParticipantId,
-};
+pub use ids::{BoardId, CardId, ColumnId, CommandId, CommentId, EventId, LabelId, ParticipantId};
 pub use values::{BoardSettings, CardStatus, Language, ReactionTarget, Role, Timestamp};

@@ -1,0 +1,132 @@
+//! Why a command was refused. Each variant has a stable code (for clients and tests) and a
+//! message a person can read; the API layer maps codes to HTTP statuses and WebSocket errors.
+
+use kipina_proto::Role;
+
+/// The kinds of thing a command can refer to, for error messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Board,
+    Participant,
+    Column,
+    Label,
+    Card,
+    Comment,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Board => "board",
+            Kind::Participant => "participant",
+            Kind::Column => "column",
+            Kind::Label => "label",
+            Kind::Card => "card",
+            Kind::Comment => "comment",
+        }
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A refused command.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    #[error("the board does not exist")]
+    BoardNotFound,
+    #[error("the board already exists")]
+    BoardExists,
+    #[error("you have not joined this board")]
+    NotJoined,
+    #[error("you have already joined this board")]
+    AlreadyJoined,
+    #[error("this participant's data has been erased")]
+    ParticipantErased,
+    #[error("a {role:?} may not {action}")]
+    Forbidden { action: &'static str, role: Role },
+    #[error("only the author may {action}")]
+    NotAuthor { action: &'static str },
+    #[error("no {kind} with id {id}")]
+    NotFound { kind: Kind, id: String },
+    #[error("a {kind} with id {id} already exists")]
+    AlreadyExists { kind: Kind, id: String },
+    #[error("the {kind} is archived")]
+    Archived { kind: Kind },
+    #[error("the {kind} is not archived")]
+    NotArchived { kind: Kind },
+    #[error("the comment was deleted")]
+    CommentDeleted,
+    #[error(
+        "someone changed this {kind} first: your edit was based on version {expected}, it is now at version {actual}"
+    )]
+    StaleVersion {
+        kind: Kind,
+        expected: u32,
+        actual: u32,
+    },
+    #[error("{field} must not be empty")]
+    TextEmpty { field: &'static str },
+    #[error("{field} is too long: {actual} characters, at most {max}")]
+    TextTooLong {
+        field: &'static str,
+        max: usize,
+        actual: usize,
+    },
+    #[error("{field} may not contain control characters")]
+    TextControlCharacters { field: &'static str },
+    #[error("the board already has the most {what} it may hold ({max})")]
+    LimitReached { what: &'static str, max: usize },
+    #[error("position {index} is past the end (at most {max})")]
+    InvalidPosition { index: u32, max: u32 },
+    #[error("all {budget} of your dots are used")]
+    VoteBudgetExhausted { budget: u32 },
+    #[error("you already have {cap} dots on this card, the most one card may get from one person")]
+    VoteCapReached { cap: u32 },
+    #[error("you have no dot on this card to take back")]
+    NoVoteToWithdraw,
+    #[error("a reply must answer a top-level comment on the same card")]
+    InvalidReply,
+    #[error("the board must keep at least one facilitator")]
+    LastFacilitator,
+    #[error("invalid settings: {0}")]
+    InvalidSettings(&'static str),
+    #[error("unknown label colour {0:?}")]
+    InvalidColor(String),
+}
+
+impl DomainError {
+    /// A stable, machine-readable code for the error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DomainError::BoardNotFound => "board_not_found",
+            DomainError::BoardExists => "board_exists",
+            DomainError::NotJoined => "not_joined",
+            DomainError::AlreadyJoined => "already_joined",
+            DomainError::ParticipantErased => "participant_erased",
+            DomainError::Forbidden { .. } => "forbidden",
+            DomainError::NotAuthor { .. } => "not_author",
+            DomainError::NotFound { .. } => "not_found",
+            DomainError::AlreadyExists { .. } => "already_exists",
+            DomainError::Archived { .. } => "archived",
+            DomainError::NotArchived { .. } => "not_archived",
+            DomainError::CommentDeleted => "comment_deleted",
+            DomainError::StaleVersion { .. } => "stale_version",
+            DomainError::TextEmpty { .. } => "text_empty",
+            DomainError::TextTooLong { .. } => "text_too_long",
+            DomainError::TextControlCharacters { .. } => "text_control_characters",
+            DomainError::LimitReached { .. } => "limit_reached",
+            DomainError::InvalidPosition { .. } => "invalid_position",
+            DomainError::VoteBudgetExhausted { .. } => "vote_budget_exhausted",
+            DomainError::VoteCapReached { .. } => "vote_cap_reached",
+            DomainError::NoVoteToWithdraw => "no_vote_to_withdraw",
+            DomainError::InvalidReply => "invalid_reply",
+            DomainError::LastFacilitator => "last_facilitator",
+            DomainError::InvalidSettings(_) => "invalid_settings",
+            DomainError::InvalidColor(_) => "invalid_color",
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! Events: facts in the past tense, the only thing the board's history is made of.
+//!
+//! Each variant has a stable type name (its serde tag) and a schema version. Changing a payload
+//! means bumping the version and adding an upcaster in `crate::codec::upcast`, never editing
+//! what old events mean. Personal content is held in [`PersonalText`] fields only, and a
+//! participant's display name appears only in that participant's own events.
+
+use super::personal::PersonalText;
+use kipina_proto::{
+    BoardSettings, CardId, CardStatus, ColumnId, CommentId, LabelId, Language, ParticipantId,
+    ReactionTarget, Role, Timestamp,
+};
+use serde::{Deserialize, Serialize};
+
+/// Everything that can happen on a board.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data", rename_all = "snake_case")]
+pub enum Event {
+    BoardCreated {
+        title: String,
+        description: String,
+        language: Language,
+        settings: BoardSettings,
+    },
+    BoardEdited {
+        title: String,
+        description: String,
+    },
+    BoardLanguageSet {
+        language: Language,
+    },
+    SettingsChanged {
+        settings: BoardSettings,
+    },
+
+    ParticipantJoined {
+        participant: ParticipantId,
+        display_name: PersonalText,
+        role: Role,
+    },
+    ParticipantRenamed {
+        participant: ParticipantId,
+        display_name: PersonalText,
+    },
+    RoleChanged {
+        participant: ParticipantId,
+        role: Role,
+    },
+    ParticipantErased {
+        participant: ParticipantId,
+    },
+
+    ColumnAdded {
+        column: ColumnId,
+        title: String,
+    },
+    ColumnRenamed {
+        column: ColumnId,
+        title: String,
+    },
+    ColumnMoved {
+        column: ColumnId,
+        to_index: u32,
+    },
+    ColumnArchived {
+        column: ColumnId,
+    },
+    ColumnRestored {
+        column: ColumnId,
+    },
+
+    LabelCreated {
+        label: LabelId,
+        name: String,
+        color: String,
+    },
+    CardLabelled {
+        card: CardId,
+        label: LabelId,
+    },
+    CardUnlabelled {
+        card: CardId,
+        label: LabelId,
+    },
+
+    CardAdded {
+        card: CardId,
+        column: ColumnId,
+        title: PersonalText,
+        body: PersonalText,
+    },
+    CardEdited {
+        card: CardId,
+        title: PersonalText,
+        body: PersonalText,
+    },
+    CardMoved {
+        card: CardId,
+        column: ColumnId,
+        to_index: u32,
+    },
+    CardStatusSet {
+        card: CardId,
+        status: CardStatus,
+    },
+    CardArchived {
+        card: CardId,
+    },
+    CardRestored {
+        card: CardId,
+    },
+
+    CommentAdded {
+        comment: CommentId,
+        card: CardId,
+        reply_to: Option<CommentId>,
+        body: PersonalText,
+    },
+    CommentEdited {
+        comment: CommentId,
+        body: PersonalText,
+    },
+    CommentDeleted {
+        comment: CommentId,
+    },
+
+    VoteCast {
+        card: CardId,
+    },
+    VoteWithdrawn {
+        card: CardId,
+    },
+    ReactionAdded {
+        target: ReactionTarget,
+    },
+    ReactionRemoved {
+        target: ReactionTarget,
+    },
+}
+
+impl Event {
+    /// The event's type name, as stored in the envelope.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Event::BoardCreated { .. } => "board_created",
+            Event::BoardEdited { .. } => "board_edited",
+            Event::BoardLanguageSet { .. } => "board_language_set",
+            Event::SettingsChanged { .. } => "settings_changed",
+            Event::ParticipantJoined { .. } => "participant_joined",
+            Event::ParticipantRenamed { .. } => "participant_renamed",
+            Event::RoleChanged { .. } => "role_changed",
+            Event::ParticipantErased { .. } => "participant_erased",
+            Event::ColumnAdded { .. } => "column_added",
+            Event::ColumnRenamed { .. } => "column_renamed",
+            Event::ColumnMoved { .. } => "column_moved",
+            Event::ColumnArchived { .. } => "column_archived",
+            Event::ColumnRestored { .. } => "column_restored",
+            Event::LabelCreated { .. } => "label_created",
+            Event::CardLabelled { .. } => "card_labelled",
+            Event::CardUnlabelled { .. } => "card_unlabelled",
+            Event::CardAdded { .. } => "card_added",
+            Event::CardEdited { .. } => "card_edited",
+            Event::CardMoved { .. } => "card_moved",
+            Event::CardStatusSet { .. } => "card_status_set",
+            Event::CardArchived { .. } => "card_archived",
+            Event::CardRestored { .. } => "card_restored",
+            Event::CommentAdded { .. } => "comment_added",
+            Event::CommentEdited { .. } => "comment_edited",
+            Event::CommentDeleted { .. } => "comment_deleted",
+            Event::VoteCast { .. } => "vote_cast",
+            Event::VoteWithdrawn { .. } => "vote_withdrawn",
+            Event::ReactionAdded { .. } => "reaction_added",
+            Event::ReactionRemoved { .. } => "reaction_removed",
+        }
+    }
+
+    /// The current schema version of the event's payload. Stored events of older versions are
+    /// upcast to this one on read.
+    pub fn version(&self) -> u32 {
+        match self {
+            // Version 1 had no language; boards were Finnish. See `codec::upcast`.
+            Event::BoardCreated { .. } => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// An event as it happened: where it sits in the board's history, when, and who did it.
+/// `evolve` reads facts; the actor is the one whose key seals the event's personal content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fact {
+    pub seq: u64,
+    pub at: Timestamp,
+    pub actor: ParticipantId,
+    pub event: Event,
+}

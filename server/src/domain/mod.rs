@@ -1,0 +1,32 @@
+//! The pure domain core: the board's state, its events and every rule.
+//!
+//! Nothing in here touches actix, sled, tokio, a clock or randomness. [`decide`] turns a command
+//! into events or a [`DomainError`]; [`evolve`] folds events into a [`BoardState`] and never fails.
+
+mod decide;
+pub mod demo;
+mod error;
+mod event;
+mod evolve;
+pub mod limits;
+mod personal;
+mod state;
+
+pub use decide::{Context, Decision, decide};
+pub use error::{DomainError, Kind};
+pub use event::{Event, Fact};
+pub use evolve::evolve;
+pub use personal::{ERASED_TAG, PERSONAL_TAG, PersonalText};
+pub use state::{BoardInfo, BoardState, Card, Column, Comment, Label, Participant};
+
+#[cfg(test)]
+mod tests;
+
+/// Folds a history into a fresh state.
+pub fn replay<'a>(facts: impl IntoIterator<Item = &'a Fact>) -> BoardState {
+    let mut state = BoardState::default();
+    for fact in facts {
+        evolve(&mut state, fact);
+    }
+    state
+}
