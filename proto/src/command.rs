@@ -14,18 +14,9 @@ use serde::{Deserialize, Serialize};
 pub enum Command {
     // Board
     /// Creates the board; the sender becomes its first facilitator under `facilitator_name`.
-    CreateBoard {
-        title: String,
-        description: String,
-        language: Language,
-        facilitator_name: String,
-    },
+    CreateBoard { title: String, description: String, language: Language, facilitator_name: String },
     /// Changes the board's title and description.
-    EditBoard {
-        title: String,
-        description: String,
-        base_version: u32,
-    },
+    EditBoard { title: String, description: String, base_version: u32 },
     /// Changes the board's language.
     SetBoardLanguage { language: Language },
     /// Changes vote budget and per-card cap.
@@ -37,10 +28,7 @@ pub enum Command {
     /// Changes the sender's own display name.
     Rename { display_name: String },
     /// Gives another participant a new role.
-    ChangeRole {
-        participant: ParticipantId,
-        role: Role,
-    },
+    ChangeRole { participant: ParticipantId, role: Role },
     /// Makes a participant's name and words unreadable for good (GDPR art. 17).
     EraseParticipant { participant: ParticipantId },
 
@@ -48,11 +36,7 @@ pub enum Command {
     /// Adds a column at the end.
     AddColumn { column: ColumnId, title: String },
     /// Renames a column.
-    RenameColumn {
-        column: ColumnId,
-        title: String,
-        base_version: u32,
-    },
+    RenameColumn { column: ColumnId, title: String, base_version: u32 },
     /// Moves a column to another place among the active columns (0 is first).
     MoveColumn { column: ColumnId, to_index: u32 },
     /// Hides a column and its cards from the board; nothing is deleted.
@@ -62,39 +46,17 @@ pub enum Command {
 
     // Labels
     /// Defines a label; `color` is a name such as "green" (Trello's palette).
-    CreateLabel {
-        label: LabelId,
-        name: String,
-        color: String,
-    },
+    CreateLabel { label: LabelId, name: String, color: String },
     /// Puts a label on a card or takes it off.
-    SetCardLabel {
-        card: CardId,
-        label: LabelId,
-        on: bool,
-    },
+    SetCardLabel { card: CardId, label: LabelId, on: bool },
 
     // Cards
     /// Adds a card at the end of a column.
-    AddCard {
-        card: CardId,
-        column: ColumnId,
-        title: String,
-        body: String,
-    },
+    AddCard { card: CardId, column: ColumnId, title: String, body: String },
     /// Changes a card's title and body.
-    EditCard {
-        card: CardId,
-        title: String,
-        body: String,
-        base_version: u32,
-    },
+    EditCard { card: CardId, title: String, body: String, base_version: u32 },
     /// Moves a card to a column and a place in it (0 is top).
-    MoveCard {
-        card: CardId,
-        column: ColumnId,
-        to_index: u32,
-    },
+    MoveCard { card: CardId, column: ColumnId, to_index: u32 },
     /// Sets a card's status in the idea funnel.
     SetCardStatus { card: CardId, status: CardStatus },
     /// Hides a card; nothing is deleted.
@@ -104,18 +66,9 @@ pub enum Command {
 
     // Comments
     /// Comments on a card, or replies to a top-level comment (`reply_to`).
-    AddComment {
-        comment: CommentId,
-        card: CardId,
-        reply_to: Option<CommentId>,
-        body: String,
-    },
+    AddComment { comment: CommentId, card: CardId, reply_to: Option<CommentId>, body: String },
     /// Changes the text of the sender's own comment.
-    EditComment {
-        comment: CommentId,
-        body: String,
-        base_version: u32,
-    },
+    EditComment { comment: CommentId, body: String, base_version: u32 },
     /// Deletes a comment, leaving a tombstone so the thread stays readable.
     DeleteComment { comment: CommentId },
 
@@ -169,9 +122,7 @@ mod tests {
 
     #[test]
     fn commands_are_tagged_by_their_snake_case_name() {
-        let command = Command::CastVote {
-            card: CardId(uuid::Uuid::nil()),
-        };
+        let command = Command::CastVote { card: CardId(uuid::Uuid::nil()) };
         let json = serde_json::to_value(&command).unwrap(); // unwrap: a plain enum always serialises
         assert_eq!(json["type"], command.name());
         let back: Command = serde_json::from_value(json).unwrap(); // unwrap: it was just written

@@ -4,9 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// Milliseconds since the Unix epoch, UTC. Time always comes from the server's clock and is
 /// handed to the domain with each command; the domain never reads a clock itself.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Timestamp(pub i64);
 
@@ -72,10 +70,7 @@ pub struct BoardSettings {
 
 impl Default for BoardSettings {
     fn default() -> Self {
-        Self {
-            vote_budget: 5,
-            votes_per_card: 3,
-        }
+        Self { vote_budget: 5, votes_per_card: 3 }
     }
 }
 

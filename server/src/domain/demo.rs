@@ -1,1 +1,232 @@
-//! demo
+//! The Finnish demo board, built as ordinary commands: "Leaderin kulmakivet", the seven Leader
+//! principles as columns, with cards, comments, a reply, votes and a like from a few people,
+//! drawn from the Leader2030 future work (the second future camp, November 2016).
+//!
+//! Ids come from the caller's generator, so this stays pure; the caller runs the steps through
+//! `decide` (the engine, a test) exactly as if people had clicked.
+
+use kipina_proto::{
+    BoardSettings, CardId, CardStatus, ColumnId, Command, CommentId, LabelId, Language, ParticipantId, ReactionTarget,
+    Role, Timestamp,
+};
+use uuid::Uuid;
+
+/// One command of the demo, with who gives it and when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DemoStep {
+    pub actor: ParticipantId,
+    pub at: Timestamp,
+    pub command: Command,
+}
+
+/// The demo's people, so callers can show their links.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DemoBoard {
+    pub facilitator: ParticipantId,
+    pub steps: Vec<DemoStep>,
+}
+
+/// The title of the demo board.
+pub const TITLE: &str = "Leaderin kulmakivet";
+
+/// The seven Leader principles with what each means, from the Leader group's own description.
+const PRINCIPLES: [(&str, &str); 7] = [
+    (
+        "Alhaalta ylöspäin",
+        "Hankkeiden valmistelu ja päätösvalta rahoituksesta on paikallisilla, sillä he ovat kotiseutunsa parhaita asiantuntijoita.",
+    ),
+    ("Paikallinen kumppanuus", "Päätöksenteossa ovat mukana paikalliset yhteisöt, julkiset tahot ja alueen asukkaat."),
+    (
+        "Monialaisuus",
+        "Toimijoiden yhteistyö ylittää eri sektorirajat ja toiminta perustuu kumppanuudelle ja vuorovaikutukselle.",
+    ),
+    ("Verkostoituminen", "Verkostoitumalla kootaan resursseja sekä paikallisesti että kansainvälisesti."),
+    ("Alueperusteisuus", "Strategia laaditaan omalle alueelle laajalla yhteistyöllä."),
+    ("Alueiden välinen ja kansainvälinen yhteistyö", "Yhteistyöllä vaihdetaan kokemuksia ja opitaan uutta."),
+    ("Innovatiivisuus", "Tavoitteena on uusien toimintatapojen ja menetelmien kokeilu ja luominen."),
+];
+
+/// Idea cards written by participants: (principle index, author index, title, body).
+const IDEAS: &[(usize, usize, &str, &str)] = &[
+    (
+        0,
+        1,
+        "Kyläillat ennen jokaista hakukierrosta",
+        "Kerätään ideat kylistä ennen kuin strategiaa tarkennetaan. Matala kynnys: kahvit ja post-it-laput.",
+    ),
+    (0, 2, "Nuorten oma hankeraha", "Nuoret päättävät itse pienistä hankkeista, Leader-ryhmä neuvoo."),
+    (
+        1,
+        3,
+        "Kunnat mukaan hallitukseen kolmikantaisesti",
+        "Yritykset, yhdistykset, kunnat ja asukkaat samassa pöydässä.",
+    ),
+    (
+        2,
+        1,
+        "Yrittäjät ja yhdistykset samaan työpajaan",
+        "Aloittavat yrittäjät hyötyvät yhdistysten verkostoista ja päinvastoin.",
+    ),
+    (
+        3,
+        2,
+        "Leader-ryhmä on solmukohta",
+        "Kaikki toimijat alueella tunnetaan. Osataan kohtauttaa, verkottaa ja verkostoitua.",
+    ),
+    (
+        4,
+        3,
+        "Reuna-alueen kylät mukaan",
+        "Ryhmät yhdessä kattavat lähes koko maakunnan alueen, reuna-alueen kyliä myöten.",
+    ),
+    (
+        5,
+        1,
+        "Vertaisauditointiparit yli ELY-rajojen",
+        "Opitaan toisilta ryhmiltä: auditointipari ei sijaitse oman ELY-keskuksen alueella.",
+    ),
+    (
+        6,
+        2,
+        "Kokeilualusta maakunnalle",
+        "Leader-ryhmät ovat oivallinen kumppani, jonka kanssa kokeilla ja testata uusia toimintatapoja.",
+    ),
+    (6, 3, "Ideoiden kipinät toiminnan voimaksi", "Pop up -osallistumista ja vankkaa kehittämistaitoa."),
+];
+
+/// Builds the demo. `new_id` makes every id; `start` is when the demo "workshop" began.
+pub fn leader_cornerstones(mut new_id: impl FnMut() -> Uuid, start: Timestamp) -> DemoBoard {
+    let minute = 60_000;
+    let mut clock = start.millis();
+    let mut steps = Vec::new();
+    let mut step = |actor: ParticipantId, command: Command| {
+        clock += minute;
+        steps.push(DemoStep { actor, at: Timestamp(clock), command });
+    };
+
+    let facilitator = ParticipantId(new_id());
+    // People are indexed as in `IDEAS`; the facilitator is person 0.
+    let people = [facilitator, ParticipantId(new_id()), ParticipantId(new_id()), ParticipantId(new_id())];
+    let names = ["Aino (fasilitaattori)", "Matti", "Liisa", "Kaisa"];
+
+    step(
+        facilitator,
+        Command::CreateBoard {
+            title: TITLE.into(),
+            description:
+                "Leader2030-tulevaisuustyö, toinen tulevaisuusleiri (marraskuu 2016): mitä Leaderin seitsemän \
+                          periaatetta tarkoittavat meille uusissa maakunnissa? Lisää ideasi, kommentoi ja äänestä."
+                    .into(),
+            language: Language::Fi,
+            facilitator_name: names[0].into(),
+        },
+    );
+    step(facilitator, Command::ChangeSettings { settings: BoardSettings { vote_budget: 5, votes_per_card: 2 } });
+    for (person, name) in people.iter().zip(names).skip(1) {
+        step(*person, Command::Join { display_name: name.into(), role: Role::Participant });
+    }
+
+    let columns: Vec<ColumnId> = PRINCIPLES.iter().map(|_| ColumnId(new_id())).collect();
+    for (column, (title, _)) in columns.iter().zip(PRINCIPLES) {
+        step(facilitator, Command::AddColumn { column: *column, title: title.into() });
+    }
+
+    // Each column starts with the principle itself, written by the facilitator.
+    for (column, (title, meaning)) in columns.iter().zip(PRINCIPLES) {
+        let card = CardId(new_id());
+        step(
+            facilitator,
+            Command::AddCard { card, column: *column, title: format!("Periaate: {title}"), body: meaning.into() },
+        );
+    }
+
+    let important = LabelId(new_id());
+    step(facilitator, Command::CreateLabel { label: important, name: "Tärkeä".into(), color: "orange".into() });
+
+    let mut idea_cards = Vec::new();
+    for (principle, author, title, body) in IDEAS {
+        let card = CardId(new_id());
+        idea_cards.push(card);
+        step(
+            people[*author],
+            Command::AddCard { card, column: columns[*principle], title: (*title).into(), body: (*body).into() },
+        );
+    }
+
+    let question = CommentId(new_id());
+    step(
+        people[2],
+        Command::AddComment {
+            comment: question,
+            card: idea_cards[0],
+            reply_to: None,
+            body: "Miten tavoitetaan ne, jotka eivät tule kyläiltaan?".into(),
+        },
+    );
+    step(
+        people[1],
+        Command::AddComment {
+            comment: CommentId(new_id()),
+            card: idea_cards[0],
+            reply_to: Some(question),
+            body: "Kysely kylien Facebook-ryhmissä ja koulujen kautta kotiin.".into(),
+        },
+    );
+    step(
+        people[3],
+        Command::AddComment {
+            comment: CommentId(new_id()),
+            card: idea_cards[7],
+            reply_to: None,
+            body: "Tämä sopisi palvelulupaukseen uusille maakunnille.".into(),
+        },
+    );
+    step(people[3], Command::ToggleReaction { target: ReactionTarget::Card(idea_cards[4]) });
+    step(facilitator, Command::SetCardLabel { card: idea_cards[7], label: important, on: true });
+    step(facilitator, Command::SetCardStatus { card: idea_cards[7], status: CardStatus::Selected });
+
+    // A few dots, within the budget of 5 and the cap of 2 per card.
+    for (voter, card) in [(1, 7), (1, 7), (1, 0), (2, 0), (2, 4), (2, 7), (3, 2), (3, 7), (3, 8)] {
+        step(people[voter], Command::CastVote { card: idea_cards[card] });
+    }
+
+    DemoBoard { facilitator, steps }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{BoardState, Context, Fact, decide, evolve};
+
+    #[test]
+    fn every_demo_step_is_accepted_and_builds_the_seven_principles_board() {
+        let mut next = 0u128;
+        let demo = leader_cornerstones(
+            || {
+                next += 1;
+                Uuid::from_u128(next)
+            },
+            Timestamp(1_479_722_400_000),
+        );
+        let mut state = BoardState::default();
+        for step in &demo.steps {
+            let context = Context { actor: step.actor, at: step.at };
+            let events = decide(&state, &context, &step.command)
+                .unwrap_or_else(|error| panic!("{} refused: {error}", step.command.name()));
+            assert!(!events.is_empty(), "{} changed nothing", step.command.name());
+            for event in events {
+                let fact = Fact { seq: state.version + 1, at: step.at, actor: step.actor, event };
+                evolve(&mut state, &fact);
+            }
+        }
+        assert_eq!(state.info.as_ref().map(|info| info.title.as_str()), Some(TITLE));
+        let columns: Vec<&str> = state.column_order.iter().map(|id| state.columns[id].title.as_str()).collect();
+        assert_eq!(columns, PRINCIPLES.map(|(title, _)| title));
+        assert_eq!(state.participants.len(), 4);
+        assert_eq!(state.cards.len(), PRINCIPLES.len() + IDEAS.len());
+        assert_eq!(state.comments.values().filter(|comment| comment.reply_to.is_some()).count(), 1);
+        let total_votes: u32 = state.cards.values().map(|card| card.vote_total()).sum();
+        assert_eq!(total_votes, 9);
+        assert_eq!(state.participants[&demo.facilitator].role, Role::Facilitator);
+    }
+}

@@ -63,19 +63,11 @@ pub enum DomainError {
     #[error(
         "someone changed this {kind} first: your edit was based on version {expected}, it is now at version {actual}"
     )]
-    StaleVersion {
-        kind: Kind,
-        expected: u32,
-        actual: u32,
-    },
+    StaleVersion { kind: Kind, expected: u32, actual: u32 },
     #[error("{field} must not be empty")]
     TextEmpty { field: &'static str },
     #[error("{field} is too long: {actual} characters, at most {max}")]
-    TextTooLong {
-        field: &'static str,
-        max: usize,
-        actual: usize,
-    },
+    TextTooLong { field: &'static str, max: usize, actual: usize },
     #[error("{field} may not contain control characters")]
     TextControlCharacters { field: &'static str },
     #[error("the board already has the most {what} it may hold ({max})")]

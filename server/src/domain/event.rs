@@ -7,8 +7,8 @@
 
 use super::personal::PersonalText;
 use kipina_proto::{
-    BoardSettings, CardId, CardStatus, ColumnId, CommentId, LabelId, Language, ParticipantId,
-    ReactionTarget, Role, Timestamp,
+    BoardSettings, CardId, CardStatus, ColumnId, CommentId, LabelId, Language, ParticipantId, ReactionTarget, Role,
+    Timestamp,
 };
 use serde::{Deserialize, Serialize};
 
@@ -16,126 +16,41 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data", rename_all = "snake_case")]
 pub enum Event {
-    BoardCreated {
-        title: String,
-        description: String,
-        language: Language,
-        settings: BoardSettings,
-    },
-    BoardEdited {
-        title: String,
-        description: String,
-    },
-    BoardLanguageSet {
-        language: Language,
-    },
-    SettingsChanged {
-        settings: BoardSettings,
-    },
+    BoardCreated { title: String, description: String, language: Language, settings: BoardSettings },
+    BoardEdited { title: String, description: String },
+    BoardLanguageSet { language: Language },
+    SettingsChanged { settings: BoardSettings },
 
-    ParticipantJoined {
-        participant: ParticipantId,
-        display_name: PersonalText,
-        role: Role,
-    },
-    ParticipantRenamed {
-        participant: ParticipantId,
-        display_name: PersonalText,
-    },
-    RoleChanged {
-        participant: ParticipantId,
-        role: Role,
-    },
-    ParticipantErased {
-        participant: ParticipantId,
-    },
+    ParticipantJoined { participant: ParticipantId, display_name: PersonalText, role: Role },
+    ParticipantRenamed { participant: ParticipantId, display_name: PersonalText },
+    RoleChanged { participant: ParticipantId, role: Role },
+    ParticipantErased { participant: ParticipantId },
 
-    ColumnAdded {
-        column: ColumnId,
-        title: String,
-    },
-    ColumnRenamed {
-        column: ColumnId,
-        title: String,
-    },
-    ColumnMoved {
-        column: ColumnId,
-        to_index: u32,
-    },
-    ColumnArchived {
-        column: ColumnId,
-    },
-    ColumnRestored {
-        column: ColumnId,
-    },
+    ColumnAdded { column: ColumnId, title: String },
+    ColumnRenamed { column: ColumnId, title: String },
+    ColumnMoved { column: ColumnId, to_index: u32 },
+    ColumnArchived { column: ColumnId },
+    ColumnRestored { column: ColumnId },
 
-    LabelCreated {
-        label: LabelId,
-        name: String,
-        color: String,
-    },
-    CardLabelled {
-        card: CardId,
-        label: LabelId,
-    },
-    CardUnlabelled {
-        card: CardId,
-        label: LabelId,
-    },
+    LabelCreated { label: LabelId, name: String, color: String },
+    CardLabelled { card: CardId, label: LabelId },
+    CardUnlabelled { card: CardId, label: LabelId },
 
-    CardAdded {
-        card: CardId,
-        column: ColumnId,
-        title: PersonalText,
-        body: PersonalText,
-    },
-    CardEdited {
-        card: CardId,
-        title: PersonalText,
-        body: PersonalText,
-    },
-    CardMoved {
-        card: CardId,
-        column: ColumnId,
-        to_index: u32,
-    },
-    CardStatusSet {
-        card: CardId,
-        status: CardStatus,
-    },
-    CardArchived {
-        card: CardId,
-    },
-    CardRestored {
-        card: CardId,
-    },
+    CardAdded { card: CardId, column: ColumnId, title: PersonalText, body: PersonalText },
+    CardEdited { card: CardId, title: PersonalText, body: PersonalText },
+    CardMoved { card: CardId, column: ColumnId, to_index: u32 },
+    CardStatusSet { card: CardId, status: CardStatus },
+    CardArchived { card: CardId },
+    CardRestored { card: CardId },
 
-    CommentAdded {
-        comment: CommentId,
-        card: CardId,
-        reply_to: Option<CommentId>,
-        body: PersonalText,
-    },
-    CommentEdited {
-        comment: CommentId,
-        body: PersonalText,
-    },
-    CommentDeleted {
-        comment: CommentId,
-    },
+    CommentAdded { comment: CommentId, card: CardId, reply_to: Option<CommentId>, body: PersonalText },
+    CommentEdited { comment: CommentId, body: PersonalText },
+    CommentDeleted { comment: CommentId },
 
-    VoteCast {
-        card: CardId,
-    },
-    VoteWithdrawn {
-        card: CardId,
-    },
-    ReactionAdded {
-        target: ReactionTarget,
-    },
-    ReactionRemoved {
-        target: ReactionTarget,
-    },
+    VoteCast { card: CardId },
+    VoteWithdrawn { card: CardId },
+    ReactionAdded { target: ReactionTarget },
+    ReactionRemoved { target: ReactionTarget },
 }
 
 impl Event {

@@ -17,12 +17,7 @@ fn apply(state: &mut BoardState, fact: &Fact) {
     let actor = fact.actor;
     let at = fact.at;
     match &fact.event {
-        Event::BoardCreated {
-            title,
-            description,
-            language,
-            settings,
-        } => {
+        Event::BoardCreated { title, description, language, settings } => {
             state.info = Some(BoardInfo {
                 title: title.clone(),
                 description: description.clone(),
@@ -51,11 +46,7 @@ fn apply(state: &mut BoardState, fact: &Fact) {
             }
         }
 
-        Event::ParticipantJoined {
-            participant,
-            display_name,
-            role,
-        } => {
+        Event::ParticipantJoined { participant, display_name, role } => {
             state.participants.insert(
                 *participant,
                 Participant {
@@ -68,10 +59,7 @@ fn apply(state: &mut BoardState, fact: &Fact) {
                 },
             );
         }
-        Event::ParticipantRenamed {
-            participant,
-            display_name,
-        } => {
+        Event::ParticipantRenamed { participant, display_name } => {
             if let Some(found) = state.participants.get_mut(participant) {
                 found.display_name = display_name.clone();
             }
@@ -86,13 +74,7 @@ fn apply(state: &mut BoardState, fact: &Fact) {
         Event::ColumnAdded { column, title } => {
             state.columns.insert(
                 *column,
-                Column {
-                    id: *column,
-                    title: title.clone(),
-                    text_version: 1,
-                    archived: false,
-                    cards: Vec::new(),
-                },
+                Column { id: *column, title: title.clone(), text_version: 1, archived: false, cards: Vec::new() },
             );
             state.column_order.push(*column);
         }
@@ -116,23 +98,16 @@ fn apply(state: &mut BoardState, fact: &Fact) {
             }
         }
         Event::ColumnRestored { column } => {
-            if let Some(found) = state.columns.get_mut(column) {
-                if found.archived {
-                    found.archived = false;
-                    state.column_order.push(*column);
-                }
+            if let Some(found) = state.columns.get_mut(column)
+                && found.archived
+            {
+                found.archived = false;
+                state.column_order.push(*column);
             }
         }
 
         Event::LabelCreated { label, name, color } => {
-            state.labels.insert(
-                *label,
-                Label {
-                    id: *label,
-                    name: name.clone(),
-                    color: color.clone(),
-                },
-            );
+            state.labels.insert(*label, Label { id: *label, name: name.clone(), color: color.clone() });
         }
         Event::CardLabelled { card, label } => {
             if let Some(found) = state.cards.get_mut(card) {
@@ -147,12 +122,7 @@ fn apply(state: &mut BoardState, fact: &Fact) {
             }
         }
 
-        Event::CardAdded {
-            card,
-            column,
-            title,
-            body,
-        } => {
+        Event::CardAdded { card, column, title, body } => {
             state.cards.insert(
                 *card,
                 Card {
@@ -186,11 +156,7 @@ fn apply(state: &mut BoardState, fact: &Fact) {
                 found.updated_at = at;
             }
         }
-        Event::CardMoved {
-            card,
-            column,
-            to_index,
-        } => {
+        Event::CardMoved { card, column, to_index } => {
             let Some(found) = state.cards.get_mut(card) else {
                 return;
             };
@@ -233,12 +199,7 @@ fn apply(state: &mut BoardState, fact: &Fact) {
             }
         }
 
-        Event::CommentAdded {
-            comment,
-            card,
-            reply_to,
-            body,
-        } => {
+        Event::CommentAdded { comment, card, reply_to, body } => {
             state.comments.insert(
                 *comment,
                 Comment {
@@ -314,16 +275,10 @@ fn remove_from_column(state: &mut BoardState, column: ColumnId, card: CardId) {
     }
 }
 
-fn likes_of(
-    state: &mut BoardState,
-    target: ReactionTarget,
-) -> Option<&mut std::collections::BTreeSet<ParticipantId>> {
+fn likes_of(state: &mut BoardState, target: ReactionTarget) -> Option<&mut std::collections::BTreeSet<ParticipantId>> {
     match target {
         ReactionTarget::Card(card) => state.cards.get_mut(&card).map(|found| &mut found.likes),
-        ReactionTarget::Comment(comment) => state
-            .comments
-            .get_mut(&comment)
-            .map(|found| &mut found.likes),
+        ReactionTarget::Comment(comment) => state.comments.get_mut(&comment).map(|found| &mut found.likes),
     }
 }
 
@@ -337,19 +292,11 @@ fn erase(state: &mut BoardState, participant: ParticipantId) {
     };
     found.erased = true;
     found.display_name = PersonalText::Erased;
-    for card in state
-        .cards
-        .values_mut()
-        .filter(|card| card.text_by == participant)
-    {
+    for card in state.cards.values_mut().filter(|card| card.text_by == participant) {
         card.title = PersonalText::Erased;
         card.body = PersonalText::Erased;
     }
-    for comment in state
-        .comments
-        .values_mut()
-        .filter(|comment| comment.author == participant)
-    {
+    for comment in state.comments.values_mut().filter(|comment| comment.author == participant) {
         comment.body = PersonalText::Erased;
     }
 }

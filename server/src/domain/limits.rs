@@ -21,6 +21,5 @@ pub const MAX_COMMENTS_PER_CARD: usize = 500;
 pub const MAX_VOTE_BUDGET: u32 = 100;
 
 /// The label colours a board knows (Trello's palette, so imports keep their colours).
-pub const LABEL_COLORS: &[&str] = &[
-    "green", "yellow", "orange", "red", "purple", "blue", "sky", "lime", "pink", "black", "gray",
-];
+pub const LABEL_COLORS: &[&str] =
+    &["green", "yellow", "orange", "red", "purple", "blue", "sky", "lime", "pink", "black", "gray"];

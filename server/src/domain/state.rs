@@ -6,8 +6,7 @@
 
 use super::personal::PersonalText;
 use kipina_proto::{
-    BoardSettings, CardId, CardStatus, ColumnId, CommentId, LabelId, Language, ParticipantId, Role,
-    Timestamp,
+    BoardSettings, CardId, CardStatus, ColumnId, CommentId, LabelId, Language, ParticipantId, Role, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -118,9 +117,7 @@ pub struct Comment {
 impl BoardState {
     /// A participant who has joined and has not been erased.
     pub fn active_participant(&self, id: ParticipantId) -> Option<&Participant> {
-        self.participants
-            .get(&id)
-            .filter(|participant| !participant.erased)
+        self.participants.get(&id).filter(|participant| !participant.erased)
     }
 
     /// How many facilitators the board has who can still act.

@@ -47,28 +47,17 @@ pub(super) fn edit(
     require_facilitator(actor, "edit the board")?;
     let info = state.info.as_ref().ok_or(DomainError::BoardNotFound)?;
     if base_version != info.text_version {
-        return Err(DomainError::StaleVersion {
-            kind: Kind::Board,
-            expected: base_version,
-            actual: info.text_version,
-        });
+        return Err(DomainError::StaleVersion { kind: Kind::Board, expected: base_version, actual: info.text_version });
     }
     text::single_line("title", title, limits::BOARD_TITLE)?;
     text::multi_line("description", description, limits::BOARD_DESCRIPTION, false)?;
     if info.title == title && info.description == description {
         return Ok(vec![]);
     }
-    Ok(vec![Event::BoardEdited {
-        title: title.to_owned(),
-        description: description.to_owned(),
-    }])
+    Ok(vec![Event::BoardEdited { title: title.to_owned(), description: description.to_owned() }])
 }
 
-pub(super) fn set_language(
-    state: &BoardState,
-    actor: &Participant,
-    language: Language,
-) -> Decision {
+pub(super) fn set_language(state: &BoardState, actor: &Participant, language: Language) -> Decision {
     require_facilitator(actor, "change the board's language")?;
     let info = state.info.as_ref().ok_or(DomainError::BoardNotFound)?;
     if info.language == language {
@@ -77,22 +66,14 @@ pub(super) fn set_language(
     Ok(vec![Event::BoardLanguageSet { language }])
 }
 
-pub(super) fn change_settings(
-    state: &BoardState,
-    actor: &Participant,
-    settings: BoardSettings,
-) -> Decision {
+pub(super) fn change_settings(state: &BoardState, actor: &Participant, settings: BoardSettings) -> Decision {
     require_facilitator(actor, "change the board's settings")?;
     let info = state.info.as_ref().ok_or(DomainError::BoardNotFound)?;
     if settings.vote_budget == 0 || settings.vote_budget > limits::MAX_VOTE_BUDGET {
-        return Err(DomainError::InvalidSettings(
-            "the dot budget must be between 1 and 100",
-        ));
+        return Err(DomainError::InvalidSettings("the dot budget must be between 1 and 100"));
     }
     if settings.votes_per_card == 0 || settings.votes_per_card > settings.vote_budget {
-        return Err(DomainError::InvalidSettings(
-            "the dots per card must be between 1 and the budget",
-        ));
+        return Err(DomainError::InvalidSettings("the dots per card must be between 1 and the budget"));
     }
     if info.settings == settings {
         return Ok(vec![]);

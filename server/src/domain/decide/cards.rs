@@ -1,8 +1,7 @@
 //! Cards: added by participants, edited and moved by their author or a facilitator.
 
 use super::{
-    Decision, active_card, existing_card, require_author_or_facilitator, require_contributor,
-    require_facilitator, text,
+    Decision, active_card, existing_card, require_author_or_facilitator, require_contributor, require_facilitator, text,
 };
 use crate::domain::error::{DomainError, Kind};
 use crate::domain::event::Event;
@@ -15,10 +14,7 @@ fn open_column(state: &BoardState, column: ColumnId) -> Result<&Column, DomainEr
     let found = state
         .columns
         .get(&column)
-        .ok_or_else(|| DomainError::NotFound {
-            kind: Kind::Column,
-            id: column.to_string(),
-        })?;
+        .ok_or_else(|| DomainError::NotFound { kind: Kind::Column, id: column.to_string() })?;
     if found.archived {
         return Err(DomainError::Archived { kind: Kind::Column });
     }
@@ -40,25 +36,14 @@ pub(super) fn add(
 ) -> Decision {
     require_contributor(actor, "add cards")?;
     if state.cards.contains_key(&card) {
-        return Err(DomainError::AlreadyExists {
-            kind: Kind::Card,
-            id: card.to_string(),
-        });
+        return Err(DomainError::AlreadyExists { kind: Kind::Card, id: card.to_string() });
     }
     if state.cards.len() >= limits::MAX_CARDS {
-        return Err(DomainError::LimitReached {
-            what: "cards",
-            max: limits::MAX_CARDS,
-        });
+        return Err(DomainError::LimitReached { what: "cards", max: limits::MAX_CARDS });
     }
     open_column(state, column)?;
     check_texts(title, body)?;
-    Ok(vec![Event::CardAdded {
-        card,
-        column,
-        title: title.into(),
-        body: body.into(),
-    }])
+    Ok(vec![Event::CardAdded { card, column, title: title.into(), body: body.into() }])
 }
 
 pub(super) fn edit(
@@ -72,21 +57,13 @@ pub(super) fn edit(
     let found = active_card(state, card)?;
     require_author_or_facilitator(actor, found.author, "edit this card")?;
     if base_version != found.text_version {
-        return Err(DomainError::StaleVersion {
-            kind: Kind::Card,
-            expected: base_version,
-            actual: found.text_version,
-        });
+        return Err(DomainError::StaleVersion { kind: Kind::Card, expected: base_version, actual: found.text_version });
     }
     check_texts(title, body)?;
     if found.title.as_text() == Some(title) && found.body.as_text() == Some(body) {
         return Ok(vec![]);
     }
-    Ok(vec![Event::CardEdited {
-        card,
-        title: title.into(),
-        body: body.into(),
-    }])
+    Ok(vec![Event::CardEdited { card, title: title.into(), body: body.into() }])
 }
 
 pub(super) fn move_to(
@@ -102,29 +79,17 @@ pub(super) fn move_to(
     let others = target.cards.iter().filter(|id| **id != card).count();
     let max = u32::try_from(others).unwrap_or(u32::MAX);
     if to_index > max {
-        return Err(DomainError::InvalidPosition {
-            index: to_index,
-            max,
-        });
+        return Err(DomainError::InvalidPosition { index: to_index, max });
     }
-    let already_there = found.column == column
-        && target.cards.iter().position(|id| *id == card) == Some(to_index as usize);
+    let already_there =
+        found.column == column && target.cards.iter().position(|id| *id == card) == Some(to_index as usize);
     if already_there {
         return Ok(vec![]);
     }
-    Ok(vec![Event::CardMoved {
-        card,
-        column,
-        to_index,
-    }])
+    Ok(vec![Event::CardMoved { card, column, to_index }])
 }
 
-pub(super) fn set_status(
-    state: &BoardState,
-    actor: &Participant,
-    card: CardId,
-    status: CardStatus,
-) -> Decision {
+pub(super) fn set_status(state: &BoardState, actor: &Participant, card: CardId, status: CardStatus) -> Decision {
     require_facilitator(actor, "set a card's status")?;
     let found = existing_card(state, card)?;
     if found.status == status {

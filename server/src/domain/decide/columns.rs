@@ -8,39 +8,19 @@ use crate::domain::state::{BoardState, Column, Participant};
 use kipina_proto::ColumnId;
 
 fn existing(state: &BoardState, column: ColumnId) -> Result<&Column, DomainError> {
-    state
-        .columns
-        .get(&column)
-        .ok_or_else(|| DomainError::NotFound {
-            kind: Kind::Column,
-            id: column.to_string(),
-        })
+    state.columns.get(&column).ok_or_else(|| DomainError::NotFound { kind: Kind::Column, id: column.to_string() })
 }
 
-pub(super) fn add(
-    state: &BoardState,
-    actor: &Participant,
-    column: ColumnId,
-    title: &str,
-) -> Decision {
+pub(super) fn add(state: &BoardState, actor: &Participant, column: ColumnId, title: &str) -> Decision {
     require_facilitator(actor, "add columns")?;
     if state.columns.contains_key(&column) {
-        return Err(DomainError::AlreadyExists {
-            kind: Kind::Column,
-            id: column.to_string(),
-        });
+        return Err(DomainError::AlreadyExists { kind: Kind::Column, id: column.to_string() });
     }
     if state.columns.len() >= limits::MAX_COLUMNS {
-        return Err(DomainError::LimitReached {
-            what: "columns",
-            max: limits::MAX_COLUMNS,
-        });
+        return Err(DomainError::LimitReached { what: "columns", max: limits::MAX_COLUMNS });
     }
     text::single_line("column title", title, limits::COLUMN_TITLE)?;
-    Ok(vec![Event::ColumnAdded {
-        column,
-        title: title.to_owned(),
-    }])
+    Ok(vec![Event::ColumnAdded { column, title: title.to_owned() }])
 }
 
 pub(super) fn rename(
@@ -63,18 +43,10 @@ pub(super) fn rename(
     if found.title == title {
         return Ok(vec![]);
     }
-    Ok(vec![Event::ColumnRenamed {
-        column,
-        title: title.to_owned(),
-    }])
+    Ok(vec![Event::ColumnRenamed { column, title: title.to_owned() }])
 }
 
-pub(super) fn move_to(
-    state: &BoardState,
-    actor: &Participant,
-    column: ColumnId,
-    to_index: u32,
-) -> Decision {
+pub(super) fn move_to(state: &BoardState, actor: &Participant, column: ColumnId, to_index: u32) -> Decision {
     require_facilitator(actor, "move columns")?;
     let found = existing(state, column)?;
     if found.archived {
@@ -82,10 +54,7 @@ pub(super) fn move_to(
     }
     let last = u32::try_from(state.column_order.len().saturating_sub(1)).unwrap_or(u32::MAX);
     if to_index > last {
-        return Err(DomainError::InvalidPosition {
-            index: to_index,
-            max: last,
-        });
+        return Err(DomainError::InvalidPosition { index: to_index, max: last });
     }
     let current = state.column_order.iter().position(|id| *id == column);
     if current == Some(to_index as usize) {

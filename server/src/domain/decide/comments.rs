@@ -8,13 +8,7 @@ use crate::domain::state::{BoardState, Comment, Participant};
 use kipina_proto::{CardId, CommentId};
 
 fn existing(state: &BoardState, comment: CommentId) -> Result<&Comment, DomainError> {
-    state
-        .comments
-        .get(&comment)
-        .ok_or_else(|| DomainError::NotFound {
-            kind: Kind::Comment,
-            id: comment.to_string(),
-        })
+    state.comments.get(&comment).ok_or_else(|| DomainError::NotFound { kind: Kind::Comment, id: comment.to_string() })
 }
 
 pub(super) fn add(
@@ -27,17 +21,11 @@ pub(super) fn add(
 ) -> Decision {
     require_contributor(actor, "comment")?;
     if state.comments.contains_key(&comment) {
-        return Err(DomainError::AlreadyExists {
-            kind: Kind::Comment,
-            id: comment.to_string(),
-        });
+        return Err(DomainError::AlreadyExists { kind: Kind::Comment, id: comment.to_string() });
     }
     let found = active_card(state, card)?;
     if found.comments.len() >= limits::MAX_COMMENTS_PER_CARD {
-        return Err(DomainError::LimitReached {
-            what: "comments on a card",
-            max: limits::MAX_COMMENTS_PER_CARD,
-        });
+        return Err(DomainError::LimitReached { what: "comments on a card", max: limits::MAX_COMMENTS_PER_CARD });
     }
     if let Some(parent) = reply_to {
         let parent = existing(state, parent)?;
@@ -49,12 +37,7 @@ pub(super) fn add(
         }
     }
     text::multi_line("comment", body, limits::COMMENT_BODY, true)?;
-    Ok(vec![Event::CommentAdded {
-        comment,
-        card,
-        reply_to,
-        body: body.into(),
-    }])
+    Ok(vec![Event::CommentAdded { comment, card, reply_to, body: body.into() }])
 }
 
 /// Only the author edits a comment: a facilitator may delete it but not put words in its mouth.
@@ -68,9 +51,7 @@ pub(super) fn edit(
     let found = existing(state, comment)?;
     require_contributor(actor, "edit comments")?;
     if found.author != actor.id {
-        return Err(DomainError::NotAuthor {
-            action: "edit this comment",
-        });
+        return Err(DomainError::NotAuthor { action: "edit this comment" });
     }
     if found.deleted {
         return Err(DomainError::CommentDeleted);
@@ -87,10 +68,7 @@ pub(super) fn edit(
     if found.body.as_text() == Some(body) {
         return Ok(vec![]);
     }
-    Ok(vec![Event::CommentEdited {
-        comment,
-        body: body.into(),
-    }])
+    Ok(vec![Event::CommentEdited { comment, body: body.into() }])
 }
 
 pub(super) fn delete(state: &BoardState, actor: &Participant, comment: CommentId) -> Decision {

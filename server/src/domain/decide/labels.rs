@@ -7,52 +7,27 @@ use crate::domain::limits;
 use crate::domain::state::{BoardState, Participant};
 use kipina_proto::{CardId, LabelId};
 
-pub(super) fn create(
-    state: &BoardState,
-    actor: &Participant,
-    label: LabelId,
-    name: &str,
-    color: &str,
-) -> Decision {
+pub(super) fn create(state: &BoardState, actor: &Participant, label: LabelId, name: &str, color: &str) -> Decision {
     require_facilitator(actor, "create labels")?;
     if state.labels.contains_key(&label) {
-        return Err(DomainError::AlreadyExists {
-            kind: Kind::Label,
-            id: label.to_string(),
-        });
+        return Err(DomainError::AlreadyExists { kind: Kind::Label, id: label.to_string() });
     }
     if state.labels.len() >= limits::MAX_LABELS {
-        return Err(DomainError::LimitReached {
-            what: "labels",
-            max: limits::MAX_LABELS,
-        });
+        return Err(DomainError::LimitReached { what: "labels", max: limits::MAX_LABELS });
     }
     // A label may have no name: Trello boards use colour-only labels.
     text::optional_single_line("label name", name, limits::LABEL_NAME)?;
     if !limits::LABEL_COLORS.contains(&color) {
         return Err(DomainError::InvalidColor(color.to_owned()));
     }
-    Ok(vec![Event::LabelCreated {
-        label,
-        name: name.to_owned(),
-        color: color.to_owned(),
-    }])
+    Ok(vec![Event::LabelCreated { label, name: name.to_owned(), color: color.to_owned() }])
 }
 
-pub(super) fn set_on_card(
-    state: &BoardState,
-    actor: &Participant,
-    card: CardId,
-    label: LabelId,
-    on: bool,
-) -> Decision {
+pub(super) fn set_on_card(state: &BoardState, actor: &Participant, card: CardId, label: LabelId, on: bool) -> Decision {
     let found = active_card(state, card)?;
     require_author_or_facilitator(actor, found.author, "label this card")?;
     if !state.labels.contains_key(&label) {
-        return Err(DomainError::NotFound {
-            kind: Kind::Label,
-            id: label.to_string(),
-        });
+        return Err(DomainError::NotFound { kind: Kind::Label, id: label.to_string() });
     }
     match (on, found.labels.contains(&label)) {
         (true, false) => Ok(vec![Event::CardLabelled { card, label }]),

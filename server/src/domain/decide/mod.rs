@@ -31,22 +31,10 @@ pub type Decision = Result<Vec<Event>, DomainError>;
 /// Checks `command` against the board's rules and returns the events it produces.
 pub fn decide(state: &BoardState, context: &Context, command: &Command) -> Decision {
     match command {
-        Command::CreateBoard {
-            title,
-            description,
-            language,
-            facilitator_name,
-        } => board::create(
-            state,
-            context,
-            title,
-            description,
-            *language,
-            facilitator_name,
-        ),
-        Command::Join { display_name, role } => {
-            participants::join(state, context, display_name, *role)
+        Command::CreateBoard { title, description, language, facilitator_name } => {
+            board::create(state, context, title, description, *language, facilitator_name)
         }
+        Command::Join { display_name, role } => participants::join(state, context, display_name, *role),
         other => {
             if state.info.is_none() {
                 return Err(DomainError::BoardNotFound);
@@ -62,73 +50,42 @@ fn decide_as(state: &BoardState, actor: &Participant, command: &Command) -> Deci
     match command {
         Command::CreateBoard { .. } => Err(DomainError::BoardExists),
         Command::Join { .. } => Err(DomainError::AlreadyJoined),
-        Command::EditBoard {
-            title,
-            description,
-            base_version,
-        } => board::edit(state, actor, title, description, *base_version),
+        Command::EditBoard { title, description, base_version } => {
+            board::edit(state, actor, title, description, *base_version)
+        }
         Command::SetBoardLanguage { language } => board::set_language(state, actor, *language),
         Command::ChangeSettings { settings } => board::change_settings(state, actor, *settings),
 
         Command::Rename { display_name } => participants::rename(state, actor, display_name),
-        Command::ChangeRole { participant, role } => {
-            participants::change_role(state, actor, *participant, *role)
-        }
-        Command::EraseParticipant { participant } => {
-            participants::erase(state, actor, *participant)
-        }
+        Command::ChangeRole { participant, role } => participants::change_role(state, actor, *participant, *role),
+        Command::EraseParticipant { participant } => participants::erase(state, actor, *participant),
 
         Command::AddColumn { column, title } => columns::add(state, actor, *column, title),
-        Command::RenameColumn {
-            column,
-            title,
-            base_version,
-        } => columns::rename(state, actor, *column, title, *base_version),
-        Command::MoveColumn { column, to_index } => {
-            columns::move_to(state, actor, *column, *to_index)
+        Command::RenameColumn { column, title, base_version } => {
+            columns::rename(state, actor, *column, title, *base_version)
         }
+        Command::MoveColumn { column, to_index } => columns::move_to(state, actor, *column, *to_index),
         Command::ArchiveColumn { column } => columns::archive(state, actor, *column),
         Command::RestoreColumn { column } => columns::restore(state, actor, *column),
 
-        Command::CreateLabel { label, name, color } => {
-            labels::create(state, actor, *label, name, color)
-        }
-        Command::SetCardLabel { card, label, on } => {
-            labels::set_on_card(state, actor, *card, *label, *on)
-        }
+        Command::CreateLabel { label, name, color } => labels::create(state, actor, *label, name, color),
+        Command::SetCardLabel { card, label, on } => labels::set_on_card(state, actor, *card, *label, *on),
 
-        Command::AddCard {
-            card,
-            column,
-            title,
-            body,
-        } => cards::add(state, actor, *card, *column, title, body),
-        Command::EditCard {
-            card,
-            title,
-            body,
-            base_version,
-        } => cards::edit(state, actor, *card, title, body, *base_version),
-        Command::MoveCard {
-            card,
-            column,
-            to_index,
-        } => cards::move_to(state, actor, *card, *column, *to_index),
+        Command::AddCard { card, column, title, body } => cards::add(state, actor, *card, *column, title, body),
+        Command::EditCard { card, title, body, base_version } => {
+            cards::edit(state, actor, *card, title, body, *base_version)
+        }
+        Command::MoveCard { card, column, to_index } => cards::move_to(state, actor, *card, *column, *to_index),
         Command::SetCardStatus { card, status } => cards::set_status(state, actor, *card, *status),
         Command::ArchiveCard { card } => cards::archive(state, actor, *card),
         Command::RestoreCard { card } => cards::restore(state, actor, *card),
 
-        Command::AddComment {
-            comment,
-            card,
-            reply_to,
-            body,
-        } => comments::add(state, actor, *comment, *card, *reply_to, body),
-        Command::EditComment {
-            comment,
-            body,
-            base_version,
-        } => comments::edit(state, actor, *comment, body, *base_version),
+        Command::AddComment { comment, card, reply_to, body } => {
+            comments::add(state, actor, *comment, *card, *reply_to, body)
+        }
+        Command::EditComment { comment, body, base_version } => {
+            comments::edit(state, actor, *comment, body, *base_version)
+        }
         Command::DeleteComment { comment } => comments::delete(state, actor, *comment),
 
         Command::CastVote { card } => votes::cast(state, actor, *card),
@@ -138,10 +95,7 @@ fn decide_as(state: &BoardState, actor: &Participant, command: &Command) -> Deci
 }
 
 /// The participant behind a command, if they have joined and can still act.
-fn acting_participant(
-    state: &BoardState,
-    actor: ParticipantId,
-) -> Result<&Participant, DomainError> {
+fn acting_participant(state: &BoardState, actor: ParticipantId) -> Result<&Participant, DomainError> {
     match state.participants.get(&actor) {
         None => Err(DomainError::NotJoined),
         Some(participant) if participant.erased => Err(DomainError::ParticipantErased),
@@ -151,26 +105,12 @@ fn acting_participant(
 
 /// Facilitators only.
 fn require_facilitator(actor: &Participant, action: &'static str) -> Result<(), DomainError> {
-    if actor.role == Role::Facilitator {
-        Ok(())
-    } else {
-        Err(DomainError::Forbidden {
-            action,
-            role: actor.role,
-        })
-    }
+    if actor.role == Role::Facilitator { Ok(()) } else { Err(DomainError::Forbidden { action, role: actor.role }) }
 }
 
 /// Facilitators and participants; observers only read.
 fn require_contributor(actor: &Participant, action: &'static str) -> Result<(), DomainError> {
-    if actor.role == Role::Observer {
-        Err(DomainError::Forbidden {
-            action,
-            role: actor.role,
-        })
-    } else {
-        Ok(())
-    }
+    if actor.role == Role::Observer { Err(DomainError::Forbidden { action, role: actor.role }) } else { Ok(()) }
 }
 
 /// Facilitators, or the participant who is the author of the thing.
@@ -180,19 +120,12 @@ fn require_author_or_facilitator(
     action: &'static str,
 ) -> Result<(), DomainError> {
     require_contributor(actor, action)?;
-    if actor.role == Role::Facilitator || actor.id == author {
-        Ok(())
-    } else {
-        Err(DomainError::NotAuthor { action })
-    }
+    if actor.role == Role::Facilitator || actor.id == author { Ok(()) } else { Err(DomainError::NotAuthor { action }) }
 }
 
 /// A card that exists.
 fn existing_card(state: &BoardState, card: CardId) -> Result<&Card, DomainError> {
-    state.cards.get(&card).ok_or_else(|| DomainError::NotFound {
-        kind: Kind::Card,
-        id: card.to_string(),
-    })
+    state.cards.get(&card).ok_or_else(|| DomainError::NotFound { kind: Kind::Card, id: card.to_string() })
 }
 
 /// A card that exists and is on the board (neither it nor its column archived).
@@ -201,11 +134,7 @@ fn active_card(state: &BoardState, card: CardId) -> Result<&Card, DomainError> {
     if found.archived {
         return Err(DomainError::Archived { kind: Kind::Card });
     }
-    if state
-        .columns
-        .get(&found.column)
-        .is_some_and(|column| column.archived)
-    {
+    if state.columns.get(&found.column).is_some_and(|column| column.archived) {
         return Err(DomainError::Archived { kind: Kind::Column });
     }
     Ok(found)
@@ -224,11 +153,7 @@ mod text {
     }
 
     /// A one-line text that may be empty (an unnamed label).
-    pub fn optional_single_line(
-        field: &'static str,
-        text: &str,
-        max: usize,
-    ) -> Result<(), DomainError> {
+    pub fn optional_single_line(field: &'static str, text: &str, max: usize) -> Result<(), DomainError> {
         length(field, text, max)?;
         if text.chars().any(char::is_control) {
             return Err(DomainError::TextControlCharacters { field });
@@ -237,20 +162,12 @@ mod text {
     }
 
     /// A body of text: may span lines, may be empty when `required` is false.
-    pub fn multi_line(
-        field: &'static str,
-        text: &str,
-        max: usize,
-        required: bool,
-    ) -> Result<(), DomainError> {
+    pub fn multi_line(field: &'static str, text: &str, max: usize, required: bool) -> Result<(), DomainError> {
         if required && text.trim().is_empty() {
             return Err(DomainError::TextEmpty { field });
         }
         length(field, text, max)?;
-        if text
-            .chars()
-            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-        {
+        if text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
             return Err(DomainError::TextControlCharacters { field });
         }
         Ok(())

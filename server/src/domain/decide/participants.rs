@@ -8,12 +8,7 @@ use crate::domain::state::{BoardState, Participant};
 use kipina_proto::{ParticipantId, Role};
 
 /// Joins the board. The role is the one the join link grants; the server has checked the link.
-pub(super) fn join(
-    state: &BoardState,
-    context: &Context,
-    display_name: &str,
-    role: Role,
-) -> Decision {
+pub(super) fn join(state: &BoardState, context: &Context, display_name: &str, role: Role) -> Decision {
     if state.info.is_none() {
         return Err(DomainError::BoardNotFound);
     }
@@ -23,17 +18,10 @@ pub(super) fn join(
         None => {}
     }
     if state.participants.len() >= limits::MAX_PARTICIPANTS {
-        return Err(DomainError::LimitReached {
-            what: "participants",
-            max: limits::MAX_PARTICIPANTS,
-        });
+        return Err(DomainError::LimitReached { what: "participants", max: limits::MAX_PARTICIPANTS });
     }
     text::single_line("display name", display_name, limits::DISPLAY_NAME)?;
-    Ok(vec![Event::ParticipantJoined {
-        participant: context.actor,
-        display_name: display_name.into(),
-        role,
-    }])
+    Ok(vec![Event::ParticipantJoined { participant: context.actor, display_name: display_name.into(), role }])
 }
 
 /// Anyone may change their own name, observers included: it is theirs.
@@ -42,26 +30,15 @@ pub(super) fn rename(_state: &BoardState, actor: &Participant, display_name: &st
     if actor.display_name.as_text() == Some(display_name) {
         return Ok(vec![]);
     }
-    Ok(vec![Event::ParticipantRenamed {
-        participant: actor.id,
-        display_name: display_name.into(),
-    }])
+    Ok(vec![Event::ParticipantRenamed { participant: actor.id, display_name: display_name.into() }])
 }
 
-pub(super) fn change_role(
-    state: &BoardState,
-    actor: &Participant,
-    target: ParticipantId,
-    role: Role,
-) -> Decision {
+pub(super) fn change_role(state: &BoardState, actor: &Participant, target: ParticipantId, role: Role) -> Decision {
     require_facilitator(actor, "change roles")?;
     let participant = state
         .participants
         .get(&target)
-        .ok_or_else(|| DomainError::NotFound {
-            kind: Kind::Participant,
-            id: target.to_string(),
-        })?;
+        .ok_or_else(|| DomainError::NotFound { kind: Kind::Participant, id: target.to_string() })?;
     if participant.erased {
         return Err(DomainError::ParticipantErased);
     }
@@ -71,10 +48,7 @@ pub(super) fn change_role(
     if participant.role == Role::Facilitator && state.facilitator_count() == 1 {
         return Err(DomainError::LastFacilitator);
     }
-    Ok(vec![Event::RoleChanged {
-        participant: target,
-        role,
-    }])
+    Ok(vec![Event::RoleChanged { participant: target, role }])
 }
 
 /// A facilitator may erase anyone (on their request); anyone may erase themselves. Erasure is
@@ -87,14 +61,9 @@ pub(super) fn erase(state: &BoardState, actor: &Participant, target: Participant
     let participant = state
         .participants
         .get(&target)
-        .ok_or_else(|| DomainError::NotFound {
-            kind: Kind::Participant,
-            id: target.to_string(),
-        })?;
+        .ok_or_else(|| DomainError::NotFound { kind: Kind::Participant, id: target.to_string() })?;
     if participant.erased {
         return Ok(vec![]);
     }
-    Ok(vec![Event::ParticipantErased {
-        participant: target,
-    }])
+    Ok(vec![Event::ParticipantErased { participant: target }])
 }

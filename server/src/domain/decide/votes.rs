@@ -9,20 +9,12 @@ use kipina_proto::{CardId, ReactionTarget};
 pub(super) fn cast(state: &BoardState, actor: &Participant, card: CardId) -> Decision {
     require_contributor(actor, "vote")?;
     let found = active_card(state, card)?;
-    let settings = state
-        .info
-        .as_ref()
-        .ok_or(DomainError::BoardNotFound)?
-        .settings;
+    let settings = state.info.as_ref().ok_or(DomainError::BoardNotFound)?.settings;
     if actor.votes_used >= settings.vote_budget {
-        return Err(DomainError::VoteBudgetExhausted {
-            budget: settings.vote_budget,
-        });
+        return Err(DomainError::VoteBudgetExhausted { budget: settings.vote_budget });
     }
     if found.votes.get(&actor.id).copied().unwrap_or(0) >= settings.votes_per_card {
-        return Err(DomainError::VoteCapReached {
-            cap: settings.votes_per_card,
-        });
+        return Err(DomainError::VoteCapReached { cap: settings.votes_per_card });
     }
     Ok(vec![Event::VoteCast { card }])
 }
@@ -37,11 +29,7 @@ pub(super) fn withdraw(state: &BoardState, actor: &Participant, card: CardId) ->
     Ok(vec![Event::VoteWithdrawn { card }])
 }
 
-pub(super) fn toggle_reaction(
-    state: &BoardState,
-    actor: &Participant,
-    target: ReactionTarget,
-) -> Decision {
+pub(super) fn toggle_reaction(state: &BoardState, actor: &Participant, target: ReactionTarget) -> Decision {
     require_contributor(actor, "react")?;
     let liked = match target {
         ReactionTarget::Card(card) => active_card(state, card)?.likes.contains(&actor.id),
@@ -49,10 +37,7 @@ pub(super) fn toggle_reaction(
             let found = state
                 .comments
                 .get(&comment)
-                .ok_or_else(|| DomainError::NotFound {
-                    kind: Kind::Comment,
-                    id: comment.to_string(),
-                })?;
+                .ok_or_else(|| DomainError::NotFound { kind: Kind::Comment, id: comment.to_string() })?;
             if found.deleted {
                 return Err(DomainError::CommentDeleted);
             }
@@ -60,9 +45,5 @@ pub(super) fn toggle_reaction(
             found.likes.contains(&actor.id)
         }
     };
-    if liked {
-        Ok(vec![Event::ReactionRemoved { target }])
-    } else {
-        Ok(vec![Event::ReactionAdded { target }])
-    }
+    if liked { Ok(vec![Event::ReactionRemoved { target }]) } else { Ok(vec![Event::ReactionAdded { target }]) }
 }

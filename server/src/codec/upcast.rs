@@ -1,0 +1,68 @@
+//! Upcasters: each one turns a stored payload of `(type, version)` into `version + 1`.
+//!
+//! Stored events are never rewritten; they are upcast on every read. To change an event's
+//! payload, bump `Event::version` for it and add a step here keyed on the old `(type, version)`.
+
+use super::DecodeError;
+use serde_json::Value;
+
+/// One step: the payload of `event_type` at `from_version`, rewritten to `from_version + 1`.
+struct Upcaster {
+    event_type: &'static str,
+    from_version: u32,
+    step: fn(Value) -> Value,
+}
+
+/// Every upcaster, in no particular order; `to_current` chains them.
+const UPCASTERS: &[Upcaster] =
+    &[Upcaster { event_type: "board_created", from_version: 1, step: board_created_v1_to_v2 }];
+
+/// `board_created` v1 (the first Kipinä prototype) had no `language`: every board was Finnish.
+fn board_created_v1_to_v2(mut payload: Value) -> Value {
+    if let Value::Object(object) = &mut payload {
+        object.entry("language").or_insert_with(|| Value::String("fi".into()));
+    }
+    payload
+}
+
+/// Applies upcasters until no step matches, and returns the final version and payload.
+pub fn to_current(event_type: &str, mut version: u32, mut payload: Value) -> Result<(u32, Value), DecodeError> {
+    while let Some(upcaster) =
+        UPCASTERS.iter().find(|upcaster| upcaster.event_type == event_type && upcaster.from_version == version)
+    {
+        payload = (upcaster.step)(payload);
+        version += 1;
+    }
+    Ok((version, payload))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::decode;
+    use crate::domain::Event;
+    use kipina_proto::{BoardSettings, Language};
+    use serde_json::json;
+
+    #[test]
+    fn a_first_version_board_created_replays_as_a_finnish_board() {
+        // Exactly what the prototype stored: no language field.
+        let stored = json!({"title": "Leaderin kulmakivet", "description": "", "settings": {"vote_budget": 5, "votes_per_card": 3}});
+        let event = decode("board_created", 1, stored).unwrap(); // unwrap: the test's point is that this decodes
+        assert_eq!(
+            event,
+            Event::BoardCreated {
+                title: "Leaderin kulmakivet".into(),
+                description: String::new(),
+                language: Language::Fi,
+                settings: BoardSettings::default(),
+            }
+        );
+    }
+
+    #[test]
+    fn without_the_upcaster_the_old_payload_would_not_decode() {
+        let stored = json!({"title": "Leaderin kulmakivet", "description": "", "settings": {"vote_budget": 5, "votes_per_card": 3}});
+        // Decoding it as if it were current must fail, proving the upcaster does the work.
+        assert!(decode("board_created", 2, stored).is_err());
+    }
+}

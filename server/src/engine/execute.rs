@@ -1,0 +1,164 @@
+//! Executing a command: idempotency, `decide`, sealing, a durable append, then `evolve`.
+
+use super::{Engine, HistoryError};
+use crate::codec;
+use crate::domain::{BoardState, Context, DomainError, Event, Fact, PERSONAL_TAG, decide, evolve};
+use crate::personal_data::{SealError, seal};
+use crate::store::{AppendOutcome, AppendRequest, EventStore, ExpectedVersion, NewEvent, StoreError};
+use kipina_proto::{BoardId, Command, CommandId, EventId};
+use uuid::Uuid;
+
+/// How often a command is decided again when another writer moved the board in between.
+const CONFLICT_RETRIES: usize = 3;
+
+/// What executing a command did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Executed {
+    /// New events were stored durably and folded into the state.
+    Appended { first: u64, last: u64, facts: Vec<Fact> },
+    /// The command id was seen before; its first result stands and nothing was appended.
+    AlreadyAppended { first: u64, last: u64 },
+    /// The command asked for what was already true; nothing was appended.
+    Unchanged,
+}
+
+/// Why a command was not executed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecuteError {
+    #[error(transparent)]
+    Refused(#[from] DomainError),
+    #[error("command {0} was already executed with different content")]
+    IdempotencyConflict(CommandId),
+    #[error(transparent)]
+    Store(StoreError),
+    #[error("the board kept changing while the command was decided; try again")]
+    Contended,
+    #[error(transparent)]
+    History(#[from] HistoryError),
+    #[error("sealing personal content failed: {0}")]
+    Seal(#[from] SealError),
+    #[error("the author's key could not be made: {0}")]
+    Key(std::io::Error),
+}
+
+/// A fingerprint of a command's content, so a reused command id with other content is caught.
+pub fn command_fingerprint(command: &Command) -> u32 {
+    // A `Command` is plain data; serialising it cannot fail.
+    crc32fast::hash(&serde_json::to_vec(command).unwrap_or_default())
+}
+
+impl<S: EventStore> Engine<S> {
+    /// Executes `command` on `board`, whose current state is `state` (updated in place).
+    /// Returns only after any new events are durable.
+    pub fn execute(
+        &self,
+        board: BoardId,
+        state: &mut BoardState,
+        command_id: CommandId,
+        context: Context,
+        command: &Command,
+    ) -> Result<Executed, ExecuteError> {
+        let fingerprint = command_fingerprint(command);
+        if let Some(record) = self.store.command(board, command_id).map_err(ExecuteError::Store)? {
+            if record.fingerprint != fingerprint {
+                return Err(ExecuteError::IdempotencyConflict(command_id));
+            }
+            self.catch_up(board, state)?;
+            return Ok(Executed::AlreadyAppended { first: record.first, last: record.last });
+        }
+        for _ in 0..CONFLICT_RETRIES {
+            let events = decide(state, &context, command)?;
+            if events.is_empty() {
+                return Ok(Executed::Unchanged);
+            }
+            let request = self.append_request(board, state, command_id, fingerprint, context, &events)?;
+            match self.store.append(request).wait() {
+                Ok(AppendOutcome::Appended { first, last }) => {
+                    let facts = self.commit(board, state, context, events, first)?;
+                    return Ok(Executed::Appended { first, last, facts });
+                }
+                Ok(AppendOutcome::AlreadyAppended { first, last }) => {
+                    self.catch_up(board, state)?;
+                    return Ok(Executed::AlreadyAppended { first, last });
+                }
+                Err(StoreError::Conflict { .. }) => self.catch_up(board, state)?,
+                Err(StoreError::IdempotencyConflict { command_id }) => {
+                    return Err(ExecuteError::IdempotencyConflict(command_id));
+                }
+                Err(error) => return Err(ExecuteError::Store(error)),
+            }
+        }
+        Err(ExecuteError::Contended)
+    }
+
+    /// Encodes and seals the events into an append that expects the board at `state.version`.
+    fn append_request(
+        &self,
+        board: BoardId,
+        state: &BoardState,
+        command_id: CommandId,
+        fingerprint: u32,
+        context: Context,
+        events: &[Event],
+    ) -> Result<AppendRequest, ExecuteError> {
+        let mut new_events = Vec::with_capacity(events.len());
+        let mut key = None;
+        for event in events {
+            let encoded = codec::encode(event);
+            let mut payload = encoded.payload;
+            if payload.to_string().contains(PERSONAL_TAG) {
+                if key.is_none() {
+                    key = Some(self.keys.get_or_create(board, context.actor).map_err(ExecuteError::Key)?);
+                }
+                if let Some(key) = &key {
+                    seal(&mut payload, board, context.actor, key)?;
+                }
+            }
+            new_events.push(NewEvent {
+                event_id: EventId(Uuid::now_v7()),
+                event_type: encoded.event_type.to_owned(),
+                event_version: encoded.event_version,
+                payload,
+            });
+        }
+        let expected =
+            if state.version == 0 { ExpectedVersion::NoStream } else { ExpectedVersion::Exact(state.version) };
+        Ok(AppendRequest {
+            board,
+            command_id,
+            command_fingerprint: fingerprint,
+            actor: context.actor,
+            at: context.at,
+            expected,
+            events: new_events,
+        })
+    }
+
+    /// Folds durable events into the state and does what must follow them on disk.
+    fn commit(
+        &self,
+        board: BoardId,
+        state: &mut BoardState,
+        context: Context,
+        events: Vec<Event>,
+        first: u64,
+    ) -> Result<Vec<Fact>, ExecuteError> {
+        let before = state.version;
+        let mut erased = false;
+        let facts: Vec<Fact> = events
+            .into_iter()
+            .zip(first..)
+            .map(|(event, seq)| Fact { seq, at: context.at, actor: context.actor, event })
+            .collect();
+        for fact in &facts {
+            erased |= matches!(fact.event, Event::ParticipantErased { .. });
+            evolve(state, fact);
+        }
+        if erased {
+            self.finish_erasures(board, state)?;
+        } else if state.version / self.snapshot_every != before / self.snapshot_every {
+            self.save_snapshot(board, state);
+        }
+        Ok(facts)
+    }
+}

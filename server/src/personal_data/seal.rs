@@ -1,0 +1,172 @@
+//! Sealing and unsealing the personal fields inside a stored payload.
+//!
+//! A personal field looks like `{"$personal": "text"}` (see `domain::PersonalText`). Sealing
+//! replaces it with `{"$sealed": "<base64 of nonce and ciphertext>"}`, encrypted with
+//! XChaCha20-Poly1305 under the owner's key and bound to the board and owner as associated
+//! data. Unsealing turns it back, or into `{"$erased": true}` when the key no longer exists.
+
+use super::keys::ParticipantKey;
+use crate::domain::{ERASED_TAG, PERSONAL_TAG};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD_NO_PAD as BASE64;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use kipina_proto::{BoardId, ParticipantId};
+use serde_json::{Map, Value};
+
+/// The JSON tag of a sealed personal field.
+pub const SEALED_TAG: &str = "$sealed";
+
+const NONCE_LEN: usize = 24;
+
+/// Why sealing or unsealing failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SealError {
+    #[error("no randomness for a nonce: {0}")]
+    Randomness(String),
+    #[error("a sealed field is not valid base64 or too short")]
+    Malformed,
+    #[error("a sealed field does not open with its owner's key: the data or the key is damaged")]
+    Tampered,
+}
+
+fn associated_data(board: BoardId, owner: ParticipantId) -> [u8; 32] {
+    let mut data = [0u8; 32];
+    data[..16].copy_from_slice(board.as_bytes());
+    data[16..].copy_from_slice(owner.as_bytes());
+    data
+}
+
+/// Whether `value` is a single-key object tagged `tag`, and its content.
+fn tagged<'a>(value: &'a Value, tag: &str) -> Option<&'a Value> {
+    match value {
+        Value::Object(object) if object.len() == 1 => object.get(tag),
+        _ => None,
+    }
+}
+
+fn single(tag: &str, value: Value) -> Value {
+    let mut object = Map::new();
+    object.insert(tag.to_owned(), value);
+    Value::Object(object)
+}
+
+/// Seals every personal field in `payload` with `key`. Returns how many fields were sealed.
+pub fn seal(
+    payload: &mut Value,
+    board: BoardId,
+    owner: ParticipantId,
+    key: &ParticipantKey,
+) -> Result<usize, SealError> {
+    let cipher = XChaCha20Poly1305::new((&key.0).into());
+    let aad = associated_data(board, owner);
+    let mut sealed = 0;
+    walk(payload, &mut |field| {
+        let Some(Value::String(text)) = tagged(field, PERSONAL_TAG) else { return Ok(false) };
+        let mut nonce = [0u8; NONCE_LEN];
+        getrandom::fill(&mut nonce).map_err(|error| SealError::Randomness(error.to_string()))?;
+        let ciphertext = cipher
+            .encrypt(XNonce::from_slice(&nonce), Payload { msg: text.as_bytes(), aad: &aad })
+            // Encryption fails only for messages longer than the cipher allows (gigabytes).
+            .map_err(|_| SealError::Malformed)?;
+        let mut bytes = Vec::with_capacity(NONCE_LEN + ciphertext.len());
+        bytes.extend_from_slice(&nonce);
+        bytes.extend_from_slice(&ciphertext);
+        *field = single(SEALED_TAG, Value::String(BASE64.encode(bytes)));
+        sealed += 1;
+        Ok(true)
+    })?;
+    Ok(sealed)
+}
+
+/// Opens every sealed field in `payload` with `key`, or marks it erased when `key` is `None`.
+/// Returns how many fields were found erased. A field that does not open with an existing key
+/// is damage, reported as an error rather than shown as erased.
+pub fn unseal(
+    payload: &mut Value,
+    board: BoardId,
+    owner: ParticipantId,
+    key: Option<&ParticipantKey>,
+) -> Result<usize, SealError> {
+    let cipher = key.map(|key| XChaCha20Poly1305::new((&key.0).into()));
+    let aad = associated_data(board, owner);
+    let mut erased = 0;
+    walk(payload, &mut |field| {
+        let Some(Value::String(encoded)) = tagged(field, SEALED_TAG) else { return Ok(false) };
+        let Some(cipher) = &cipher else {
+            *field = single(ERASED_TAG, Value::Bool(true));
+            erased += 1;
+            return Ok(true);
+        };
+        let bytes = BASE64.decode(encoded).map_err(|_| SealError::Malformed)?;
+        if bytes.len() < NONCE_LEN {
+            return Err(SealError::Malformed);
+        }
+        let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
+        let plain = cipher
+            .decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: &aad })
+            .map_err(|_| SealError::Tampered)?;
+        let text = String::from_utf8(plain).map_err(|_| SealError::Tampered)?;
+        *field = single(PERSONAL_TAG, Value::String(text));
+        Ok(true)
+    })?;
+    Ok(erased)
+}
+
+/// Visits every object and array element depth-first; `visit` returns true when it replaced
+/// the value, which is then not descended into.
+fn walk(value: &mut Value, visit: &mut impl FnMut(&mut Value) -> Result<bool, SealError>) -> Result<(), SealError> {
+    if visit(value)? {
+        return Ok(());
+    }
+    match value {
+        Value::Object(object) => object.values_mut().try_for_each(|child| walk(child, visit)),
+        Value::Array(items) => items.iter_mut().try_for_each(|child| walk(child, visit)),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use uuid::Uuid;
+
+    const BOARD: BoardId = BoardId(Uuid::from_u128(1));
+    const OWNER: ParticipantId = ParticipantId(Uuid::from_u128(2));
+
+    fn key(byte: u8) -> ParticipantKey {
+        ParticipantKey([byte; 32])
+    }
+
+    #[test]
+    fn sealed_fields_hide_the_text_and_open_again_with_the_key() {
+        let original = json!({"card": "x", "title": {"$personal": "Nuorten kesätyöseteli"}, "body": {"$personal": ""}});
+        let mut payload = original.clone();
+        assert_eq!(seal(&mut payload, BOARD, OWNER, &key(7)).unwrap(), 2); // unwrap: test
+        let stored = payload.to_string();
+        assert!(!stored.contains("Nuorten"), "{stored}");
+        assert_eq!(payload["card"], "x");
+        assert_eq!(unseal(&mut payload, BOARD, OWNER, Some(&key(7))).unwrap(), 0); // unwrap: test
+        assert_eq!(payload, original);
+    }
+
+    #[test]
+    fn without_the_key_fields_read_as_erased() {
+        let mut payload = json!({"display_name": {"$personal": "Aino Virtanen"}, "role": "participant"});
+        seal(&mut payload, BOARD, OWNER, &key(7)).unwrap(); // unwrap: test
+        assert_eq!(unseal(&mut payload, BOARD, OWNER, None).unwrap(), 1); // unwrap: test
+        assert_eq!(payload, json!({"display_name": {"$erased": true}, "role": "participant"}));
+    }
+
+    #[test]
+    fn a_wrong_key_or_another_owner_is_damage_not_erasure() {
+        let mut payload = json!({"body": {"$personal": "Hyvä idea!"}});
+        seal(&mut payload, BOARD, OWNER, &key(7)).unwrap(); // unwrap: test
+        let mut wrong_key = payload.clone();
+        assert!(matches!(unseal(&mut wrong_key, BOARD, OWNER, Some(&key(8))), Err(SealError::Tampered)));
+        let other_owner = ParticipantId(Uuid::from_u128(3));
+        let mut moved = payload.clone();
+        assert!(matches!(unseal(&mut moved, BOARD, other_owner, Some(&key(7))), Err(SealError::Tampered)));
+    }
+}

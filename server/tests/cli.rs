@@ -1,0 +1,63 @@
+//! The `kipina` binary's data-directory commands, run as a person would run them.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn kipina(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kipina")).args(args).env_remove("KIPINA_DATA").output().expect("kipina runs")
+}
+
+fn text(output: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+fn demo(data: &Path) -> String {
+    let output = kipina(&["demo", "--data", data.to_str().expect("utf-8 temp path")]);
+    assert!(output.status.success(), "{}", text(&output));
+    text(&output)
+}
+
+fn verify(data: &Path) -> Output {
+    kipina(&["verify", "--data", data.to_str().expect("utf-8 temp path")])
+}
+
+#[test]
+fn demo_creates_the_finnish_board_once_and_it_verifies() {
+    let dir = tempfile::tempdir().unwrap(); // unwrap: a temp dir is needed
+    let first = demo(dir.path());
+    assert!(first.contains("Created the demo board"), "{first}");
+    assert!(first.contains("Leaderin kulmakivet"), "{first}");
+    for principle in ["Alhaalta ylöspäin", "Paikallinen kumppanuus", "Innovatiivisuus"] {
+        assert!(first.contains(principle), "{principle} missing: {first}");
+    }
+    let second = demo(dir.path());
+    assert!(!second.contains("Created"), "a second run made another board: {second}");
+
+    let report = verify(dir.path());
+    assert_eq!(report.status.code(), Some(0), "{}", text(&report));
+    assert!(text(&report).contains("intact: 1 boards checked"), "{}", text(&report));
+}
+
+#[test]
+fn verify_refuses_a_missing_directory_with_its_own_exit_code() {
+    let dir = tempfile::tempdir().unwrap(); // unwrap: a temp dir is needed
+    let output = verify(&dir.path().join("nothing-here"));
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(text(&output).contains("has no event log"), "{}", text(&output));
+}
+
+#[test]
+fn verify_reports_bytes_flipped_in_the_log_file() {
+    let dir = tempfile::tempdir().unwrap(); // unwrap: a temp dir is needed
+    demo(dir.path());
+    let log = dir.path().join("events").join("db");
+    let mut bytes = std::fs::read(&log).unwrap(); // unwrap: the demo wrote it
+    // Flip a byte inside a stored record (its event type is stored in the clear).
+    let needle = b"column_added";
+    let at = bytes.windows(needle.len()).position(|window| window == needle).expect("a record in the log file");
+    bytes[at + 3] ^= 0x20;
+    std::fs::write(&log, bytes).unwrap(); // unwrap: the test owns it
+    let output = verify(dir.path());
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert!(text(&output).contains("DAMAGED"), "{}", text(&output));
+}
