@@ -1,1 +1,499 @@
-//! Stored record format (being written).
+//! The stored byte formats: keys, event records and command records.
+//!
+//! Everything the store writes to sled goes through this module, so the on-disk format is
+//! decided in one place. All events and command records live in one sled tree, told apart by the
+//! first byte of the key:
+//!
+//! - an event: key `b'e' ++ board (16 bytes) ++ seq (u64 big-endian)`, value an event record;
+//! - a command: key `b'c' ++ board (16 bytes) ++ command id (16 bytes)`, value a command record.
+//!
+//! Big-endian sequence numbers make sled's byte order the stream's order, so a board's events are
+//! one contiguous key range and its head is the last key of that range.
+//!
+//! An event record is `[format = 1][crc32 big-endian][JSON envelope]`; a command record is
+//! `[format = 1][crc32 big-endian][first u64][last u64][fingerprint u32]`, integers big-endian.
+//! The checksum covers the key followed by everything after the checksum, so a record that was
+//! damaged, or moved under another key (another board or another seq), fails its check.
+//! The board and the seq are not repeated inside the envelope: they come from the key, which
+//! the checksum ties to the record.
+//!
+//! Next to sled's files the store keeps one more: the acknowledgement watermark,
+//! `[magic "KPA1"][acknowledged events u64][crc32]`, big-endian, the number of events the store
+//! has acknowledged as durable over its whole life (see the `sled_store` module docs for why).
+//!
+//! Decoding never panics on arbitrary bytes: every way a record can be wrong has its own
+//! [`RecordError`] variant.
+
+use super::CommandRecord;
+use kipina_proto::{BoardId, CommandId, EventId, ParticipantId, Timestamp};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+/// The first key byte of an event.
+pub const EVENT_PREFIX: u8 = b'e';
+/// The first key byte of a command record.
+pub const COMMAND_PREFIX: u8 = b'c';
+/// The length of an event key: prefix, board, seq.
+pub const EVENT_KEY_LEN: usize = 1 + 16 + 8;
+/// The length of a command key: prefix, board, command id.
+pub const COMMAND_KEY_LEN: usize = 1 + 16 + 16;
+/// The only record format this version writes and reads.
+pub const FORMAT_V1: u8 = 1;
+/// The length of the format byte and the checksum in front of every record.
+pub const HEADER_LEN: usize = 1 + 4;
+/// The length of a whole command record.
+pub const COMMAND_RECORD_LEN: usize = HEADER_LEN + 8 + 8 + 4;
+
+/// The first bytes of the acknowledgement watermark file.
+pub const WATERMARK_MAGIC: [u8; 4] = *b"KPA1";
+/// The length of the acknowledgement watermark file.
+pub const WATERMARK_LEN: usize = 4 + 8 + 4;
+
+/// Why a key or a record could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error("the key is empty")]
+    EmptyKey,
+    #[error("unknown key prefix {0:#04x}")]
+    UnknownKeyPrefix(u8),
+    #[error("malformed key: a key with prefix {prefix:?} must be {expected} bytes long, this one is {actual}")]
+    KeyLength { prefix: char, expected: usize, actual: usize },
+    #[error("an event key with sequence number 0 (streams start at 1)")]
+    SeqZero,
+    #[error("the record is empty")]
+    Empty,
+    #[error("unknown record format {0}")]
+    UnknownFormat(u8),
+    #[error("the record is truncated: {actual} bytes, at least {expected} needed")]
+    Truncated { expected: usize, actual: usize },
+    #[error("a command record must be {expected} bytes long, this one is {actual}")]
+    CommandRecordLength { expected: usize, actual: usize },
+    #[error("checksum mismatch: stored {stored:#010x}, computed {computed:#010x}")]
+    Checksum { stored: u32, computed: u32 },
+    #[error("the envelope is not valid: {0}")]
+    Envelope(#[from] serde_json::Error),
+    #[error("the command record's range {first}..={last} is not a valid range")]
+    CommandRange { first: u64, last: u64 },
+    #[error(
+        "the watermark must be {WATERMARK_LEN} bytes starting with \"KPA1\", it is {len} bytes starting with {start:02x?}"
+    )]
+    Watermark { len: usize, start: Vec<u8> },
+}
+
+/// What a key says about the entry it names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParsedKey {
+    Event { board: BoardId, seq: u64 },
+    Command { board: BoardId, command_id: CommandId },
+}
+
+/// The key of the board's event with sequence number `seq`.
+pub fn event_key(board: BoardId, seq: u64) -> [u8; EVENT_KEY_LEN] {
+    let mut key = [0u8; EVENT_KEY_LEN];
+    key[0] = EVENT_PREFIX;
+    key[1..17].copy_from_slice(board.as_bytes());
+    key[17..].copy_from_slice(&seq.to_be_bytes());
+    key
+}
+
+/// The prefix shared by all event keys of one board.
+pub fn event_prefix(board: BoardId) -> [u8; 17] {
+    let mut prefix = [0u8; 17];
+    prefix[0] = EVENT_PREFIX;
+    prefix[1..].copy_from_slice(board.as_bytes());
+    prefix
+}
+
+/// The key of the board's record of a command.
+pub fn command_key(board: BoardId, command_id: CommandId) -> [u8; COMMAND_KEY_LEN] {
+    let mut key = [0u8; COMMAND_KEY_LEN];
+    key[0] = COMMAND_PREFIX;
+    key[1..17].copy_from_slice(board.as_bytes());
+    key[17..].copy_from_slice(command_id.as_bytes());
+    key
+}
+
+/// Reads a key back into what it names, refusing anything this format never writes.
+pub fn parse_key(key: &[u8]) -> Result<ParsedKey, RecordError> {
+    let (&prefix, _) = key.split_first().ok_or(RecordError::EmptyKey)?;
+    let expected = match prefix {
+        EVENT_PREFIX => EVENT_KEY_LEN,
+        COMMAND_PREFIX => COMMAND_KEY_LEN,
+        other => return Err(RecordError::UnknownKeyPrefix(other)),
+    };
+    if key.len() != expected {
+        return Err(RecordError::KeyLength { prefix: char::from(prefix), expected, actual: key.len() });
+    }
+    let board = BoardId::from_uuid(uuid_at(key, 1));
+    if prefix == EVENT_PREFIX {
+        let seq = u64_at(key, 17);
+        if seq == 0 {
+            return Err(RecordError::SeqZero);
+        }
+        Ok(ParsedKey::Event { board, seq })
+    } else {
+        Ok(ParsedKey::Command { board, command_id: CommandId::from_uuid(uuid_at(key, 17)) })
+    }
+}
+
+/// The board named by the 16 bytes after a key's prefix, when the key is long enough to have them.
+/// Used to say where damage is even when the rest of the key is wrong.
+pub fn board_of_key(key: &[u8]) -> Option<BoardId> {
+    key.get(1..17).map(|_| BoardId::from_uuid(uuid_at(key, 1)))
+}
+
+/// The envelope of an event as it is written: borrowed, so encoding copies no payload.
+#[derive(Debug, Serialize)]
+pub struct EnvelopeRef<'a> {
+    pub id: EventId,
+    pub command: CommandId,
+    pub actor: ParticipantId,
+    pub at: Timestamp,
+    #[serde(rename = "type")]
+    pub event_type: &'a str,
+    pub v: u32,
+    pub payload: &'a Value,
+}
+
+/// The envelope of an event as it is read back.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Envelope {
+    pub id: EventId,
+    pub command: CommandId,
+    pub actor: ParticipantId,
+    pub at: Timestamp,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub v: u32,
+    pub payload: Value,
+}
+
+/// An encoded event record whose checksum is not filled in yet, because the key (and so the seq)
+/// is decided only after the size has been checked.
+#[derive(Debug)]
+pub struct UnsealedRecord {
+    bytes: Vec<u8>,
+}
+
+impl UnsealedRecord {
+    /// Encodes an envelope. The length is final: sealing only fills in the checksum.
+    pub fn encode(envelope: &EnvelopeRef<'_>) -> Result<Self, RecordError> {
+        let mut bytes = Vec::with_capacity(HEADER_LEN + 128 + envelope.event_type.len());
+        bytes.push(FORMAT_V1);
+        bytes.extend_from_slice(&[0; 4]);
+        serde_json::to_writer(&mut bytes, envelope)?;
+        Ok(Self { bytes })
+    }
+
+    /// The length of the finished record in bytes.
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Whether the record is empty; it never is, since the header is always there.
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// Fills in the checksum for the key the record will be stored under.
+    pub fn seal(mut self, key: &[u8]) -> Vec<u8> {
+        let crc = checksum(key, &self.bytes[HEADER_LEN..]);
+        self.bytes[1..HEADER_LEN].copy_from_slice(&crc.to_be_bytes());
+        self.bytes
+    }
+}
+
+/// Encodes an event record for `key` in one step.
+pub fn encode_event(key: &[u8], envelope: &EnvelopeRef<'_>) -> Result<Vec<u8>, RecordError> {
+    Ok(UnsealedRecord::encode(envelope)?.seal(key))
+}
+
+/// Checks an event record against the key it was found under and decodes its envelope.
+pub fn decode_event(key: &[u8], record: &[u8]) -> Result<Envelope, RecordError> {
+    let body = check(key, record, HEADER_LEN)?;
+    Ok(serde_json::from_slice(body)?)
+}
+
+/// Encodes a command record for `key`.
+pub fn encode_command(key: &[u8], command: &CommandRecord) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(COMMAND_RECORD_LEN);
+    bytes.push(FORMAT_V1);
+    bytes.extend_from_slice(&[0; 4]);
+    bytes.extend_from_slice(&command.first.to_be_bytes());
+    bytes.extend_from_slice(&command.last.to_be_bytes());
+    bytes.extend_from_slice(&command.fingerprint.to_be_bytes());
+    let crc = checksum(key, &bytes[HEADER_LEN..]);
+    bytes[1..HEADER_LEN].copy_from_slice(&crc.to_be_bytes());
+    bytes
+}
+
+/// Checks a command record against the key it was found under and decodes it.
+pub fn decode_command(key: &[u8], record: &[u8]) -> Result<CommandRecord, RecordError> {
+    let body = check(key, record, HEADER_LEN)?;
+    if record.len() != COMMAND_RECORD_LEN {
+        return Err(RecordError::CommandRecordLength { expected: COMMAND_RECORD_LEN, actual: record.len() });
+    }
+    let first = u64_at(body, 0);
+    let last = u64_at(body, 8);
+    let fingerprint = u32::from_be_bytes([body[16], body[17], body[18], body[19]]);
+    if first == 0 || first > last {
+        return Err(RecordError::CommandRange { first, last });
+    }
+    Ok(CommandRecord { first, last, fingerprint })
+}
+
+/// Encodes the acknowledgement watermark.
+pub fn encode_watermark(acknowledged_events: u64) -> [u8; WATERMARK_LEN] {
+    let mut bytes = [0u8; WATERMARK_LEN];
+    bytes[..4].copy_from_slice(&WATERMARK_MAGIC);
+    bytes[4..12].copy_from_slice(&acknowledged_events.to_be_bytes());
+    let crc = crc32fast::hash(&bytes[..12]);
+    bytes[12..].copy_from_slice(&crc.to_be_bytes());
+    bytes
+}
+
+/// Decodes the acknowledgement watermark.
+pub fn decode_watermark(bytes: &[u8]) -> Result<u64, RecordError> {
+    if bytes.len() != WATERMARK_LEN || bytes[..4] != WATERMARK_MAGIC {
+        return Err(RecordError::Watermark { len: bytes.len(), start: bytes.iter().take(4).copied().collect() });
+    }
+    let stored = u32::from_be_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]);
+    let computed = crc32fast::hash(&bytes[..12]);
+    if stored != computed {
+        return Err(RecordError::Checksum { stored, computed });
+    }
+    Ok(u64_at(bytes, 4))
+}
+
+/// Checks the format byte and the checksum and returns the bytes after the header.
+fn check<'r>(key: &[u8], record: &'r [u8], min_len: usize) -> Result<&'r [u8], RecordError> {
+    let (&format, _) = record.split_first().ok_or(RecordError::Empty)?;
+    if format != FORMAT_V1 {
+        return Err(RecordError::UnknownFormat(format));
+    }
+    if record.len() < min_len {
+        return Err(RecordError::Truncated { expected: min_len, actual: record.len() });
+    }
+    let stored = u32::from_be_bytes([record[1], record[2], record[3], record[4]]);
+    let body = &record[HEADER_LEN..];
+    let computed = checksum(key, body);
+    if stored != computed {
+        return Err(RecordError::Checksum { stored, computed });
+    }
+    Ok(body)
+}
+
+/// The CRC32 of the key followed by the record body.
+fn checksum(key: &[u8], body: &[u8]) -> u32 {
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(key);
+    hasher.update(body);
+    hasher.finalize()
+}
+
+/// The big-endian u64 at `at`. Callers have checked the length, so the slice is in bounds.
+fn u64_at(bytes: &[u8], at: usize) -> u64 {
+    let mut array = [0u8; 8];
+    array.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_be_bytes(array)
+}
+
+/// The UUID at `at`. Callers have checked the length, so the slice is in bounds.
+fn uuid_at(bytes: &[u8], at: usize) -> Uuid {
+    let mut array = [0u8; 16];
+    array.copy_from_slice(&bytes[at..at + 16]);
+    Uuid::from_bytes(array)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn board(n: u8) -> BoardId {
+        BoardId::from_uuid(Uuid::from_bytes([n; 16]))
+    }
+
+    fn envelope_ref(payload: &Value) -> EnvelopeRef<'_> {
+        EnvelopeRef {
+            id: EventId::from_uuid(Uuid::from_bytes([7; 16])),
+            command: CommandId::from_uuid(Uuid::from_bytes([8; 16])),
+            actor: ParticipantId::from_uuid(Uuid::from_bytes([9; 16])),
+            at: Timestamp(1_764_000_000_000),
+            event_type: "card_added",
+            v: 2,
+            payload,
+        }
+    }
+
+    #[test]
+    fn an_event_record_round_trips() {
+        let payload = json!({"text": "Kipinä ✨", "n": [1, 2.5, -3], "nested": {"ok": true}});
+        let key = event_key(board(1), 42);
+        let bytes = encode_event(&key, &envelope_ref(&payload)).expect("encodes");
+        assert_eq!(bytes[0], FORMAT_V1);
+        let envelope = decode_event(&key, &bytes).expect("decodes");
+        assert_eq!(envelope.payload, payload);
+        assert_eq!(envelope.event_type, "card_added");
+        assert_eq!(envelope.v, 2);
+        assert_eq!(envelope.at, Timestamp(1_764_000_000_000));
+        assert_eq!(envelope.id, EventId::from_uuid(Uuid::from_bytes([7; 16])));
+    }
+
+    #[test]
+    fn the_envelope_uses_the_documented_field_names() {
+        let payload = json!({"a": 1});
+        let key = event_key(board(1), 1);
+        let bytes = encode_event(&key, &envelope_ref(&payload)).expect("encodes");
+        let json: Value = serde_json::from_slice(&bytes[HEADER_LEN..]).expect("the body is JSON");
+        let mut fields: Vec<&str> = json.as_object().expect("an object").keys().map(String::as_str).collect();
+        fields.sort_unstable();
+        assert_eq!(fields, ["actor", "at", "command", "id", "payload", "type", "v"]);
+    }
+
+    #[test]
+    fn a_record_moved_to_another_seq_or_board_fails_its_checksum() {
+        let payload = json!({"a": 1});
+        let bytes = encode_event(&event_key(board(1), 5), &envelope_ref(&payload)).expect("encodes");
+        assert!(matches!(decode_event(&event_key(board(1), 6), &bytes), Err(RecordError::Checksum { .. })));
+        assert!(matches!(decode_event(&event_key(board(2), 5), &bytes), Err(RecordError::Checksum { .. })));
+    }
+
+    #[test]
+    fn every_single_bit_flip_is_detected() {
+        let payload = json!({"text": "hello"});
+        let key = event_key(board(3), 9);
+        let bytes = encode_event(&key, &envelope_ref(&payload)).expect("encodes");
+        for index in 0..bytes.len() {
+            for bit in 0..8 {
+                let mut damaged = bytes.clone();
+                damaged[index] ^= 1 << bit;
+                assert!(decode_event(&key, &damaged).is_err(), "flip of bit {bit} in byte {index} went unnoticed");
+            }
+        }
+    }
+
+    #[test]
+    fn precise_errors_for_short_or_foreign_records() {
+        let key = event_key(board(1), 1);
+        assert!(matches!(decode_event(&key, &[]), Err(RecordError::Empty)));
+        assert!(matches!(decode_event(&key, &[2, 0, 0, 0, 0]), Err(RecordError::UnknownFormat(2))));
+        assert!(matches!(
+            decode_event(&key, &[1, 0, 0]),
+            Err(RecordError::Truncated { expected: HEADER_LEN, actual: 3 })
+        ));
+        // A correct checksum over a body that is not an envelope is an envelope error, not a panic.
+        let mut not_json = vec![1, 0, 0, 0, 0];
+        not_json.extend_from_slice(b"{\"id\":");
+        let crc = checksum(&key, &not_json[HEADER_LEN..]);
+        not_json[1..HEADER_LEN].copy_from_slice(&crc.to_be_bytes());
+        assert!(matches!(decode_event(&key, &not_json), Err(RecordError::Envelope(_))));
+    }
+
+    #[test]
+    fn a_command_record_round_trips_and_checks_its_range() {
+        let key = command_key(board(1), CommandId::from_uuid(Uuid::from_bytes([4; 16])));
+        let record = CommandRecord { first: 3, last: 7, fingerprint: 0xdead_beef };
+        let bytes = encode_command(&key, &record);
+        assert_eq!(bytes.len(), COMMAND_RECORD_LEN);
+        assert_eq!(decode_command(&key, &bytes).expect("decodes"), record);
+
+        let other_key = command_key(board(2), CommandId::from_uuid(Uuid::from_bytes([4; 16])));
+        assert!(matches!(decode_command(&other_key, &bytes), Err(RecordError::Checksum { .. })));
+
+        let backwards = encode_command(&key, &CommandRecord { first: 7, last: 3, fingerprint: 0 });
+        assert!(matches!(decode_command(&key, &backwards), Err(RecordError::CommandRange { first: 7, last: 3 })));
+
+        let mut long = bytes.clone();
+        long.push(0);
+        assert!(matches!(decode_command(&key, &long), Err(RecordError::Checksum { .. })));
+    }
+
+    #[test]
+    fn keys_parse_back_and_malformed_keys_are_refused() {
+        let command_id = CommandId::from_uuid(Uuid::from_bytes([5; 16]));
+        assert_eq!(parse_key(&event_key(board(1), 77)).expect("parses"), ParsedKey::Event { board: board(1), seq: 77 });
+        assert_eq!(
+            parse_key(&command_key(board(1), command_id)).expect("parses"),
+            ParsedKey::Command { board: board(1), command_id }
+        );
+        assert!(matches!(parse_key(&[]), Err(RecordError::EmptyKey)));
+        assert!(matches!(parse_key(b"x123"), Err(RecordError::UnknownKeyPrefix(b'x'))));
+        assert!(matches!(
+            parse_key(&event_key(board(1), 1)[..20]),
+            Err(RecordError::KeyLength { prefix: 'e', expected: EVENT_KEY_LEN, actual: 20 })
+        ));
+        assert!(matches!(parse_key(&event_key(board(1), 0)), Err(RecordError::SeqZero)));
+        assert_eq!(board_of_key(&event_key(board(6), 1)[..18]), Some(board(6)));
+        assert_eq!(board_of_key(b"e12"), None);
+    }
+
+    #[test]
+    fn big_endian_seqs_sort_in_stream_order() {
+        let mut keys: Vec<[u8; EVENT_KEY_LEN]> =
+            [300u64, 2, 256, 1, 70_000].map(|seq| event_key(board(1), seq)).to_vec();
+        keys.sort_unstable();
+        let seqs: Vec<u64> = keys
+            .iter()
+            .map(|key| match parse_key(key) {
+                Ok(ParsedKey::Event { seq, .. }) => seq,
+                other => panic!("not an event key: {other:?}"),
+            })
+            .collect();
+        assert_eq!(seqs, [1, 2, 256, 300, 70_000]);
+    }
+
+    #[test]
+    fn the_watermark_round_trips_and_refuses_damage() {
+        let bytes = encode_watermark(123_456);
+        assert_eq!(decode_watermark(&bytes).expect("decodes"), 123_456);
+        assert!(matches!(decode_watermark(&bytes[..15]), Err(RecordError::Watermark { len: 15, .. })));
+        assert!(matches!(decode_watermark(&[]), Err(RecordError::Watermark { len: 0, .. })));
+        let mut damaged = bytes;
+        damaged[7] ^= 0x10;
+        assert!(matches!(decode_watermark(&damaged), Err(RecordError::Checksum { .. })));
+    }
+
+    proptest! {
+        #[test]
+        fn decoding_arbitrary_bytes_never_panics(key in proptest::collection::vec(any::<u8>(), 0..40),
+                                                 record in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = parse_key(&key);
+            let _ = board_of_key(&key);
+            let _ = decode_event(&key, &record);
+            let _ = decode_command(&key, &record);
+            let _ = decode_watermark(&record);
+        }
+
+        #[test]
+        fn every_truncation_of_a_valid_record_is_an_error(cut in 0usize..200) {
+            let payload = json!({"text": "a fairly long payload to cut at many places", "n": 12345});
+            let key = event_key(board(1), 3);
+            let bytes = encode_event(&key, &envelope_ref(&payload)).expect("encodes");
+            let cut = cut.min(bytes.len() - 1);
+            prop_assert!(decode_event(&key, &bytes[..cut]).is_err());
+            let command = encode_command(&key, &CommandRecord { first: 1, last: 2, fingerprint: 3 });
+            let cut = cut.min(command.len() - 1);
+            prop_assert!(decode_command(&key, &command[..cut]).is_err());
+        }
+
+        #[test]
+        fn valid_records_with_random_bytes_appended_or_a_random_byte_changed_fail(
+            index in 0usize..500, value in any::<u8>(), tail in proptest::collection::vec(any::<u8>(), 1..8)) {
+            let payload = json!({"text": "x"});
+            let key = event_key(board(1), 3);
+            let bytes = encode_event(&key, &envelope_ref(&payload)).expect("encodes");
+            let index = index % bytes.len();
+            let mut changed = bytes.clone();
+            prop_assume!(changed[index] != value);
+            changed[index] = value;
+            prop_assert!(decode_event(&key, &changed).is_err());
+            let mut longer = bytes.clone();
+            longer.extend_from_slice(&tail);
+            prop_assert!(decode_event(&key, &longer).is_err());
+        }
+    }
+}

@@ -1,1 +1,1004 @@
-//! The sled-backed store (being written).
+//! The sled-backed event store: one sled tree, one writer thread, a real `fdatasync` per group.
+//!
+//! # Shape
+//!
+//! All events and command records live in sled's default tree (key layout in
+//! [`super::record`]), so the events of an append and its command record go in with one atomic
+//! `apply_batch`. Every write goes through a single writer thread that owns the sequence
+//! numbers: [`EventStore::append`] sends the request over a channel and returns a ticket. The
+//! writer takes one request, drains whatever else is already queued (group commit), plans the
+//! whole group into one batch, applies it, flushes sled, and then calls `fdatasync` on sled's
+//! `db` file through a handle of its own. Only then are the appends answered, so one sync is
+//! shared by every append that arrived while the previous sync was running.
+//!
+//! sled 0.34's own `flush` ends in `sync_file_range`, which writes the pages out but neither
+//! flushes the drive's cache nor the file's size, so it survives a process crash but not a
+//! power cut; that is why the writer syncs the file itself. The handle is opened by the store,
+//! not borrowed from sled: since Linux 4.13 a write-back error is reported once to every open
+//! file description, so sled's background flusher, which logs and forgets its own fsync errors,
+//! cannot swallow an error before our sync sees it.
+//!
+//! A failed apply, flush or sync puts the store into a failed state for good: after a failed
+//! fsync the kernel may already have dropped the dirty pages and marked them clean, so a retry
+//! that succeeds proves nothing ("fsyncgate"). The process has to restart and recover from what
+//! is really on disk.
+//!
+//! # Damage sled hides: the acknowledgement watermark
+//!
+//! sled checks a CRC on every log message, but when recovery meets a damaged message it takes
+//! it for the torn tail of a crash, stops there, and overwrites the rest of that segment: every
+//! later write is gone and sled opens without a word. To notice, the store keeps its own count
+//! of acknowledged events in the file `acknowledged` next to sled's files (format in
+//! [`super::record`]). The writer raises it after every successful sync (a plain write, with an
+//! `fdatasync` of its own at most once a second and at shutdown), so it never exceeds what is
+//! durable in sled, and since the store never deletes, finding fewer events than it says is
+//! damage. After a power cut the file may lag behind, which only weakens the check; it never
+//! raises a false alarm. The data sled overwrote is lost either way: the check turns silent loss
+//! into a refusal to start, and the remedy is a backup.
+//!
+//! # Durable visibility
+//!
+//! Reads go straight to sled from the caller's thread, but they never show events that are not
+//! durable yet: sled makes a batch visible as soon as it is applied, before the sync. The store
+//! keeps a map of durable heads (the `watch` senders behind [`EventStore::subscribe`]); the
+//! invariant is that a board either has an entry holding its durable head, or has no unsynced
+//! events in sled. The writer adds an entry for every board of a group before applying the
+//! group's batch and raises it after the sync; readers cap what they return at that head.
+//!
+//! # Handles and shutdown
+//!
+//! [`SledStore`] is a cheap handle around an `Arc`; clone it freely. When the last clone is
+//! dropped, the writer answers everything already queued, stops, and is joined, and then sled
+//! is closed (which releases its lock on the directory).
+
+use super::record::{self, EnvelopeRef, ParsedKey, RecordError, UnsealedRecord};
+use super::{
+    AppendOutcome, AppendRequest, AppendTicket, CommandRecord, Damage, EventStore, ExpectedVersion,
+    MAX_EVENTS_PER_APPEND, MAX_RECORD_BYTES, RecordedEvent, StoreError,
+};
+use kipina_proto::{BoardId, CommandId};
+use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use tokio::sync::{oneshot, watch};
+
+/// sled's segment size. sled writes any log message larger than a quarter of a segment to its
+/// own file under `blobs/`; 8 MiB puts that threshold at 2 MiB, far above the largest leaf node
+/// this store makes (a few dozen records of at most [`MAX_RECORD_BYTES`]), so everything lives
+/// in the `db` file that the writer syncs.
+const SEGMENT_SIZE: usize = 8 * 1024 * 1024;
+/// The most appends one group commit takes.
+const MAX_GROUP_REQUESTS: usize = 1024;
+/// The most record bytes one group commit gathers before it is committed, so a burst of large
+/// appends cannot build an unbounded batch in memory. A single append may still exceed it.
+const MAX_GROUP_BYTES: usize = 16 * 1024 * 1024;
+/// The file holding the acknowledgement watermark, inside the store's directory.
+const WATERMARK_FILE: &str = "acknowledged";
+/// How often the writer makes the watermark file durable. It is a lower bound, so it may lag;
+/// syncing it at every group would double the cost of a commit.
+const WATERMARK_SYNC_INTERVAL: Duration = Duration::from_secs(1);
+
+/// How a [`SledStore`] behaves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// Let appends that arrive while a sync is running share the next sync. Turning it off
+    /// makes every append pay for its own sync; that is only useful to measure the difference.
+    pub group_commit: bool,
+    /// Verify every stored record when opening, and refuse to open damaged data.
+    pub check_on_open: bool,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self { group_commit: true, check_on_open: true }
+    }
+}
+
+/// Counters of what the writer did since the store was opened.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    /// Appends that stored events (retries answered `AlreadyAppended` are not counted).
+    pub appends: u64,
+    /// Events stored.
+    pub events: u64,
+    /// `fdatasync` calls on the `db` file that completed successfully.
+    pub syncs: u64,
+}
+
+/// Hooks around the writer's durability sync, for tests that need to hold a sync open or make
+/// it fail. Not for production use.
+#[doc(hidden)]
+pub trait SyncHook: Send + Sync + 'static {
+    /// Called after the group's batch is applied and flushed, right before the `fdatasync`.
+    /// An error is treated exactly like a failed sync.
+    fn before_sync(&self) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Called right after the `fdatasync` succeeded and was counted, before any append of the
+    /// group is answered.
+    fn after_sync(&self) {}
+}
+
+/// The default hook, which does nothing.
+struct NoHook;
+
+impl SyncHook for NoHook {}
+
+/// The durable event store on sled. A cheap handle: clones share one store.
+#[derive(Clone)]
+pub struct SledStore {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for SledStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SledStore").field("dir", &self.inner.dir).finish_non_exhaustive()
+    }
+}
+
+/// What the handles share. Dropping it stops the writer and closes sled.
+struct Inner {
+    dir: PathBuf,
+    db: sled::Db,
+    /// Damage found while opening without a check (an unreadable watermark), for `verify`.
+    open_damage: Vec<Damage>,
+    shared: Arc<Shared>,
+    /// The way to the writer; taken out on drop so the writer sees the channel close.
+    sender: Option<mpsc::Sender<Job>>,
+    writer: Option<JoinHandle<()>>,
+}
+
+/// State the writer thread and the handles both use.
+struct Shared {
+    /// The durable head of each board that has an entry; see the module docs for the invariant.
+    heads: Mutex<HashMap<BoardId, watch::Sender<u64>>>,
+    appends: AtomicU64,
+    events: AtomicU64,
+    syncs: AtomicU64,
+    /// Events acknowledged over the store's whole life, as far as known (see the module docs).
+    acknowledged: AtomicU64,
+}
+
+impl Shared {
+    /// Locks the head map. A poisoned lock is taken over: every change to the map is a single
+    /// insert or send, so a panic elsewhere cannot have left it half-changed.
+    fn heads(&self) -> MutexGuard<'_, HashMap<BoardId, watch::Sender<u64>>> {
+        self.heads.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Where the writer sends the answer to one append.
+type Reply = oneshot::Sender<Result<AppendOutcome, StoreError>>;
+
+/// One append waiting for the writer.
+struct Job {
+    request: AppendRequest,
+    reply: Reply,
+}
+
+impl SledStore {
+    /// Opens (or creates) the store in `dir`, the store's own directory.
+    ///
+    /// With `check_on_open` every record is verified first and damaged data is refused with
+    /// [`StoreError::Damaged`]. A directory held by another process gives [`StoreError::Locked`].
+    pub fn open(dir: &Path, options: StoreOptions) -> Result<SledStore, StoreError> {
+        Self::open_with_sync_hook(dir, options, Arc::new(NoHook))
+    }
+
+    /// Opens the store without checking it, so damage can be reported with [`SledStore::verify`]
+    /// instead of refused. For the `verify` command; the server itself opens with [`SledStore::open`].
+    ///
+    /// This is not a read-only open: sled's recovery writes to its files (after damage in its
+    /// log, it overwrites the rest of the segment), and the store creates its watermark file
+    /// when it is missing. Copy the directory first to keep the damaged original.
+    pub fn open_for_inspection(dir: &Path) -> Result<SledStore, StoreError> {
+        Self::open(dir, StoreOptions { check_on_open: false, ..StoreOptions::default() })
+    }
+
+    /// Opens the store with hooks around every durability sync. For tests only.
+    #[doc(hidden)]
+    pub fn open_with_sync_hook(
+        dir: &Path,
+        options: StoreOptions,
+        hook: Arc<dyn SyncHook>,
+    ) -> Result<SledStore, StoreError> {
+        let created = !dir.exists();
+        std::fs::create_dir_all(dir)?;
+        if created {
+            // A new directory's own entry is only durable once its parent is synced.
+            if let Some(parent) = dir.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+                sync_directory(parent)?;
+            }
+        }
+
+        let db = open_sled(dir)?;
+
+        // sled creates `conf`, `db` and `blobs/` without syncing them or the directory, so make
+        // them durable once before the first append relies on them.
+        let db_file = File::options().read(true).write(true).open(dir.join("db"))?;
+        db_file.sync_all()?;
+        File::open(dir.join("conf"))?.sync_all()?;
+        sync_directory(&dir.join("blobs"))?;
+        sync_directory(dir)?;
+
+        let (watermark_file, watermark) = open_watermark(dir)?;
+        let mut open_damage = Vec::new();
+        let acknowledged = if options.check_on_open {
+            let mut damage = Vec::new();
+            let recorded = match watermark {
+                Ok(recorded) => recorded,
+                Err(problem) => {
+                    damage.push(problem);
+                    None
+                }
+            };
+            let report = verify_tree(&db, dir, recorded);
+            damage.extend(report.damage);
+            if !damage.is_empty() {
+                return Err(StoreError::Damaged(damage));
+            }
+            // The data is sound, so the count just taken is exact (and at least the recorded one).
+            report.events
+        } else {
+            // Unchecked, the recorded count is kept as it is, so damage it reveals stays visible
+            // to the next check. Only an unreadable file starts over from zero, and that is
+            // kept for `verify` to report.
+            watermark
+                .unwrap_or_else(|problem| {
+                    open_damage.push(problem);
+                    None
+                })
+                .unwrap_or(0)
+        };
+
+        let shared = Arc::new(Shared {
+            heads: Mutex::new(HashMap::new()),
+            appends: AtomicU64::new(0),
+            events: AtomicU64::new(0),
+            syncs: AtomicU64::new(0),
+            acknowledged: AtomicU64::new(acknowledged),
+        });
+        let (sender, receiver) = mpsc::channel();
+        let writer = Writer {
+            db: db.clone(),
+            db_file,
+            dir: dir.to_path_buf(),
+            synced_blobs: HashSet::new(),
+            watermark: Watermark { file: watermark_file, acknowledged, synced_at: Instant::now() },
+            heads: HashMap::new(),
+            shared: Arc::clone(&shared),
+            hook,
+            group_commit: options.group_commit,
+            failure: None,
+        };
+        let handle =
+            std::thread::Builder::new().name("kipina-store-writer".into()).spawn(move || writer.run(&receiver))?;
+
+        tracing::info!(dir = %dir.display(), recovered = db.was_recovered(), "event store open");
+        Ok(SledStore {
+            inner: Arc::new(Inner {
+                dir: dir.to_path_buf(),
+                db,
+                open_damage,
+                shared,
+                sender: Some(sender),
+                writer: Some(handle),
+            }),
+        })
+    }
+
+    /// What the writer did since the store was opened.
+    pub fn stats(&self) -> StoreStats {
+        let shared = &self.inner.shared;
+        StoreStats {
+            appends: shared.appends.load(Ordering::Acquire),
+            events: shared.events.load(Ordering::Acquire),
+            syncs: shared.syncs.load(Ordering::Acquire),
+        }
+    }
+
+    /// Scans everything stored and reports every problem found, each with its board and seq
+    /// where the key still says them. An empty list means the data is sound. Meant for a store
+    /// that is not being written to (at open, or from the `verify` command): sled's iterators
+    /// are not snapshots, so a scan running next to appends may see a batch being applied.
+    pub fn verify(&self) -> Vec<Damage> {
+        // Loaded before the scan: events are never removed, so everything acknowledged by now
+        // must be found by the scan that follows.
+        let acknowledged = self.inner.shared.acknowledged.load(Ordering::Acquire);
+        let mut damage = self.inner.open_damage.clone();
+        damage.extend(verify_tree(&self.inner.db, &self.inner.dir, Some(acknowledged)).damage);
+        damage
+    }
+
+    /// The board's durable head; see the module docs for why this is not simply sled's last key.
+    fn durable_head(&self, board: BoardId) -> Result<u64, StoreError> {
+        let mut heads = self.inner.shared.heads();
+        if let Some(head) = heads.get(&board) {
+            return Ok(*head.borrow());
+        }
+        // No entry means sled holds nothing unsynced for this board. The lock is held while
+        // reading, so the writer cannot add unsynced events before the entry exists.
+        let head = stored_head(&self.inner.db, board).map_err(|error| self.located(error, Some(board)))?;
+        if head > 0 {
+            // Caching only boards that exist keeps lookups of made-up board ids from growing the map.
+            heads.insert(board, watch::channel(head).0);
+        }
+        Ok(head)
+    }
+
+    /// Turns sled's corruption report into [`StoreError::Damaged`] naming the file.
+    fn located(&self, error: StoreError, board: Option<BoardId>) -> StoreError {
+        match error {
+            StoreError::Sled(sled::Error::Corruption { at, .. }) => StoreError::Damaged(vec![Damage {
+                board,
+                seq: None,
+                problem: format!("sled found corrupt data in {} at {at:?}", self.inner.dir.join("db").display()),
+            }]),
+            other => other,
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Closing the channel lets the writer answer what is queued and then return.
+        drop(self.sender.take());
+        if let Some(writer) = self.writer.take()
+            && writer.join().is_err()
+        {
+            tracing::error!(dir = %self.dir.display(), "the event store writer panicked");
+        }
+    }
+}
+
+impl EventStore for SledStore {
+    fn append(&self, request: AppendRequest) -> AppendTicket {
+        let (reply, ticket) = AppendTicket::channel();
+        let Some(sender) = self.inner.sender.as_ref() else {
+            return AppendTicket::ready(Err(StoreError::Failed("the store is closing".into())));
+        };
+        if let Err(mpsc::SendError(job)) = sender.send(Job { request, reply }) {
+            // The writer is gone only if it panicked; answer through the returned job's sender.
+            let _ = job.reply.send(Err(StoreError::Failed("the store's writer has stopped".into())));
+        }
+        ticket
+    }
+
+    fn read(&self, board: BoardId, from_seq: u64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+        let head = self.durable_head(board)?;
+        let from = from_seq.max(1);
+        if limit == 0 || from > head {
+            return Ok(Vec::new());
+        }
+        let last = head.min(from.saturating_add(u64::try_from(limit - 1).unwrap_or(u64::MAX)));
+        let damaged = |seq: u64, problem: String| {
+            StoreError::Damaged(vec![Damage { board: Some(board), seq: Some(seq), problem }])
+        };
+
+        let mut events = Vec::with_capacity(usize::try_from(last - from + 1).unwrap_or(0).min(limit));
+        let mut expected = from;
+        for item in self.inner.db.range(record::event_key(board, from)..=record::event_key(board, last)) {
+            let (key, value) = item.map_err(|error| self.located(error.into(), Some(board)))?;
+            let seq = match record::parse_key(&key) {
+                Ok(ParsedKey::Event { board: key_board, seq }) if key_board == board => seq,
+                Ok(other) => return Err(damaged(expected, format!("unexpected key {other:?} inside the stream"))),
+                Err(error) => return Err(damaged(expected, format!("malformed key {key:02x?}: {error}"))),
+            };
+            if seq != expected {
+                return Err(damaged(expected, format!("event missing (the next stored one is seq {seq})")));
+            }
+            let envelope = record::decode_event(&key, &value).map_err(|error| damaged(seq, error.to_string()))?;
+            events.push(RecordedEvent {
+                board,
+                seq,
+                event_id: envelope.id,
+                command_id: envelope.command,
+                actor: envelope.actor,
+                at: envelope.at,
+                event_type: envelope.event_type,
+                event_version: envelope.v,
+                payload: envelope.payload,
+            });
+            expected += 1;
+        }
+        if expected <= last {
+            return Err(damaged(expected, format!("event missing (the head is seq {head})")));
+        }
+        Ok(events)
+    }
+
+    fn head(&self, board: BoardId) -> Result<u64, StoreError> {
+        self.durable_head(board)
+    }
+
+    fn boards(&self) -> Result<Vec<BoardId>, StoreError> {
+        let mut boards = Vec::new();
+        let mut lower = Bound::Included(vec![record::EVENT_PREFIX]);
+        loop {
+            let next =
+                self.inner.db.range::<Vec<u8>, _>((lower, Bound::Excluded(vec![record::EVENT_PREFIX + 1]))).next();
+            let Some(item) = next else { break };
+            let (key, _) = item.map_err(|error| self.located(error.into(), None))?;
+            let board = match record::parse_key(&key) {
+                Ok(ParsedKey::Event { board, .. }) => board,
+                Ok(ParsedKey::Command { .. }) | Err(_) => {
+                    return Err(StoreError::Damaged(vec![Damage {
+                        board: record::board_of_key(&key),
+                        seq: None,
+                        problem: format!("malformed event key {key:02x?}"),
+                    }]));
+                }
+            };
+            // A board whose first events are still waiting for their sync does not exist yet.
+            if self.durable_head(board)? > 0 {
+                boards.push(board);
+            }
+            lower = Bound::Excluded(record::event_key(board, u64::MAX).to_vec());
+        }
+        Ok(boards)
+    }
+
+    fn command(&self, board: BoardId, command_id: CommandId) -> Result<Option<CommandRecord>, StoreError> {
+        let key = record::command_key(board, command_id);
+        let Some(value) = self.inner.db.get(key).map_err(|error| self.located(error.into(), Some(board)))? else {
+            return Ok(None);
+        };
+        let command = record::decode_command(&key, &value).map_err(|error| {
+            StoreError::Damaged(vec![Damage {
+                board: Some(board),
+                seq: None,
+                problem: format!("the record of command {command_id}: {error}"),
+            }])
+        })?;
+        // Read after the command, the durable head tells whether its events were synced yet.
+        if command.last > self.durable_head(board)? {
+            return Ok(None);
+        }
+        Ok(Some(command))
+    }
+
+    fn subscribe(&self, board: BoardId) -> watch::Receiver<u64> {
+        let mut heads = self.inner.shared.heads();
+        if let Some(head) = heads.get(&board) {
+            return head.subscribe();
+        }
+        // As in `durable_head`, holding the lock keeps the writer from adding unsynced events
+        // for this board before the entry exists.
+        let head = stored_head(&self.inner.db, board).unwrap_or_else(|error| {
+            tracing::error!(%board, %error, "cannot read the head for a subscription; starting it at 0");
+            0
+        });
+        let (sender, receiver) = watch::channel(head);
+        heads.insert(board, sender);
+        receiver
+    }
+}
+
+/// Opens sled in `dir`, turning its lock and corruption failures into the store's own errors.
+fn open_sled(dir: &Path) -> Result<sled::Db, StoreError> {
+    let db_path = dir.join("db");
+    let config = sled::Config::new().path(dir).segment_size(SEGMENT_SIZE);
+    // sled 0.34 panics instead of erroring on some damaged files; a panic while opening is
+    // reported as damage so the caller gets an answer it can act on.
+    let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open()));
+    match opened {
+        Ok(Ok(db)) => Ok(db),
+        Ok(Err(sled::Error::Io(error))) if error.to_string().contains("could not acquire lock") => {
+            Err(StoreError::Locked(format!("{}: {error}", db_path.display())))
+        }
+        Ok(Err(sled::Error::Corruption { at, .. })) => {
+            Err(damaged_file(&db_path, &format!("sled found corrupt data at {at:?}")))
+        }
+        Ok(Err(sled::Error::Io(error)))
+            if matches!(error.kind(), io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidData) =>
+        {
+            Err(damaged_file(&db_path, &format!("sled could not read its files: {error}")))
+        }
+        Ok(Err(sled::Error::ReportableBug(message))) => {
+            Err(damaged_file(&db_path, &format!("sled failed while recovering: {message}")))
+        }
+        Ok(Err(other)) => Err(other.into()),
+        Err(panic) => Err(damaged_file(&db_path, &format!("sled panicked while opening: {}", panic_message(&*panic)))),
+    }
+}
+
+fn damaged_file(path: &Path, problem: &str) -> StoreError {
+    StoreError::Damaged(vec![Damage { board: None, seq: None, problem: format!("{}: {problem}", path.display()) }])
+}
+
+/// Syncs a directory, so the entries of files created in it are durable.
+fn sync_directory(path: &Path) -> io::Result<()> {
+    File::open(path)?.sync_all()
+}
+
+/// The last seq stored in sled for the board (synced or not), 0 when there is none.
+fn stored_head(db: &sled::Db, board: BoardId) -> Result<u64, StoreError> {
+    let Some(item) = db.scan_prefix(record::event_prefix(board)).next_back() else {
+        return Ok(0);
+    };
+    let (key, _) = item?;
+    match record::parse_key(&key) {
+        Ok(ParsedKey::Event { seq, .. }) => Ok(seq),
+        Ok(ParsedKey::Command { .. }) | Err(_) => Err(StoreError::Damaged(vec![Damage {
+            board: Some(board),
+            seq: None,
+            problem: format!("malformed event key {key:02x?} at the end of the stream"),
+        }])),
+    }
+}
+
+/// Opens the watermark file, creating it when missing, and reads what it records: `Ok(None)`
+/// for a new file, `Err` with the problem when it cannot be read.
+fn open_watermark(dir: &Path) -> Result<(File, Result<Option<u64>, Damage>), StoreError> {
+    let path = dir.join(WATERMARK_FILE);
+    let existed = path.exists();
+    let mut file = File::options().read(true).write(true).create(true).truncate(false).open(&path)?;
+    if !existed {
+        file.sync_all()?;
+        sync_directory(dir)?;
+        return Ok((file, Ok(None)));
+    }
+    let mut bytes = Vec::with_capacity(record::WATERMARK_LEN);
+    file.read_to_end(&mut bytes)?;
+    let recorded = if bytes.is_empty() {
+        // Created but never written: the store stopped before its first acknowledged append.
+        Ok(None)
+    } else {
+        record::decode_watermark(&bytes).map(Some).map_err(|error| Damage {
+            board: None,
+            seq: None,
+            problem: format!("the acknowledgement watermark {} is unreadable: {error}", path.display()),
+        })
+    };
+    Ok((file, recorded))
+}
+
+/// What a scan of all stored data found.
+struct VerifyReport {
+    damage: Vec<Damage>,
+    /// The number of event keys found.
+    events: u64,
+}
+
+/// Scans all stored data; see [`SledStore::verify`]. `acknowledged` is the number of events the
+/// store has acknowledged, when known; finding fewer is damage.
+fn verify_tree(db: &sled::Db, dir: &Path, acknowledged: Option<u64>) -> VerifyReport {
+    // sled 0.34 may panic on data damaged in ways its checks do not foresee; that is damage to
+    // report, not a reason to take the caller down.
+    let scanned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scan_tree(db, dir)));
+    let mut report = scanned.unwrap_or_else(|panic| VerifyReport {
+        damage: vec![Damage {
+            board: None,
+            seq: None,
+            problem: format!("sled panicked while reading {}: {}", dir.join("db").display(), panic_message(&*panic)),
+        }],
+        events: 0,
+    });
+    if let Some(acknowledged) = acknowledged.filter(|acknowledged| report.events < *acknowledged) {
+        report.damage.push(Damage {
+            board: None,
+            seq: None,
+            problem: format!(
+                "{acknowledged} events were acknowledged but only {} are stored: sled dropped part of its log in {} \
+                 (a damaged record ends sled's recovery without an error), or records were deleted",
+                report.events,
+                dir.join("db").display()
+            ),
+        });
+    }
+    report
+}
+
+/// The text of a caught panic.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("no message")
+}
+
+/// The scan behind [`verify_tree`].
+fn scan_tree(db: &sled::Db, dir: &Path) -> VerifyReport {
+    let mut damage = Vec::new();
+    let mut events = 0u64;
+    let sled_failure = |error: sled::Error| Damage {
+        board: None,
+        seq: None,
+        problem: format!("sled could not read {}: {error}", dir.join("db").display()),
+    };
+
+    // Pass 1: the event streams, in key order, so each board's events come together and in seq order.
+    let mut heads: HashMap<BoardId, u64> = HashMap::new();
+    let mut current: Option<(BoardId, u64)> = None;
+    for item in db.range(vec![record::EVENT_PREFIX]..vec![record::EVENT_PREFIX + 1]) {
+        let (key, value) = match item {
+            Ok(entry) => entry,
+            Err(error) => {
+                // An iterator that failed once cannot be trusted to make progress; stop here.
+                damage.push(sled_failure(error));
+                break;
+            }
+        };
+        let (board, seq) = match record::parse_key(&key) {
+            Ok(ParsedKey::Event { board, seq }) => {
+                events += 1;
+                (board, seq)
+            }
+            Ok(ParsedKey::Command { .. }) => {
+                damage.push(outside_range(&key));
+                continue;
+            }
+            Err(error) => {
+                damage.push(Damage {
+                    board: record::board_of_key(&key),
+                    seq: None,
+                    problem: format!("malformed event key {key:02x?}: {error}"),
+                });
+                continue;
+            }
+        };
+        let previous = match current {
+            Some((current_board, last)) if current_board == board => last,
+            _ => 0,
+        };
+        if seq != previous + 1 {
+            let problem = if previous == 0 {
+                format!("the stream starts at seq {seq} instead of 1")
+            } else {
+                format!("events {}..={} are missing", previous + 1, seq - 1)
+            };
+            damage.push(Damage { board: Some(board), seq: Some(previous + 1), problem });
+        }
+        if let Err(error) = record::decode_event(&key, &value) {
+            damage.push(Damage { board: Some(board), seq: Some(seq), problem: error.to_string() });
+        }
+        current = Some((board, seq));
+        heads.insert(board, seq);
+    }
+
+    // Pass 2: everything else, which must be command records pointing inside their stream.
+    let others = db
+        .range::<Vec<u8>, _>(..vec![record::EVENT_PREFIX])
+        .chain(db.range::<Vec<u8>, _>(vec![record::EVENT_PREFIX + 1]..));
+    for item in others {
+        let (key, value) = match item {
+            Ok(entry) => entry,
+            Err(error) => {
+                damage.push(sled_failure(error));
+                break;
+            }
+        };
+        let (board, command_id) = match record::parse_key(&key) {
+            Ok(ParsedKey::Command { board, command_id }) => (board, command_id),
+            Ok(ParsedKey::Event { .. }) => {
+                damage.push(outside_range(&key));
+                continue;
+            }
+            Err(error) => {
+                let board =
+                    if matches!(error, RecordError::UnknownKeyPrefix(_)) { None } else { record::board_of_key(&key) };
+                damage.push(Damage { board, seq: None, problem: format!("key {key:02x?}: {error}") });
+                continue;
+            }
+        };
+        match record::decode_command(&key, &value) {
+            Ok(command) => {
+                let head = heads.get(&board).copied().unwrap_or(0);
+                if command.last > head {
+                    damage.push(Damage {
+                        board: Some(board),
+                        seq: Some(command.last),
+                        problem: format!(
+                            "command {command_id} claims events {}..={} but the stream ends at seq {head}",
+                            command.first, command.last
+                        ),
+                    });
+                }
+            }
+            Err(error) => damage.push(Damage {
+                board: Some(board),
+                seq: None,
+                problem: format!("the record of command {command_id}: {error}"),
+            }),
+        }
+    }
+    VerifyReport { damage, events }
+}
+
+/// A key from the wrong half of the scan. The ranges make this impossible; should sled ever
+/// return one anyway, it is reported rather than trusted.
+fn outside_range(key: &[u8]) -> Damage {
+    Damage {
+        board: record::board_of_key(key),
+        seq: None,
+        problem: format!("sled returned key {key:02x?} outside the scanned range"),
+    }
+}
+
+/// The writer thread's state: the only code that writes to sled.
+struct Writer {
+    db: sled::Db,
+    /// Our own handle on sled's `db` file, for `fdatasync`.
+    db_file: File,
+    dir: PathBuf,
+    /// Blob files already synced; sled writes a blob file once and never changes it.
+    synced_blobs: HashSet<OsString>,
+    watermark: Watermark,
+    /// The head of each board the writer has looked at, including appends not yet synced.
+    heads: HashMap<BoardId, u64>,
+    shared: Arc<Shared>,
+    hook: Arc<dyn SyncHook>,
+    group_commit: bool,
+    /// Why the store stopped accepting writes, once it has.
+    failure: Option<String>,
+}
+
+/// The appends of one group commit and their single batch.
+#[derive(Default)]
+struct Group {
+    batch: sled::Batch,
+    /// Encoded bytes in the batch.
+    bytes: usize,
+    /// Whether the batch holds anything.
+    writes: bool,
+    answers: Vec<(Reply, Result<AppendOutcome, StoreError>)>,
+    /// Commands stored by earlier appends of this group.
+    commands: HashMap<(BoardId, CommandId), CommandRecord>,
+    /// Each board written by the group: its durable head before and its head after the group.
+    boards: HashMap<BoardId, (u64, u64)>,
+    appends: u64,
+    events: u64,
+}
+
+impl Writer {
+    fn run(mut self, receiver: &mpsc::Receiver<Job>) {
+        // `recv` hands out everything queued before it reports the closed channel, so every
+        // append sent before the last handle was dropped is answered.
+        while let Ok(job) = receiver.recv() {
+            let mut group = Group::default();
+            self.add(&mut group, job);
+            while self.group_commit && group.answers.len() < MAX_GROUP_REQUESTS && group.bytes < MAX_GROUP_BYTES {
+                match receiver.try_recv() {
+                    Ok(job) => self.add(&mut group, job),
+                    Err(_) => break,
+                }
+            }
+            self.commit(group);
+        }
+        if self.failure.is_none()
+            && let Err(error) = self.watermark.file.sync_data()
+        {
+            tracing::error!(
+                %error,
+                dir = %self.dir.display(),
+                "cannot sync the acknowledgement watermark at shutdown"
+            );
+        }
+    }
+
+    /// Plans one append into the group and notes its answer, to be sent after the commit.
+    fn add(&mut self, group: &mut Group, job: Job) {
+        let answer = match &self.failure {
+            Some(failure) => Err(StoreError::Failed(failure.clone())),
+            None => self.plan(group, job.request),
+        };
+        group.answers.push((job.reply, answer));
+    }
+
+    fn plan(&mut self, group: &mut Group, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
+        let count = request.events.len();
+        if count == 0 {
+            return Err(StoreError::InvalidAppend("an append needs at least one event".into()));
+        }
+        if count > MAX_EVENTS_PER_APPEND {
+            return Err(StoreError::InvalidAppend(format!(
+                "{count} events in one append, at most {MAX_EVENTS_PER_APPEND} are allowed"
+            )));
+        }
+        let mut records = Vec::with_capacity(count);
+        for (index, event) in request.events.iter().enumerate() {
+            let unsealed = UnsealedRecord::encode(&EnvelopeRef {
+                id: event.event_id,
+                command: request.command_id,
+                actor: request.actor,
+                at: request.at,
+                event_type: &event.event_type,
+                v: event.event_version,
+                payload: &event.payload,
+            })
+            .map_err(|error| StoreError::InvalidAppend(format!("event {index} cannot be encoded: {error}")))?;
+            if unsealed.len() > MAX_RECORD_BYTES {
+                return Err(StoreError::InvalidAppend(format!(
+                    "event {index} ({}) encodes to {} bytes, at most {MAX_RECORD_BYTES} are allowed",
+                    event.event_type,
+                    unsealed.len()
+                )));
+            }
+            records.push(unsealed);
+        }
+
+        let board = request.board;
+        let command_key = record::command_key(board, request.command_id);
+        let stored = match group.commands.get(&(board, request.command_id)) {
+            Some(command) => Some(*command),
+            None => match self.db.get(command_key)? {
+                Some(value) => Some(record::decode_command(&command_key, &value).map_err(|error| {
+                    StoreError::Damaged(vec![Damage {
+                        board: Some(board),
+                        seq: None,
+                        problem: format!("the record of command {}: {error}", request.command_id),
+                    }])
+                })?),
+                None => None,
+            },
+        };
+        if let Some(command) = stored {
+            return if command.fingerprint == request.command_fingerprint {
+                Ok(AppendOutcome::AlreadyAppended { first: command.first, last: command.last })
+            } else {
+                Err(StoreError::IdempotencyConflict { command_id: request.command_id })
+            };
+        }
+
+        let head = self.head(board)?;
+        let matches = match request.expected {
+            ExpectedVersion::Any => true,
+            ExpectedVersion::NoStream => head == 0,
+            ExpectedVersion::Exact(expected) => head == expected,
+        };
+        if !matches {
+            return Err(StoreError::Conflict { board, expected: request.expected, actual: head });
+        }
+
+        let first = head + 1;
+        // `count` is at most MAX_EVENTS_PER_APPEND, so it fits in a u64.
+        let last = head
+            .checked_add(count as u64)
+            .ok_or_else(|| StoreError::InvalidAppend(format!("board {board} has no sequence numbers left")))?;
+        for (seq, unsealed) in (first..=last).zip(records) {
+            let key = record::event_key(board, seq);
+            group.bytes += unsealed.len();
+            group.batch.insert(&key[..], unsealed.seal(&key));
+        }
+        let command = CommandRecord { first, last, fingerprint: request.command_fingerprint };
+        group.batch.insert(&command_key[..], record::encode_command(&command_key, &command));
+        group.writes = true;
+        group.commands.insert((board, request.command_id), command);
+        group.boards.entry(board).or_insert((head, last)).1 = last;
+        group.appends += 1;
+        group.events += count as u64;
+        self.heads.insert(board, last);
+        Ok(AppendOutcome::Appended { first, last })
+    }
+
+    /// The board's head as the writer knows it, loaded from sled the first time.
+    fn head(&mut self, board: BoardId) -> Result<u64, StoreError> {
+        if let Some(head) = self.heads.get(&board) {
+            return Ok(*head);
+        }
+        let head = stored_head(&self.db, board)?;
+        self.heads.insert(board, head);
+        Ok(head)
+    }
+
+    /// Makes the group durable and answers it.
+    fn commit(&mut self, group: Group) {
+        let Group { batch, writes, answers, boards, appends, events, .. } = group;
+        if writes {
+            if let Err(error) = self.write(batch, &boards, events) {
+                let failure = format!("writing to {} failed: {error}", self.dir.display());
+                tracing::error!(%failure, "the event store stops accepting writes");
+                for (reply, _) in answers {
+                    let _ = reply.send(Err(StoreError::Failed(failure.clone())));
+                }
+                self.failure = Some(failure);
+                return;
+            }
+            self.shared.appends.fetch_add(appends, Ordering::AcqRel);
+            self.shared.events.fetch_add(events, Ordering::AcqRel);
+            // The heads are raised before the answers go out, so a writer that got its answer
+            // and then reads finds its own events.
+            let heads = self.shared.heads();
+            for (board, (_, last)) in &boards {
+                if let Some(head) = heads.get(board) {
+                    head.send_replace(*last);
+                }
+            }
+        }
+        for (reply, answer) in answers {
+            // An append whose caller stopped waiting is stored all the same; nobody to tell.
+            let _ = reply.send(answer);
+        }
+    }
+
+    /// Applies the batch and makes it durable; the steps whose failure fails the store.
+    fn write(
+        &mut self,
+        batch: sled::Batch,
+        boards: &HashMap<BoardId, (u64, u64)>,
+        events: u64,
+    ) -> Result<(), StoreError> {
+        {
+            // Before sled shows the batch to readers, every board in it must have a durable-head
+            // entry, so readers cap at the old head until the sync is done.
+            let mut heads = self.shared.heads();
+            for (board, (before, _)) in boards {
+                heads.entry(*board).or_insert_with(|| watch::channel(*before).0);
+            }
+        }
+        self.db.apply_batch(batch)?;
+        self.db.flush()?;
+        self.sync_new_blobs()?;
+        self.hook.before_sync()?;
+        self.db_file.sync_data()?;
+        self.shared.syncs.fetch_add(1, Ordering::AcqRel);
+        self.hook.after_sync();
+        // Only now are the events durable, so only now may the watermark count them. Should
+        // writing the watermark fail, the group is answered as failed although its events are
+        // stored; a retry with the same command id then finds them.
+        self.watermark.raise(events)?;
+        self.shared.acknowledged.fetch_add(events, Ordering::AcqRel);
+        Ok(())
+    }
+
+    /// Syncs blob files sled wrote since the last look. With the segment size above there
+    /// should never be any; this is the safety net should a log message ever be that large.
+    fn sync_new_blobs(&mut self) -> io::Result<()> {
+        let blobs = self.dir.join("blobs");
+        let mut present = HashSet::new();
+        let mut synced_any = false;
+        for entry in std::fs::read_dir(&blobs)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            if !self.synced_blobs.contains(&name) {
+                match File::open(entry.path()) {
+                    Ok(file) => file.sync_all()?,
+                    // sled removes blobs it no longer needs; one gone since the listing needs no sync.
+                    Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
+                    Err(error) => return Err(error),
+                }
+                synced_any = true;
+            }
+            present.insert(name);
+        }
+        if synced_any {
+            sync_directory(&blobs)?;
+        }
+        // Forget blobs sled has removed, so the set does not grow without end.
+        self.synced_blobs = present;
+        Ok(())
+    }
+}
+
+/// The writer's side of the acknowledgement watermark.
+struct Watermark {
+    file: File,
+    acknowledged: u64,
+    synced_at: Instant,
+}
+
+impl Watermark {
+    /// Counts newly durable events: rewrites the file in place and syncs it when the last sync
+    /// is old enough. The 16 bytes sit in one disk sector, and the checksum catches a torn write.
+    fn raise(&mut self, events: u64) -> io::Result<()> {
+        self.acknowledged += events;
+        self.file.seek(SeekFrom::Start(0))?;
+        self.file.write_all(&record::encode_watermark(self.acknowledged))?;
+        if self.synced_at.elapsed() >= WATERMARK_SYNC_INTERVAL {
+            self.file.sync_data()?;
+            self.synced_at = Instant::now();
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,859 @@
+//! Tests of the sled event store at its boundary: real files in a fresh directory, real threads,
+//! and raw sled or raw file edits to play the part of damage.
+
+use kipina_proto::{BoardId, CommandId, EventId, ParticipantId, Timestamp};
+use kipina_server::store::record::{self, EVENT_KEY_LEN};
+use kipina_server::store::sled_store::{StoreStats, SyncHook};
+use kipina_server::store::{
+    AppendOutcome, AppendRequest, AppendTicket, Damage, EventStore, ExpectedVersion, MAX_EVENTS_PER_APPEND,
+    MAX_RECORD_BYTES, NewEvent, SledStore, StoreError, StoreOptions,
+};
+use serde_json::{Value, json};
+use std::future::Future;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Barrier, Mutex, mpsc};
+use std::task::{Context, Poll, Waker};
+use std::thread;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// How long a test waits for the writer to reach a hook before it declares the writer stuck.
+/// Only a bound on a failure; nothing waits this long when the store works.
+const STUCK: Duration = Duration::from_secs(20);
+
+/// A fresh directory for one store, removed when the test ends.
+struct Scratch {
+    _root: tempfile::TempDir,
+    dir: PathBuf,
+}
+
+fn scratch() -> Scratch {
+    let root = tempfile::tempdir().expect("a temporary directory");
+    // The store gets a directory that does not exist yet, as the server's `DATA/events` may not.
+    let dir = root.path().join("events");
+    Scratch { _root: root, dir }
+}
+
+fn open(dir: &Path) -> SledStore {
+    SledStore::open(dir, StoreOptions::default()).expect("the store opens")
+}
+
+fn board(n: u128) -> BoardId {
+    BoardId::from_uuid(Uuid::from_u128(n))
+}
+
+fn command(n: u128) -> CommandId {
+    CommandId::from_uuid(Uuid::from_u128(0xc0de_0000_0000 + n))
+}
+
+fn actor() -> ParticipantId {
+    ParticipantId::from_uuid(Uuid::from_u128(77))
+}
+
+/// A payload with the things that could go wrong in a round trip: non-ASCII text, escapes,
+/// floats, nesting, an empty string.
+fn payload(n: u64) -> Value {
+    json!({
+        "text": format!("Idea {n}: kipinä ✨ \"quoted\" \\ back\nslash"),
+        "n": n,
+        "ratio": 0.1 + n as f64,
+        "tags": ["a", "b", {"nested": [1, 2.5, -3, null, true]}],
+        "empty": "",
+    })
+}
+
+fn event(n: u64) -> NewEvent {
+    NewEvent {
+        event_id: EventId::from_uuid(Uuid::now_v7()),
+        event_type: "card_added".into(),
+        event_version: 1,
+        payload: payload(n),
+    }
+}
+
+fn request(board: BoardId, command_id: CommandId, expected: ExpectedVersion, events: usize) -> AppendRequest {
+    AppendRequest {
+        board,
+        command_id,
+        command_fingerprint: 0xfeed,
+        actor: actor(),
+        at: Timestamp(1_764_000_000_000),
+        expected,
+        events: (0..events as u64).map(event).collect(),
+    }
+}
+
+fn append(store: &SledStore, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
+    store.append(request).wait()
+}
+
+/// Polls a ticket once without blocking: `None` while the append is still unanswered.
+fn poll_once(ticket: &mut AppendTicket) -> Option<Result<AppendOutcome, StoreError>> {
+    match Pin::new(ticket).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(answer) => Some(answer),
+        Poll::Pending => None,
+    }
+}
+
+fn seqs(store: &SledStore, board: BoardId) -> Vec<u64> {
+    store.read(board, 1, usize::MAX).expect("the board reads").iter().map(|event| event.seq).collect()
+}
+
+fn damage_of(result: Result<impl std::fmt::Debug, StoreError>) -> Vec<Damage> {
+    match result {
+        Err(StoreError::Damaged(damage)) => damage,
+        other => panic!("expected Damaged, got {other:?}"),
+    }
+}
+
+/// Opens sled's files directly, as the store does, to play the part of damage.
+fn raw_sled(dir: &Path) -> sled::Db {
+    sled::Config::new().path(dir).segment_size(8 * 1024 * 1024).open().expect("sled opens the store's files")
+}
+
+/// A sync hook that holds syncs until the test lets them go, and can make them fail.
+struct Gate {
+    /// Syncs still to hold; the rest pass straight through.
+    to_hold: AtomicU64,
+    entered: Mutex<mpsc::Sender<()>>,
+    release: Mutex<mpsc::Receiver<()>>,
+    fail: AtomicBool,
+}
+
+/// The test's side of a [`Gate`].
+struct GateControl {
+    entered: mpsc::Receiver<()>,
+    release: mpsc::Sender<()>,
+}
+
+impl GateControl {
+    /// Waits until the writer is held inside the sync hook.
+    fn wait_until_held(&self) {
+        self.entered.recv_timeout(STUCK).expect("the writer reached the sync");
+    }
+
+    fn release(&self) {
+        self.release.send(()).expect("the writer is still waiting");
+    }
+}
+
+fn gate(to_hold: u64) -> (Arc<Gate>, GateControl) {
+    let (entered_sender, entered) = mpsc::channel();
+    let (release, release_receiver) = mpsc::channel();
+    let gate = Arc::new(Gate {
+        to_hold: AtomicU64::new(to_hold),
+        entered: Mutex::new(entered_sender),
+        release: Mutex::new(release_receiver),
+        fail: AtomicBool::new(false),
+    });
+    (gate, GateControl { entered, release })
+}
+
+impl SyncHook for Gate {
+    fn before_sync(&self) -> io::Result<()> {
+        if self.fail.load(Ordering::SeqCst) {
+            return Err(io::Error::other("injected fdatasync failure"));
+        }
+        let hold = self.to_hold.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(1)).is_ok();
+        if hold {
+            // unwrap: the locks are only taken here, on the one writer thread.
+            let _ = self.entered.lock().unwrap().send(());
+            // A dropped control (a failing test) lets the writer go rather than hang the drop.
+            let _ = self.release.lock().unwrap().recv();
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn appended_events_read_back_gap_free_and_byte_identical_also_after_reopening() {
+    let scratch = scratch();
+    let board_id = board(1);
+    let mut sent = Vec::new();
+    {
+        let store = open(&scratch.dir);
+        for n in 0..20u128 {
+            let events = 1 + (n as usize % 3);
+            let request = request(board_id, command(n), ExpectedVersion::Any, events);
+            sent.extend(request.events.clone());
+            let outcome = append(&store, request).expect("appends");
+            assert!(matches!(outcome, AppendOutcome::Appended { .. }));
+        }
+        assert_eq!(store.head(board_id).expect("head"), sent.len() as u64);
+        assert_read_back(&store, board_id, &sent);
+    }
+    let store = open(&scratch.dir);
+    assert_eq!(store.head(board_id).expect("head"), sent.len() as u64);
+    assert_read_back(&store, board_id, &sent);
+    assert_eq!(store.boards().expect("boards"), vec![board_id]);
+    assert!(store.verify().is_empty());
+}
+
+fn assert_read_back(store: &SledStore, board_id: BoardId, sent: &[NewEvent]) {
+    let read = store.read(board_id, 1, 1_000).expect("reads");
+    assert_eq!(read.len(), sent.len());
+    for (index, (stored, original)) in read.iter().zip(sent).enumerate() {
+        assert_eq!(stored.seq, index as u64 + 1, "seqs run 1..N without gaps");
+        assert_eq!(stored.board, board_id);
+        assert_eq!(stored.event_id, original.event_id);
+        assert_eq!(stored.event_type, original.event_type);
+        assert_eq!(stored.event_version, original.event_version);
+        assert_eq!(stored.actor, actor());
+        assert_eq!(stored.at, Timestamp(1_764_000_000_000));
+        assert_eq!(
+            serde_json::to_vec(&stored.payload).expect("encodes"),
+            serde_json::to_vec(&original.payload).expect("encodes"),
+            "the payload of seq {} is byte-identical",
+            stored.seq
+        );
+    }
+}
+
+#[test]
+fn read_honours_from_and_limit() {
+    let scratch = scratch();
+    let store = open(&scratch.dir);
+    let board_id = board(1);
+    append(&store, request(board_id, command(1), ExpectedVersion::NoStream, 10)).expect("appends");
+    let window: Vec<u64> = store.read(board_id, 4, 3).expect("reads").iter().map(|e| e.seq).collect();
+    assert_eq!(window, [4, 5, 6]);
+    let from_zero: Vec<u64> = store.read(board_id, 0, 2).expect("reads").iter().map(|e| e.seq).collect();
+    assert_eq!(from_zero, [1, 2]);
+    assert!(store.read(board_id, 11, 5).expect("reads").is_empty());
+    assert!(store.read(board_id, 1, 0).expect("reads").is_empty());
+    assert!(store.read(board(2), 1, 5).expect("reads").is_empty());
+    assert_eq!(store.head(board(2)).expect("head"), 0);
+}
+
+#[test]
+fn boards_lists_every_board_with_events_once() {
+    let scratch = scratch();
+    let store = open(&scratch.dir);
+    assert!(store.boards().expect("boards").is_empty());
+    // Boards whose ids differ only in the last byte sit next to each other in key order.
+    let ids = [board(3), board(1), board(2), board(u128::MAX), board(0)];
+    for (n, board_id) in ids.iter().enumerate() {
+        for m in 0..3 {
+            append(&store, request(*board_id, command((n * 10 + m) as u128), ExpectedVersion::Any, 2))
+                .expect("appends");
+        }
+    }
+    let mut expected = ids.to_vec();
+    expected.sort();
+    assert_eq!(store.boards().expect("boards"), expected);
+}
+
+#[test]
+fn a_retry_with_the_same_fingerprint_returns_the_first_result_and_appends_nothing() {
+    let scratch = scratch();
+    let store = open(&scratch.dir);
+    let board_id = board(1);
+    append(&store, request(board_id, command(1), ExpectedVersion::NoStream, 2)).expect("appends");
+    let first = append(&store, request(board_id, command(2), ExpectedVersion::Exact(2), 3)).expect("appends");
+    assert_eq!(first, AppendOutcome::Appended { first: 3, last: 5 });
+
+    // The retry carries a stale expected version on purpose: idempotency is checked first.
+    let retry = append(&store, request(board_id, command(2), ExpectedVersion::Exact(2), 3)).expect("answers");
+    assert_eq!(retry, AppendOutcome::AlreadyAppended { first: 3, last: 5 });
+    assert_eq!(store.head(board_id).expect("head"), 5);
+    let record = store.command(board_id, command(2)).expect("reads").expect("remembered");
+    assert_eq!((record.first, record.last, record.fingerprint), (3, 5, 0xfeed));
+    assert_eq!(store.command(board_id, command(99)).expect("reads"), None);
+
+    // The memory survives a reopen.
+    drop(store);
+    let store = open(&scratch.dir);
+    let retry = append(&store, request(board_id, command(2), ExpectedVersion::Any, 3)).expect("answers");
+    assert_eq!(retry, AppendOutcome::AlreadyAppended { first: 3, last: 5 });
+    assert_eq!(store.head(board_id).expect("head"), 5);
+    assert_eq!(store.stats().appends, 0);
+}
+
+#[test]
+fn concurrent_retries_of_one_command_append_exactly_once() {
+    let scratch = scratch();
+    let store = open(&scratch.dir);
+    let board_id = board(1);
+    append(&store, request(board_id, command(0), ExpectedVersion::Any, 1)).expect("appends");
+    let threads = 16;
+    let barrier = Arc::new(Barrier::new(threads));
+    let outcomes: Vec<AppendOutcome> = (0..threads)
+        .map(|_| {
+            let store = store.clone();
+            let barrier = Arc::clone(&barrier);
+            thread::spawn(move || {
+                barrier.wait();
+                append(&store, request(board_id, command(1), ExpectedVersion::Any, 2)).expect("answers")
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|handle| handle.join().expect("the thread finishes"))
+        .collect();
+    let appended = outcomes.iter().filter(|outcome| matches!(outcome, AppendOutcome::Appended { .. })).count();
+    assert_eq!(appended, 1, "{outcomes:?}");
+    assert!(outcomes.iter().all(|outcome| outcome.range() == (2, 3)), "{outcomes:?}");
+    assert_eq!(store.head(board_id).expect("head"), 3);
+}
+
+#[test]
+fn the_same_command_id_with_another_fingerprint_is_refused_and_appends_nothing() {
+    let scratch = scratch();
+    let store = open(&scratch.dir);
+    let board_id = board(1);
+    append(&store, request(board_id, command(1), ExpectedVersion::Any, 2)).expect("appends");
+    let mut changed = request(board_id, command(1), ExpectedVersion::Any, 2);
+    changed.command_fingerprint = 0xbad;
+    match append(&store, changed) {
+        Err(StoreError::IdempotencyConflict { command_id }) => assert_eq!(command_id, command(1)),
+        other => panic!("expected an idempotency conflict, got {other:?}"),
+    }
+    assert_eq!(store.head(board_id).expect("head"), 2);
+    // The same command id on another board is another command.
+    let other_board = append(&store, request(board(2), command(1), ExpectedVersion::Any, 1)).expect("appends");
+    assert_eq!(other_board, AppendOutcome::Appended { first: 1, last: 1 });
+}
+
+#[test]
+fn a_wrong_expected_version_is_a_conflict_that_says_what_was_expected_and_found() {
+    let scratch = scratch();
+    let store = open(&scratch.dir);
+    let board_id = board(1);
+    match append(&store, request(board_id, command(1), ExpectedVersion::Exact(3), 1)) {
+        Err(StoreError::Conflict { board, expected, actual }) => {
+            assert_eq!((board, expected, actual), (board_id, ExpectedVersion::Exact(3), 0));
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    append(&store, request(board_id, command(2), ExpectedVersion::NoStream, 4)).expect("appends");
+    match append(&store, request(board_id, command(3), ExpectedVersion::Exact(3), 1)) {
+        Err(StoreError::Conflict { expected, actual, .. }) => {
+            assert_eq!((expected, actual), (ExpectedVersion::Exact(3), 4))
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    match append(&store, request(board_id, command(4), ExpectedVersion::NoStream, 1)) {
+        Err(StoreError::Conflict { expected, actual, .. }) => {
+            assert_eq!((expected, actual), (ExpectedVersion::NoStream, 4))
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(store.head(board_id).expect("head"), 4);
+    // A refused command is not remembered, so it can be sent again once it is right.
+    assert_eq!(store.command(board_id, command(3)).expect("reads"), None);
+    let fixed = append(&store, request(board_id, command(3), ExpectedVersion::Exact(4), 1)).expect("appends");
+    assert_eq!(fixed, AppendOutcome::Appended { first: 5, last: 5 });
+}
+
+#[test]
+fn of_two_writers_expecting_the_same_version_exactly_one_succeeds() {
+    let scratch = scratch();
+    let store = open(&scratch.dir);
+    let board_id = board(1);
+    append(&store, request(board_id, command(0), ExpectedVersion::Any, 2)).expect("appends");
+    for round in 0..20u128 {
+        let head = store.head(board_id).expect("head");
+        let barrier = Arc::new(Barrier::new(2));
+        let answers: Vec<Result<AppendOutcome, StoreError>> = (0..2u128)
+            .map(|writer| {
+                let store = store.clone();
+                let barrier = Arc::clone(&barrier);
+                thread::spawn(move || {
+                    barrier.wait();
+                    append(
+                        &store,
+                        request(board_id, command(100 + round * 2 + writer), ExpectedVersion::Exact(head), 3),
+                    )
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|handle| handle.join().expect("the thread finishes"))
+            .collect();
+        let won = answers.iter().filter(|answer| matches!(answer, Ok(AppendOutcome::Appended { .. }))).count();
+        let lost = answers
+            .iter()
+            .filter(|answer| matches!(answer, Err(StoreError::Conflict { actual, .. }) if *actual == head + 3))
+            .count();
+        assert_eq!((won, lost), (1, 1), "round {round}: {answers:?}");
+        assert_eq!(store.head(board_id).expect("head"), head + 3, "the loser appended nothing");
+    }
+}
+
+#[test]
+fn sixty_four_concurrent_writers_on_one_board_get_contiguous_seqs() {
+    let scratch = scratch();
+    let store = open(&scratch.dir);
+    let board_id = board(1);
+    let writers = 64u128;
+    let per_writer = 10u128;
+    let barrier = Arc::new(Barrier::new(writers as usize));
+    let handles: Vec<_> = (0..writers)
+        .map(|writer| {
+            let store = store.clone();
+            let barrier = Arc::clone(&barrier);
+            thread::spawn(move || {
+                barrier.wait();
+                (0..per_writer)
+                    .map(|n| {
+                        let events = 1 + (n as usize % 2);
+                        append(&store, request(board_id, command(writer * 1_000 + n), ExpectedVersion::Any, events))
+                            .expect("appends")
+                            .range()
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut ranges: Vec<(u64, u64)> =
+        handles.into_iter().flat_map(|handle| handle.join().expect("the thread finishes")).collect();
+    ranges.sort_unstable();
+    let mut next = 1;
+    for (first, last) in &ranges {
+        assert_eq!(*first, next, "ranges are contiguous and disjoint: {ranges:?}");
+        next = last + 1;
+    }
+    let total = next - 1;
+    assert_eq!(seqs(&store, board_id), (1..=total).collect::<Vec<_>>());
+    let stats = store.stats();
+    assert_eq!(stats.appends, (writers * per_writer) as u64);
+    assert_eq!(stats.events, total);
+    assert!(stats.syncs <= stats.appends, "{stats:?}");
+}
+
+/// Holds the first sync, queues `writers` appends from as many threads while it is held, then
+/// lets everything go, and returns the counters.
+fn syncs_for_appends_queued_behind_a_sync(group_commit: bool, writers: u128) -> StoreStats {
+    let scratch = scratch();
+    let (hook, control) = gate(1);
+    let store =
+        SledStore::open_with_sync_hook(&scratch.dir, StoreOptions { group_commit, ..StoreOptions::default() }, hook)
+            .expect("the store opens");
+    let first = store.append(request(board(1), command(0), ExpectedVersion::Any, 1));
+    control.wait_until_held();
+
+    let (sent_sender, sent) = mpsc::channel();
+    let handles: Vec<_> = (1..=writers)
+        .map(|writer| {
+            let store = store.clone();
+            let sent_sender = sent_sender.clone();
+            thread::spawn(move || {
+                let ticket = store.append(request(board(1 + writer % 3), command(writer), ExpectedVersion::Any, 1));
+                // `append` has queued the request by the time it returns.
+                sent_sender.send(()).expect("the test is waiting");
+                ticket.wait().expect("appends")
+            })
+        })
+        .collect();
+    for _ in 0..writers {
+        sent.recv_timeout(STUCK).expect("every writer queued its append");
+    }
+    control.release();
+    assert!(matches!(first.wait(), Ok(AppendOutcome::Appended { .. })));
+    for handle in handles {
+        handle.join().expect("the thread finishes");
+    }
+    store.stats()
+}
+
+#[test]
+fn with_group_commit_appends_that_wait_for_a_sync_share_the_next_one() {
+    let stats = syncs_for_appends_queued_behind_a_sync(true, 16);
+    assert_eq!(stats.appends, 17);
+    // One sync for the first append, one for the sixteen that queued up behind it.
+    assert_eq!(stats.syncs, 2, "{stats:?}");
+}
+
+#[test]
+fn without_group_commit_every_append_pays_for_its_own_sync() {
+    let stats = syncs_for_appends_queued_behind_a_sync(false, 16);
+    assert_eq!(stats.appends, 17);
+    assert_eq!(stats.syncs, 17, "{stats:?}");
+}
+
+#[test]
+fn an_append_is_answered_and_visible_only_after_its_sync() {
+    let scratch = scratch();
+    let board_id = board(1);
+    let (hook, control) = gate(1);
+    let store = SledStore::open_with_sync_hook(&scratch.dir, StoreOptions::default(), hook).expect("the store opens");
+    let mut watcher = store.subscribe(board_id);
+    assert_eq!(*watcher.borrow_and_update(), 0);
+
+    let mut ticket = store.append(request(board_id, command(1), ExpectedVersion::NoStream, 2));
+    control.wait_until_held();
+    // sled has the batch, flushed with sync_file_range, but the fdatasync has not run: nothing
+    // may be answered, announced or shown yet.
+    assert!(poll_once(&mut ticket).is_none(), "answered before the sync");
+    assert_eq!(store.stats().syncs, 0);
+    assert!(!watcher.has_changed().expect("the store is alive"), "announced before the sync");
+    assert_eq!(store.head(board_id).expect("head"), 0, "head shows events before the sync");
+    assert!(store.read(board_id, 1, 10).expect("reads").is_empty(), "read shows events before the sync");
+    assert_eq!(store.command(board_id, command(1)).expect("reads"), None);
+    assert!(store.boards().expect("boards").is_empty());
+    // A subscription made now also starts from the durable head.
+    let late_watcher = store.subscribe(board_id);
+    assert_eq!(*late_watcher.borrow(), 0);
+
+    control.release();
+    assert_eq!(ticket.wait().expect("appends"), AppendOutcome::Appended { first: 1, last: 2 });
+    assert_eq!(store.stats().syncs, 1);
+    // The head is raised before the answer goes out, so it is already visible here.
+    assert!(watcher.has_changed().expect("the store is alive"));
+    assert_eq!(*watcher.borrow_and_update(), 2);
+    assert_eq!(*late_watcher.borrow(), 2);
+    assert_eq!(store.head(board_id).expect("head"), 2);
+    assert_eq!(seqs(&store, board_id), [1, 2]);
+}
+
+#[test]
+fn a_failed_sync_fails_its_group_and_every_later_append() {
+    let scratch = scratch();
+    let board_id = board(1);
+    let (hook, _control) = gate(0);
+    let store =
+        SledStore::open_with_sync_hook(&scratch.dir, StoreOptions::default(), Arc::clone(&hook) as Arc<dyn SyncHook>)
+            .expect("the store opens");
+    append(&store, request(board_id, command(1), ExpectedVersion::Any, 1)).expect("appends");
+    let watcher = store.subscribe(board_id);
+
+    hook.fail.store(true, Ordering::SeqCst);
+    assert!(matches!(
+        append(&store, request(board_id, command(2), ExpectedVersion::Any, 1)),
+        Err(StoreError::Failed(_))
+    ));
+    // A working disk again changes nothing: after a failed fsync the page cache is not trusted.
+    hook.fail.store(false, Ordering::SeqCst);
+    assert!(matches!(
+        append(&store, request(board_id, command(3), ExpectedVersion::Any, 1)),
+        Err(StoreError::Failed(_))
+    ));
+    assert!(matches!(
+        append(&store, request(board(2), command(4), ExpectedVersion::Any, 1)),
+        Err(StoreError::Failed(_))
+    ));
+
+    // Readers still see only what was durable.
+    assert_eq!(store.head(board_id).expect("head"), 1);
+    assert_eq!(seqs(&store, board_id), [1]);
+    assert_eq!(*watcher.borrow(), 1);
+    assert_eq!(store.stats().syncs, 1);
+}
+
+#[test]
+fn invalid_appends_are_refused_and_append_nothing() {
+    let scratch = scratch();
+    let store = open(&scratch.dir);
+    let board_id = board(1);
+    append(&store, request(board_id, command(0), ExpectedVersion::Any, 1)).expect("appends");
+
+    let empty = request(board_id, command(1), ExpectedVersion::Any, 0);
+    assert!(matches!(append(&store, empty), Err(StoreError::InvalidAppend(_))));
+
+    let too_many = request(board_id, command(2), ExpectedVersion::Any, MAX_EVENTS_PER_APPEND + 1);
+    assert!(matches!(append(&store, too_many), Err(StoreError::InvalidAppend(_))));
+
+    // The oversize event comes last, so nothing of the command may be stored.
+    let mut oversize = request(board_id, command(3), ExpectedVersion::Any, 3);
+    oversize.events[2].payload = json!({"text": "x".repeat(MAX_RECORD_BYTES)});
+    match append(&store, oversize) {
+        Err(StoreError::InvalidAppend(reason)) => assert!(reason.contains("event 2"), "{reason}"),
+        other => panic!("expected an invalid append, got {other:?}"),
+    }
+
+    // Exactly at the limit is still fine: find the largest text that fits and store it.
+    let fits = (MAX_RECORD_BYTES - 400..MAX_RECORD_BYTES)
+        .rev()
+        .find_map(|len| {
+            let mut candidate = request(board_id, command(4), ExpectedVersion::Any, 1);
+            candidate.events[0].payload = json!({"text": "y".repeat(len)});
+            (record_len(&candidate) <= MAX_RECORD_BYTES).then_some(candidate)
+        })
+        .expect("some text length fits");
+    assert_eq!(record_len(&fits), MAX_RECORD_BYTES);
+    assert!(matches!(append(&store, fits), Ok(AppendOutcome::Appended { first: 2, last: 2 })));
+
+    assert_eq!(store.head(board_id).expect("head"), 2);
+    for refused in 1..=3 {
+        assert_eq!(store.command(board_id, command(refused)).expect("reads"), None);
+    }
+}
+
+/// The stored length of a single-event request's record.
+fn record_len(request: &AppendRequest) -> usize {
+    let event = &request.events[0];
+    let envelope = record::EnvelopeRef {
+        id: event.event_id,
+        command: request.command_id,
+        actor: request.actor,
+        at: request.at,
+        event_type: &event.event_type,
+        v: event.event_version,
+        payload: &event.payload,
+    };
+    record::encode_event(&record::event_key(request.board, 1), &envelope).expect("encodes").len()
+}
+
+#[test]
+fn a_changed_byte_inside_a_record_is_found_by_open_verify_and_read() {
+    let scratch = scratch();
+    let (damaged_board, sound_board) = (board(1), board(2));
+    {
+        let store = open(&scratch.dir);
+        append(&store, request(damaged_board, command(1), ExpectedVersion::Any, 5)).expect("appends");
+        append(&store, request(sound_board, command(2), ExpectedVersion::Any, 2)).expect("appends");
+    }
+    {
+        // Change one byte of the JSON of seq 3 through sled, so sled itself stays consistent.
+        let db = raw_sled(&scratch.dir);
+        let key = record::event_key(damaged_board, 3);
+        let mut value = db.get(key).expect("reads").expect("seq 3 exists").to_vec();
+        let position = value.windows(4).position(|window| window == b"Idea").expect("the text is in the record");
+        value[position] = b'J';
+        db.insert(key, value).expect("writes");
+        db.flush().expect("flushes");
+    }
+
+    let damage = damage_of(SledStore::open(&scratch.dir, StoreOptions::default()));
+    assert_eq!(damage.len(), 1, "{damage:?}");
+    assert_eq!((damage[0].board, damage[0].seq), (Some(damaged_board), Some(3)));
+    assert!(damage[0].problem.contains("checksum"), "{}", damage[0]);
+
+    let store = SledStore::open_for_inspection(&scratch.dir).expect("opens for inspection");
+    let listed = store.verify();
+    assert_eq!(listed, damage);
+    let read_damage = damage_of(store.read(damaged_board, 1, 10));
+    assert_eq!((read_damage[0].board, read_damage[0].seq), (Some(damaged_board), Some(3)));
+    // Events before the damage still read, and so does the other board.
+    assert_eq!(store.read(damaged_board, 1, 2).expect("reads").len(), 2);
+    assert_eq!(seqs(&store, sound_board), [1, 2]);
+}
+
+#[test]
+fn a_record_moved_under_another_key_fails_its_checksum() {
+    let scratch = scratch();
+    {
+        let store = open(&scratch.dir);
+        append(&store, request(board(1), command(1), ExpectedVersion::Any, 3)).expect("appends");
+    }
+    {
+        let db = raw_sled(&scratch.dir);
+        let seq_one = db.get(record::event_key(board(1), 1)).expect("reads").expect("exists");
+        db.insert(record::event_key(board(1), 2), seq_one).expect("writes");
+        db.flush().expect("flushes");
+    }
+    let damage = damage_of(SledStore::open(&scratch.dir, StoreOptions::default()));
+    assert_eq!((damage[0].board, damage[0].seq), (Some(board(1)), Some(2)), "{damage:?}");
+}
+
+#[test]
+fn a_missing_event_is_reported_as_a_gap() {
+    let scratch = scratch();
+    let board_id = board(1);
+    {
+        let store = open(&scratch.dir);
+        append(&store, request(board_id, command(1), ExpectedVersion::Any, 6)).expect("appends");
+    }
+    {
+        let db = raw_sled(&scratch.dir);
+        db.remove(record::event_key(board_id, 4)).expect("removes");
+        db.flush().expect("flushes");
+    }
+    let damage = damage_of(SledStore::open(&scratch.dir, StoreOptions::default()));
+    assert!(
+        damage
+            .iter()
+            .any(|item| (item.board, item.seq) == (Some(board_id), Some(4)) && item.problem.contains("missing")),
+        "{damage:?}"
+    );
+    // The store acknowledged six events and finds five: that is reported as well.
+    assert!(damage.iter().any(|item| item.problem.contains("6 events were acknowledged")), "{damage:?}");
+
+    let store = SledStore::open_for_inspection(&scratch.dir).expect("opens for inspection");
+    let read_damage = damage_of(store.read(board_id, 1, 10));
+    assert_eq!((read_damage[0].board, read_damage[0].seq), (Some(board_id), Some(4)));
+    assert_eq!(store.read(board_id, 1, 3).expect("reads").len(), 3);
+}
+
+#[test]
+fn verify_reports_every_kind_of_foreign_or_broken_entry() {
+    let scratch = scratch();
+    let board_id = board(1);
+    {
+        let store = open(&scratch.dir);
+        append(&store, request(board_id, command(1), ExpectedVersion::Any, 2)).expect("appends");
+    }
+    {
+        let db = raw_sled(&scratch.dir);
+        // A key with a prefix the store never writes.
+        db.insert(b"zzz", b"?".to_vec()).expect("writes");
+        // An event key one byte too long.
+        let mut long_key = record::event_key(board_id, 9).to_vec();
+        long_key.push(0);
+        db.insert(long_key, b"?".to_vec()).expect("writes");
+        // A board whose stream starts at seq 5.
+        let late_key = record::event_key(board(2), 5);
+        let seq_one = db.get(record::event_key(board_id, 1)).expect("reads").expect("exists");
+        db.insert(late_key, seq_one).expect("writes");
+        // A command that claims events beyond the head.
+        let claim_key = record::command_key(board_id, command(7));
+        let claim = kipina_server::store::CommandRecord { first: 3, last: 8, fingerprint: 1 };
+        db.insert(claim_key, record::encode_command(&claim_key, &claim)).expect("writes");
+        // A command record with a broken checksum.
+        let broken_key = record::command_key(board_id, command(1));
+        let mut broken = db.get(broken_key).expect("reads").expect("exists").to_vec();
+        broken[10] ^= 0xff;
+        db.insert(broken_key, broken).expect("writes");
+        db.flush().expect("flushes");
+    }
+    let store = SledStore::open_for_inspection(&scratch.dir).expect("opens for inspection");
+    let damage = store.verify();
+    let found = |board: Option<BoardId>, seq: Option<u64>, words: &str| {
+        damage.iter().any(|item| item.board == board && item.seq == seq && item.problem.contains(words))
+    };
+    assert!(found(None, None, "unknown key prefix"), "{damage:?}");
+    assert!(found(Some(board_id), None, "malformed"), "{damage:?}");
+    assert!(found(Some(board(2)), Some(1), "starts at seq 5"), "{damage:?}");
+    assert!(found(Some(board(2)), Some(5), "checksum"), "{damage:?}");
+    assert!(found(Some(board_id), Some(8), "beyond") || found(Some(board_id), Some(8), "ends at seq 2"), "{damage:?}");
+    assert!(found(Some(board_id), None, "checksum"), "{damage:?}");
+    assert_eq!(damage.len(), 6, "{damage:?}");
+    drop(store);
+    assert!(matches!(SledStore::open(&scratch.dir, StoreOptions::default()), Err(StoreError::Damaged(_))));
+}
+
+/// Appends 200 events with findable markers and closes the store.
+fn store_with_markers(dir: &Path) {
+    let store = open(dir);
+    for n in 0..200u128 {
+        let mut request = request(board(1), command(n), ExpectedVersion::Any, 1);
+        request.events[0].payload = json!({"marker": format!("MARK{n:05}"), "text": "x".repeat(300)});
+        append(&store, request).expect("appends");
+    }
+}
+
+#[test]
+fn a_flipped_byte_in_sleds_db_file_is_reported_not_served() {
+    let scratch = scratch();
+    store_with_markers(&scratch.dir);
+    // Damage every copy of event 120's record in the log (sled keeps older versions of nodes
+    // until it cleans its segments).
+    let db_path = scratch.dir.join("db");
+    let mut bytes = std::fs::read(&db_path).expect("reads the db file");
+    let positions: Vec<usize> =
+        bytes.windows(9).enumerate().filter(|(_, window)| *window == b"MARK00120").map(|(at, _)| at).collect();
+    assert!(!positions.is_empty());
+    for at in positions {
+        bytes[at + 4] ^= 0x01;
+    }
+    std::fs::write(&db_path, &bytes).expect("writes the db file");
+
+    // sled's recovery takes the damaged message for a torn tail and drops the rest of its log
+    // without an error; the store must notice that acknowledged events are gone.
+    let damage = damage_of(SledStore::open(&scratch.dir, StoreOptions::default()));
+    assert!(!damage.is_empty());
+    let store = SledStore::open_for_inspection(&scratch.dir).expect("opens for inspection");
+    assert!(!store.verify().is_empty());
+    drop(store);
+    // And it stays refused: the evidence does not vanish with the first look.
+    assert!(matches!(SledStore::open(&scratch.dir, StoreOptions::default()), Err(StoreError::Damaged(_))));
+}
+
+#[test]
+fn bytes_flipped_all_over_sleds_db_file_never_panic_or_open_silently() {
+    for (stride, offset) in [(97, 0), (4_093, 13), (65_521, 50), (131_071, 7)] {
+        let scratch = scratch();
+        store_with_markers(&scratch.dir);
+        let db_path = scratch.dir.join("db");
+        let mut bytes = std::fs::read(&db_path).expect("reads the db file");
+        for at in (offset..bytes.len()).step_by(stride) {
+            bytes[at] ^= 0x5a;
+        }
+        std::fs::write(&db_path, &bytes).expect("writes the db file");
+        let opened = SledStore::open(&scratch.dir, StoreOptions::default());
+        assert!(matches!(opened, Err(StoreError::Damaged(_))), "stride {stride}: {opened:?}");
+    }
+}
+
+#[test]
+fn a_damaged_watermark_is_reported() {
+    let scratch = scratch();
+    {
+        let store = open(&scratch.dir);
+        append(&store, request(board(1), command(1), ExpectedVersion::Any, 1)).expect("appends");
+    }
+    std::fs::write(scratch.dir.join("acknowledged"), b"nonsense").expect("writes");
+    let damage = damage_of(SledStore::open(&scratch.dir, StoreOptions::default()));
+    assert!(damage[0].problem.contains("watermark"), "{damage:?}");
+    let store = SledStore::open_for_inspection(&scratch.dir).expect("opens for inspection");
+    assert_eq!(store.verify(), damage);
+}
+
+#[test]
+fn a_directory_in_use_is_locked() {
+    let scratch = scratch();
+    let store = open(&scratch.dir);
+    let second = SledStore::open(&scratch.dir, StoreOptions::default());
+    assert!(matches!(second, Err(StoreError::Locked(_))), "{second:?}");
+    drop(store);
+    // Dropping the last handle closes sled and releases the lock.
+    let reopened = SledStore::open(&scratch.dir, StoreOptions::default());
+    assert!(reopened.is_ok(), "{reopened:?}");
+}
+
+#[test]
+fn dropping_the_last_handle_answers_every_queued_append() {
+    let scratch = scratch();
+    let (hook, control) = gate(1);
+    let store = SledStore::open_with_sync_hook(&scratch.dir, StoreOptions::default(), hook).expect("the store opens");
+    let clone = store.clone();
+    let first = store.append(request(board(1), command(0), ExpectedVersion::Any, 1));
+    control.wait_until_held();
+    let queued: Vec<AppendTicket> =
+        (1..=10).map(|n| store.append(request(board(1), command(n), ExpectedVersion::Any, 1))).collect();
+    drop(store);
+    // A clone keeps the store alive: nothing has stopped yet.
+    let eleventh = clone.append(request(board(1), command(11), ExpectedVersion::Any, 1));
+    let dropper = thread::spawn(move || drop(clone));
+    control.release();
+    dropper.join().expect("the drop finishes");
+    assert_eq!(first.wait().expect("appends").range(), (1, 1));
+    for (n, ticket) in queued.into_iter().enumerate() {
+        assert_eq!(ticket.wait().expect("appends").range(), (n as u64 + 2, n as u64 + 2));
+    }
+    assert_eq!(eleventh.wait().expect("appends").range(), (12, 12));
+    let store = open(&scratch.dir);
+    assert_eq!(store.head(board(1)).expect("head"), 12);
+}
+
+#[test]
+fn subscribers_see_each_durable_head() {
+    let scratch = scratch();
+    let board_id = board(1);
+    {
+        let store = open(&scratch.dir);
+        append(&store, request(board_id, command(1), ExpectedVersion::Any, 3)).expect("appends");
+    }
+    let store = open(&scratch.dir);
+    let mut watcher = store.subscribe(board_id);
+    assert_eq!(*watcher.borrow_and_update(), 3, "a subscription starts at the stored head");
+    let mut other = store.subscribe(board(2));
+    append(&store, request(board_id, command(2), ExpectedVersion::Any, 2)).expect("appends");
+    assert!(watcher.has_changed().expect("the store is alive"));
+    assert_eq!(*watcher.borrow_and_update(), 5);
+    assert!(!other.has_changed().expect("the store is alive"), "another board's watcher is not woken");
+    append(&store, request(board(2), command(3), ExpectedVersion::Any, 1)).expect("appends");
+    assert_eq!(*other.borrow_and_update(), 1);
+}
+
+#[test]
+fn event_keys_have_the_documented_layout() {
+    let key = record::event_key(board(1), 258);
+    assert_eq!(key.len(), EVENT_KEY_LEN);
+    assert_eq!(key[0], b'e');
+    assert_eq!(&key[1..17], board(1).as_bytes());
+    assert_eq!(&key[17..], &258u64.to_be_bytes());
+}
