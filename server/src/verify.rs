@@ -1,5 +1,5 @@
-//! `kipina verify`: checks a data directory without changing it and says precisely what is
-//! wrong. It checks every record's checksum and the gap-free sequence of every board (in the
+//! `kipina verify`: checks a data directory and says precisely what is wrong. It changes no
+//! event, key or snapshot (sled's own recovery may still tidy its files when they are opened). It checks every record's checksum and the gap-free sequence of every board (in the
 //! store), then opens every personal field and decodes every payload (here), replays each
 //! board, and compares its snapshot with the replay. Erased personal content is expected and
 //! counted, not reported as damage.

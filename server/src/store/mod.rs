@@ -19,7 +19,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-// pub use sled_store::{SledStore, StoreOptions};
+pub use sled_store::{SledStore, StoreOptions};
 
 /// The most events one append may carry.
 pub const MAX_EVENTS_PER_APPEND: usize = 1_000;
@@ -90,8 +90,7 @@ impl AppendOutcome {
     /// The sequence numbers of the command's events, whichever way they got there.
     pub fn range(&self) -> (u64, u64) {
         match *self {
-            AppendOutcome::Appended { first, last }
-            | AppendOutcome::AlreadyAppended { first, last } => (first, last),
+            AppendOutcome::Appended { first, last } | AppendOutcome::AlreadyAppended { first, last } => (first, last),
         }
     }
 }
@@ -143,11 +142,7 @@ impl fmt::Display for Damage {
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("board {board} has moved: expected version {expected}, found {actual}")]
-    Conflict {
-        board: BoardId,
-        expected: ExpectedVersion,
-        actual: u64,
-    },
+    Conflict { board: BoardId, expected: ExpectedVersion, actual: u64 },
     #[error("command {command_id} was already stored with different content")]
     IdempotencyConflict { command_id: CommandId },
     #[error("invalid append: {0}")]
@@ -173,10 +168,7 @@ pub struct AppendTicket {
 
 impl AppendTicket {
     /// A ticket and the sender its writer answers through.
-    pub fn channel() -> (
-        tokio::sync::oneshot::Sender<Result<AppendOutcome, StoreError>>,
-        Self,
-    ) {
+    pub fn channel() -> (tokio::sync::oneshot::Sender<Result<AppendOutcome, StoreError>>, Self) {
         let (sender, receiver) = tokio::sync::oneshot::channel();
         (sender, Self { receiver })
     }
@@ -192,11 +184,9 @@ impl AppendTicket {
     /// Blocks the current thread until the append is durable or has failed. Never call this
     /// from inside an async runtime's worker thread; await the ticket there.
     pub fn wait(self) -> Result<AppendOutcome, StoreError> {
-        self.receiver.blocking_recv().unwrap_or_else(|_| {
-            Err(StoreError::Failed(
-                "the writer stopped before answering".into(),
-            ))
-        })
+        self.receiver
+            .blocking_recv()
+            .unwrap_or_else(|_| Err(StoreError::Failed("the writer stopped before answering".into())))
     }
 }
 
@@ -205,11 +195,7 @@ impl Future for AppendTicket {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         Pin::new(&mut self.receiver).poll(cx).map(|answer| {
-            answer.unwrap_or_else(|_| {
-                Err(StoreError::Failed(
-                    "the writer stopped before answering".into(),
-                ))
-            })
+            answer.unwrap_or_else(|_| Err(StoreError::Failed("the writer stopped before answering".into())))
         })
     }
 }
@@ -222,12 +208,7 @@ pub trait EventStore: Send + Sync + 'static {
 
     /// Events of a board with `seq >= from_seq`, in order, at most `limit` of them. A record that
     /// fails its checksum is an error, never skipped.
-    fn read(
-        &self,
-        board: BoardId,
-        from_seq: u64,
-        limit: usize,
-    ) -> Result<Vec<RecordedEvent>, StoreError>;
+    fn read(&self, board: BoardId, from_seq: u64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError>;
 
     /// The board's last sequence number, 0 when it has no events.
     fn head(&self, board: BoardId) -> Result<u64, StoreError>;
@@ -236,11 +217,7 @@ pub trait EventStore: Send + Sync + 'static {
     fn boards(&self) -> Result<Vec<BoardId>, StoreError>;
 
     /// What the store remembers of a command id on a board, if it stored it.
-    fn command(
-        &self,
-        board: BoardId,
-        command_id: CommandId,
-    ) -> Result<Option<CommandRecord>, StoreError>;
+    fn command(&self, board: BoardId, command_id: CommandId) -> Result<Option<CommandRecord>, StoreError>;
 
     /// The board's head, updated each time new events of it become durable.
     fn subscribe(&self, board: BoardId) -> tokio::sync::watch::Receiver<u64>;
