@@ -7,10 +7,12 @@
 use crate::ids::{CardId, ColumnId, CommentId, LabelId, ParticipantId};
 use crate::values::{BoardSettings, CardStatus, Language, ReactionTarget, Role};
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// Everything a participant can ask a board to do.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[ts(export)]
 pub enum Command {
     // Board
     /// Creates the board; the sender becomes its first facilitator under `facilitator_name`.

@@ -5,10 +5,14 @@
 //! these types as generated TypeScript. Nothing in here holds a rule: limits, permissions and
 //! budgets live in the server's domain core.
 
+pub mod api;
 pub mod command;
 pub mod ids;
+pub mod message;
 pub mod values;
+pub mod view;
 
 pub use command::Command;
 pub use ids::{BoardId, CardId, ColumnId, CommandId, CommentId, EventId, LabelId, ParticipantId};
+pub use message::{AckOutcome, Change, ClientMessage, ServerMessage};
 pub use values::{BoardSettings, CardStatus, Language, ReactionTarget, Role, Timestamp};

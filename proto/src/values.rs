@@ -1,10 +1,12 @@
 //! Small value types shared by commands and views.
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// Milliseconds since the Unix epoch, UTC. Time always comes from the server's clock and is
 /// handed to the domain with each command; the domain never reads a clock itself.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
+#[ts(export)]
 #[serde(transparent)]
 pub struct Timestamp(pub i64);
 
@@ -16,7 +18,8 @@ impl Timestamp {
 }
 
 /// What a participant may do on a board.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[ts(export)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Runs the workshop: manages columns, settings, statuses and people.
@@ -28,7 +31,8 @@ pub enum Role {
 }
 
 /// The language a board is written in and its exports are made in.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[ts(export)]
 #[serde(rename_all = "snake_case")]
 pub enum Language {
     /// Suomi, the default.
@@ -41,7 +45,8 @@ pub enum Language {
 }
 
 /// Where an idea card stands, in the words of an idea funnel.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[ts(export)]
 #[serde(rename_all = "snake_case")]
 pub enum CardStatus {
     /// Uusi: just added.
@@ -60,7 +65,8 @@ pub enum CardStatus {
 }
 
 /// Settings a facilitator changes for the whole board.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[ts(export)]
 pub struct BoardSettings {
     /// Dots each participant may place in total.
     pub vote_budget: u32,
@@ -75,7 +81,8 @@ impl Default for BoardSettings {
 }
 
 /// What a reaction (an unbudgeted like) is attached to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
+#[ts(export)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum ReactionTarget {
     /// A card.
