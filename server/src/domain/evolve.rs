@@ -110,19 +110,26 @@ fn apply(state: &mut BoardState, fact: &Fact) {
             state.labels.insert(*label, Label { id: *label, name: name.clone(), color: color.clone() });
         }
         Event::CardLabelled { card, label } => {
+            if !state.labels.contains_key(label) {
+                return;
+            }
             if let Some(found) = state.cards.get_mut(card) {
                 found.labels.insert(*label);
                 found.updated_at = at;
             }
         }
         Event::CardUnlabelled { card, label } => {
-            if let Some(found) = state.cards.get_mut(card) {
-                found.labels.remove(label);
+            if let Some(found) = state.cards.get_mut(card)
+                && found.labels.remove(label)
+            {
                 found.updated_at = at;
             }
         }
 
         Event::CardAdded { card, column, title, body } => {
+            if !state.columns.contains_key(column) {
+                return;
+            }
             state.cards.insert(
                 *card,
                 Card {
@@ -157,6 +164,9 @@ fn apply(state: &mut BoardState, fact: &Fact) {
             }
         }
         Event::CardMoved { card, column, to_index } => {
+            if !state.columns.contains_key(column) {
+                return;
+            }
             let Some(found) = state.cards.get_mut(card) else {
                 return;
             };
@@ -200,6 +210,9 @@ fn apply(state: &mut BoardState, fact: &Fact) {
         }
 
         Event::CommentAdded { comment, card, reply_to, body } => {
+            if !state.cards.contains_key(card) {
+                return;
+            }
             state.comments.insert(
                 *comment,
                 Comment {
@@ -234,11 +247,12 @@ fn apply(state: &mut BoardState, fact: &Fact) {
         }
 
         Event::VoteCast { card } => {
-            if let Some(found) = state.cards.get_mut(card) {
+            // Only a known voter's dot counts, so a card's dots always add up to the voters' used dots.
+            if let Some(found) = state.cards.get_mut(card)
+                && let Some(voter) = state.participants.get_mut(&actor)
+            {
                 *found.votes.entry(actor).or_insert(0) += 1;
-                if let Some(voter) = state.participants.get_mut(&actor) {
-                    voter.votes_used += 1;
-                }
+                voter.votes_used += 1;
             }
         }
         Event::VoteWithdrawn { card } => {
@@ -257,6 +271,9 @@ fn apply(state: &mut BoardState, fact: &Fact) {
             }
         }
         Event::ReactionAdded { target } => {
+            if !state.participants.contains_key(&actor) {
+                return;
+            }
             if let Some(likes) = likes_of(state, *target) {
                 likes.insert(actor);
             }
