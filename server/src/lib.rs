@@ -1,11 +1,18 @@
 //! Kipinä's server: the pure domain core, the durable event store, projections and the CLI.
 
+pub mod access;
 pub mod cli;
+pub mod clock;
 pub mod codec;
+pub mod config;
 pub mod data_dir;
 pub mod domain;
 pub mod engine;
+pub mod live;
+pub mod metrics;
 pub mod personal_data;
 pub mod projection;
+pub mod routes;
+pub mod startup;
 pub mod store;
 pub mod verify;

@@ -1,19 +1,18 @@
 //! `kipina demo`: fills an empty data directory with the demo board and lists the boards.
 
 use crate::data_dir::DataDir;
-use crate::domain::{BoardState, Context, demo};
+use crate::domain::BoardState;
 use crate::engine::Engine;
 use crate::store::EventStore;
 use anyhow::Context as _;
-use kipina_proto::{BoardId, CommandId, Timestamp};
+use kipina_proto::BoardId;
 use std::fmt::Write;
-use uuid::Uuid;
 
 pub(super) fn run(data: &DataDir) -> anyhow::Result<String> {
     let engine = Engine::open(data).with_context(|| format!("opening {}", data.root().display()))?;
     let mut output = String::new();
     if engine.store().boards()?.is_empty() {
-        let board = create_demo(&engine)?;
+        let board = engine.create_demo_board(crate::clock::now())?;
         writeln!(output, "Created the demo board {board} in {}.", data.root().display())?;
     }
     for board in engine.store().boards()? {
@@ -21,24 +20,6 @@ pub(super) fn run(data: &DataDir) -> anyhow::Result<String> {
         write_board(&mut output, board, &state)?;
     }
     Ok(output)
-}
-
-/// Runs the demo's commands through the engine, as if people had made them.
-pub fn create_demo(engine: &Engine) -> anyhow::Result<BoardId> {
-    let board = BoardId(Uuid::now_v7());
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|since| i64::try_from(since.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0);
-    let demo = demo::leader_cornerstones(Uuid::now_v7, Timestamp(now));
-    let mut state = BoardState::default();
-    for step in demo.steps {
-        let context = Context { actor: step.actor, at: step.at };
-        engine
-            .execute(board, &mut state, CommandId(Uuid::now_v7()), context, &step.command)
-            .with_context(|| format!("demo step {}", step.command.name()))?;
-    }
-    Ok(board)
 }
 
 fn write_board(output: &mut String, board: BoardId, state: &BoardState) -> std::fmt::Result {

@@ -1,9 +1,11 @@
 //! The `kipina` command line. `main.rs` only parses and calls [`run`].
 
+mod boards;
 mod demo;
+mod serve;
 
 use crate::data_dir::DataDir;
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,7 +20,15 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum CommandLine {
-    /// Creates the Finnish demo board if the data directory has no boards, then lists the boards.
+    /// Serves the boards over HTTP and WebSocket (the default command).
+    Serve(ServeArgs),
+    /// Lists the boards in a data directory: id, title, events, last change.
+    Boards {
+        /// The data directory.
+        #[arg(long, env = "KIPINA_DATA", default_value = "kipina-data")]
+        data: PathBuf,
+    },
+    /// Creates the Finnish demo board if the data directory has no boards, then prints the boards.
     Demo {
         /// The data directory.
         #[arg(long, env = "KIPINA_DATA", default_value = "kipina-data")]
@@ -33,10 +43,44 @@ pub enum CommandLine {
     },
 }
 
+/// Options of `kipina serve`.
+#[derive(Debug, Args, Clone)]
+pub struct ServeArgs {
+    /// The data directory; created, with the demo board, when empty.
+    #[arg(long, env = "KIPINA_DATA", default_value = "kipina-data")]
+    pub data: PathBuf,
+    /// The address to listen on.
+    #[arg(long, env = "KIPINA_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// The address people use to reach the server, for links (default: http:// + the bound address).
+    #[arg(long, env = "KIPINA_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Other origins allowed to open WebSockets (comma-separated).
+    #[arg(long, env = "KIPINA_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+    /// Do not create the demo board in an empty data directory.
+    #[arg(long, env = "KIPINA_NO_DEMO")]
+    pub no_demo: bool,
+    /// Commands one connection may send per second.
+    #[arg(long, env = "KIPINA_MAX_COMMANDS_PER_SECOND", default_value_t = 20)]
+    pub max_commands_per_second: u32,
+}
+
+impl Default for ServeArgs {
+    fn default() -> Self {
+        // Parsing no arguments gives the documented defaults (and reads KIPINA_* variables).
+        Cli::parse_from(["kipina", "serve"])
+            .command
+            .and_then(|command| if let CommandLine::Serve(args) = command { Some(args) } else { None })
+            .unwrap_or_else(|| unreachable!("`kipina serve` parses as serve"))
+    }
+}
+
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> ExitCode {
-    let command = cli.command.unwrap_or(CommandLine::Demo { data: PathBuf::from("kipina-data") });
-    match command {
+    match cli.command.unwrap_or_else(|| CommandLine::Serve(ServeArgs::default())) {
+        CommandLine::Serve(args) => report(serve::run(args)),
+        CommandLine::Boards { data } => report(boards::run(&DataDir::new(data))),
         CommandLine::Demo { data } => report(demo::run(&DataDir::new(data))),
         CommandLine::Verify { data } => verify(&DataDir::new(data)),
     }

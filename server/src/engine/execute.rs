@@ -47,9 +47,33 @@ pub fn command_fingerprint(command: &Command) -> u32 {
     crc32fast::hash(&serde_json::to_vec(command).unwrap_or_default())
 }
 
+/// A command that passed `decide` and is sealed, waiting for its append. Hand `request` to the
+/// store, then give the outcome and `pending` to [`Engine::complete`].
+#[derive(Debug)]
+pub struct PendingAppend {
+    pub request: AppendRequest,
+    pub pending: Pending,
+}
+
+/// The part of a [`PendingAppend`] that `complete` needs back.
+#[derive(Debug)]
+pub struct Pending {
+    events: Vec<Event>,
+    context: Context,
+}
+
+/// What `prepare` found.
+#[derive(Debug)]
+pub enum Prepared {
+    /// Nothing to append: a retried command id, or a command that changes nothing.
+    Answered(Executed),
+    /// Append this, then call `complete`.
+    Append(PendingAppend),
+}
+
 impl<S: EventStore> Engine<S> {
     /// Executes `command` on `board`, whose current state is `state` (updated in place).
-    /// Returns only after any new events are durable.
+    /// Blocks until any new events are durable; async callers use `prepare` and `complete`.
     pub fn execute(
         &self,
         board: BoardId,
@@ -58,37 +82,70 @@ impl<S: EventStore> Engine<S> {
         context: Context,
         command: &Command,
     ) -> Result<Executed, ExecuteError> {
+        for _ in 0..CONFLICT_RETRIES {
+            let PendingAppend { request, pending } = match self.prepare(board, state, command_id, context, command)? {
+                Prepared::Answered(executed) => return Ok(executed),
+                Prepared::Append(append) => append,
+            };
+            let outcome = self.store.append(request).wait();
+            if let Some(executed) = self.complete(board, state, pending, outcome)? {
+                return Ok(executed);
+            }
+        }
+        Err(ExecuteError::Contended)
+    }
+
+    /// Checks the command id and the rules, and seals the events into an append that expects
+    /// the board at `state.version`.
+    pub fn prepare(
+        &self,
+        board: BoardId,
+        state: &mut BoardState,
+        command_id: CommandId,
+        context: Context,
+        command: &Command,
+    ) -> Result<Prepared, ExecuteError> {
         let fingerprint = command_fingerprint(command);
         if let Some(record) = self.store.command(board, command_id).map_err(ExecuteError::Store)? {
             if record.fingerprint != fingerprint {
                 return Err(ExecuteError::IdempotencyConflict(command_id));
             }
             self.catch_up(board, state)?;
-            return Ok(Executed::AlreadyAppended { first: record.first, last: record.last });
+            return Ok(Prepared::Answered(Executed::AlreadyAppended { first: record.first, last: record.last }));
         }
-        for _ in 0..CONFLICT_RETRIES {
-            let events = decide(state, &context, command)?;
-            if events.is_empty() {
-                return Ok(Executed::Unchanged);
-            }
-            let request = self.append_request(board, state, command_id, fingerprint, context, &events)?;
-            match self.store.append(request).wait() {
-                Ok(AppendOutcome::Appended { first, last }) => {
-                    let facts = self.commit(board, state, context, events, first)?;
-                    return Ok(Executed::Appended { first, last, facts });
-                }
-                Ok(AppendOutcome::AlreadyAppended { first, last }) => {
-                    self.catch_up(board, state)?;
-                    return Ok(Executed::AlreadyAppended { first, last });
-                }
-                Err(StoreError::Conflict { .. }) => self.catch_up(board, state)?,
-                Err(StoreError::IdempotencyConflict { command_id }) => {
-                    return Err(ExecuteError::IdempotencyConflict(command_id));
-                }
-                Err(error) => return Err(ExecuteError::Store(error)),
-            }
+        let events = decide(state, &context, command)?;
+        if events.is_empty() {
+            return Ok(Prepared::Answered(Executed::Unchanged));
         }
-        Err(ExecuteError::Contended)
+        let request = self.append_request(board, state, command_id, fingerprint, context, &events)?;
+        Ok(Prepared::Append(PendingAppend { request, pending: Pending { events, context } }))
+    }
+
+    /// Folds the outcome of an append into `state`. `Ok(None)` means another writer moved the
+    /// board first: `state` has caught up and the command should be prepared again.
+    pub fn complete(
+        &self,
+        board: BoardId,
+        state: &mut BoardState,
+        pending: Pending,
+        outcome: Result<AppendOutcome, StoreError>,
+    ) -> Result<Option<Executed>, ExecuteError> {
+        match outcome {
+            Ok(AppendOutcome::Appended { first, last }) => {
+                let facts = self.commit(board, state, pending.context, pending.events, first)?;
+                Ok(Some(Executed::Appended { first, last, facts }))
+            }
+            Ok(AppendOutcome::AlreadyAppended { first, last }) => {
+                self.catch_up(board, state)?;
+                Ok(Some(Executed::AlreadyAppended { first, last }))
+            }
+            Err(StoreError::Conflict { .. }) => {
+                self.catch_up(board, state)?;
+                Ok(None)
+            }
+            Err(StoreError::IdempotencyConflict { command_id }) => Err(ExecuteError::IdempotencyConflict(command_id)),
+            Err(error) => Err(ExecuteError::Store(error)),
+        }
     }
 
     /// Encodes and seals the events into an append that expects the board at `state.version`.

@@ -8,7 +8,7 @@
 mod execute;
 mod history;
 
-pub use execute::{ExecuteError, Executed, command_fingerprint};
+pub use execute::{ExecuteError, Executed, Pending, PendingAppend, Prepared, command_fingerprint};
 pub use history::HistoryError;
 
 use crate::data_dir::DataDir;
@@ -79,5 +79,21 @@ impl<S: EventStore> Engine<S> {
 
     pub fn snapshots(&self) -> &SnapshotStore {
         &self.snapshots
+    }
+}
+
+impl<S: EventStore> Engine<S> {
+    /// Creates the Finnish demo board ("Leaderin kulmakivet") by running its commands, as if
+    /// people had made them starting at `now`.
+    pub fn create_demo_board(&self, now: kipina_proto::Timestamp) -> Result<kipina_proto::BoardId, ExecuteError> {
+        use uuid::Uuid;
+        let board = kipina_proto::BoardId(Uuid::now_v7());
+        let demo = crate::domain::demo::leader_cornerstones(Uuid::now_v7, now);
+        let mut state = crate::domain::BoardState::default();
+        for step in demo.steps {
+            let context = crate::domain::Context { actor: step.actor, at: step.at };
+            self.execute(board, &mut state, kipina_proto::CommandId(Uuid::now_v7()), context, &step.command)?;
+        }
+        Ok(board)
     }
 }

@@ -1,0 +1,92 @@
+//! A token bucket per key (a client address, a connection): `rate` per second, bursts of `burst`.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// Token buckets, one per key.
+#[derive(Debug)]
+pub struct RateLimiter<K> {
+    rate: f64,
+    burst: f64,
+    buckets: Mutex<HashMap<K, (f64, Instant)>>,
+}
+
+impl<K: Hash + Eq + Clone> RateLimiter<K> {
+    pub fn new(rate_per_second: f64, burst: u32) -> Self {
+        Self { rate: rate_per_second, burst: f64::from(burst), buckets: Mutex::new(HashMap::new()) }
+    }
+
+    /// Takes one token for `key` at `now`; false when its bucket is empty.
+    pub fn allow(&self, key: &K, now: Instant) -> bool {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Forget idle buckets now and then, so the map stays bounded by recent clients.
+        if buckets.len() > 10_000 {
+            let (rate, burst) = (self.rate, self.burst);
+            buckets.retain(|_, (tokens, at)| *tokens + now.duration_since(*at).as_secs_f64() * rate < burst);
+        }
+        let (tokens, at) = buckets.entry(key.clone()).or_insert((self.burst, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * self.rate).min(self.burst);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// One connection's own bucket, without a lock.
+#[derive(Debug)]
+pub struct Bucket {
+    rate: f64,
+    burst: f64,
+    tokens: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    pub fn new(rate_per_second: u32, now: Instant) -> Self {
+        let rate = f64::from(rate_per_second.max(1));
+        Self { rate, burst: rate * 2.0, tokens: rate * 2.0, at: now }
+    }
+
+    /// Takes one token; false when the bucket is empty.
+    pub fn allow(&mut self, now: Instant) -> bool {
+        self.tokens = (self.tokens + now.duration_since(self.at).as_secs_f64() * self.rate).min(self.burst);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn a_bucket_allows_its_burst_then_refills_at_its_rate() {
+        let start = Instant::now();
+        let limiter = RateLimiter::new(1.0, 3);
+        let allowed = (0..5).filter(|_| limiter.allow(&"10.0.0.1", start)).count();
+        assert_eq!(allowed, 3);
+        assert!(limiter.allow(&"10.0.0.2", start), "another key has its own bucket");
+        assert!(!limiter.allow(&"10.0.0.1", start + Duration::from_millis(500)));
+        assert!(limiter.allow(&"10.0.0.1", start + Duration::from_millis(1_600)));
+    }
+
+    #[test]
+    fn a_connection_bucket_allows_twice_its_rate_at_once() {
+        let start = Instant::now();
+        let mut bucket = Bucket::new(20, start);
+        assert_eq!((0..100).filter(|_| bucket.allow(start)).count(), 40);
+        assert!(bucket.allow(start + Duration::from_millis(60)));
+    }
+}

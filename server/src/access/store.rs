@@ -1,0 +1,296 @@
+//! The access records of a data directory (`DATA/access/`): token hashes, join codes and the
+//! server's key for link secrets.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as BASE64URL;
+use hmac::{Hmac, Mac};
+use kipina_proto::{BoardId, ParticipantId, Role};
+use sha2::{Digest, Sha256};
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::Path;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// The prefix of participant tokens, so a leaked one is recognisable (and greppable).
+const TOKEN_PREFIX: &str = "kp_";
+/// Characters of join codes: no 0/O, 1/I/L, so they survive being read aloud and typed.
+const CODE_ALPHABET: &[u8; 31] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+const CODE_LEN: usize = 6;
+
+/// Why an access record could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum AccessError {
+    #[error("access records: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("access records: {0}")]
+    Io(#[from] io::Error),
+    #[error("access records are damaged: {0}")]
+    Damaged(String),
+}
+
+/// What an invitation string leads to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Invitation {
+    pub board: BoardId,
+    pub role: Role,
+}
+
+/// Token hashes, join codes and the server key.
+#[derive(Debug)]
+pub struct AccessStore {
+    db: sled::Db,
+    tokens: sled::Tree,
+    codes: sled::Tree,
+    board_codes: sled::Tree,
+    db_file: File,
+    key: [u8; 32],
+}
+
+fn role_letter(role: Role) -> char {
+    match role {
+        Role::Facilitator => 'f',
+        Role::Participant => 'p',
+        Role::Observer => 'o',
+    }
+}
+
+fn role_of_letter(letter: &str) -> Option<Role> {
+    match letter {
+        "f" => Some(Role::Facilitator),
+        "p" => Some(Role::Participant),
+        "o" => Some(Role::Observer),
+        _ => None,
+    }
+}
+
+fn random_bytes<const N: usize>() -> io::Result<[u8; N]> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).map_err(|error| io::Error::other(format!("no randomness: {error}")))?;
+    Ok(bytes)
+}
+
+impl AccessStore {
+    /// Opens (and creates) the access records in `dir`.
+    pub fn open(dir: &Path) -> Result<Self, AccessError> {
+        fs::create_dir_all(dir)?;
+        let key = load_or_create_key(&dir.join("server.key"))?;
+        let db = sled::Config::new().path(dir.join("records")).open()?;
+        let db_file = File::open(dir.join("records").join("db"))?;
+        Ok(Self {
+            tokens: db.open_tree("tokens")?,
+            codes: db.open_tree("codes")?,
+            board_codes: db.open_tree("board_codes")?,
+            db,
+            db_file,
+            key,
+        })
+    }
+
+    /// Makes every write so far durable: sled's flush, then a real fdatasync of its file.
+    fn sync(&self) -> Result<(), AccessError> {
+        self.db.flush()?;
+        self.db_file.sync_data()?;
+        Ok(())
+    }
+
+    fn hash(token: &str) -> [u8; 32] {
+        Sha256::digest(token.as_bytes()).into()
+    }
+
+    /// Issues a new token for a participant; only its hash is kept, durably.
+    pub fn issue_token(&self, board: BoardId, participant: ParticipantId) -> Result<String, AccessError> {
+        let token = format!("{TOKEN_PREFIX}{}", BASE64URL.encode(random_bytes::<32>()?));
+        let mut record = [0u8; 32];
+        record[..16].copy_from_slice(board.as_bytes());
+        record[16..].copy_from_slice(participant.as_bytes());
+        self.tokens.insert(Self::hash(&token), &record)?;
+        self.sync()?;
+        Ok(token)
+    }
+
+    /// Withdraws a token (a join that the board refused, say).
+    pub fn revoke_token(&self, token: &str) -> Result<(), AccessError> {
+        self.tokens.remove(Self::hash(token))?;
+        self.sync()
+    }
+
+    /// The board and participant a token belongs to.
+    pub fn resolve_token(&self, token: &str) -> Result<Option<(BoardId, ParticipantId)>, AccessError> {
+        if !token.starts_with(TOKEN_PREFIX) {
+            return Ok(None);
+        }
+        let Some(record) = self.tokens.get(Self::hash(token))? else { return Ok(None) };
+        let record: [u8; 32] =
+            record.as_ref().try_into().map_err(|_| AccessError::Damaged("a token record is not 32 bytes".into()))?;
+        let board = uuid::Uuid::from_slice(&record[..16]).map_err(|error| AccessError::Damaged(error.to_string()))?;
+        let participant =
+            uuid::Uuid::from_slice(&record[16..]).map_err(|error| AccessError::Damaged(error.to_string()))?;
+        Ok(Some((BoardId(board), ParticipantId(participant))))
+    }
+
+    fn mac(&self, purpose: &[u8], board: BoardId, extra: &[u8]) -> HmacSha256 {
+        // unwrap-free: HMAC takes keys of any length.
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.key).unwrap_or_else(|_| unreachable!());
+        mac.update(purpose);
+        mac.update(board.as_bytes());
+        mac.update(extra);
+        mac
+    }
+
+    fn link_secret(&self, board: BoardId, role: Role) -> String {
+        let digest = self.mac(b"kipina-link\0", board, &[role_letter(role) as u8]).finalize().into_bytes();
+        BASE64URL.encode(&digest[..16])
+    }
+
+    /// The path of a board's invitation link for `role`: `/join/{board}/{f|p|o}/{secret}`.
+    pub fn link_path(&self, board: BoardId, role: Role) -> String {
+        format!("/join/{board}/{}/{}", role_letter(role), self.link_secret(board, role))
+    }
+
+    /// Gives a new board its join code.
+    pub fn register_board(&self, board: BoardId) -> Result<String, AccessError> {
+        if let Some(code) = self.board_codes.get(board.as_bytes())? {
+            return String::from_utf8(code.to_vec()).map_err(|error| AccessError::Damaged(error.to_string()));
+        }
+        for attempt in 0u32.. {
+            let digest = self.mac(b"kipina-code\0", board, &attempt.to_be_bytes()).finalize().into_bytes();
+            let code: String =
+                digest[..CODE_LEN].iter().map(|byte| CODE_ALPHABET[usize::from(byte % 31)] as char).collect();
+            // Another board may have the same code already: try the next derivation.
+            if self.codes.compare_and_swap(code.as_bytes(), None as Option<&[u8]>, Some(board.as_bytes()))?.is_ok() {
+                self.board_codes.insert(board.as_bytes(), code.as_bytes())?;
+                self.sync()?;
+                return Ok(code);
+            }
+        }
+        Err(AccessError::Damaged("no free join code".into()))
+    }
+
+    /// The board's join code, if it has one.
+    pub fn join_code(&self, board: BoardId) -> Result<Option<String>, AccessError> {
+        self.board_codes
+            .get(board.as_bytes())?
+            .map(|code| String::from_utf8(code.to_vec()).map_err(|error| AccessError::Damaged(error.to_string())))
+            .transpose()
+    }
+
+    /// Reads an invitation: a link (whole path or its `{board}/{r}/{secret}` part) or a join code.
+    pub fn invitation(&self, text: &str) -> Result<Option<Invitation>, AccessError> {
+        let text = text.trim();
+        if let Some(invitation) = self.link(text) {
+            return Ok(Some(invitation));
+        }
+        let code = text.to_ascii_uppercase();
+        if code.len() != CODE_LEN || !code.bytes().all(|byte| CODE_ALPHABET.contains(&byte)) {
+            return Ok(None);
+        }
+        let Some(board) = self.codes.get(code.as_bytes())? else { return Ok(None) };
+        let board = uuid::Uuid::from_slice(&board).map_err(|error| AccessError::Damaged(error.to_string()))?;
+        Ok(Some(Invitation { board: BoardId(board), role: Role::Participant }))
+    }
+
+    /// Reads `[…/join/]{board}/{r}/{secret}` and checks the secret in constant time.
+    pub fn link(&self, text: &str) -> Option<Invitation> {
+        let path = text.rsplit_once("/join/").map_or(text, |(_, path)| path).trim_matches('/');
+        let mut parts = path.split('/');
+        let (board, letter, secret) = (parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() {
+            return None;
+        }
+        let board: BoardId = board.parse().ok()?;
+        let role = role_of_letter(letter)?;
+        let secret = BASE64URL.decode(secret).ok()?;
+        let mac = self.mac(b"kipina-link\0", board, &[role_letter(role) as u8]);
+        mac.verify_truncated_left(&secret).ok()?;
+        (secret.len() == 16).then_some(Invitation { board, role })
+    }
+}
+
+/// The server key: 256 random bits made once, durably, and kept private to the owner.
+fn load_or_create_key(path: &Path) -> Result<[u8; 32], AccessError> {
+    match fs::read(path) {
+        Ok(bytes) => bytes.try_into().map_err(|_| AccessError::Damaged(format!("{} is not 32 bytes", path.display()))),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            let key = random_bytes::<32>()?;
+            let temporary = path.with_extension("tmp");
+            {
+                let mut file = File::create(&temporary)?;
+                file.write_all(&key)?;
+                file.sync_all()?;
+            }
+            fs::rename(&temporary, path)?;
+            if let Some(parent) = path.parent() {
+                File::open(parent)?.sync_all()?;
+            }
+            Ok(key)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uuid::Uuid;
+
+    fn store() -> (tempfile::TempDir, AccessStore) {
+        let dir = tempfile::tempdir().unwrap(); // unwrap: a temp dir is needed
+        let store = AccessStore::open(dir.path()).unwrap(); // unwrap: fresh directory
+        (dir, store)
+    }
+
+    const BOARD: BoardId = BoardId(Uuid::from_u128(7));
+
+    #[test]
+    fn tokens_resolve_and_only_their_hash_is_stored() {
+        let (dir, store) = store();
+        let token = store.issue_token(BOARD, ParticipantId(Uuid::from_u128(8))).unwrap(); // unwrap: test
+        assert!(token.len() >= 3 + 43, "{token}");
+        assert_eq!(store.resolve_token(&token).unwrap(), Some((BOARD, ParticipantId(Uuid::from_u128(8))))); // unwrap: test
+        assert_eq!(store.resolve_token("kp_guess").unwrap(), None); // unwrap: test
+        drop(store);
+        for entry in walk(dir.path()) {
+            let bytes = fs::read(&entry).unwrap(); // unwrap: test
+            assert!(!bytes.windows(token.len()).any(|window| window == token.as_bytes()), "{entry:?} holds the token");
+        }
+    }
+
+    fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+        let mut files = Vec::new();
+        for entry in fs::read_dir(dir).unwrap() {
+            // unwrap: test directory
+            let path = entry.unwrap().path(); // unwrap: as above
+            if path.is_dir() { files.extend(walk(&path)) } else { files.push(path) }
+        }
+        files
+    }
+
+    #[test]
+    fn links_carry_their_role_and_a_changed_secret_or_role_is_refused() {
+        let (_dir, store) = store();
+        let link = store.link_path(BOARD, Role::Participant);
+        assert_eq!(store.link(&link), Some(Invitation { board: BOARD, role: Role::Participant }));
+        assert_eq!(
+            store.link(&format!("http://localhost:8080{link}")).map(|invitation| invitation.role),
+            Some(Role::Participant)
+        );
+        let as_facilitator = link.replace("/p/", "/f/");
+        assert_eq!(store.link(&as_facilitator), None, "changing the role letter must not work");
+        let mut forged = link.clone();
+        forged.pop();
+        forged.push(if link.ends_with('A') { 'B' } else { 'A' });
+        assert_eq!(store.link(&forged), None);
+    }
+
+    #[test]
+    fn join_codes_are_short_typable_and_lead_to_the_board_as_participant() {
+        let (_dir, store) = store();
+        let code = store.register_board(BOARD).unwrap(); // unwrap: test
+        assert_eq!(code.len(), CODE_LEN);
+        assert_eq!(store.register_board(BOARD).unwrap(), code, "registering twice keeps the code"); // unwrap: test
+        let invitation = store.invitation(&code.to_lowercase()).unwrap(); // unwrap: test
+        assert_eq!(invitation, Some(Invitation { board: BOARD, role: Role::Participant }));
+        assert_eq!(store.invitation("ZZZZZZ").unwrap(), None); // unwrap: test
+    }
+}

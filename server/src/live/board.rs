@@ -1,0 +1,373 @@
+//! One task per board owns its state, executes its commands one after another, and fans out
+//! every change. It is reached through a cloneable [`BoardHandle`] over a bounded channel.
+//!
+//! Fan-out never waits on a client: each connection has a bounded outbox, and a connection
+//! whose outbox is full is dropped from the board and told to resync (it resumes from the last
+//! sequence number it saw). A change is encoded once and the same bytes go to every outbox.
+//! An event is fanned out only after the store has made it durable.
+
+use super::views::{ChangeSet, board_view};
+use super::{ConnectionId, Outbox, Viewer, error_body};
+use crate::domain::{BoardState, Context};
+use crate::engine::{Engine, ExecuteError, Executed, PendingAppend, Prepared};
+use crate::metrics::Metrics;
+use crate::store::EventStore;
+use bytestring::ByteString;
+use kipina_proto::api::ErrorBody;
+use kipina_proto::view::BoardView;
+use kipina_proto::{AckOutcome, BoardId, Command, CommandId, ParticipantId, Role, ServerMessage};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::{mpsc, oneshot};
+
+/// Requests a board's task takes, at most this many waiting.
+const QUEUE: usize = 1_024;
+/// A client further behind than this gets a snapshot instead of the changes it missed.
+pub const MAX_CATCH_UP: u64 = 1_000;
+/// How often a command is prepared again when the store says the board moved.
+const CONFLICT_RETRIES: usize = 3;
+
+/// Where a command's answer goes.
+#[derive(Debug)]
+pub enum Respond {
+    /// Into the connection's outbox, after the change it caused (so `changed` precedes `ack`).
+    Connection(ConnectionId),
+    /// Back to an HTTP handler.
+    Reply(oneshot::Sender<Result<AckOutcome, ErrorBody>>),
+}
+
+#[derive(Debug)]
+enum Request {
+    Execute {
+        actor: ParticipantId,
+        command_id: CommandId,
+        command: Command,
+        respond: Respond,
+    },
+    Subscribe {
+        connection: ConnectionId,
+        viewer: Viewer,
+        last_seq: Option<u64>,
+        outbox: Outbox,
+        reply: oneshot::Sender<Result<Role, ErrorBody>>,
+    },
+    Unsubscribe {
+        connection: ConnectionId,
+    },
+    View {
+        reply: oneshot::Sender<Option<(BoardView, BoardState)>>,
+    },
+}
+
+/// A cloneable way to reach a board's task.
+#[derive(Clone, Debug)]
+pub struct BoardHandle {
+    board: BoardId,
+    requests: mpsc::Sender<Request>,
+}
+
+fn gone() -> ErrorBody {
+    ErrorBody { code: "unavailable".into(), message: "the board is not available right now; try again".into() }
+}
+
+impl BoardHandle {
+    pub fn board(&self) -> BoardId {
+        self.board
+    }
+
+    /// Whether the board's task has stopped (it is then started again on next use).
+    pub fn is_closed(&self) -> bool {
+        self.requests.is_closed()
+    }
+
+    /// Executes a command and waits for its answer (for HTTP).
+    pub async fn execute(
+        &self,
+        actor: ParticipantId,
+        command_id: CommandId,
+        command: Command,
+    ) -> Result<AckOutcome, ErrorBody> {
+        let (reply, answer) = oneshot::channel();
+        let request = Request::Execute { actor, command_id, command, respond: Respond::Reply(reply) };
+        self.requests.send(request).await.map_err(|_| gone())?;
+        answer.await.unwrap_or_else(|_| Err(gone()))
+    }
+
+    /// Sends a command whose answer goes into the connection's outbox.
+    pub async fn execute_for(
+        &self,
+        connection: ConnectionId,
+        actor: ParticipantId,
+        command_id: CommandId,
+        command: Command,
+    ) -> Result<(), ErrorBody> {
+        let request = Request::Execute { actor, command_id, command, respond: Respond::Connection(connection) };
+        self.requests.send(request).await.map_err(|_| gone())
+    }
+
+    /// Adds a connection to the board's fan-out; its first messages (welcome, snapshot or the
+    /// missed changes, presence) are put into `outbox`. Answers the viewer's role.
+    pub async fn subscribe(
+        &self,
+        connection: ConnectionId,
+        viewer: Viewer,
+        last_seq: Option<u64>,
+        outbox: Outbox,
+    ) -> Result<Role, ErrorBody> {
+        let (reply, answer) = oneshot::channel();
+        self.requests
+            .send(Request::Subscribe { connection, viewer, last_seq, outbox, reply })
+            .await
+            .map_err(|_| gone())?;
+        answer.await.unwrap_or_else(|_| Err(gone()))
+    }
+
+    /// Removes a connection from the fan-out. Never waits: a full queue means the task is
+    /// busy, and it notices closed outboxes when it next writes to them.
+    pub fn unsubscribe(&self, connection: ConnectionId) {
+        let _ = self.requests.try_send(Request::Unsubscribe { connection });
+    }
+
+    /// The whole board and its state, as of now.
+    pub async fn view(&self) -> Result<(BoardView, BoardState), ErrorBody> {
+        let (reply, answer) = oneshot::channel();
+        self.requests.send(Request::View { reply }).await.map_err(|_| gone())?;
+        answer
+            .await
+            .map_err(|_| gone())?
+            .ok_or_else(|| ErrorBody { code: "board_not_found".into(), message: "no such board".into() })
+    }
+}
+
+struct Subscriber {
+    viewer: Viewer,
+    outbox: Outbox,
+}
+
+struct BoardTask {
+    board: BoardId,
+    engine: Engine,
+    state: BoardState,
+    subscribers: BTreeMap<ConnectionId, Subscriber>,
+    metrics: Arc<Metrics>,
+}
+
+/// Starts the task of `board`, whose state (loaded from the log, or empty for a new board) is
+/// `state`.
+pub fn spawn(board: BoardId, engine: Engine, state: BoardState, metrics: Arc<Metrics>) -> BoardHandle {
+    let (requests, inbox) = mpsc::channel(QUEUE);
+    let task = BoardTask { board, engine, state, subscribers: BTreeMap::new(), metrics };
+    actix_web::rt::spawn(task.run(inbox));
+    BoardHandle { board, requests }
+}
+
+use crate::clock::now;
+
+/// Encodes a message once; clones of the result share the same bytes.
+pub fn encode(message: &ServerMessage) -> ByteString {
+    // A `ServerMessage` is plain data; serialising it cannot fail.
+    ByteString::from(serde_json::to_string(message).unwrap_or_default())
+}
+
+impl BoardTask {
+    async fn run(mut self, mut inbox: mpsc::Receiver<Request>) {
+        while let Some(request) = inbox.recv().await {
+            match request {
+                Request::Execute { actor, command_id, command, respond } => {
+                    self.execute(actor, command_id, command, respond).await;
+                }
+                Request::Subscribe { connection, viewer, last_seq, outbox, reply } => {
+                    let _ = reply.send(self.subscribe(connection, viewer, last_seq, outbox));
+                }
+                Request::Unsubscribe { connection } => {
+                    if self.subscribers.remove(&connection).is_some() {
+                        self.broadcast_presence();
+                    }
+                }
+                Request::View { reply } => {
+                    let view = board_view(self.board, &self.state).map(|view| (view, self.state.clone()));
+                    let _ = reply.send(view);
+                }
+            }
+        }
+    }
+
+    async fn execute(&mut self, actor: ParticipantId, command_id: CommandId, command: Command, respond: Respond) {
+        let started = Instant::now();
+        let context = Context { actor, at: now() };
+        let result = self.decide_and_append(command_id, context, &command).await;
+        let answer = match result {
+            Ok(Executed::Appended { first, last, facts }) => {
+                self.metrics.append_latency.observe(started.elapsed().as_secs_f64());
+                self.metrics.events_appended.inc_by(facts.len() as u64);
+                self.metrics.command("applied");
+                let mut changes = ChangeSet::default();
+                for fact in &facts {
+                    changes.add(&self.state, fact);
+                }
+                let message =
+                    ServerMessage::Changed { first_seq: first, last_seq: last, changes: changes.render(&self.state) };
+                self.broadcast(&encode(&message));
+                Ok(AckOutcome::Applied { first_seq: first, last_seq: last })
+            }
+            Ok(Executed::AlreadyAppended { first, last }) => {
+                self.metrics.command("duplicate");
+                Ok(AckOutcome::Duplicate { first_seq: first, last_seq: last })
+            }
+            Ok(Executed::Unchanged) => {
+                self.metrics.command("unchanged");
+                Ok(AckOutcome::Unchanged)
+            }
+            Err(error) => {
+                self.metrics.command("refused");
+                if !matches!(error, ExecuteError::Refused(_)) {
+                    tracing::error!(board = %self.board, %command_id, error = %error, "command failed");
+                }
+                Err(error_body(&error))
+            }
+        };
+        match respond {
+            Respond::Reply(reply) => {
+                let _ = reply.send(answer);
+            }
+            Respond::Connection(connection) => {
+                let message = match answer {
+                    Ok(outcome) => ServerMessage::Ack { command_id, outcome },
+                    Err(ErrorBody { code, message }) => {
+                        ServerMessage::Error { command_id: Some(command_id), code, message }
+                    }
+                };
+                self.send_to(connection, encode(&message));
+            }
+        }
+    }
+
+    async fn decide_and_append(
+        &mut self,
+        command_id: CommandId,
+        context: Context,
+        command: &Command,
+    ) -> Result<Executed, ExecuteError> {
+        for _ in 0..CONFLICT_RETRIES {
+            let PendingAppend { request, pending } =
+                match self.engine.prepare(self.board, &mut self.state, command_id, context, command)? {
+                    Prepared::Answered(executed) => return Ok(executed),
+                    Prepared::Append(append) => append,
+                };
+            let outcome = self.engine.store().append(request).await;
+            if let Some(executed) = self.engine.complete(self.board, &mut self.state, pending, outcome)? {
+                return Ok(executed);
+            }
+        }
+        Err(ExecuteError::Contended)
+    }
+
+    fn subscribe(
+        &mut self,
+        connection: ConnectionId,
+        viewer: Viewer,
+        last_seq: Option<u64>,
+        outbox: Outbox,
+    ) -> Result<Role, ErrorBody> {
+        let unauthorized = || ErrorBody {
+            code: "unauthorized".into(),
+            message: "this token does not give access to this board".into(),
+        };
+        let role = match viewer {
+            Viewer::Observer => Role::Observer,
+            Viewer::Participant(participant) => {
+                self.state.active_participant(participant).ok_or_else(unauthorized)?.role
+            }
+        };
+        let you = match viewer {
+            Viewer::Participant(participant) => Some(participant),
+            Viewer::Observer => None,
+        };
+        let mut first = vec![encode(&ServerMessage::Welcome { board: self.board, you, role, server_time: now() })];
+        let head = self.state.version;
+        match last_seq {
+            Some(seen) if seen <= head && head - seen <= MAX_CATCH_UP => {
+                if seen < head {
+                    let facts = self.engine.history(self.board, seen + 1, head).map_err(|error| {
+                        tracing::error!(board = %self.board, %error, "cannot read the changes a client missed");
+                        ErrorBody {
+                            code: "unavailable".into(),
+                            message: "the board's history cannot be read right now".into(),
+                        }
+                    })?;
+                    let mut changes = ChangeSet::default();
+                    for fact in &facts {
+                        changes.add(&self.state, fact);
+                    }
+                    first.push(encode(&ServerMessage::Changed {
+                        first_seq: seen + 1,
+                        last_seq: head,
+                        changes: changes.render(&self.state),
+                    }));
+                }
+            }
+            _ => {
+                if let Some(board) = board_view(self.board, &self.state) {
+                    first.push(encode(&ServerMessage::Snapshot { board }));
+                }
+            }
+        }
+        for message in first {
+            if outbox.messages.try_send(message).is_err() {
+                return Err(gone());
+            }
+        }
+        self.subscribers.insert(connection, Subscriber { viewer, outbox });
+        self.broadcast_presence();
+        Ok(role)
+    }
+
+    fn broadcast_presence(&mut self) {
+        let mut online: Vec<ParticipantId> = Vec::new();
+        let mut observers = 0u32;
+        for subscriber in self.subscribers.values() {
+            match subscriber.viewer {
+                Viewer::Participant(participant) => online.push(participant),
+                Viewer::Observer => observers += 1,
+            }
+        }
+        online.sort();
+        online.dedup();
+        self.broadcast(&encode(&ServerMessage::Presence { online, observers }));
+    }
+
+    /// Puts the same bytes into every outbox without waiting; connections whose outbox is full
+    /// or closed are dropped (and told to resync, if they are still there).
+    fn broadcast(&mut self, message: &ByteString) {
+        let mut dropped = Vec::new();
+        for (connection, subscriber) in &self.subscribers {
+            if subscriber.outbox.messages.try_send(message.clone()).is_err() {
+                dropped.push(*connection);
+            }
+        }
+        if !dropped.is_empty() {
+            self.drop_subscribers(&dropped);
+        }
+    }
+
+    fn send_to(&mut self, connection: ConnectionId, message: ByteString) {
+        let Some(subscriber) = self.subscribers.get(&connection) else { return };
+        if subscriber.outbox.messages.try_send(message).is_err() {
+            self.drop_subscribers(&[connection]);
+        }
+    }
+
+    fn drop_subscribers(&mut self, connections: &[ConnectionId]) {
+        for connection in connections {
+            if let Some(subscriber) = self.subscribers.remove(connection) {
+                if !subscriber.outbox.messages.is_closed() {
+                    self.metrics.fanout_drops.inc();
+                    tracing::warn!(board = %self.board, connection, "dropping a connection that fell behind");
+                }
+                subscriber.outbox.kicked.notify_one();
+            }
+        }
+        self.broadcast_presence();
+    }
+}

@@ -1,0 +1,239 @@
+//! One WebSocket connection: reads client messages, forwards commands to the board's task,
+//! writes the connection's outbox, pings, and notices a silent or lagging client.
+//!
+//! Everything a client sends is checked here before it reaches the board: the message must be
+//! JSON of a known shape, commands need a subscription and a role that may write, and each
+//! connection has its own command rate. A bad message gets an error code and the connection
+//! stays; only a frame that cannot be read (too large) or a bad token closes it.
+
+use super::{BoardHandle, Boards, ConnectionId, OUTBOX_CAPACITY, Outbox, Viewer, encode};
+use crate::access::{AccessStore, Bucket};
+use actix_ws::{AggregatedMessage as Message, CloseCode, CloseReason, MessageStream, ProtocolError, Session};
+use futures_util::StreamExt;
+use kipina_proto::{ClientMessage, CommandId, Role, ServerMessage};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{Notify, mpsc};
+
+/// The largest message a client may send.
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+
+/// What a connection needs from the server.
+#[derive(Debug, Clone)]
+pub struct ConnectionSettings {
+    pub max_commands_per_second: u32,
+    pub heartbeat_interval: Duration,
+    pub client_timeout: Duration,
+}
+
+struct Connection {
+    id: ConnectionId,
+    board: BoardHandle,
+    access: Arc<AccessStore>,
+    session: Session,
+    viewer: Option<Viewer>,
+    role: Option<Role>,
+    outbox: mpsc::Sender<bytestring::ByteString>,
+    kicked: Arc<Notify>,
+    bucket: Bucket,
+}
+
+/// Runs a connection until either side closes it.
+pub async fn run(
+    boards: Arc<Boards>,
+    access: Arc<AccessStore>,
+    board: BoardHandle,
+    session: Session,
+    stream: MessageStream,
+    settings: ConnectionSettings,
+) {
+    let id = boards.next_connection_id();
+    let span = tracing::info_span!("connection", board = %board.board(), connection = id);
+    let _entered = span.enter();
+    let metrics = Arc::clone(boards.metrics());
+    metrics.connections.inc();
+    let (outbox, mut pending) = mpsc::channel(OUTBOX_CAPACITY);
+    let mut connection = Connection {
+        id,
+        board,
+        access,
+        session,
+        viewer: None,
+        role: None,
+        outbox,
+        kicked: Arc::new(Notify::new()),
+        bucket: Bucket::new(settings.max_commands_per_second, Instant::now()),
+    };
+    let mut stream =
+        stream.max_frame_size(MAX_MESSAGE_BYTES).aggregate_continuations().max_continuation_size(MAX_MESSAGE_BYTES);
+    let mut heartbeat = tokio::time::interval(settings.heartbeat_interval);
+    let mut last_heard = Instant::now();
+    let kicked = Arc::clone(&connection.kicked);
+    let close: Option<CloseReason> = loop {
+        tokio::select! {
+            message = stream.next() => {
+                match message {
+                    None => break None,
+                    Some(Ok(message)) => {
+                        last_heard = Instant::now();
+                        match message {
+                            Message::Text(text) => {
+                                if let Some(reason) = connection.on_text(&text).await {
+                                    break Some(reason);
+                                }
+                            }
+                            Message::Binary(_) => connection.error(None, "malformed", "messages are JSON text, not binary").await,
+                            Message::Ping(bytes) => {
+                                if connection.session.pong(&bytes).await.is_err() {
+                                    break None;
+                                }
+                            }
+                            Message::Close(reason) => break reason,
+                            Message::Pong(_) => {}
+                        }
+                    }
+                    Some(Err(ProtocolError::Overflow)) => {
+                        connection.error(None, "too_large", "a message may be at most 64 KiB").await;
+                        break Some(CloseReason { code: CloseCode::Size, description: Some("message too large".into()) });
+                    }
+                    Some(Err(error)) => {
+                        tracing::debug!(%error, "protocol error");
+                        break Some(CloseReason { code: CloseCode::Protocol, description: None });
+                    }
+                }
+            }
+            Some(message) = pending.recv() => {
+                if connection.session.text(message).await.is_err() {
+                    break None;
+                }
+            }
+            () = kicked.notified() => {
+                let resync = ServerMessage::Resync { reason: "this connection fell behind; reconnect and resume".into() };
+                let _ = connection.session.text(encode(&resync)).await;
+                break Some(CloseReason { code: CloseCode::Again, description: Some("fell behind".into()) });
+            }
+            _ = heartbeat.tick() => {
+                if last_heard.elapsed() > settings.client_timeout {
+                    tracing::debug!("closing a silent connection");
+                    break Some(CloseReason { code: CloseCode::Away, description: Some("no heartbeat".into()) });
+                }
+                if connection.session.ping(b"").await.is_err() {
+                    break None;
+                }
+            }
+        }
+    };
+    connection.board.unsubscribe(connection.id);
+    metrics.connections.dec();
+    let _ = connection.session.close(close).await;
+}
+
+/// The `type` values a client may send.
+const KNOWN_TYPES: [&str; 3] = ["subscribe", "command", "ping"];
+
+impl Connection {
+    async fn send(&mut self, message: &ServerMessage) {
+        let _ = self.session.text(encode(message)).await;
+    }
+
+    async fn error(&mut self, command_id: Option<CommandId>, code: &str, message: &str) {
+        self.send(&ServerMessage::Error { command_id, code: code.into(), message: message.into() }).await;
+    }
+
+    /// Handles one text message; returns a close reason when the connection must end.
+    async fn on_text(&mut self, text: &str) -> Option<CloseReason> {
+        // Parse in two steps so a well-formed message of an unknown type gets its own code.
+        let value: serde_json::Value = match serde_json::from_str(text) {
+            Ok(value) => value,
+            Err(error) => {
+                self.error(None, "malformed", &format!("not valid JSON: {error}")).await;
+                return None;
+            }
+        };
+        let message_type = value.get("type").and_then(serde_json::Value::as_str).map(str::to_owned);
+        match message_type {
+            Some(kind) if KNOWN_TYPES.contains(&kind.as_str()) => {}
+            Some(kind) => {
+                self.error(None, "unknown_message", &format!("unknown message type {kind:?}")).await;
+                return None;
+            }
+            None => {
+                self.error(None, "malformed", "a message needs a string field \"type\"").await;
+                return None;
+            }
+        }
+        let command_id = value.get("command_id").and_then(|id| serde_json::from_value::<CommandId>(id.clone()).ok());
+        let message: ClientMessage = match serde_json::from_value(value) {
+            Ok(message) => message,
+            Err(error) => {
+                self.error(command_id, "malformed", &format!("invalid message: {error}")).await;
+                return None;
+            }
+        };
+        match message {
+            ClientMessage::Ping => {
+                self.send(&ServerMessage::Pong).await;
+                None
+            }
+            ClientMessage::Subscribe { token, last_seq } => self.subscribe(&token, last_seq).await,
+            ClientMessage::Command { command_id, command } => {
+                let Some(viewer) = self.viewer else {
+                    self.error(Some(command_id), "not_subscribed", "subscribe before sending commands").await;
+                    return None;
+                };
+                let Viewer::Participant(actor) = viewer else {
+                    self.error(Some(command_id), "read_only", "the observer link can only read the board").await;
+                    return None;
+                };
+                if !self.bucket.allow(Instant::now()) {
+                    self.error(Some(command_id), "rate_limited", "too many commands; slow down and send it again")
+                        .await;
+                    return None;
+                }
+                if let Err(body) = self.board.execute_for(self.id, actor, command_id, command).await {
+                    self.error(Some(command_id), &body.code, &body.message).await;
+                }
+                None
+            }
+        }
+    }
+
+    async fn subscribe(&mut self, token: &str, last_seq: Option<u64>) -> Option<CloseReason> {
+        let unauthorized = CloseReason { code: CloseCode::Other(4001), description: Some("unauthorized".into()) };
+        if self.viewer.is_some() {
+            self.error(None, "already_subscribed", "this connection is already subscribed").await;
+            return None;
+        }
+        let board = self.board.board();
+        let viewer = match self.access.resolve_token(token) {
+            Ok(Some((token_board, participant))) if token_board == board => Some(Viewer::Participant(participant)),
+            Ok(_) => match self.access.link(token) {
+                Some(invitation) if invitation.board == board && invitation.role == Role::Observer => {
+                    Some(Viewer::Observer)
+                }
+                _ => None,
+            },
+            Err(error) => {
+                tracing::error!(%error, "cannot read access records");
+                self.error(None, "unavailable", "access records cannot be read right now").await;
+                return None;
+            }
+        };
+        let Some(viewer) = viewer else {
+            self.error(None, "unauthorized", "this token does not give access to this board").await;
+            return Some(unauthorized);
+        };
+        let outbox = Outbox { messages: self.outbox.clone(), kicked: Arc::clone(&self.kicked) };
+        match self.board.subscribe(self.id, viewer, last_seq, outbox).await {
+            Ok(role) => {
+                self.viewer = Some(viewer);
+                self.role = Some(role);
+                None
+            }
+            Err(body) => {
+                self.error(None, &body.code, &body.message).await;
+                (body.code == "unauthorized").then_some(unauthorized)
+            }
+        }
+    }
+}

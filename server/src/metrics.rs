@@ -1,0 +1,65 @@
+//! Prometheus metrics (`GET /metrics`): connections, events appended, append latency,
+//! commands by outcome, and fan-out queue drops (connections kicked for falling behind).
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabel {
+    pub outcome: &'static str,
+}
+
+/// The server's metrics and their registry.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    pub connections: Gauge,
+    pub events_appended: Counter,
+    pub append_latency: Histogram,
+    pub commands: Family<OutcomeLabel, Counter>,
+    pub fanout_drops: Counter,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::default();
+        let connections = Gauge::default();
+        let events_appended = Counter::default();
+        // From 0.1 ms (one fsync on a fast disk) to about 3 s.
+        let append_latency = Histogram::new(exponential_buckets(0.000_1, 2.0, 16));
+        let commands = Family::<OutcomeLabel, Counter>::default();
+        let fanout_drops = Counter::default();
+        registry.register("kipina_connections", "Open WebSocket connections", connections.clone());
+        registry.register("kipina_events_appended", "Events appended durably", events_appended.clone());
+        registry.register(
+            "kipina_append_latency_seconds",
+            "Time from a command's arrival at its board to its events being durable",
+            append_latency.clone(),
+        );
+        registry.register("kipina_commands", "Commands by outcome", commands.clone());
+        registry.register(
+            "kipina_fanout_queue_drops",
+            "Connections dropped because their outgoing queue was full",
+            fanout_drops.clone(),
+        );
+        Self { registry, connections, events_appended, append_latency, commands, fanout_drops }
+    }
+}
+
+impl Metrics {
+    /// The metrics in Prometheus text format.
+    pub fn render(&self) -> String {
+        let mut text = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
+        text
+    }
+
+    pub fn command(&self, outcome: &'static str) {
+        self.commands.get_or_create(&OutcomeLabel { outcome }).inc();
+    }
+}

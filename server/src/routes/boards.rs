@@ -1,0 +1,91 @@
+//! Creating boards, reading them, their links, and commands over HTTP.
+
+use super::{ApiError, AppState, bearer, board_handle};
+use actix_web::{HttpRequest, HttpResponse, web};
+use kipina_proto::api::{
+    BoardLinks, CommandRequest, CommandResponse, CreateBoardRequest, CreateBoardResponse, Session,
+};
+use kipina_proto::{BoardId, Command, CommandId, ParticipantId, Role};
+use uuid::Uuid;
+
+/// The links of a board, as full URLs.
+pub fn board_links(state: &AppState, board: BoardId) -> Result<BoardLinks, ApiError> {
+    let join_code = match state.access.join_code(board) {
+        Ok(Some(code)) => code,
+        Ok(None) => state.access.register_board(board).map_err(unavailable)?,
+        Err(error) => return Err(unavailable(error)),
+    };
+    let url = |role| format!("{}{}", state.public_url, state.access.link_path(board, role));
+    Ok(BoardLinks {
+        facilitator: url(Role::Facilitator),
+        participant: url(Role::Participant),
+        observer: url(Role::Observer),
+        join_code,
+    })
+}
+
+fn unavailable(error: impl std::fmt::Display) -> ApiError {
+    tracing::error!(%error, "access records failed");
+    ApiError::new("unavailable", "access records cannot be written right now")
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    request: web::Json<CreateBoardRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let CreateBoardRequest { title, description, language, facilitator_name } = request.into_inner();
+    let board = BoardId(Uuid::now_v7());
+    let facilitator = ParticipantId(Uuid::now_v7());
+    let handle = state.boards.start_new(board);
+    let command = Command::CreateBoard { title, description, language, facilitator_name };
+    handle.execute(facilitator, CommandId(Uuid::now_v7()), command).await?;
+    let token = state.access.issue_token(board, facilitator).map_err(unavailable)?;
+    let links = board_links(&state, board)?;
+    tracing::info!(%board, "board created");
+    Ok(HttpResponse::Created().json(CreateBoardResponse {
+        session: Session { board, participant: facilitator, role: Role::Facilitator, token },
+        links,
+    }))
+}
+
+pub async fn view(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<BoardId>,
+) -> Result<HttpResponse, ApiError> {
+    let board = path.into_inner();
+    let participant = bearer(&request, &state, board)?;
+    let (view, board_state) = board_handle(&state, board)?.view().await?;
+    if board_state.active_participant(participant).is_none() {
+        return Err(ApiError::unauthorized());
+    }
+    Ok(HttpResponse::Ok().json(view))
+}
+
+pub async fn links(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<BoardId>,
+) -> Result<HttpResponse, ApiError> {
+    let board = path.into_inner();
+    let participant = bearer(&request, &state, board)?;
+    let (_, board_state) = board_handle(&state, board)?.view().await?;
+    match board_state.active_participant(participant) {
+        Some(found) if found.role == Role::Facilitator => Ok(HttpResponse::Ok().json(board_links(&state, board)?)),
+        Some(_) => Err(ApiError::new("forbidden", "only facilitators see the board's links")),
+        None => Err(ApiError::unauthorized()),
+    }
+}
+
+pub async fn command(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<BoardId>,
+    body: web::Json<CommandRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let board = path.into_inner();
+    let participant = bearer(&request, &state, board)?;
+    let CommandRequest { command_id, command } = body.into_inner();
+    let outcome = board_handle(&state, board)?.execute(participant, command_id, command).await?;
+    Ok(HttpResponse::Ok().json(CommandResponse { command_id, outcome }))
+}

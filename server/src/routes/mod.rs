@@ -1,0 +1,140 @@
+//! HTTP routes, one file per group, and the one place that maps error codes to HTTP statuses.
+
+pub mod boards;
+mod health;
+mod join;
+mod ws;
+
+use crate::access::{AccessStore, RateLimiter};
+use crate::config::Config;
+use crate::live::Boards;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use kipina_proto::api::ErrorBody;
+use kipina_proto::{BoardId, ParticipantId};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// What every handler can reach.
+#[derive(Debug)]
+pub struct AppState {
+    pub boards: Arc<Boards>,
+    pub access: Arc<AccessStore>,
+    pub config: Config,
+    /// The server's address for links, e.g. `http://127.0.0.1:8080`.
+    pub public_url: String,
+    /// Invitation attempts per client address: join codes are short enough to guess.
+    pub join_limiter: RateLimiter<IpAddr>,
+}
+
+/// Registers every route.
+pub fn configure(config: &mut web::ServiceConfig) {
+    config
+        .app_data(web::JsonConfig::default().limit(64 * 1024).error_handler(|error, _| {
+            let too_large = matches!(
+                error,
+                actix_web::error::JsonPayloadError::OverflowKnownLength { .. }
+                    | actix_web::error::JsonPayloadError::Overflow { .. }
+            );
+            let code = if too_large { "too_large" } else { "malformed" };
+            ApiError::new(code, error.to_string()).into()
+        }))
+        .app_data(
+            web::PathConfig::default().error_handler(|error, _| ApiError::new("not_found", error.to_string()).into()),
+        )
+        .route("/health", web::get().to(health::health))
+        .route("/metrics", web::get().to(health::metrics))
+        .route("/api/boards", web::post().to(boards::create))
+        .route("/api/boards/{board}", web::get().to(boards::view))
+        .route("/api/boards/{board}/links", web::get().to(boards::links))
+        .route("/api/boards/{board}/commands", web::post().to(boards::command))
+        .route("/api/boards/{board}/ws", web::get().to(ws::connect))
+        .route("/api/invitations/{board}/{role}/{secret}", web::get().to(join::invitation))
+        .route("/api/join", web::post().to(join::join));
+}
+
+/// An error answer: a stable code, a message, and the HTTP status that goes with the code.
+#[derive(Debug)]
+pub struct ApiError(pub ErrorBody);
+
+impl ApiError {
+    pub fn new(code: &str, message: impl Into<String>) -> Self {
+        Self(ErrorBody { code: code.to_owned(), message: message.into() })
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new("unauthorized", "a valid token for this board is needed")
+    }
+}
+
+impl From<ErrorBody> for ApiError {
+    fn from(body: ErrorBody) -> Self {
+        Self(body)
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.0.code, self.0.message)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        status_of(&self.0.code)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status_code()).json(&self.0)
+    }
+}
+
+/// The HTTP status of each error code (see `docs/protocol.md`).
+pub fn status_of(code: &str) -> StatusCode {
+    match code {
+        "malformed"
+        | "text_empty"
+        | "text_too_long"
+        | "text_control_characters"
+        | "invalid_position"
+        | "invalid_settings"
+        | "invalid_color"
+        | "invalid_reply" => StatusCode::BAD_REQUEST,
+        "unauthorized" => StatusCode::UNAUTHORIZED,
+        "forbidden" | "not_author" | "read_only" | "forbidden_origin" | "participant_erased" => StatusCode::FORBIDDEN,
+        "board_not_found" | "not_found" | "not_joined" => StatusCode::NOT_FOUND,
+        "stale_version"
+        | "already_exists"
+        | "idempotency_conflict"
+        | "already_joined"
+        | "board_exists"
+        | "contended" => StatusCode::CONFLICT,
+        "too_large" => StatusCode::PAYLOAD_TOO_LARGE,
+        "rate_limited" => StatusCode::TOO_MANY_REQUESTS,
+        "unavailable" => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
+/// The participant behind an `Authorization: Bearer` token, who must belong to `board`.
+pub fn bearer(request: &HttpRequest, state: &AppState, board: BoardId) -> Result<ParticipantId, ApiError> {
+    let token = request
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .ok_or_else(ApiError::unauthorized)?;
+    match state.access.resolve_token(token.trim()) {
+        Ok(Some((token_board, participant))) if token_board == board => Ok(participant),
+        Ok(_) => Err(ApiError::unauthorized()),
+        Err(error) => {
+            tracing::error!(%error, "cannot read access records");
+            Err(ApiError::new("unavailable", "access records cannot be read right now"))
+        }
+    }
+}
+
+/// The board's task, or `board_not_found`.
+pub fn board_handle(state: &AppState, board: BoardId) -> Result<crate::live::BoardHandle, ApiError> {
+    state.boards.get(board)?.ok_or_else(|| ApiError::new("board_not_found", "no such board"))
+}

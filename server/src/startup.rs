@@ -1,0 +1,151 @@
+//! Building and running the server: `Application::build(config)` opens the data directory,
+//! makes the demo board when asked, binds (port 0 allowed) and returns an application whose
+//! port is known; `run_until_stopped` serves until SIGINT/SIGTERM or `handle().stop()`.
+
+use crate::access::{AccessStore, RateLimiter};
+use crate::config::Config;
+use crate::data_dir::DataDir;
+use crate::engine::{Engine, OpenError};
+use crate::live::Boards;
+use crate::metrics::Metrics;
+use crate::routes::{self, AppState};
+use crate::store::{EventStore, SledStore, StoreError};
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{App, HttpServer, web};
+use kipina_proto::BoardId;
+use kipina_proto::api::BoardLinks;
+use std::net::TcpListener;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(
+        "the data directory {0} is in use by another process, most likely a running kipina server; stop it first or choose another directory"
+    )]
+    InUse(String),
+    #[error("the data directory {dir} cannot be opened: {source}")]
+    Open { dir: String, source: OpenError },
+    #[error("the access records cannot be opened: {0}")]
+    Access(#[from] crate::access::AccessError),
+    #[error("creating the demo board failed: {0}")]
+    Demo(anyhow::Error),
+    #[error("cannot listen on {bind}: {source}")]
+    Bind { bind: String, source: std::io::Error },
+}
+
+/// Turns a store-opening failure into the error a person can act on.
+pub fn open_engine(data: &DataDir) -> Result<Engine, StartError> {
+    Engine::open(data).map_err(|source| match source {
+        OpenError::Store(StoreError::Locked(_)) => StartError::InUse(data.root().display().to_string()),
+        source => StartError::Open { dir: data.root().display().to_string(), source },
+    })
+}
+
+/// A server that is bound and ready to run.
+pub struct Application {
+    port: u16,
+    public_url: String,
+    server: Server,
+    demo: Option<(BoardId, BoardLinks)>,
+    store: Weak<SledStore>,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .field("public_url", &self.public_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    pub async fn build(config: Config) -> Result<Self, StartError> {
+        let data = DataDir::new(&config.data_dir);
+        let engine = open_engine(&data)?;
+        let access = Arc::new(AccessStore::open(&data.root().join("access"))?);
+        let mut demo_board = None;
+        let no_boards = engine.store().boards().map(|boards| boards.is_empty()).unwrap_or(false);
+        if config.create_demo && no_boards {
+            // The engine's own `execute` blocks until each append is durable: not on this runtime.
+            let demo_engine = engine.clone();
+            let board = actix_web::rt::task::spawn_blocking(move || demo_engine.create_demo_board(crate::clock::now()))
+                .await
+                .map_err(|error| StartError::Demo(error.into()))?
+                .map_err(|error| StartError::Demo(error.into()))?;
+            access.register_board(board)?;
+            demo_board = Some(board);
+        }
+        let listener =
+            TcpListener::bind(&config.bind).map_err(|source| StartError::Bind { bind: config.bind.clone(), source })?;
+        let address = listener.local_addr().map_err(|source| StartError::Bind { bind: config.bind.clone(), source })?;
+        let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{address}"));
+        let store = Arc::downgrade(engine.store());
+        let boards = Arc::new(Boards::new(engine, Arc::new(Metrics::default())));
+        let workers = if config.workers == 0 {
+            std::thread::available_parallelism().map_or(2, usize::from)
+        } else {
+            config.workers
+        };
+        let state = web::Data::new(AppState {
+            boards,
+            access,
+            config,
+            public_url: public_url.clone(),
+            join_limiter: RateLimiter::new(0.5, 20),
+        });
+        let demo = match demo_board {
+            Some(board) => Some((
+                board,
+                routes::boards::board_links(&state, board)
+                    .map_err(|error| StartError::Demo(anyhow::anyhow!("{error}")))?,
+            )),
+            None => None,
+        };
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(tracing_actix_web::TracingLogger::default())
+                .app_data(state.clone())
+                .configure(routes::configure)
+        })
+        .workers(workers)
+        .shutdown_timeout(10)
+        .listen(listener)
+        .map_err(|source| StartError::Bind { bind: address.to_string(), source })?
+        .run();
+        Ok(Self { port: address.port(), public_url, server, demo, store })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The server's address for links, e.g. `http://127.0.0.1:8080`.
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    /// Stops the server from another task: `handle().stop(true).await`.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// The demo board made at start-up, with its links.
+    pub fn demo(&self) -> Option<&(BoardId, BoardLinks)> {
+        self.demo.as_ref()
+    }
+
+    /// Serves until stopped, then waits (a bounded time) until every board task has let go of
+    /// the event store, so its writer has answered every queued append and the data directory
+    /// is free to open again.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.store.strong_count() > 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        result
+    }
+}
