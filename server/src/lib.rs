@@ -15,4 +15,5 @@ pub mod projection;
 pub mod routes;
 pub mod startup;
 pub mod store;
+pub mod telemetry;
 pub mod verify;

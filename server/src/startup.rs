@@ -94,7 +94,9 @@ impl Application {
             access,
             config,
             public_url: public_url.clone(),
-            join_limiter: RateLimiter::new(0.5, 20),
+            // Ten wrong guesses at once, then one every ten seconds: about 9,000 a day against
+            // 887 million join codes.
+            join_limiter: RateLimiter::new(0.1, 10),
         });
         let demo = match demo_board {
             Some(board) => Some((

@@ -18,6 +18,14 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
         Self { rate: rate_per_second, burst: f64::from(burst), buckets: Mutex::new(HashMap::new()) }
     }
 
+    /// Whether `key`'s bucket is empty at `now`, without taking a token.
+    pub fn is_exhausted(&self, key: &K, now: Instant) -> bool {
+        let buckets = self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        buckets.get(key).is_some_and(|(tokens, at)| {
+            (*tokens + now.duration_since(*at).as_secs_f64() * self.rate).min(self.burst) < 1.0
+        })
+    }
+
     /// Takes one token for `key` at `now`; false when its bucket is empty.
     pub fn allow(&self, key: &K, now: Instant) -> bool {
         let mut buckets = self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -79,6 +87,8 @@ mod tests {
         assert_eq!(allowed, 3);
         assert!(limiter.allow(&"10.0.0.2", start), "another key has its own bucket");
         assert!(!limiter.allow(&"10.0.0.1", start + Duration::from_millis(500)));
+        assert!(limiter.is_exhausted(&"10.0.0.1", start + Duration::from_millis(500)));
+        assert!(!limiter.is_exhausted(&"10.0.0.1", start + Duration::from_millis(1_600)));
         assert!(limiter.allow(&"10.0.0.1", start + Duration::from_millis(1_600)));
     }
 

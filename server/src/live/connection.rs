@@ -14,6 +14,7 @@ use kipina_proto::{ClientMessage, CommandId, Role, ServerMessage};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, mpsc};
+use tracing::Instrument;
 
 /// The largest message a client may send.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
@@ -49,7 +50,18 @@ pub async fn run(
 ) {
     let id = boards.next_connection_id();
     let span = tracing::info_span!("connection", board = %board.board(), connection = id);
-    let _entered = span.enter();
+    run_connection(id, boards, access, board, session, stream, settings).instrument(span).await;
+}
+
+async fn run_connection(
+    id: ConnectionId,
+    boards: Arc<Boards>,
+    access: Arc<AccessStore>,
+    board: BoardHandle,
+    session: Session,
+    stream: MessageStream,
+    settings: ConnectionSettings,
+) {
     let metrics = Arc::clone(boards.metrics());
     metrics.connections.inc();
     let (outbox, mut pending) = mpsc::channel(OUTBOX_CAPACITY);

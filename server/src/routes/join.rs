@@ -12,7 +12,18 @@ fn client_address(request: &HttpRequest) -> std::net::IpAddr {
 }
 
 fn rate_limited() -> ApiError {
-    ApiError::new("rate_limited", "too many attempts; wait a minute and try again")
+    ApiError::new("rate_limited", "too many wrong links or codes from here; wait a minute and try again")
+}
+
+/// Refuses a client address that has guessed wrong too often. Only failures count: a whole
+/// workshop behind one venue Wi-Fi address must be able to join at once.
+fn check_guesses(state: &AppState, request: &HttpRequest) -> Result<(), ApiError> {
+    if state.join_limiter.is_exhausted(&client_address(request), Instant::now()) { Err(rate_limited()) } else { Ok(()) }
+}
+
+fn wrong_guess(state: &AppState, request: &HttpRequest) -> ApiError {
+    state.join_limiter.allow(&client_address(request), Instant::now());
+    ApiError::new("not_found", "this link or code is not valid")
 }
 
 pub async fn invitation(
@@ -20,14 +31,10 @@ pub async fn invitation(
     state: web::Data<AppState>,
     path: web::Path<(String, String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    if !state.join_limiter.allow(&client_address(&request), Instant::now()) {
-        return Err(rate_limited());
-    }
+    check_guesses(&state, &request)?;
     let (board, role, secret) = path.into_inner();
-    let invitation = state
-        .access
-        .link(&format!("{board}/{role}/{secret}"))
-        .ok_or_else(|| ApiError::new("not_found", "this link is not valid"))?;
+    let invitation =
+        state.access.link(&format!("{board}/{role}/{secret}")).ok_or_else(|| wrong_guess(&state, &request))?;
     let (view, _) = board_handle(&state, invitation.board)?.view().await?;
     Ok(HttpResponse::Ok().json(InvitationInfo {
         board: invitation.board,
@@ -41,9 +48,7 @@ pub async fn join(
     state: web::Data<AppState>,
     body: web::Json<JoinRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    if !state.join_limiter.allow(&client_address(&request), Instant::now()) {
-        return Err(rate_limited());
-    }
+    check_guesses(&state, &request)?;
     let JoinRequest { invitation, display_name } = body.into_inner();
     let invitation = state
         .access
@@ -52,7 +57,7 @@ pub async fn join(
             tracing::error!(%error, "cannot read access records");
             ApiError::new("unavailable", "access records cannot be read right now")
         })?
-        .ok_or_else(|| ApiError::new("not_found", "this link or code is not valid"))?;
+        .ok_or_else(|| wrong_guess(&state, &request))?;
     let board: BoardId = invitation.board;
     let handle = board_handle(&state, board)?;
     let participant = ParticipantId(Uuid::now_v7());
