@@ -3,7 +3,7 @@
 use crate::command::Command;
 use crate::ids::{BoardId, CommandId, ParticipantId};
 use crate::message::AckOutcome;
-use crate::values::{Language, Role};
+use crate::values::{BoardTemplate, Language, Role};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -17,6 +17,9 @@ pub struct CreateBoardRequest {
     #[serde(default)]
     pub language: Language,
     pub facilitator_name: String,
+    /// The columns the board starts with.
+    #[serde(default)]
+    pub template: BoardTemplate,
 }
 
 /// The links of a board. Each is a path on this server; a facilitator shares them.

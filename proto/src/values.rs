@@ -90,3 +90,19 @@ pub enum ReactionTarget {
     /// A comment or reply.
     Comment(crate::CommentId),
 }
+
+/// What a new board starts with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum BoardTemplate {
+    /// No columns.
+    #[default]
+    Empty,
+    /// The seven Leader principles (kulmakivet).
+    LeaderPrinciples,
+    /// Strengths, what we can offer, experiences and wishes.
+    StrengthsOfferWishes,
+    /// An idea funnel: ideas, screening, selected for preparation, funding decision, follow-up.
+    IdeaFunnel,
+}

@@ -11,6 +11,7 @@ mod evolve;
 pub mod limits;
 mod personal;
 mod state;
+pub mod templates;
 
 pub use decide::{Context, Decision, decide};
 pub use error::{DomainError, Kind};

@@ -1,11 +1,12 @@
 //! Creating boards, reading them, their links, and commands over HTTP.
 
 use super::{ApiError, AppState, bearer, board_handle};
+use crate::domain::templates;
 use actix_web::{HttpRequest, HttpResponse, web};
 use kipina_proto::api::{
     BoardLinks, CommandRequest, CommandResponse, CreateBoardRequest, CreateBoardResponse, Session,
 };
-use kipina_proto::{BoardId, Command, CommandId, ParticipantId, Role};
+use kipina_proto::{BoardId, ColumnId, Command, CommandId, ParticipantId, Role};
 use uuid::Uuid;
 
 /// The links of a board, as full URLs.
@@ -33,12 +34,16 @@ pub async fn create(
     state: web::Data<AppState>,
     request: web::Json<CreateBoardRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let CreateBoardRequest { title, description, language, facilitator_name } = request.into_inner();
+    let CreateBoardRequest { title, description, language, facilitator_name, template } = request.into_inner();
     let board = BoardId(Uuid::now_v7());
     let facilitator = ParticipantId(Uuid::now_v7());
     let handle = state.boards.start_new(board);
     let command = Command::CreateBoard { title, description, language, facilitator_name };
     handle.execute(facilitator, CommandId(Uuid::now_v7()), command).await?;
+    for title in templates::columns(template, language) {
+        let column = Command::AddColumn { column: ColumnId(Uuid::now_v7()), title: (*title).to_owned() };
+        handle.execute(facilitator, CommandId(Uuid::now_v7()), column).await?;
+    }
     let token = state.access.issue_token(board, facilitator).map_err(unavailable)?;
     let links = board_links(&state, board)?;
     tracing::info!(%board, "board created");
