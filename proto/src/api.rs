@@ -22,7 +22,7 @@ pub struct CreateBoardRequest {
     pub template: BoardTemplate,
 }
 
-/// The links of a board. Each is a path on this server; a facilitator shares them.
+/// The links of a board: whole URLs on this server, for a facilitator to share (or show as a QR code).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct BoardLinks {

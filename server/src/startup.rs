@@ -83,7 +83,7 @@ impl Application {
         let address = listener.local_addr().map_err(|source| StartError::Bind { bind: config.bind.clone(), source })?;
         let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{address}"));
         let store = Arc::downgrade(engine.store());
-        let boards = Arc::new(Boards::new(engine, Arc::new(Metrics::default())));
+        let boards = Arc::new(Boards::new(engine, Arc::new(Metrics::default()), config.max_commands_per_second));
         let workers = if config.workers == 0 {
             std::thread::available_parallelism().map_or(2, usize::from)
         } else {

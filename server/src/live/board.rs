@@ -16,7 +16,8 @@ use bytestring::ByteString;
 use kipina_proto::api::ErrorBody;
 use kipina_proto::view::BoardView;
 use kipina_proto::{AckOutcome, BoardId, Command, CommandId, ParticipantId, Role, ServerMessage};
-use std::collections::BTreeMap;
+use crate::access::Bucket;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
@@ -65,6 +66,10 @@ enum Request {
 pub struct BoardHandle {
     board: BoardId,
     requests: mpsc::Sender<Request>,
+}
+
+fn rate_limited() -> ErrorBody {
+    ErrorBody { code: "rate_limited".into(), message: "too many commands; slow down and send it again".into() }
 }
 
 fn gone() -> ErrorBody {
@@ -147,6 +152,9 @@ struct Subscriber {
 
 struct BoardTask {
     board: BoardId,
+    /// Each participant's command rate, over all their connections and HTTP.
+    rates: HashMap<ParticipantId, Bucket>,
+    max_commands_per_second: u32,
     engine: Engine,
     state: BoardState,
     subscribers: BTreeMap<ConnectionId, Subscriber>,
@@ -155,9 +163,23 @@ struct BoardTask {
 
 /// Starts the task of `board`, whose state (loaded from the log, or empty for a new board) is
 /// `state`.
-pub fn spawn(board: BoardId, engine: Engine, state: BoardState, metrics: Arc<Metrics>) -> BoardHandle {
+pub fn spawn(
+    board: BoardId,
+    engine: Engine,
+    state: BoardState,
+    metrics: Arc<Metrics>,
+    max_commands_per_second: u32,
+) -> BoardHandle {
     let (requests, inbox) = mpsc::channel(QUEUE);
-    let task = BoardTask { board, engine, state, subscribers: BTreeMap::new(), metrics };
+    let task = BoardTask {
+        board,
+        rates: HashMap::new(),
+        max_commands_per_second,
+        engine,
+        state,
+        subscribers: BTreeMap::new(),
+        metrics,
+    };
     actix_web::rt::spawn(task.run(inbox));
     BoardHandle { board, requests }
 }
@@ -195,9 +217,28 @@ impl BoardTask {
 
     async fn execute(&mut self, actor: ParticipantId, command_id: CommandId, command: Command, respond: Respond) {
         let started = Instant::now();
+        let rate = self.max_commands_per_second;
+        let allowed = self.rates.entry(actor).or_insert_with(|| Bucket::new(rate, started)).allow(started);
+        let answer = if allowed { self.answer(actor, command_id, command, started).await } else { Err(rate_limited()) };
+        match respond {
+            Respond::Reply(reply) => {
+                let _ = reply.send(answer);
+            }
+            Respond::Connection(connection) => {
+                let message = match answer {
+                    Ok(outcome) => ServerMessage::Ack { command_id, outcome },
+                    Err(ErrorBody { code, message }) => ServerMessage::Error { command_id: Some(command_id), code, message },
+                };
+                self.send_to(connection, encode(&message));
+            }
+        }
+    }
+
+    /// Executes an allowed command, fans out what it changed, and says how it went.
+    async fn answer(&mut self, actor: ParticipantId, command_id: CommandId, command: Command, started: Instant) -> Result<AckOutcome, ErrorBody> {
         let context = Context { actor, at: now() };
         let result = self.decide_and_append(command_id, context, &command).await;
-        let answer = match result {
+        match result {
             Ok(Executed::Appended { first, last, facts }) => {
                 self.metrics.append_latency.observe(started.elapsed().as_secs_f64());
                 self.metrics.events_appended.inc_by(facts.len() as u64);
@@ -225,20 +266,6 @@ impl BoardTask {
                     tracing::error!(board = %self.board, %command_id, error = %error, "command failed");
                 }
                 Err(error_body(&error))
-            }
-        };
-        match respond {
-            Respond::Reply(reply) => {
-                let _ = reply.send(answer);
-            }
-            Respond::Connection(connection) => {
-                let message = match answer {
-                    Ok(outcome) => ServerMessage::Ack { command_id, outcome },
-                    Err(ErrorBody { code, message }) => {
-                        ServerMessage::Error { command_id: Some(command_id), code, message }
-                    }
-                };
-                self.send_to(connection, encode(&message));
             }
         }
     }

@@ -2,12 +2,12 @@
 //! writes the connection's outbox, pings, and notices a silent or lagging client.
 //!
 //! Everything a client sends is checked here before it reaches the board: the message must be
-//! JSON of a known shape, commands need a subscription and a role that may write, and each
-//! connection has its own command rate. A bad message gets an error code and the connection
+//! JSON of a known shape, and commands need a subscription and a role that may write. (The
+//! command rate is limited per participant by the board, over all their connections.) A bad message gets an error code and the connection
 //! stays; only a frame that cannot be read (too large) or a bad token closes it.
 
 use super::{BoardHandle, Boards, ConnectionId, OUTBOX_CAPACITY, Outbox, Viewer, encode};
-use crate::access::{AccessStore, Bucket};
+use crate::access::AccessStore;
 use actix_ws::{AggregatedMessage as Message, CloseCode, CloseReason, MessageStream, ProtocolError, Session};
 use futures_util::StreamExt;
 use kipina_proto::{ClientMessage, CommandId, Role, ServerMessage};
@@ -22,7 +22,6 @@ pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 /// What a connection needs from the server.
 #[derive(Debug, Clone)]
 pub struct ConnectionSettings {
-    pub max_commands_per_second: u32,
     pub heartbeat_interval: Duration,
     pub client_timeout: Duration,
 }
@@ -36,7 +35,6 @@ struct Connection {
     role: Option<Role>,
     outbox: mpsc::Sender<bytestring::ByteString>,
     kicked: Arc<Notify>,
-    bucket: Bucket,
 }
 
 /// Runs a connection until either side closes it.
@@ -74,13 +72,13 @@ async fn run_connection(
         role: None,
         outbox,
         kicked: Arc::new(Notify::new()),
-        bucket: Bucket::new(settings.max_commands_per_second, Instant::now()),
     };
     let mut stream =
         stream.max_frame_size(MAX_MESSAGE_BYTES).aggregate_continuations().max_continuation_size(MAX_MESSAGE_BYTES);
     let mut heartbeat = tokio::time::interval(settings.heartbeat_interval);
     let mut last_heard = Instant::now();
     let kicked = Arc::clone(&connection.kicked);
+    let write_timeout = settings.heartbeat_interval.min(settings.client_timeout);
     let close: Option<CloseReason> = loop {
         tokio::select! {
             message = stream.next() => {
@@ -104,7 +102,7 @@ async fn run_connection(
                             Message::Pong(_) => {}
                         }
                     }
-                    Some(Err(ProtocolError::Overflow)) => {
+                    Some(Err(error)) if is_too_large(&error) => {
                         connection.error(None, "too_large", "a message may be at most 64 KiB").await;
                         break Some(CloseReason { code: CloseCode::Size, description: Some("message too large".into()) });
                     }
@@ -115,8 +113,15 @@ async fn run_connection(
                 }
             }
             Some(message) = pending.recv() => {
-                if connection.session.text(message).await.is_err() {
-                    break None;
+                // A client that stops reading fills its socket and this write would wait for
+                // ever, and with it the heartbeat; give up on such a client instead.
+                match tokio::time::timeout(write_timeout, connection.session.text(message)).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(_)) => break None,
+                    Err(_) => {
+                        tracing::debug!("closing a connection that stopped reading");
+                        break Some(CloseReason { code: CloseCode::Away, description: Some("not reading".into()) });
+                    }
                 }
             }
             () = kicked.notified() => {
@@ -137,7 +142,18 @@ async fn run_connection(
     };
     connection.board.unsubscribe(connection.id);
     metrics.connections.dec();
-    let _ = connection.session.close(close).await;
+    // Closing politely needs the client to read; a client that does not is simply let go.
+    let _ = tokio::time::timeout(write_timeout, connection.session.close(close)).await;
+}
+
+/// Whether a read failed because a message was over the size limit: one frame too large
+/// (`Overflow`), or fragments adding up to too much (reported by actix-ws as an I/O error).
+fn is_too_large(error: &ProtocolError) -> bool {
+    match error {
+        ProtocolError::Overflow => true,
+        ProtocolError::Io(io) => io.to_string().contains("maximum continuation size"),
+        _ => false,
+    }
 }
 
 /// The `type` values a client may send.
@@ -197,11 +213,6 @@ impl Connection {
                     self.error(Some(command_id), "read_only", "the observer link can only read the board").await;
                     return None;
                 };
-                if !self.bucket.allow(Instant::now()) {
-                    self.error(Some(command_id), "rate_limited", "too many commands; slow down and send it again")
-                        .await;
-                    return None;
-                }
                 if let Err(body) = self.board.execute_for(self.id, actor, command_id, command).await {
                     self.error(Some(command_id), &body.code, &body.message).await;
                 }

@@ -58,14 +58,15 @@ pub fn error_body(error: &ExecuteError) -> ErrorBody {
 #[derive(Debug)]
 pub struct Boards {
     engine: Engine,
+    max_commands_per_second: u32,
     metrics: Arc<Metrics>,
     handles: Mutex<HashMap<BoardId, BoardHandle>>,
     next_connection: AtomicU64,
 }
 
 impl Boards {
-    pub fn new(engine: Engine, metrics: Arc<Metrics>) -> Self {
-        Self { engine, metrics, handles: Mutex::new(HashMap::new()), next_connection: AtomicU64::new(1) }
+    pub fn new(engine: Engine, metrics: Arc<Metrics>, max_commands_per_second: u32) -> Self {
+        Self { engine, max_commands_per_second, metrics, handles: Mutex::new(HashMap::new()), next_connection: AtomicU64::new(1) }
     }
 
     pub fn engine(&self) -> &Engine {
@@ -94,7 +95,7 @@ impl Boards {
             return Ok(None);
         }
         let state = self.engine.load(board).map_err(|error| unavailable(&error))?;
-        let handle = board::spawn(board, self.engine.clone(), state, Arc::clone(&self.metrics));
+        let handle = board::spawn(board, self.engine.clone(), state, Arc::clone(&self.metrics), self.max_commands_per_second);
         handles.insert(board, handle.clone());
         Ok(Some(handle))
     }
@@ -102,7 +103,7 @@ impl Boards {
     /// The task of a board that does not exist yet, to create it with `CreateBoard`.
     pub fn start_new(&self, board: BoardId) -> BoardHandle {
         let mut handles = self.handles.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let handle = board::spawn(board, self.engine.clone(), Default::default(), Arc::clone(&self.metrics));
+        let handle = board::spawn(board, self.engine.clone(), Default::default(), Arc::clone(&self.metrics), self.max_commands_per_second);
         handles.insert(board, handle.clone());
         handle
     }

@@ -34,7 +34,6 @@ pub async fn connect(
     let (response, session, stream) = actix_ws::handle(&request, body)
         .map_err(|error| ApiError::new("malformed", format!("not a WebSocket upgrade: {error}")))?;
     let settings = ConnectionSettings {
-        max_commands_per_second: state.config.max_commands_per_second,
         heartbeat_interval: state.config.heartbeat_interval,
         client_timeout: state.config.client_timeout,
     };

@@ -1,0 +1,90 @@
+//! A client that stops reading: the board must not wait for it, everyone else keeps receiving
+//! everything, the server lets the slow connection go (with `resync` when it can still say so),
+//! and the client catches up after reconnecting with the last sequence number it applied.
+
+use kipina_proto::{Command, ReactionTarget, ServerMessage};
+use kipina_tests::{Received, TestServer, WAIT, Workshop, WsClient, add_card, add_column, link_part};
+use std::time::Duration;
+
+/// The value of an unlabelled sample in the Prometheus text of `/metrics`.
+async fn metric(server: &TestServer, name: &str) -> f64 {
+    let text = server.get("/metrics").await.text().await.expect("a body");
+    text.lines()
+        .find_map(|line| line.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no sample {name} in:\n{text}"))
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_let_go_without_holding_up_the_others() {
+    let server = TestServer::start_with(|config| {
+        config.max_commands_per_second = 100_000;
+        config.heartbeat_interval = Duration::from_millis(200);
+        config.client_timeout = Duration::from_secs(2);
+    })
+    .await;
+    let workshop = Workshop::open(&server).await;
+    let writer = workshop.participant(&server, "Kirjoittaja").await;
+    let sleeper = workshop.participant(&server, "Nukkuja").await;
+
+    let mut slow = WsClient::connect_with_receive_buffer(&server, workshop.board, &sleeper.token, None, 4096).await;
+    slow.expect_presence().await;
+    let mut observer =
+        WsClient::connect_and_settle(&server, workshop.board, link_part(&workshop.links.observer), None).await;
+    let mut writer_client = WsClient::connect_and_settle(&server, workshop.board, &writer.token, None).await;
+
+    // First large messages (each `changed` carries the column's whole card list, which grows)
+    // to fill the socket and the server's write buffers, then small ones (likes toggled on a
+    // card) to fill the connection's queue of 256 messages.
+    let outcomes = writer_client
+        .flood((0..400).map(|number| add_card(workshop.column, &format!("Kortti {number}")).1).collect())
+        .await;
+    assert!(outcomes.iter().all(|outcome| matches!(outcome, Ok(kipina_proto::AckOutcome::Applied { .. }))));
+    let (small_column, command) = add_column("Pienet");
+    server.http_applied(workshop.board, &workshop.facilitator.token, &command).await;
+    let (liked, command) = add_card(small_column, "Tykätty");
+    writer_client.applied(command).await;
+    let toggle = Command::ToggleReaction { target: ReactionTarget::Card(liked) };
+    let outcomes = writer_client.flood(vec![toggle; 400]).await;
+    assert!(outcomes.iter().all(|outcome| matches!(outcome, Ok(kipina_proto::AckOutcome::Applied { .. }))));
+    let head = writer_client.last_seq.expect("applied");
+    observer.expect_changed_through(head).await;
+    assert!(metric(&server, "kipina_fanout_queue_drops_total").await >= 1.0, "the slow connection was dropped");
+    writer_client.close().await;
+    observer.close().await;
+
+    // The slow client reads nothing, so no message can tell the test when the server has let it
+    // go; the open connections gauge can. The server must close it within its client timeout
+    // (it answers no ping) even though its socket is full.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let mut poll = tokio::time::interval(Duration::from_millis(50));
+    loop {
+        poll.tick().await;
+        let open = metric(&server, "kipina_connections").await;
+        if open == 0.0 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the connection that stopped reading was still open {WAIT:?} after it fell behind ({open} open)"
+        );
+    }
+
+    // What the slow client does get is gap-free (the harness checks each `changed`), and ends.
+    let mut resynced = false;
+    loop {
+        match slow.receive().await {
+            Received::Message(ServerMessage::Resync { .. }) => resynced = true,
+            Received::Message(message) => {
+                assert!(!resynced, "nothing may follow resync: {message:?}");
+            }
+            Received::Closed(_) | Received::Ended(_) => break,
+        }
+    }
+    let seen = slow.last_seq.expect("the slow client had a snapshot");
+    assert!(seen < head, "the slow client cannot have received everything");
+
+    let mut again = WsClient::connect_and_settle(&server, workshop.board, &sleeper.token, Some(seen)).await;
+    assert_eq!(again.last_seq, Some(head), "after reconnecting it has caught up");
+    again.applied(add_card(workshop.column, "Hereillä").1).await;
+}
