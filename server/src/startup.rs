@@ -108,11 +108,15 @@ impl Application {
         };
         let server = HttpServer::new(move || {
             App::new()
-                .wrap(tracing_actix_web::TracingLogger::default())
+                .wrap(routes::security_headers())
+                .wrap(tracing_actix_web::TracingLogger::<crate::telemetry::RequestSpan>::new())
                 .app_data(state.clone())
                 .configure(routes::configure)
         })
         .workers(workers)
+        // Small messages (a `changed`, then an `ack`) must not wait for the client's delayed
+        // acknowledgement, which Nagle's algorithm would make them do (about 40 ms).
+        .tcp_nodelay(true)
         .shutdown_timeout(10)
         .listen(listener)
         .map_err(|source| StartError::Bind { bind: address.to_string(), source })?

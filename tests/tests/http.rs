@@ -193,3 +193,39 @@ async fn malformed_http_bodies_are_400_with_an_error_body() {
     assert_eq!(error.code, "malformed");
     let _ = new_command_id();
 }
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers() {
+    let server = TestServer::start().await;
+    for path in ["/", "/health", "/api/boards/not-a-board", "/join/a/p/b"] {
+        let response = server.get(path).await;
+        let headers = response.headers();
+        let csp = headers.get("content-security-policy").and_then(|value| value.to_str().ok()).unwrap_or_default();
+        assert!(csp.contains("default-src 'self'"), "{path}: {csp:?}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp:?}");
+        assert!(!csp.contains("unsafe-inline"), "{path}: {csp:?}");
+        assert_eq!(
+            headers.get("x-content-type-options").map(|value| value.as_bytes()),
+            Some(&b"nosniff"[..]),
+            "{path}"
+        );
+        assert_eq!(headers.get("referrer-policy").map(|value| value.as_bytes()), Some(&b"no-referrer"[..]), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn client_routes_get_the_page_and_unknown_api_routes_a_json_404() {
+    let server = TestServer::start().await;
+    for path in ["/", "/join/01a20874-6a83-71de-8cf6-bdfd368cca0e/p/secret", "/b/01a20874-6a83-71de-8cf6-bdfd368cca0e"]
+    {
+        let response = server.get(path).await;
+        assert_eq!(response.status().as_u16(), 200, "{path}");
+        let kind = response.headers().get("content-type").and_then(|value| value.to_str().ok()).unwrap_or_default();
+        assert!(kind.starts_with("text/html"), "{path}: {kind}");
+        assert!(response.text().await.expect("a page").contains("<html"), "{path}");
+    }
+    let missing = server.get("/api/no-such-route").await;
+    assert_eq!(missing.status().as_u16(), 404);
+    let body: kipina_proto::api::ErrorBody = missing.json().await.expect("an error body");
+    assert_eq!(body.code, "not_found");
+}

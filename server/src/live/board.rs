@@ -8,6 +8,7 @@
 
 use super::views::{ChangeSet, board_view};
 use super::{ConnectionId, Outbox, Viewer, error_body};
+use crate::access::Bucket;
 use crate::domain::{BoardState, Context};
 use crate::engine::{Engine, ExecuteError, Executed, PendingAppend, Prepared};
 use crate::metrics::Metrics;
@@ -16,7 +17,6 @@ use bytestring::ByteString;
 use kipina_proto::api::ErrorBody;
 use kipina_proto::view::BoardView;
 use kipina_proto::{AckOutcome, BoardId, Command, CommandId, ParticipantId, Role, ServerMessage};
-use crate::access::Bucket;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
@@ -227,7 +227,9 @@ impl BoardTask {
             Respond::Connection(connection) => {
                 let message = match answer {
                     Ok(outcome) => ServerMessage::Ack { command_id, outcome },
-                    Err(ErrorBody { code, message }) => ServerMessage::Error { command_id: Some(command_id), code, message },
+                    Err(ErrorBody { code, message }) => {
+                        ServerMessage::Error { command_id: Some(command_id), code, message }
+                    }
                 };
                 self.send_to(connection, encode(&message));
             }
@@ -235,7 +237,13 @@ impl BoardTask {
     }
 
     /// Executes an allowed command, fans out what it changed, and says how it went.
-    async fn answer(&mut self, actor: ParticipantId, command_id: CommandId, command: Command, started: Instant) -> Result<AckOutcome, ErrorBody> {
+    async fn answer(
+        &mut self,
+        actor: ParticipantId,
+        command_id: CommandId,
+        command: Command,
+        started: Instant,
+    ) -> Result<AckOutcome, ErrorBody> {
         let context = Context { actor, at: now() };
         let result = self.decide_and_append(command_id, context, &command).await;
         match result {

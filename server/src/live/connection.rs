@@ -63,16 +63,8 @@ async fn run_connection(
     let metrics = Arc::clone(boards.metrics());
     metrics.connections.inc();
     let (outbox, mut pending) = mpsc::channel(OUTBOX_CAPACITY);
-    let mut connection = Connection {
-        id,
-        board,
-        access,
-        session,
-        viewer: None,
-        role: None,
-        outbox,
-        kicked: Arc::new(Notify::new()),
-    };
+    let mut connection =
+        Connection { id, board, access, session, viewer: None, role: None, outbox, kicked: Arc::new(Notify::new()) };
     let mut stream =
         stream.max_frame_size(MAX_MESSAGE_BYTES).aggregate_continuations().max_continuation_size(MAX_MESSAGE_BYTES);
     let mut heartbeat = tokio::time::interval(settings.heartbeat_interval);

@@ -66,7 +66,13 @@ pub struct Boards {
 
 impl Boards {
     pub fn new(engine: Engine, metrics: Arc<Metrics>, max_commands_per_second: u32) -> Self {
-        Self { engine, max_commands_per_second, metrics, handles: Mutex::new(HashMap::new()), next_connection: AtomicU64::new(1) }
+        Self {
+            engine,
+            max_commands_per_second,
+            metrics,
+            handles: Mutex::new(HashMap::new()),
+            next_connection: AtomicU64::new(1),
+        }
     }
 
     pub fn engine(&self) -> &Engine {
@@ -95,7 +101,8 @@ impl Boards {
             return Ok(None);
         }
         let state = self.engine.load(board).map_err(|error| unavailable(&error))?;
-        let handle = board::spawn(board, self.engine.clone(), state, Arc::clone(&self.metrics), self.max_commands_per_second);
+        let handle =
+            board::spawn(board, self.engine.clone(), state, Arc::clone(&self.metrics), self.max_commands_per_second);
         handles.insert(board, handle.clone());
         Ok(Some(handle))
     }
@@ -103,7 +110,13 @@ impl Boards {
     /// The task of a board that does not exist yet, to create it with `CreateBoard`.
     pub fn start_new(&self, board: BoardId) -> BoardHandle {
         let mut handles = self.handles.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let handle = board::spawn(board, self.engine.clone(), Default::default(), Arc::clone(&self.metrics), self.max_commands_per_second);
+        let handle = board::spawn(
+            board,
+            self.engine.clone(),
+            Default::default(),
+            Arc::clone(&self.metrics),
+            self.max_commands_per_second,
+        );
         handles.insert(board, handle.clone());
         handle
     }

@@ -3,6 +3,7 @@
 pub mod boards;
 mod health;
 mod join;
+mod static_files;
 mod ws;
 
 use crate::access::{AccessStore, RateLimiter};
@@ -25,6 +26,21 @@ pub struct AppState {
     pub public_url: String,
     /// Invitation attempts per client address: join codes are short enough to guess.
     pub join_limiter: RateLimiter<IpAddr>,
+}
+
+/// Headers on every answer: the client's scripts and styles come only from this server, the page
+/// cannot be framed, join links never leak through `Referer`, and types are not sniffed.
+pub fn security_headers() -> actix_web::middleware::DefaultHeaders {
+    actix_web::middleware::DefaultHeaders::new()
+        .add((
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; \
+             object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        ))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("Referrer-Policy", "no-referrer"))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=()"))
 }
 
 /// Registers every route.
@@ -50,7 +66,8 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route("/api/boards/{board}/commands", web::post().to(boards::command))
         .route("/api/boards/{board}/ws", web::get().to(ws::connect))
         .route("/api/invitations/{board}/{role}/{secret}", web::get().to(join::invitation))
-        .route("/api/join", web::post().to(join::join));
+        .route("/api/join", web::post().to(join::join))
+        .default_service(web::get().to(static_files::serve));
 }
 
 /// An error answer: a stable code, a message, and the HTTP status that goes with the code.

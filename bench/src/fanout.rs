@@ -1,0 +1,224 @@
+//! `kipina-bench fanout`: how long a change takes to reach every live client of a board, on the
+//! real server, and the same for a bare actix-ws broadcast of a message of the same size.
+//!
+//! Kipinä runs in this process on a free loopback port over a fresh data directory (a real
+//! event log with a real `fdatasync` per commit). A facilitator creates a board, a column and one
+//! card with a 200-character title over HTTP; N readers subscribe over WebSocket with the observer
+//! link; one writer (the facilitator) casts a dot on the card and takes it back, alternately, one
+//! command at a time, waiting for each `ack` before the next. Each command stores exactly one
+//! event, so round `i` is sequence number `head + 1 + i` and its `changed` is the same size every
+//! other round (a few bytes apart). No limit is ever reached: one dot, and no new cards.
+
+use crate::baseline_ws;
+use crate::clients::{ReaderSees, Readers, Sample, WAIT, Writer, WriterSees, run_rounds};
+use crate::report::{FanoutReport, Measured};
+use crate::server_thread::{ServerThread, Started};
+use anyhow::{Context as _, anyhow, bail};
+use kipina_proto::api::{CommandRequest, CommandResponse, CreateBoardRequest, CreateBoardResponse};
+use kipina_proto::{
+    AckOutcome, BoardId, BoardTemplate, CardId, ClientMessage, ColumnId, Command, CommandId, Language, ServerMessage,
+};
+use kipina_server::config::Config;
+use kipina_server::startup::Application;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct FanoutOptions {
+    /// Reader connections.
+    pub clients: usize,
+    /// Measured rounds.
+    pub rounds: usize,
+    /// Rounds run first and not measured (connections and allocations settle).
+    pub warmup: usize,
+}
+
+/// A card title of exactly 200 characters, the longest a card may have.
+fn card_title() -> String {
+    let sentence = "Fan-out benchmark card: every reader on the board receives this title again with each vote. ";
+    let title: String = sentence.chars().cycle().take(199).collect();
+    // Ending in a full stop, it never ends in a space, as a typed title would not.
+    format!("{title}.")
+}
+
+/// Measures Kipinä, then the bare server with Kipinä's message size.
+pub async fn run(options: &FanoutOptions) -> anyhow::Result<FanoutReport> {
+    let kipina = measure_kipina(options).await.context("measuring Kipinä")?;
+    let kipina = Measured::new("kipina", options, kipina)?;
+    let bare = baseline_ws::measure(options.clients, options.warmup + options.rounds, kipina.message_bytes)
+        .await
+        .context("measuring the bare actix-ws baseline")?;
+    let bare = Measured::new("bare actix-ws", options, bare)?;
+    Ok(FanoutReport::new(options, kipina, bare))
+}
+
+async fn start_kipina(data_dir: std::path::PathBuf) -> anyhow::Result<Started> {
+    let mut config = Config::for_tests(data_dir);
+    // The writer sends commands back to back; the default allows 20 a second.
+    config.max_commands_per_second = 100_000;
+    let app = Application::build(config).await.context("building the Kipinä server")?;
+    let (port, handle) = (app.port(), app.handle());
+    Ok(Started { port, handle, serve: Box::pin(app.run_until_stopped()) })
+}
+
+/// Runs `warmup + rounds` rounds against the real server; the samples of every round, warm-up first.
+async fn measure_kipina(options: &FanoutOptions) -> anyhow::Result<Vec<Sample>> {
+    let data_dir = tempfile::tempdir().context("a temporary data directory")?;
+    let path = data_dir.path().to_path_buf();
+    let server = ServerThread::start("kipina-server", move || start_kipina(path)).await?;
+    let result = drive_kipina(&server, options).await;
+    let stopped = server.stop(result.is_ok()).await;
+    drop(data_dir);
+    // A failed run's own error says more than a failed stop.
+    let samples = result?;
+    stopped?;
+    Ok(samples)
+}
+
+async fn drive_kipina(server: &ServerThread, options: &FanoutOptions) -> anyhow::Result<Vec<Sample>> {
+    let base = server.base_url();
+    let http = reqwest::Client::builder().no_proxy().timeout(WAIT).build()?;
+    let create = CreateBoardRequest {
+        title: "Fan-out benchmark".into(),
+        description: String::new(),
+        language: Language::En,
+        facilitator_name: "Writer".into(),
+        // No columns: the benchmark adds the one it needs.
+        template: BoardTemplate::Empty,
+    };
+    let created: CreateBoardResponse = post(&http, &format!("{base}/api/boards"), None, &create).await?;
+    let board = created.session.board;
+    let token = created.session.token;
+    let column = ColumnId(Uuid::now_v7());
+    let card = CardId(Uuid::now_v7());
+    command(&http, &base, board, &token, Command::AddColumn { column, title: "Ideas".into() }).await?;
+    let head = command(
+        &http,
+        &base,
+        board,
+        &token,
+        Command::AddCard { card, column, title: card_title(), body: String::new() },
+    )
+    .await?;
+
+    let ws_url = format!("ws://127.0.0.1:{}/api/boards/{board}/ws", server.port());
+    let subscribe =
+        |token: &str| serde_json::to_string(&ClientMessage::Subscribe { token: token.into(), last_seq: None });
+    let mut writer = Writer::connect(&ws_url, &base, Some(subscribe(&token)?), writer_sees).await?;
+    writer.ready().await?;
+    let observer = link_part(&created.links.observer)?;
+    let readers = options.clients;
+    let mut readers =
+        Readers::connect(readers, &ws_url, &base, Some(subscribe(observer)?), move |text| reader_sees(text, readers))
+            .await?;
+    readers.ready().await?;
+
+    let messages = (0..options.warmup + options.rounds)
+        .map(|round| {
+            let command = if round % 2 == 0 { Command::CastVote { card } } else { Command::WithdrawVote { card } };
+            serde_json::to_string(&ClientMessage::Command { command_id: CommandId(Uuid::now_v7()), command })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let samples = run_rounds(&mut writer, &mut readers, head + 1, messages).await;
+    readers.close().await;
+    writer.close().await;
+    samples
+}
+
+/// The `{board}/o/{secret}` part of an observer link, which is its token.
+fn link_part(link: &str) -> anyhow::Result<&str> {
+    link.split_once("/join/").map(|(_, part)| part).ok_or_else(|| anyhow!("not a link: {link}"))
+}
+
+/// Sends a command over HTTP and returns the sequence number it stored.
+async fn command(
+    http: &reqwest::Client,
+    base: &str,
+    board: BoardId,
+    token: &str,
+    command: Command,
+) -> anyhow::Result<u64> {
+    let name = command.name();
+    let request = CommandRequest { command_id: CommandId(Uuid::now_v7()), command };
+    let response: CommandResponse =
+        post(http, &format!("{base}/api/boards/{board}/commands"), Some(token), &request).await?;
+    match response.outcome {
+        AckOutcome::Applied { last_seq, .. } => Ok(last_seq),
+        other => bail!("{name} was answered with {other:?}"),
+    }
+}
+
+async fn post<B: Serialize, A: DeserializeOwned>(
+    http: &reqwest::Client,
+    url: &str,
+    token: Option<&str>,
+    body: &B,
+) -> anyhow::Result<A> {
+    let mut request = http.post(url).json(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.with_context(|| format!("POST {url}"))?;
+    let status = response.status();
+    let text = response.text().await.with_context(|| format!("the answer to POST {url}"))?;
+    if !status.is_success() {
+        bail!("POST {url} was answered with {status}: {text}");
+    }
+    serde_json::from_str(&text).with_context(|| format!("the answer to POST {url}: {text}"))
+}
+
+fn writer_sees(text: &str) -> WriterSees {
+    match serde_json::from_str::<ServerMessage>(text) {
+        Ok(ServerMessage::Welcome { .. }) => WriterSees::Ready,
+        Ok(ServerMessage::Ack { outcome: AckOutcome::Applied { first_seq, last_seq }, .. })
+            if first_seq == last_seq =>
+        {
+            WriterSees::Answered(last_seq)
+        }
+        Ok(ServerMessage::Ack { command_id, outcome }) => {
+            WriterSees::Fatal(format!("command {command_id} was answered with {outcome:?}, not one event"))
+        }
+        Ok(ServerMessage::Error { command_id, code, message }) => {
+            WriterSees::Fatal(format!("the server refused command {command_id:?}: {code}: {message}"))
+        }
+        Ok(ServerMessage::Resync { reason }) => WriterSees::Fatal(format!("the server dropped the writer: {reason}")),
+        Ok(_) => WriterSees::Other,
+        Err(error) => WriterSees::Fatal(format!("not a server message ({error}): {text}")),
+    }
+}
+
+/// A reader is ready once presence counts every reader (they are all observers), so the burst of
+/// presence messages that subscribing causes is over before the first round.
+fn reader_sees(text: &str, readers: usize) -> ReaderSees {
+    match serde_json::from_str::<ServerMessage>(text) {
+        Ok(ServerMessage::Snapshot { board }) => ReaderSees::Head(board.seq),
+        Ok(ServerMessage::Presence { observers, .. }) if usize::try_from(observers) == Ok(readers) => {
+            ReaderSees::Ready { head: None }
+        }
+        Ok(ServerMessage::Changed { first_seq, last_seq, .. }) => ReaderSees::Changed { first_seq, last_seq },
+        Ok(ServerMessage::Resync { reason }) => ReaderSees::Fatal(format!("the server dropped this reader: {reason}")),
+        Ok(ServerMessage::Error { code, message, .. }) => ReaderSees::Fatal(format!("an error: {code}: {message}")),
+        Ok(_) => ReaderSees::Other,
+        Err(error) => ReaderSees::Fatal(format!("not a server message ({error}): {text}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_card_title_is_as_long_as_a_title_may_be() {
+        let title = card_title();
+        assert_eq!(title.chars().count(), 200);
+        assert_eq!(title.trim(), title);
+    }
+
+    #[test]
+    fn the_observer_token_is_the_part_after_join() {
+        let link = "http://127.0.0.1:8080/join/0190a1b2-0000-7000-8000-000000000000/o/secret";
+        assert_eq!(link_part(link).ok(), Some("0190a1b2-0000-7000-8000-000000000000/o/secret"));
+    }
+}

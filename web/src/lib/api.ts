@@ -1,0 +1,86 @@
+import type { BoardLinks } from './proto/BoardLinks';
+import type { CreateBoardRequest } from './proto/CreateBoardRequest';
+import type { CreateBoardResponse } from './proto/CreateBoardResponse';
+import type { ErrorBody } from './proto/ErrorBody';
+import type { InvitationInfo } from './proto/InvitationInfo';
+import type { JoinRequest } from './proto/JoinRequest';
+import type { Session } from './proto/Session';
+
+/** A refused or failed HTTP request: the server's `ErrorBody`, or `network` when it was not reached. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, body: ErrorBody) {
+    super(body.message);
+    this.status = status;
+    this.code = body.code;
+  }
+}
+
+function isErrorBody(value: unknown): value is ErrorBody {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as ErrorBody).code === 'string' &&
+    typeof (value as ErrorBody).message === 'string'
+  );
+}
+
+async function request<T>(method: string, path: string, body?: unknown, token?: string): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (token !== undefined) headers.Authorization = `Bearer ${token}`;
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? null : JSON.stringify(body),
+      credentials: 'same-origin',
+    });
+  } catch (error) {
+    throw new ApiError(0, { code: 'network', message: String(error) });
+  }
+  let answer: unknown = undefined;
+  try {
+    answer = await response.json();
+  } catch {
+    answer = undefined;
+  }
+  if (!response.ok) {
+    throw new ApiError(
+      response.status,
+      isErrorBody(answer) ? answer : { code: 'http_' + response.status, message: response.statusText },
+    );
+  }
+  return answer as T;
+}
+
+export function createBoard(body: CreateBoardRequest): Promise<CreateBoardResponse> {
+  return request('POST', '/api/boards', body);
+}
+
+export function invitation(board: string, role: string, secret: string): Promise<InvitationInfo> {
+  const path = [board, role, secret].map(encodeURIComponent).join('/');
+  return request('GET', `/api/invitations/${path}`);
+}
+
+export function join(body: JoinRequest): Promise<Session> {
+  return request('POST', '/api/join', body);
+}
+
+/** Whether a participant's token still opens a board (the answer is only its status). */
+export function boardView(board: string, token: string): Promise<unknown> {
+  return request('GET', `/api/boards/${encodeURIComponent(board)}`, undefined, token);
+}
+
+export function boardLinks(board: string, token: string): Promise<BoardLinks> {
+  return request('GET', `/api/boards/${encodeURIComponent(board)}/links`, undefined, token);
+}
+
+/** The WebSocket address of a board on the server that served this page. */
+export function socketUrl(board: string, base: string = location.href): string {
+  const url = new URL(`/api/boards/${encodeURIComponent(board)}/ws`, base);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return url.toString();
+}

@@ -1,0 +1,48 @@
+import { t } from './i18n/index.svelte';
+import type { Command } from './proto/Command';
+import type { BoardState } from './state/board.svelte';
+
+function excerpt(text: string | null | undefined, max = 60): string {
+  if (text === null || text === undefined) return t('common.erased');
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? flat.slice(0, max - 1) + '…' : flat;
+}
+
+/** A short sentence saying what a command does, for the list of unsent ones. */
+export function describeCommand(command: Command, board: BoardState): string {
+  const cardTitle = (id: string) => excerpt(board.cards.get(id)?.title);
+  switch (command.type) {
+    case 'add_card':
+      return t('outbox.commands.add_card', { text: excerpt(command.title) });
+    case 'edit_card':
+      return t('outbox.commands.edit_card', { text: excerpt(command.title) });
+    case 'move_card':
+      return t('outbox.commands.move_card', { text: cardTitle(command.card) });
+    case 'archive_card':
+      return t('outbox.commands.archive_card', { text: cardTitle(command.card) });
+    case 'set_card_status':
+      return t('outbox.commands.set_card_status', { text: cardTitle(command.card) });
+    case 'add_comment':
+      return t('outbox.commands.add_comment', { text: excerpt(command.body) });
+    case 'edit_comment':
+      return t('outbox.commands.edit_comment', { text: excerpt(command.body) });
+    case 'delete_comment':
+      return t('outbox.commands.delete_comment');
+    case 'cast_vote':
+      return t('outbox.commands.cast_vote', { text: cardTitle(command.card) });
+    case 'withdraw_vote':
+      return t('outbox.commands.withdraw_vote', { text: cardTitle(command.card) });
+    case 'toggle_reaction':
+      return t('outbox.commands.toggle_reaction');
+    case 'add_column':
+      return t('outbox.commands.add_column', { text: excerpt(command.title) });
+    case 'rename_column':
+      return t('outbox.commands.rename_column', { text: excerpt(command.title) });
+    case 'move_column':
+    case 'archive_column':
+    case 'restore_column':
+      return t('outbox.commands.column', { text: excerpt(board.columns.get(command.column)?.title) });
+    default:
+      return t('outbox.commands.other');
+  }
+}

@@ -1,0 +1,171 @@
+import { SvelteMap } from 'svelte/reactivity';
+import type { BoardInfoView } from '../proto/BoardInfoView';
+import type { BoardView } from '../proto/BoardView';
+import type { CardId } from '../proto/CardId';
+import type { CardView } from '../proto/CardView';
+import type { Change } from '../proto/Change';
+import type { ColumnId } from '../proto/ColumnId';
+import type { ColumnView } from '../proto/ColumnView';
+import type { CommentId } from '../proto/CommentId';
+import type { CommentView } from '../proto/CommentView';
+import type { LabelId } from '../proto/LabelId';
+import type { LabelView } from '../proto/LabelView';
+import type { ParticipantId } from '../proto/ParticipantId';
+import type { ParticipantView } from '../proto/ParticipantView';
+import type { Role } from '../proto/Role';
+
+/**
+ * What `applyChanged` did:
+ * - `applied`: the changes were new and are now in the state;
+ * - `old`: everything in them was seen already (a duplicate), nothing changed;
+ * - `gap`: changes before them were missed; the caller must resubscribe with `seq`.
+ */
+export type ApplyResult = 'applied' | 'old' | 'gap';
+
+/**
+ * The board as the server last described it. It holds the server's views and nothing else:
+ * a `snapshot` replaces everything, a `changed` replaces the views it carries (views are whole
+ * replacements by id). No rule of the board is decided here.
+ */
+export class BoardState {
+  /** The sequence number of the last event the state includes; null before the first snapshot. */
+  seq = $state<number | null>(null);
+  info = $state.raw<BoardInfoView | null>(null);
+  /** Active columns in board order. */
+  columnOrder = $state.raw<ColumnId[]>([]);
+  columns = $state.raw(new SvelteMap<ColumnId, ColumnView>());
+  cards = $state.raw(new SvelteMap<CardId, CardView>());
+  comments = $state.raw(new SvelteMap<CommentId, CommentView>());
+  participants = $state.raw(new SvelteMap<ParticipantId, ParticipantView>());
+  labels = $state.raw(new SvelteMap<LabelId, LabelView>());
+
+  /** Who this browser is on the board (from `welcome`); null for an observer. */
+  me = $state<ParticipantId | null>(null);
+  role = $state<Role | null>(null);
+  /** Who is online now (from `presence`). */
+  online = $state.raw<ParticipantId[]>([]);
+  observers = $state(0);
+
+  readonly id: string;
+
+  constructor(id: string) {
+    this.id = id;
+  }
+
+  get loaded(): boolean {
+    return this.seq !== null;
+  }
+
+  /** Replaces everything with a whole board. */
+  applySnapshot(view: BoardView): void {
+    this.info = view.info;
+    this.columns = new SvelteMap(view.columns.map((column) => [column.id, column]));
+    this.columnOrder = view.columns.filter((column) => !column.archived).map((column) => column.id);
+    this.cards = new SvelteMap(view.cards.map((card) => [card.id, card]));
+    this.comments = new SvelteMap(view.comments.map((comment) => [comment.id, comment]));
+    this.participants = new SvelteMap(view.participants.map((participant) => [participant.id, participant]));
+    this.labels = new SvelteMap(view.labels.map((label) => [label.id, label]));
+    this.seq = view.seq;
+  }
+
+  /**
+   * Applies a `changed` message covering `firstSeq..=lastSeq`. It is applied when it follows
+   * the last sequence seen. One that overlaps what was seen and goes further is applied as
+   * well: its views are the state at `lastSeq`, and views are whole replacements.
+   */
+  applyChanged(firstSeq: number, lastSeq: number, changes: Change[]): ApplyResult {
+    if (this.seq === null) return 'gap';
+    if (lastSeq <= this.seq) return 'old';
+    if (firstSeq > this.seq + 1) return 'gap';
+    for (const change of changes) this.applyChange(change);
+    this.seq = lastSeq;
+    return 'applied';
+  }
+
+  private applyChange(change: Change): void {
+    switch (change.kind) {
+      case 'board':
+        this.info = change.value;
+        break;
+      case 'participant':
+        this.participants.set(change.value.id, change.value);
+        break;
+      case 'column':
+        this.columns.set(change.value.id, change.value);
+        break;
+      case 'column_order':
+        this.columnOrder = change.value;
+        break;
+      case 'label':
+        this.labels.set(change.value.id, change.value);
+        break;
+      case 'card':
+        this.cards.set(change.value.id, change.value);
+        break;
+      case 'comment':
+        this.comments.set(change.value.id, change.value);
+        break;
+    }
+  }
+
+  /** Active columns in board order. */
+  get activeColumns(): ColumnView[] {
+    const found: ColumnView[] = [];
+    for (const id of this.columnOrder) {
+      const column = this.columns.get(id);
+      if (column && !column.archived) found.push(column);
+    }
+    return found;
+  }
+
+  get archivedColumns(): ColumnView[] {
+    return [...this.columns.values()].filter((column) => column.archived);
+  }
+
+  /** The active cards of a column, top first. */
+  cardsOf(column: ColumnView): CardView[] {
+    const found: CardView[] = [];
+    for (const id of column.cards) {
+      const card = this.cards.get(id);
+      if (card && !card.archived) found.push(card);
+    }
+    return found;
+  }
+
+  /** A card's comments: top-level ones oldest first, each with its replies. */
+  threadOf(card: CardView): { comment: CommentView; replies: CommentView[] }[] {
+    const all = card.comments.map((id) => this.comments.get(id)).filter((found) => found !== undefined);
+    const threads = all.filter((comment) => comment.reply_to === null).map((comment) => ({ comment, replies: [] as CommentView[] }));
+    const byId = new Map(threads.map((thread) => [thread.comment.id, thread]));
+    for (const comment of all) {
+      if (comment.reply_to !== null) byId.get(comment.reply_to)?.replies.push(comment);
+    }
+    return threads;
+  }
+
+  participant(id: ParticipantId): ParticipantView | undefined {
+    return this.participants.get(id);
+  }
+
+  /** The dots this browser's participant has on a card, as the server counts them. */
+  myDots(card: CardView): number {
+    if (this.me === null) return 0;
+    return card.votes.find((vote) => vote.participant === this.me)?.dots ?? 0;
+  }
+
+  /** The dots left to place: the board's budget less the dots the server says are used. */
+  get votesLeft(): number | null {
+    if (this.me === null || this.info === null) return null;
+    const used = this.participants.get(this.me)?.votes_used ?? 0;
+    return this.info.settings.vote_budget - used;
+  }
+
+  get isFacilitator(): boolean {
+    return this.role === 'facilitator';
+  }
+
+  /** Whether to offer the author's controls (edit, move, archive) on a card; the server decides. */
+  mayChange(card: CardView): boolean {
+    return this.role === 'facilitator' || (this.me !== null && card.author === this.me);
+  }
+}

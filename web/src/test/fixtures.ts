@@ -1,0 +1,132 @@
+// Builders of server views for the unit tests.
+import type { BoardView } from '../lib/proto/BoardView';
+import type { CardView } from '../lib/proto/CardView';
+import type { ColumnView } from '../lib/proto/ColumnView';
+import type { CommentView } from '../lib/proto/CommentView';
+import type { ParticipantView } from '../lib/proto/ParticipantView';
+import type { SocketLike } from '../lib/connection';
+import type { ClientMessage } from '../lib/proto/ClientMessage';
+import type { ServerMessage } from '../lib/proto/ServerMessage';
+
+export const ME = 'p-me';
+export const OTHER = 'p-other';
+
+export function card(id: string, column: string, overrides: Partial<CardView> = {}): CardView {
+  return {
+    id,
+    column,
+    title: `Card ${id}`,
+    body: '',
+    author: ME,
+    text_version: 1,
+    status: 'new',
+    labels: [],
+    archived: false,
+    created_at: 1_700_000_000_000,
+    updated_at: 1_700_000_000_000,
+    vote_total: 0,
+    votes: [],
+    likes: [],
+    comments: [],
+    ...overrides,
+  };
+}
+
+export function column(id: string, cards: string[], overrides: Partial<ColumnView> = {}): ColumnView {
+  return { id, title: `Column ${id}`, text_version: 1, archived: false, cards, ...overrides };
+}
+
+export function participant(id: string, overrides: Partial<ParticipantView> = {}): ParticipantView {
+  return { id, display_name: `Name ${id}`, role: 'participant', erased: false, votes_used: 0, ...overrides };
+}
+
+export function comment(id: string, cardId: string, overrides: Partial<CommentView> = {}): CommentView {
+  return {
+    id,
+    card: cardId,
+    reply_to: null,
+    author: ME,
+    body: `Comment ${id}`,
+    text_version: 1,
+    deleted: false,
+    created_at: 1_700_000_000_000,
+    updated_at: 1_700_000_000_000,
+    likes: [],
+    ...overrides,
+  };
+}
+
+export function boardView(seq: number, overrides: Partial<BoardView> = {}): BoardView {
+  return {
+    id: 'b1',
+    seq,
+    info: {
+      title: 'Leaderin kulmakivet',
+      description: '',
+      text_version: 1,
+      language: 'fi',
+      settings: { vote_budget: 5, votes_per_card: 3 },
+      created_at: 1_700_000_000_000,
+    },
+    columns: [column('c1', ['k1', 'k2']), column('c2', [])],
+    participants: [participant(ME), participant(OTHER)],
+    labels: [],
+    cards: [card('k1', 'c1'), card('k2', 'c1', { author: OTHER })],
+    comments: [],
+    ...overrides,
+  };
+}
+
+/** A WebSocket stand-in: records what the client sends, lets the test play the server. */
+export class FakeSocket implements SocketLike {
+  static all: FakeSocket[] = [];
+  readyState = 0;
+  sent: ClientMessage[] = [];
+  closedWith: number | undefined;
+  onopen: ((event: Event) => void) | null = null;
+  onmessage: ((event: MessageEvent) => void) | null = null;
+  onclose: ((event: CloseEvent) => void) | null = null;
+  onerror: ((event: Event) => void) | null = null;
+
+  constructor(readonly url: string) {
+    FakeSocket.all.push(this);
+  }
+
+  static latest(): FakeSocket {
+    const socket = FakeSocket.all[FakeSocket.all.length - 1];
+    if (!socket) throw new Error('no socket was opened');
+    return socket;
+  }
+
+  send(data: string): void {
+    this.sent.push(JSON.parse(data) as ClientMessage);
+  }
+
+  close(code?: number): void {
+    this.readyState = 3;
+    this.closedWith = code ?? 1000;
+  }
+
+  /** The server accepted the connection. */
+  open(): void {
+    this.readyState = 1;
+    this.onopen?.({} as Event);
+  }
+
+  /** The server sent a message. */
+  receive(message: ServerMessage): void {
+    this.onmessage?.({ data: JSON.stringify(message) } as MessageEvent);
+  }
+
+  /** The connection broke. */
+  drop(code = 1006): void {
+    this.readyState = 3;
+    this.onclose?.({ code } as CloseEvent);
+  }
+
+  commands(): { command_id: string; type: string }[] {
+    return this.sent.flatMap((message) =>
+      message.type === 'command' ? [{ command_id: message.command_id, type: message.command.type }] : [],
+    );
+  }
+}
