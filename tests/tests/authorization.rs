@@ -276,3 +276,24 @@ async fn a_role_change_takes_effect_on_connections_already_open() {
     let (status, _) = answer.expect_err("refused over HTTP");
     assert_eq!(status, 403);
 }
+
+#[tokio::test]
+async fn a_whole_workshop_joins_from_one_address_but_guessing_codes_is_stopped() {
+    let server = TestServer::start().await;
+    let created = server.create_board("Fasilitaattori").await;
+    // Thirty people behind one venue address join at once with the right code.
+    for person in 0..30 {
+        let session = server.join(&created.links.join_code, &format!("Osallistuja {person}")).await;
+        assert_eq!(session.role, Role::Participant);
+    }
+    // Wrong codes are answered as such, ten times; then this address must wait.
+    let mut statuses = Vec::new();
+    for guess in 0..12 {
+        let code = format!("ZZZZ{}{}", (b'2' + guess / 8) as char, (b'2' + guess % 8) as char);
+        statuses.push(server.try_join(&code, "Arvaaja").await.expect_err("a guessed code is refused").0);
+    }
+    assert_eq!(&statuses[..10], &[404; 10], "{statuses:?}");
+    assert_eq!(&statuses[10..], &[429, 429], "{statuses:?}");
+    let (status, body) = server.try_join(&created.links.join_code, "Myöhästynyt").await.expect_err("the address waits");
+    assert_eq!((status, body.code.as_str()), (429, "rate_limited"));
+}
