@@ -2,12 +2,24 @@
  * Two browsers on one board: A creates it through the UI and shares the participant link,
  * B joins with it; A adds a card, comments and votes, and B sees each change live.
  */
-import { test } from '@playwright/test';
-import { LEADER_COLUMNS, addCardUI, card, column, commentCount, dots, expect, expectConnected, newContext } from './helpers';
+import {
+  LEADER_COLUMNS,
+  addCard,
+  addCardUI,
+  boardView,
+  card,
+  column,
+  commentCount,
+  createBoard,
+  dots,
+  expect,
+  expectConnected,
+  test,
+} from './helpers';
 
-test('B sees A’s card, comment and vote live', async ({ browser }) => {
-  const contextA = await newContext(browser);
-  const contextB = await newContext(browser);
+test('B sees A’s card, comment and vote live', async ({ open }) => {
+  const contextA = await open();
+  const contextB = await open();
   const a = await contextA.newPage();
   const b = await contextB.newPage();
 
@@ -94,6 +106,45 @@ test('B sees A’s card, comment and vote live', async ({ browser }) => {
   await expect(dialogA.getByRole('button', { name: /Tykkää/ }).first()).toHaveAttribute('aria-pressed', 'true');
   await expect(dialogB.locator('.like-button .count')).toHaveText('1');
 
-  await contextA.close();
-  await contextB.close();
+  // B replies to A's comment; A sees the reply live, under the comment.
+  await dialogB.getByTestId('comment').getByRole('button', { name: 'Vastaa' }).click();
+  await dialogB.getByLabel('Vastauksesi').fill('Minä voin kysyä!');
+  await dialogB.getByRole('button', { name: 'Lähetä vastaus' }).click();
+  const replyOnA = dialogA.getByRole('list', { name: 'Vastaukset' }).getByTestId('comment');
+  await expect(replyOnA).toHaveCount(1);
+  await expect(replyOnA.locator('.comment-body')).toHaveText('Minä voin kysyä!');
+  await expect(replyOnA.locator('.comment-meta strong')).toHaveText('Bertta');
+  await expect(commentCount(card(a, title))).toHaveText('2');
+
+  // Back in the same browser later, B is still the same participant: the link leads to the board.
+  await b.goto(participantLink);
+  await expect(b).toHaveURL(/\/b\/[0-9a-f-]{36}$/);
+  await expectConnected(b);
+  await expect(b.locator('.role-note')).toHaveText('Bertta · osallistuja');
+  await expect(b.getByTestId('votes-left')).toContainText('Ääniä jäljellä: 5/5');
+  await expect(a.locator('.presence summary')).toContainText('2 paikalla');
+
+});
+
+test('an observer link reads the board live without joining', async ({ open }) => {
+  const created = await createBoard({ title: 'Projektorinäkymä', name: 'Fanni' });
+  const view = await boardView(created.session);
+  await addCard(created.session, view.columns[0]!.id, 'Ensimmäinen kortti');
+
+  const context = await open();
+  const page = await context.newPage();
+  await page.goto(created.links.observer);
+  await page.getByRole('button', { name: 'Vain lukeminen' }).click();
+  await expect(page).toHaveURL(new RegExp(`/b/${created.session.board}$`));
+  await expectConnected(page);
+  await expect(page.locator('.role-note')).toHaveText('Vain luku');
+  await expect(card(page, 'Ensimmäinen kortti')).toBeVisible();
+  // Nothing to write with: no add-card buttons, no vote buttons, no budget.
+  await expect(page.getByRole('button', { name: /^Lisää kortti/ })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Anna ääni' })).toHaveCount(0);
+  await expect(page.getByTestId('votes-left')).toHaveCount(0);
+
+  // Changes still arrive live.
+  await addCard(created.session, view.columns[1]!.id, 'Toinen kortti');
+  await expect(card(column(page, 'Paikallinen kumppanuus'), 'Toinen kortti')).toBeVisible();
 });

@@ -3,10 +3,36 @@
  * up (only where the UI is not what a test is about), contexts that already hold a session,
  * and locators for columns and cards by their visible titles.
  */
-import { expect, type Browser, type BrowserContext, type BrowserContextOptions, type Locator, type Page } from '@playwright/test';
+import {
+  test as base,
+  expect,
+  type Browser,
+  type BrowserContext,
+  type BrowserContextOptions,
+  type Locator,
+  type Page,
+} from '@playwright/test';
 import { randomUUID } from 'node:crypto';
 
 export { expect };
+
+export type ContextOptions = BrowserContextOptions & { session?: Session; title?: string };
+
+/**
+ * The tests' `test`: `open(options)` makes a fresh browser context (a separate "browser" with
+ * its own storage) on the server, closed after the test whatever its outcome.
+ */
+export const test = base.extend<{ open: (options?: ContextOptions) => Promise<BrowserContext> }>({
+  open: async ({ browser }, use) => {
+    const made: BrowserContext[] = [];
+    await use(async (options) => {
+      const context = await newContext(browser, options);
+      made.push(context);
+      return context;
+    });
+    for (const context of made) await context.close().catch(() => {});
+  },
+});
 
 /** The server that global-setup.ts started. */
 export function serverUrl(): string {
@@ -137,10 +163,7 @@ export async function inParallel<T>(limit: number, tasks: (() => Promise<T>)[]):
  * A fresh context (own storage: a different "browser") on the server. With `session`, it
  * already holds that session in localStorage, as the client keeps it after joining.
  */
-export async function newContext(
-  browser: Browser,
-  options: BrowserContextOptions & { session?: Session; title?: string } = {},
-): Promise<BrowserContext> {
+export async function newContext(browser: Browser, options: ContextOptions = {}): Promise<BrowserContext> {
   const { session, title, ...rest } = options;
   const origin = serverUrl();
   return browser.newContext({

@@ -2,8 +2,8 @@
  * Moving a card with the keyboard alone: Tab to the card's "Siirrä…", Enter, arrow keys in
  * the "Siirrä kortti" dialog, Enter on "Siirrä". The other browser sees the card move.
  */
-import { test, type Locator, type Page } from '@playwright/test';
-import { addCard, boardView, card, column, createBoard, expect, joinBoard, newContext, openBoard } from './helpers';
+import type { Locator, Page } from '@playwright/test';
+import { addCard, boardView, card, column, createBoard, expect, joinBoard, openBoard, test } from './helpers';
 
 /** Presses Tab until `target` has the focus (at most `limit` times), as a keyboard user would. */
 async function tabTo(page: Page, target: Locator, limit = 80): Promise<number> {
@@ -15,7 +15,7 @@ async function tabTo(page: Page, target: Locator, limit = 80): Promise<number> {
   throw new Error(`Tab did not reach ${target} in ${limit} presses`);
 }
 
-test('a card moves to another column by keyboard alone, and the other browser sees it', async ({ browser }) => {
+test('a card moves to another column by keyboard alone, and the other browser sees it', async ({ open }) => {
   const created = await createBoard({ title: 'Siirtotesti', name: 'Fanni' });
   const mover = await joinBoard(created.links.participant, 'Kalle');
   const view = await boardView(created.session);
@@ -23,8 +23,8 @@ test('a card moves to another column by keyboard alone, and the other browser se
   await addCard(mover, first!.id, 'Siirrettävä kortti');
   await addCard(created.session, second!.id, 'Toisen sarakkeen kortti');
 
-  const contextK = await newContext(browser, { session: mover });
-  const contextF = await newContext(browser, { session: created.session });
+  const contextK = await open({ session: mover });
+  const contextF = await open({ session: created.session });
   const k = await contextK.newPage();
   const f = await contextF.newPage();
   await openBoard(k, mover.board);
@@ -67,7 +67,6 @@ test('a card moves to another column by keyboard alone, and the other browser se
     await expect(card(column(page, 'Monialaisuus'), 'Siirrettävä kortti')).toBeVisible();
     await expect(card(column(page, 'Alhaalta ylöspäin'), 'Siirrettävä kortti')).toHaveCount(0);
   }
-  console.log('focus after move:', await k.evaluate(() => document.activeElement?.outerHTML.slice(0, 200)));
   await expect(k.getByTestId('unsent')).toHaveCount(0);
 
   // A second move by keyboard, before another card in the same column.
@@ -92,6 +91,62 @@ test('a card moves to another column by keyboard alone, and the other browser se
     ]);
   }
 
-  await contextK.close();
-  await contextF.close();
+});
+
+/**
+ * Known client issue: after a keyboard move the focus falls back to <body> (the dialog returns
+ * it to the "Siirrä…" button it came from, which no longer exists: the card was rendered anew
+ * in its new column), so a keyboard user starts again from the top of the page (WCAG 2.4.3).
+ * Marked as an expected failure; remove `test.fail()` when the client keeps the focus on the card.
+ */
+test('after a keyboard move the focus stays on the moved card', async ({ open }) => {
+  test.fail(!process.env.KIPINA_KNOWN_BUGS_FIXED, 'client bug: focus is lost to <body> after moving a card with the "Siirrä…" dialog');
+  const created = await createBoard({ title: 'Fokustesti', name: 'Fanni' });
+  const view = await boardView(created.session);
+  await addCard(created.session, view.columns[0]!.id, 'Fokuskortti');
+  const context = await open({ session: created.session });
+  const page = await context.newPage();
+  await openBoard(page, created.session.board);
+
+  await page.locator('body').click({ position: { x: 1, y: 1 } });
+  await tabTo(page, card(page, 'Fokuskortti').getByRole('button', { name: 'Siirrä…' }));
+  await page.keyboard.press('Enter');
+  const dialog = page.getByRole('dialog', { name: 'Siirrä kortti' });
+  await expect(dialog.getByLabel('Sarake')).toBeFocused();
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Enter');
+  await expect(dialog).toBeHidden();
+  const moved = card(column(page, 'Paikallinen kumppanuus'), 'Fokuskortti');
+  await expect(moved).toBeVisible();
+
+  const focusInCard = await moved.evaluate((element) => element.contains(document.activeElement));
+  expect(focusInCard, 'the focus is inside the moved card').toBe(true);
+});
+
+test('drag and drop moves a card on a laptop, and the other browser sees it', async ({ open }) => {
+  const created = await createBoard({ title: 'Raahaus', name: 'Fanni' });
+  const view = await boardView(created.session);
+  await addCard(created.session, view.columns[0]!.id, 'Raahattava kortti');
+  await addCard(created.session, view.columns[2]!.id, 'Monialainen kortti');
+  const contextF = await open({ session: created.session, viewport: { width: 1440, height: 900 } });
+  const contextO = await open({ session: await joinBoard(created.links.participant, 'Olli') });
+  const f = await contextF.newPage();
+  const o = await contextO.newPage();
+  await openBoard(f, created.session.board);
+  await openBoard(o, created.session.board);
+
+  const dragged = card(f, 'Raahattava kortti');
+  await expect(dragged).toHaveAttribute('draggable', 'true');
+  // Dropped on the upper part of the existing card: it goes first in that column.
+  await dragged.dragTo(card(column(f, 'Monialaisuus'), 'Monialainen kortti'), { targetPosition: { x: 20, y: 5 } });
+
+  for (const page of [f, o]) {
+    await expect(column(page, 'Monialaisuus').getByTestId('card').locator('.card-title')).toHaveText([
+      'Raahattava kortti',
+      'Monialainen kortti',
+    ]);
+    await expect(column(page, 'Alhaalta ylöspäin').getByTestId('card')).toHaveCount(0);
+  }
 });

@@ -2,7 +2,6 @@
  * B goes offline while A keeps writing; B types a card while offline (kept, shown as
  * pending); back online, B's card is sent and acknowledged and both show the same board.
  */
-import { test } from '@playwright/test';
 import {
   addCardUI,
   boardShape,
@@ -14,16 +13,16 @@ import {
   expect,
   expectConnected,
   joinBoard,
-  newContext,
   openBoard,
+  test,
 } from './helpers';
 
-test('offline and back: B’s typed card is kept and sent, and both boards end up the same', async ({ browser }) => {
+test('offline and back: B’s typed card is kept and sent, and both boards end up the same', async ({ open }) => {
   // Setup over HTTP: the board, and B as a participant.
   const created = await createBoard({ title: 'Verkostotapaaminen', name: 'Aino' });
   const sessionB = await joinBoard(created.links.participant, 'Bertta');
-  const contextA = await newContext(browser, { session: created.session });
-  const contextB = await newContext(browser, { session: sessionB });
+  const contextA = await open({ session: created.session });
+  const contextB = await open({ session: sessionB });
   const a = await contextA.newPage();
   const b = await contextB.newPage();
   await openBoard(a, created.session.board);
@@ -70,6 +69,16 @@ test('offline and back: B’s typed card is kept and sent, and both boards end u
   await expect(a.getByTestId('card')).toHaveCount(3);
   await target.getByRole('button', { name: 'Peruuta' }).click();
 
+  // And a comment typed offline: kept and shown as waiting as well.
+  await card(b, 'Ennen katkosta').getByRole('button', { name: 'Ennen katkosta', exact: true }).click();
+  const dialogB = b.getByRole('dialog', { name: 'Ennen katkosta' });
+  await dialogB.getByLabel('Kommentti').fill('Kirjoitin tämän junassa');
+  await dialogB.getByRole('button', { name: 'Lähetä kommentti' }).click();
+  await expect(dialogB.getByTestId('comment-pending')).toHaveCount(1);
+  await expect(dialogB.getByTestId('comment-pending')).toContainText('Kirjoitin tämän junassa');
+  await expect(dialogB.getByTestId('comment')).toHaveCount(0);
+  await expect(badgeB).toContainText('2 muutosta odottaa lähetystä');
+
   // Back online: B reconnects, catches up, and its card is sent and acknowledged.
   await contextB.setOffline(false);
   await expectConnected(b, 30_000);
@@ -78,6 +87,13 @@ test('offline and back: B’s typed card is kept and sent, and both boards end u
   await expect(card(a, offlineTitle)).toBeVisible();
   await expect(badgeB).not.toContainText('odottaa lähetystä');
   await expect(b.getByTestId('unsent')).toHaveCount(0);
+  // The comment went too, and the one A wrote meanwhile arrived: both, in the order the server took them.
+  await expect(dialogB.getByTestId('comment-pending')).toHaveCount(0);
+  await expect(dialogB.getByTestId('comment').locator('.comment-body')).toHaveText([
+    'Kommentti katkon aikana',
+    'Kirjoitin tämän junassa',
+  ]);
+  await dialogB.getByRole('button', { name: 'Sulje' }).click();
 
   // Exactly the same board on both screens.
   const expected = [
@@ -88,7 +104,8 @@ test('offline and back: B’s typed card is kept and sent, and both boards end u
   ].sort();
   await expect.poll(() => cardTitles(b)).toEqual(expected);
   await expect.poll(() => cardTitles(a)).toEqual(expected);
-  await expect(commentCount(card(b, 'Ennen katkosta'))).toHaveText('1');
+  await expect(commentCount(card(b, 'Ennen katkosta'))).toHaveText('2');
+  await expect(commentCount(card(a, 'Ennen katkosta'))).toHaveText('2');
   const shapeA = await boardShape(a);
   await expect.poll(() => boardShape(b)).toEqual(shapeA);
 
@@ -97,6 +114,34 @@ test('offline and back: B’s typed card is kept and sent, and both boards end u
   await expectConnected(b);
   await expect.poll(() => cardTitles(b)).toEqual(expected);
 
-  await contextA.close();
-  await contextB.close();
+});
+
+test('a card typed offline survives closing the page and is sent when the board is opened again', async ({ open }) => {
+  const created = await createBoard({ title: 'Katkotesti', name: 'Aino' });
+  const sessionB = await joinBoard(created.links.participant, 'Bertta');
+  const contextA = await open({ session: created.session });
+  const contextB = await open({ session: sessionB });
+  const a = await contextA.newPage();
+  let b = await contextB.newPage();
+  await openBoard(a, created.session.board);
+  await openBoard(b, sessionB.board);
+
+  await contextB.setOffline(true);
+  await expect(b.getByTestId('connection')).toHaveAttribute('data-state', /^(offline|reconnecting)$/);
+  const target = column(b, 'Monialaisuus');
+  await target.getByRole('button', { name: 'Lisää kortti sarakkeeseen Monialaisuus' }).click();
+  await target.getByLabel('Otsikko').fill('Suljetun sivun kortti');
+  await target.getByRole('button', { name: 'Tallenna' }).click();
+  await expect(target.getByTestId('card-pending')).toHaveCount(1);
+
+  // The page is closed while still offline; later the network is back and the board is opened again.
+  await b.close();
+  await contextB.setOffline(false);
+  b = await contextB.newPage();
+  await b.goto(`/b/${sessionB.board}`);
+  await expectConnected(b);
+  await expect(card(b, 'Suljetun sivun kortti')).toBeVisible();
+  await expect(b.getByTestId('card-pending')).toHaveCount(0);
+  await expect(card(a, 'Suljetun sivun kortti')).toBeVisible();
+  await expect(a.getByTestId('card')).toHaveCount(1);
 });

@@ -1,14 +1,14 @@
 /**
  * A phone (360×800, touch): join with the code on the home page, add a card, vote on it.
  */
-import { devices, test } from '@playwright/test';
-import { card, column, createBoard, dots, expect, expectConnected, newContext } from './helpers';
+import { devices } from '@playwright/test';
+import { card, column, createBoard, dots, expect, expectConnected, test } from './helpers';
 
-test('on a phone: join with the code → add a card → vote', async ({ browser }) => {
+test('on a phone: join with the code → add a card → vote', async ({ open }) => {
   const created = await createBoard({ title: 'Kesäillan ideailta', name: 'Aino' });
   const code = created.links.join_code;
 
-  const context = await newContext(browser, {
+  const context = await open({
     viewport: { width: 360, height: 800 },
     deviceScaleFactor: 2,
     isMobile: true,
@@ -54,5 +54,4 @@ test('on a phone: join with the code → add a card → vote', async ({ browser 
   // The remaining budget is always visible, not scrolled away.
   await expect(votesLeft).toBeInViewport();
 
-  await context.close();
 });

@@ -2,21 +2,17 @@
  * A stale edit: two people edit the same card from the same version. The second save is
  * refused as stale; the second person sees both versions and keeps theirs; both screens agree.
  */
-import { test } from '@playwright/test';
-import { addCard, card, createBoard, expect, joinBoard, newContext, openBoard } from './helpers';
+import { addCard, boardView, card, command, createBoard, expect, joinBoard, openBoard, test } from './helpers';
 
-test('a stale edit shows both versions, and “Pidä minun versioni” wins on both screens', async ({ browser }) => {
+test('a stale edit shows both versions, and “Pidä minun versioni” wins on both screens', async ({ open }) => {
   const created = await createBoard({ title: 'Hankeideat', name: 'Fanni' });
   const author = await joinBoard(created.links.participant, 'Pertti');
-  const board = await (await fetch(`${process.env.KIPINA_URL}/api/boards/${created.session.board}`, {
-    headers: { Authorization: `Bearer ${created.session.token}` },
-  })).json();
-  const firstColumn: string = board.columns[0].id;
-  await addCard(author, firstColumn, 'Alkuperäinen otsikko', 'Alkuperäinen kuvaus');
+  const view = await boardView(created.session);
+  await addCard(author, view.columns[0]!.id, 'Alkuperäinen otsikko', 'Alkuperäinen kuvaus');
 
   // The facilitator (who may edit any card) and the card's author, each in their own browser.
-  const contextF = await newContext(browser, { session: created.session });
-  const contextP = await newContext(browser, { session: author });
+  const contextF = await open({ session: created.session });
+  const contextP = await open({ session: author });
   const f = await contextF.newPage();
   const p = await contextP.newPage();
   await openBoard(f, created.session.board);
@@ -76,6 +72,35 @@ test('a stale edit shows both versions, and “Pidä minun versioni” wins on b
   await expect(p.getByTestId('unsent')).toHaveCount(0);
   await expect(p.getByTestId('connection')).not.toContainText('odottaa');
 
-  await contextF.close();
-  await contextP.close();
+});
+
+test('“Pidä nykyinen versio” drops the stale edit and keeps the other person’s text', async ({ open }) => {
+  const created = await createBoard({ title: 'Hankeideat 2', name: 'Fanni' });
+  const author = await joinBoard(created.links.participant, 'Pertti');
+  const view = await boardView(created.session);
+  const cardId = await addCard(author, view.columns[0]!.id, 'Vanha otsikko', 'Vanha kuvaus');
+  const context = await open({ session: author });
+  const page = await context.newPage();
+  await openBoard(page, author.board);
+
+  await card(page, 'Vanha otsikko').getByRole('button', { name: 'Vanha otsikko', exact: true }).click();
+  const dialog = page.getByRole('dialog').filter({ has: page.getByTestId('card-dialog') });
+  await dialog.getByRole('button', { name: 'Muokkaa' }).click();
+  await dialog.getByLabel('Otsikko').fill('Pertin muutos');
+
+  // Meanwhile the facilitator edits the same version (over HTTP here).
+  await command(created.session, { type: 'edit_card', card: cardId, title: 'Fannin muutos', body: 'Fannin kuvaus', base_version: 1 });
+  await expect(card(page, 'Fannin muutos')).toBeVisible();
+
+  await dialog.getByRole('button', { name: 'Tallenna' }).click();
+  const stale = page.getByRole('dialog', { name: 'Joku muutti tätä ensin' });
+  await expect(stale.getByTestId('stale-mine').locator('.version-title')).toHaveText('Pertin muutos');
+  await expect(stale.getByTestId('stale-theirs').locator('.version-title')).toHaveText('Fannin muutos');
+  await stale.getByRole('button', { name: 'Pidä nykyinen versio' }).click();
+  await expect(stale).toBeHidden();
+  await expect(card(page, 'Fannin muutos')).toBeVisible();
+  await expect(card(page, 'Pertin muutos')).toHaveCount(0);
+  await expect(page.getByTestId('unsent')).toHaveCount(0);
+  const stored = await boardView(author);
+  expect(stored.cards.map((found) => found.title)).toEqual(['Fannin muutos']);
 });

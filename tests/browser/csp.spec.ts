@@ -1,0 +1,127 @@
+/**
+ * The Content-Security-Policy holds for the whole client: going through the home page, the join
+ * page and the board (card dialog, move dialog, share dialog with its QR code, presence list,
+ * language switch) raises no `securitypolicyviolation` event and logs no console error.
+ */
+import type { ConsoleMessage, Page } from '@playwright/test';
+import { addCard, boardView, createBoard, expect, expectConnected, test } from './helpers';
+
+interface Problems {
+  violations: string[];
+  console: string[];
+  pageErrors: string[];
+  failedResponses: string[];
+}
+
+/** Starts listening on a page before anything loads in it. */
+async function watch(page: Page): Promise<Problems> {
+  const problems: Problems = { violations: [], console: [], pageErrors: [], failedResponses: [] };
+  await page.exposeFunction('__kipinaCspViolation', (text: string) => problems.violations.push(text));
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (event) => {
+      const report = (window as unknown as { __kipinaCspViolation: (text: string) => void }).__kipinaCspViolation;
+      report(`${event.violatedDirective} blocked ${event.blockedURI || '(inline)'} at ${event.sourceFile}:${event.lineNumber}`);
+    });
+  });
+  page.on('console', (message: ConsoleMessage) => {
+    if (message.type() === 'error') problems.console.push(`${message.text()} (${message.location().url})`);
+  });
+  page.on('pageerror', (error) => problems.pageErrors.push(String(error)));
+  page.on('response', (response) => {
+    if (response.status() >= 400) problems.failedResponses.push(`${response.status()} ${response.url()}`);
+  });
+  return problems;
+}
+
+test('no CSP violations and no console errors across the client', async ({ open }) => {
+  const created = await createBoard({ title: 'CSP-testi', name: 'Fanni' });
+  const view = await boardView(created.session);
+  await addCard(created.session, view.columns[0]!.id, 'Kortti ennestään', 'Kuvaus');
+
+  const context = await open();
+  const page = await context.newPage();
+  const problems = await watch(page);
+
+  // Home: the policy is sent with the page.
+  const home = await page.goto('/');
+  const policy = home?.headers()['content-security-policy'] ?? '';
+  expect(policy).toContain("script-src 'self'");
+  expect(policy).toContain("style-src 'self'");
+  expect(policy).not.toContain('unsafe-inline');
+  await expect(page.getByTestId('create-board-form')).toBeVisible();
+
+  // The join page, then the board.
+  await page.goto(created.links.participant);
+  await page.getByTestId('join-form').getByLabel('Nimesi').fill('Pertti');
+  await page.getByTestId('join-form').getByRole('button', { name: 'Liity' }).click();
+  await expectConnected(page);
+  await expect(page.getByTestId('card')).toHaveCount(1);
+
+  // Add a card, open it, comment, vote; the move dialog; the presence list; another language.
+  const first = page.getByTestId('column').first();
+  await first.getByRole('button', { name: /^Lisää kortti sarakkeeseen/ }).click();
+  await first.getByLabel('Otsikko').fill('Oma kortti');
+  await first.getByRole('button', { name: 'Tallenna' }).click();
+  await expect(page.getByTestId('card')).toHaveCount(2);
+  await first.getByRole('button', { name: 'Peruuta' }).click();
+  await page.getByRole('button', { name: 'Oma kortti', exact: true }).click();
+  const dialog = page.getByRole('dialog', { name: 'Oma kortti' });
+  await dialog.getByLabel('Kommentti').fill('Kommentti CSP-testistä');
+  await dialog.getByRole('button', { name: 'Lähetä kommentti' }).click();
+  await expect(dialog.getByTestId('comment')).toHaveCount(1);
+  await dialog.getByRole('button', { name: 'Anna ääni' }).click();
+  await expect(page.getByTestId('votes-left')).toContainText('4/5');
+  await dialog.getByRole('button', { name: 'Siirrä…' }).click();
+  const move = page.getByRole('dialog', { name: 'Siirrä kortti' });
+  await expect(move).toBeVisible();
+  await move.getByRole('button', { name: 'Peruuta' }).click();
+  await expect(move).toBeHidden();
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
+  await page.locator('.presence summary').click();
+  await expect(page.locator('.presence-panel')).toBeVisible();
+  await page.getByLabel('Kieli', { exact: true }).selectOption('en');
+  await expect(page.getByTestId('connection')).toHaveText('Connected');
+  await page.getByLabel('Language', { exact: true }).selectOption('fi');
+
+  // The facilitator's share dialog loads the QR encoder on demand and draws an SVG.
+  const facilitator = await open({ session: created.session });
+  const facilitatorPage = await facilitator.newPage();
+  const facilitatorProblems = await watch(facilitatorPage);
+  await facilitatorPage.goto(`/b/${created.session.board}`);
+  await expectConnected(facilitatorPage);
+  await facilitatorPage.getByRole('button', { name: 'Jaa linkit' }).click();
+  await expect(facilitatorPage.getByRole('img', { name: 'Osallistujalinkin QR-koodi' })).toBeVisible();
+  await expect(facilitatorPage.getByTestId('join-code')).toHaveText(/^[A-Z0-9]{6}$/);
+  const menu = facilitatorPage.getByRole('button', { name: /^Sarakkeen toiminnot/ }).first();
+  await facilitatorPage.keyboard.press('Escape');
+  await menu.click();
+  await expect(facilitatorPage.getByRole('dialog', { name: /^Sarake: / })).toBeVisible();
+
+  for (const [who, found] of [
+    ['participant', problems],
+    ['facilitator', facilitatorProblems],
+  ] as const) {
+    for (const [kind, list] of Object.entries(found)) if (list.length > 0) console.log(`${who} ${kind}:\n  ${list.join('\n  ')}`);
+    expect(found.violations, `CSP violations (${who})`).toEqual([]);
+    expect(found.pageErrors, `uncaught errors (${who})`).toEqual([]);
+    expect(found.console, `console errors (${who})`).toEqual([]);
+    expect(found.failedResponses, `failed requests (${who})`).toEqual([]);
+  }
+});
+
+test('the CSP listener itself works: an inline style is reported', async ({ open }) => {
+  // Guards the test above against a listener that never fires.
+  const context = await open();
+  const page = await context.newPage();
+  const problems = await watch(page);
+  await page.goto('/');
+  await expect(page.getByTestId('create-board-form')).toBeVisible();
+  await page.evaluate(() => {
+    const style = document.createElement('style');
+    style.textContent = 'body { outline: 1px solid red; }';
+    document.head.append(style);
+  });
+  await expect.poll(() => problems.violations.length).toBeGreaterThan(0);
+  expect(problems.violations[0]).toContain('style-src');
+});
