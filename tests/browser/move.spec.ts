@@ -94,13 +94,10 @@ test('a card moves to another column by keyboard alone, and the other browser se
 });
 
 /**
- * Known client issue: after a keyboard move the focus falls back to <body> (the dialog returns
- * it to the "Siirrä…" button it came from, which no longer exists: the card was rendered anew
- * in its new column), so a keyboard user starts again from the top of the page (WCAG 2.4.3).
- * Marked as an expected failure; remove `test.fail()` when the client keeps the focus on the card.
+ * After a keyboard move the card is drawn anew in its new column; the focus must follow it
+ * rather than fall back to <body>, or a keyboard user starts again from the top (WCAG 2.4.3).
  */
 test('after a keyboard move the focus stays on the moved card', async ({ open }) => {
-  test.fail(!process.env.KIPINA_KNOWN_BUGS_FIXED, 'client bug: focus is lost to <body> after moving a card with the "Siirrä…" dialog');
   const created = await createBoard({ title: 'Fokustesti', name: 'Fanni' });
   const view = await boardView(created.session);
   await addCard(created.session, view.columns[0]!.id, 'Fokuskortti');
