@@ -57,7 +57,8 @@ enum Request {
         connection: ConnectionId,
     },
     View {
-        reply: oneshot::Sender<Option<(BoardView, BoardState)>>,
+        participant: Option<ParticipantId>,
+        reply: oneshot::Sender<Option<(BoardView, Option<Role>)>>,
     },
 }
 
@@ -134,10 +135,10 @@ impl BoardHandle {
         let _ = self.requests.try_send(Request::Unsubscribe { connection });
     }
 
-    /// The whole board and its state, as of now.
-    pub async fn view(&self) -> Result<(BoardView, BoardState), ErrorBody> {
+    /// The whole board as of now, and the role of `participant` if they can still act on it.
+    pub async fn view(&self, participant: Option<ParticipantId>) -> Result<(BoardView, Option<Role>), ErrorBody> {
         let (reply, answer) = oneshot::channel();
-        self.requests.send(Request::View { reply }).await.map_err(|_| gone())?;
+        self.requests.send(Request::View { participant, reply }).await.map_err(|_| gone())?;
         answer
             .await
             .map_err(|_| gone())?
@@ -207,9 +208,11 @@ impl BoardTask {
                         self.broadcast_presence();
                     }
                 }
-                Request::View { reply } => {
-                    let view = board_view(self.board, &self.state).map(|view| (view, self.state.clone()));
-                    let _ = reply.send(view);
+                Request::View { participant, reply } => {
+                    let role = participant
+                        .and_then(|participant| self.state.active_participant(participant))
+                        .map(|found| found.role);
+                    let _ = reply.send(board_view(self.board, &self.state).map(|view| (view, role)));
                 }
             }
         }

@@ -60,11 +60,10 @@ pub async fn view(
 ) -> Result<HttpResponse, ApiError> {
     let board = path.into_inner();
     let participant = bearer(&request, &state, board)?;
-    let (view, board_state) = board_handle(&state, board)?.view().await?;
-    if board_state.active_participant(participant).is_none() {
-        return Err(ApiError::unauthorized());
+    match board_handle(&state, board)?.view(Some(participant)).await? {
+        (view, Some(_)) => Ok(HttpResponse::Ok().json(view)),
+        (_, None) => Err(ApiError::unauthorized()),
     }
-    Ok(HttpResponse::Ok().json(view))
 }
 
 pub async fn links(
@@ -74,9 +73,8 @@ pub async fn links(
 ) -> Result<HttpResponse, ApiError> {
     let board = path.into_inner();
     let participant = bearer(&request, &state, board)?;
-    let (_, board_state) = board_handle(&state, board)?.view().await?;
-    match board_state.active_participant(participant) {
-        Some(found) if found.role == Role::Facilitator => Ok(HttpResponse::Ok().json(board_links(&state, board)?)),
+    match board_handle(&state, board)?.view(Some(participant)).await?.1 {
+        Some(Role::Facilitator) => Ok(HttpResponse::Ok().json(board_links(&state, board)?)),
         Some(_) => Err(ApiError::new("forbidden", "only facilitators see the board's links")),
         None => Err(ApiError::unauthorized()),
     }

@@ -35,7 +35,7 @@ pub async fn invitation(
     let (board, role, secret) = path.into_inner();
     let invitation =
         state.access.link(&format!("{board}/{role}/{secret}")).ok_or_else(|| wrong_guess(&state, &request))?;
-    let (view, _) = board_handle(&state, invitation.board)?.view().await?;
+    let (view, _) = board_handle(&state, invitation.board)?.view(None).await?;
     Ok(HttpResponse::Ok().json(InvitationInfo {
         board: invitation.board,
         title: view.info.title,
