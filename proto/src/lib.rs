@@ -15,4 +15,4 @@ pub mod view;
 pub use command::Command;
 pub use ids::{BoardId, CardId, ColumnId, CommandId, CommentId, EventId, LabelId, ParticipantId};
 pub use message::{AckOutcome, Change, ClientMessage, ServerMessage};
-pub use values::{BoardSettings, BoardTemplate, CardStatus, Language, ReactionTarget, Role, Timestamp};
+pub use values::{BoardSettings, BoardTemplate, CardStatus, Language, Permissions, ReactionTarget, Role, Timestamp};

@@ -106,3 +106,16 @@ pub enum BoardTemplate {
     /// An idea funnel: ideas, screening, selected for preparation, funding decision, follow-up.
     IdeaFunnel,
 }
+
+/// What a participant's role allows, as the server's domain decides it. Clients use it only to
+/// show or hide controls; the server checks every command itself.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Permissions {
+    /// Add cards and comments, vote, react, and change one's own cards and comments.
+    pub contribute: bool,
+    /// Edit, move, label and archive anyone's cards.
+    pub change_any_card: bool,
+    /// Run the board: columns, labels, statuses, settings, roles.
+    pub facilitate: bool,
+}

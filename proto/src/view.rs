@@ -3,7 +3,7 @@
 //! "erased"); a deleted comment keeps its place with `deleted: true` and no body.
 
 use crate::ids::{BoardId, CardId, ColumnId, CommentId, LabelId, ParticipantId};
-use crate::values::{BoardSettings, CardStatus, Language, Role, Timestamp};
+use crate::values::{BoardSettings, CardStatus, Language, Permissions, Role, Timestamp};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -42,6 +42,8 @@ pub struct ParticipantView {
     /// `None` once the participant's data was erased.
     pub display_name: Option<String>,
     pub role: Role,
+    /// What the role allows (from the server's rules; for showing controls only).
+    pub permissions: Permissions,
     pub erased: bool,
     /// Dots placed, over all cards.
     pub votes_used: u32,

@@ -9,6 +9,7 @@ mod error;
 mod event;
 mod evolve;
 pub mod limits;
+mod permissions;
 mod personal;
 mod state;
 pub mod templates;
@@ -17,6 +18,7 @@ pub use decide::{Context, Decision, decide};
 pub use error::{DomainError, Kind};
 pub use event::{Event, Fact};
 pub use evolve::evolve;
+pub use permissions::permissions;
 pub use personal::{ERASED_TAG, PERSONAL_TAG, PersonalText};
 pub use state::{BoardInfo, BoardState, Card, Column, Comment, Label, Participant};
 

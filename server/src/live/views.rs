@@ -43,6 +43,7 @@ pub fn participant_view(participant: &Participant) -> ParticipantView {
         id: participant.id,
         display_name: participant.display_name.as_text().map(str::to_owned),
         role: participant.role,
+        permissions: crate::domain::permissions(participant.role),
         erased: participant.erased,
         votes_used: participant.votes_used,
     }

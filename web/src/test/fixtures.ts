@@ -37,7 +37,7 @@ export function column(id: string, cards: string[], overrides: Partial<ColumnVie
 }
 
 export function participant(id: string, overrides: Partial<ParticipantView> = {}): ParticipantView {
-  return { id, display_name: `Name ${id}`, role: 'participant', erased: false, votes_used: 0, ...overrides };
+  return { id, display_name: `Name ${id}`, role: 'participant', permissions: { contribute: true, change_any_card: false, facilitate: false }, erased: false, votes_used: 0, ...overrides };
 }
 
 export function comment(id: string, cardId: string, overrides: Partial<CommentView> = {}): CommentView {

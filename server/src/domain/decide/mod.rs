@@ -15,8 +15,9 @@ mod votes;
 
 use super::error::{DomainError, Kind};
 use super::event::Event;
+use super::permissions::permissions;
 use super::state::{BoardState, Card, Participant};
-use kipina_proto::{CardId, Command, ParticipantId, Role, Timestamp};
+use kipina_proto::{CardId, Command, ParticipantId, Timestamp};
 
 /// Who asks, and when (from the server's clock).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,12 +106,12 @@ fn acting_participant(state: &BoardState, actor: ParticipantId) -> Result<&Parti
 
 /// Facilitators only.
 fn require_facilitator(actor: &Participant, action: &'static str) -> Result<(), DomainError> {
-    if actor.role == Role::Facilitator { Ok(()) } else { Err(DomainError::Forbidden { action, role: actor.role }) }
+    if permissions(actor.role).facilitate { Ok(()) } else { Err(DomainError::Forbidden { action, role: actor.role }) }
 }
 
 /// Facilitators and participants; observers only read.
 fn require_contributor(actor: &Participant, action: &'static str) -> Result<(), DomainError> {
-    if actor.role == Role::Observer { Err(DomainError::Forbidden { action, role: actor.role }) } else { Ok(()) }
+    if permissions(actor.role).contribute { Ok(()) } else { Err(DomainError::Forbidden { action, role: actor.role }) }
 }
 
 /// Facilitators, or the participant who is the author of the thing.
@@ -120,7 +121,11 @@ fn require_author_or_facilitator(
     action: &'static str,
 ) -> Result<(), DomainError> {
     require_contributor(actor, action)?;
-    if actor.role == Role::Facilitator || actor.id == author { Ok(()) } else { Err(DomainError::NotAuthor { action }) }
+    if permissions(actor.role).change_any_card || actor.id == author {
+        Ok(())
+    } else {
+        Err(DomainError::NotAuthor { action })
+    }
 }
 
 /// A card that exists.

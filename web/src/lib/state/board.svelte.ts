@@ -2,6 +2,7 @@ import { SvelteMap } from 'svelte/reactivity';
 import type { BoardInfoView } from '../proto/BoardInfoView';
 import type { BoardView } from '../proto/BoardView';
 import type { CardId } from '../proto/CardId';
+import type { Permissions } from '../proto/Permissions';
 import type { CardView } from '../proto/CardView';
 import type { Change } from '../proto/Change';
 import type { ColumnId } from '../proto/ColumnId';
@@ -160,12 +161,23 @@ export class BoardState {
     return this.info.settings.vote_budget - used;
   }
 
+  /** What this browser's participant may do, as the server's rules say (observers: nothing). */
+  get permissions(): Permissions {
+    const mine = this.me === null ? undefined : this.participants.get(this.me)?.permissions;
+    return mine ?? { contribute: false, change_any_card: false, facilitate: false };
+  }
+
   get isFacilitator(): boolean {
-    return this.role === 'facilitator';
+    return this.permissions.facilitate;
+  }
+
+  get mayContribute(): boolean {
+    return this.permissions.contribute;
   }
 
   /** Whether to offer the author's controls (edit, move, archive) on a card; the server decides. */
   mayChange(card: CardView): boolean {
-    return this.role === 'facilitator' || (this.me !== null && card.author === this.me);
+    const may = this.permissions;
+    return may.contribute && (may.change_any_card || card.author === this.me);
   }
 }

@@ -92,6 +92,20 @@ describe('BoardState', () => {
     expect(board.myDots(board.cards.get('k1')!)).toBe(2);
   });
 
+  it('offers card controls exactly as the permissions the server sends allow', () => {
+    const board = loaded(10);
+    const mine = card('k1', 'c1', { author: ME });
+    const theirs = card('k2', 'c1', { author: OTHER });
+    const as = (permissions: { contribute: boolean; change_any_card: boolean; facilitate: boolean }) =>
+      board.applyChanged((board.seq ?? 0) + 1, (board.seq ?? 0) + 1, [{ kind: 'participant', value: participant(ME, { permissions }) }]);
+    as({ contribute: true, change_any_card: false, facilitate: false });
+    expect([board.mayChange(mine), board.mayChange(theirs), board.isFacilitator]).toEqual([true, false, false]);
+    as({ contribute: true, change_any_card: true, facilitate: true });
+    expect([board.mayChange(mine), board.mayChange(theirs), board.isFacilitator]).toEqual([true, true, true]);
+    as({ contribute: false, change_any_card: false, facilitate: false });
+    expect([board.mayChange(mine), board.mayContribute]).toEqual([false, false]);
+  });
+
   it('builds comment threads one level deep, tombstones included', () => {
     const board = loaded(10);
     board.applyChanged(11, 11, [
