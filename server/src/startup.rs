@@ -35,12 +35,43 @@ pub enum StartError {
     Bind { bind: String, source: std::io::Error },
 }
 
-/// Turns a store-opening failure into the error a person can act on.
+/// Opens the data directory's engine, turning failures into errors a person can act on.
+///
+/// sled releases its file lock from background I/O threads a moment after the last handle is
+/// dropped, so a directory that this process has just let go of (a restart) may still look
+/// held; the lock is tried again for up to two seconds before the directory counts as in use.
 pub fn open_engine(data: &DataDir) -> Result<Engine, StartError> {
-    Engine::open(data).map_err(|source| match source {
-        OpenError::Store(StoreError::Locked(_)) => StartError::InUse(data.root().display().to_string()),
-        source => StartError::Open { dir: data.root().display().to_string(), source },
-    })
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        match Engine::open(data) {
+            Ok(engine) => return Ok(engine),
+            Err(OpenError::Store(StoreError::Locked(_))) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(OpenError::Store(StoreError::Locked(_))) => {
+                return Err(StartError::InUse(data.root().display().to_string()));
+            }
+            Err(source) => return Err(StartError::Open { dir: data.root().display().to_string(), source }),
+        }
+    }
+}
+
+/// Opens the access records, with the same patience for a lock this process just let go of.
+fn open_access(data: &DataDir) -> Result<AccessStore, StartError> {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        match AccessStore::open(&data.root().join("access")) {
+            Err(crate::access::AccessError::Sled(sled::Error::Io(error)))
+                if error.to_string().contains("could not acquire lock") =>
+            {
+                if Instant::now() >= deadline {
+                    return Err(StartError::InUse(data.root().display().to_string()));
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            other => return Ok(other?),
+        }
+    }
 }
 
 /// A server that is bound and ready to run.
@@ -50,6 +81,7 @@ pub struct Application {
     server: Server,
     demo: Option<(BoardId, BoardLinks)>,
     store: Weak<SledStore>,
+    access: Weak<AccessStore>,
 }
 
 impl std::fmt::Debug for Application {
@@ -65,7 +97,7 @@ impl Application {
     pub async fn build(config: Config) -> Result<Self, StartError> {
         let data = DataDir::new(&config.data_dir);
         let engine = open_engine(&data)?;
-        let access = Arc::new(AccessStore::open(&data.root().join("access"))?);
+        let access = Arc::new(open_access(&data)?);
         let mut demo_board = None;
         let no_boards = engine.store().boards().map(|boards| boards.is_empty()).unwrap_or(false);
         if config.create_demo && no_boards {
@@ -83,6 +115,7 @@ impl Application {
         let address = listener.local_addr().map_err(|source| StartError::Bind { bind: config.bind.clone(), source })?;
         let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{address}"));
         let store = Arc::downgrade(engine.store());
+        let access_held = Arc::downgrade(&access);
         let boards = Arc::new(Boards::new(engine, Arc::new(Metrics::default()), config.max_commands_per_second));
         let workers = if config.workers == 0 {
             std::thread::available_parallelism().map_or(2, usize::from)
@@ -121,7 +154,7 @@ impl Application {
         .listen(listener)
         .map_err(|source| StartError::Bind { bind: address.to_string(), source })?
         .run();
-        Ok(Self { port: address.port(), public_url, server, demo, store })
+        Ok(Self { port: address.port(), public_url, server, demo, store, access: access_held })
     }
 
     pub fn port(&self) -> u16 {
@@ -143,13 +176,13 @@ impl Application {
         self.demo.as_ref()
     }
 
-    /// Serves until stopped, then waits (a bounded time) until every board task has let go of
-    /// the event store, so its writer has answered every queued append and the data directory
-    /// is free to open again.
+    /// Serves until stopped, then waits (a bounded time) until every board task and worker has
+    /// let go of the event store and the access records, so the store's writer has answered
+    /// every queued append and the data directory is free to open again.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
         let deadline = Instant::now() + Duration::from_secs(10);
-        while self.store.strong_count() > 0 && Instant::now() < deadline {
+        while (self.store.strong_count() > 0 || self.access.strong_count() > 0) && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         result
