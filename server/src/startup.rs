@@ -36,40 +36,43 @@ pub enum StartError {
 }
 
 /// Opens the data directory's engine, turning failures into errors a person can act on.
-///
-/// sled releases its file lock from background I/O threads a moment after the last handle is
-/// dropped, so a directory that this process has just let go of (a restart) may still look
-/// held; the lock is tried again for up to two seconds before the directory counts as in use.
 pub fn open_engine(data: &DataDir) -> Result<Engine, StartError> {
-    let deadline = Instant::now() + Duration::from_secs(2);
-    loop {
-        match Engine::open(data) {
-            Ok(engine) => return Ok(engine),
-            Err(OpenError::Store(StoreError::Locked(_))) if Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            Err(OpenError::Store(StoreError::Locked(_))) => {
-                return Err(StartError::InUse(data.root().display().to_string()));
-            }
-            Err(source) => return Err(StartError::Open { dir: data.root().display().to_string(), source }),
-        }
-    }
+    patient_while_locked(data, || match Engine::open(data) {
+        Err(OpenError::Store(StoreError::Locked(_))) => Err(None),
+        Err(source) => Err(Some(StartError::Open { dir: data.root().display().to_string(), source })),
+        Ok(engine) => Ok(engine),
+    })
 }
 
-/// Opens the access records, with the same patience for a lock this process just let go of.
+/// Opens the access records, with the same patience.
 fn open_access(data: &DataDir) -> Result<AccessStore, StartError> {
+    patient_while_locked(data, || match AccessStore::open(&data.root().join("access")) {
+        Err(crate::access::AccessError::Sled(sled::Error::Io(error)))
+            if error.to_string().contains("could not acquire lock") =>
+        {
+            Err(None)
+        }
+        other => other.map_err(|error| Some(error.into())),
+    })
+}
+
+/// Runs `open` until it succeeds, fails for another reason than a lock (`Err(Some(_))`), or the
+/// lock (`Err(None)`) has been held for two seconds. sled releases its file lock from background
+/// I/O threads a moment after the last handle is dropped, so a directory this process has just
+/// let go of (a restart) may still look held; only a lock that stays is another process's.
+fn patient_while_locked<T>(
+    data: &DataDir,
+    mut open: impl FnMut() -> Result<T, Option<StartError>>,
+) -> Result<T, StartError> {
     let deadline = Instant::now() + Duration::from_secs(2);
     loop {
-        match AccessStore::open(&data.root().join("access")) {
-            Err(crate::access::AccessError::Sled(sled::Error::Io(error)))
-                if error.to_string().contains("could not acquire lock") =>
-            {
-                if Instant::now() >= deadline {
-                    return Err(StartError::InUse(data.root().display().to_string()));
-                }
-                std::thread::sleep(Duration::from_millis(50));
+        match open() {
+            Ok(opened) => return Ok(opened),
+            Err(Some(error)) => return Err(error),
+            Err(None) if Instant::now() >= deadline => {
+                return Err(StartError::InUse(data.root().display().to_string()));
             }
-            other => return Ok(other?),
+            Err(None) => std::thread::sleep(Duration::from_millis(50)),
         }
     }
 }

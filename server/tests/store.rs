@@ -584,16 +584,7 @@ fn invalid_appends_are_refused_and_append_nothing() {
 
 /// The stored length of a single-event request's record.
 fn record_len(request: &AppendRequest) -> usize {
-    let event = &request.events[0];
-    let envelope = record::EnvelopeRef {
-        id: event.event_id,
-        command: request.command_id,
-        actor: request.actor,
-        at: request.at,
-        event_type: &event.event_type,
-        v: event.event_version,
-        payload: &event.payload,
-    };
+    let envelope = record::EnvelopeRef::of(request, &request.events[0]);
     record::encode_event(&record::event_key(request.board, 1), &envelope).expect("encodes").len()
 }
 

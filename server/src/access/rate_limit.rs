@@ -5,12 +5,12 @@ use std::hash::Hash;
 use std::sync::Mutex;
 use std::time::Instant;
 
-/// Token buckets, one per key.
+/// Token buckets, one per key, shared between threads.
 #[derive(Debug)]
 pub struct RateLimiter<K> {
     rate: f64,
     burst: f64,
-    buckets: Mutex<HashMap<K, (f64, Instant)>>,
+    buckets: Mutex<HashMap<K, Bucket>>,
 }
 
 impl<K: Hash + Eq + Clone> RateLimiter<K> {
@@ -18,35 +18,28 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
         Self { rate: rate_per_second, burst: f64::from(burst), buckets: Mutex::new(HashMap::new()) }
     }
 
+    fn buckets(&self) -> std::sync::MutexGuard<'_, HashMap<K, Bucket>> {
+        self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// Whether `key`'s bucket is empty at `now`, without taking a token.
     pub fn is_exhausted(&self, key: &K, now: Instant) -> bool {
-        let buckets = self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        buckets.get(key).is_some_and(|(tokens, at)| {
-            (*tokens + now.duration_since(*at).as_secs_f64() * self.rate).min(self.burst) < 1.0
-        })
+        self.buckets().get(key).is_some_and(|bucket| bucket.available(now) < 1.0)
     }
 
     /// Takes one token for `key` at `now`; false when its bucket is empty.
     pub fn allow(&self, key: &K, now: Instant) -> bool {
-        let mut buckets = self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        // Forget idle buckets now and then, so the map stays bounded by recent clients.
+        let mut buckets = self.buckets();
+        // Forget full buckets now and then, so the map stays bounded by recent clients.
         if buckets.len() > 10_000 {
-            let (rate, burst) = (self.rate, self.burst);
-            buckets.retain(|_, (tokens, at)| *tokens + now.duration_since(*at).as_secs_f64() * rate < burst);
+            buckets.retain(|_, bucket| bucket.available(now) < bucket.burst);
         }
-        let (tokens, at) = buckets.entry(key.clone()).or_insert((self.burst, now));
-        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * self.rate).min(self.burst);
-        *at = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            true
-        } else {
-            false
-        }
+        let (rate, burst) = (self.rate, self.burst);
+        buckets.entry(key.clone()).or_insert_with(|| Bucket::with(rate, burst, now)).allow(now)
     }
 }
 
-/// One connection's own bucket, without a lock.
+/// One token bucket: `rate` tokens a second, at most `burst` of them.
 #[derive(Debug)]
 pub struct Bucket {
     rate: f64,
@@ -56,14 +49,24 @@ pub struct Bucket {
 }
 
 impl Bucket {
+    /// A full bucket of `rate_per_second` commands a second, with bursts of twice as many.
     pub fn new(rate_per_second: u32, now: Instant) -> Self {
         let rate = f64::from(rate_per_second.max(1));
-        Self { rate, burst: rate * 2.0, tokens: rate * 2.0, at: now }
+        Self::with(rate, rate * 2.0, now)
+    }
+
+    fn with(rate: f64, burst: f64, now: Instant) -> Self {
+        Self { rate, burst, tokens: burst, at: now }
+    }
+
+    /// The tokens in the bucket at `now`.
+    fn available(&self, now: Instant) -> f64 {
+        (self.tokens + now.saturating_duration_since(self.at).as_secs_f64() * self.rate).min(self.burst)
     }
 
     /// Takes one token; false when the bucket is empty.
     pub fn allow(&mut self, now: Instant) -> bool {
-        self.tokens = (self.tokens + now.duration_since(self.at).as_secs_f64() * self.rate).min(self.burst);
+        self.tokens = self.available(now);
         self.at = now;
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;

@@ -156,6 +156,21 @@ pub struct EnvelopeRef<'a> {
     pub payload: &'a Value,
 }
 
+impl<'a> EnvelopeRef<'a> {
+    /// The envelope of one event of an append.
+    pub fn of(request: &'a super::AppendRequest, event: &'a super::NewEvent) -> Self {
+        Self {
+            id: event.event_id,
+            command: request.command_id,
+            actor: request.actor,
+            at: request.at,
+            event_type: &event.event_type,
+            v: event.event_version,
+            payload: &event.payload,
+        }
+    }
+}
+
 /// The envelope of an event as it is read back.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -808,16 +808,8 @@ impl Writer {
         }
         let mut records = Vec::with_capacity(count);
         for (index, event) in request.events.iter().enumerate() {
-            let unsealed = UnsealedRecord::encode(&EnvelopeRef {
-                id: event.event_id,
-                command: request.command_id,
-                actor: request.actor,
-                at: request.at,
-                event_type: &event.event_type,
-                v: event.event_version,
-                payload: &event.payload,
-            })
-            .map_err(|error| StoreError::InvalidAppend(format!("event {index} cannot be encoded: {error}")))?;
+            let unsealed = UnsealedRecord::encode(&EnvelopeRef::of(&request, event))
+                .map_err(|error| StoreError::InvalidAppend(format!("event {index} cannot be encoded: {error}")))?;
             if unsealed.len() > MAX_RECORD_BYTES {
                 return Err(StoreError::InvalidAppend(format!(
                     "event {index} ({}) encodes to {} bytes, at most {MAX_RECORD_BYTES} are allowed",
