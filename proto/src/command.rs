@@ -4,8 +4,8 @@
 //! Edits of text name the version they were based on (`base_version`), so an edit made on a
 //! stale copy is answered with a conflict instead of overwriting someone else's words.
 
-use crate::ids::{CardId, ColumnId, CommentId, LabelId, ParticipantId};
-use crate::values::{BoardSettings, CardStatus, Language, ReactionTarget, Role};
+use crate::ids::{CardId, ColumnId, CommentId, LabelId, ParticipantId, SessionId};
+use crate::values::{BoardOptions, BoardSettings, CardStatus, Language, Phase, ReactionTarget, Role};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -21,8 +21,35 @@ pub enum Command {
     EditBoard { title: String, description: String, base_version: u32 },
     /// Changes the board's language.
     SetBoardLanguage { language: Language },
-    /// Changes vote budget and per-card cap.
+    /// Changes the current vote round's budget and per-card cap.
     ChangeSettings { settings: BoardSettings },
+    /// Makes the board anonymous or not, and lets participants group cards or not.
+    SetBoardOptions { options: BoardOptions },
+    /// Freezes the board (read-only for everyone but facilitators) or unfreezes it.
+    SetLocked { locked: bool },
+
+    // Sessions, phases and the timer
+    /// Plans a session (a workshop or camp). `date` is a calendar date, `YYYY-MM-DD`. In an
+    /// anonymous session, cards and comments written while it runs carry no author.
+    CreateSession { session: SessionId, name: String, date: String, anonymous: bool },
+    /// Starts a session: it opens in the ideate phase. One session runs at a time.
+    StartSession { session: SessionId },
+    /// Moves the running session to another phase, forward or back; `closed` ends it. A closed
+    /// session can be reopened (to `results`, say) when no other session runs.
+    SetPhase { session: SessionId, phase: Phase },
+    /// Starts a countdown of `seconds` for the current phase (replacing any running one).
+    StartTimer { seconds: u32 },
+    /// Adds `seconds` to the running countdown.
+    ExtendTimer { seconds: u32 },
+    /// Stops the countdown.
+    StopTimer,
+
+    // Vote rounds
+    /// Starts a new vote round with fresh budgets; the current round's results are kept.
+    /// With `hidden`, each participant sees only their own dots until `reveal_votes`.
+    StartVoteRound { settings: BoardSettings, hidden: bool },
+    /// Shows everyone the hidden votes of the current round.
+    RevealVotes,
 
     // Participants
     /// Joins the board. The role comes from the link the person used, checked by the server.
@@ -66,6 +93,15 @@ pub enum Command {
     /// Brings an archived card back at the end of its column.
     RestoreCard { card: CardId },
 
+    // Groups
+    /// Groups cards under a heading, as with sticky notes on a wall. The group (`group`, a new
+    /// card id) takes the place of the first card; a group is voted on as one item.
+    GroupCards { group: CardId, heading: String, cards: Vec<CardId> },
+    /// Puts one more card into a group.
+    AddToGroup { group: CardId, card: CardId },
+    /// Dissolves a group: its cards come back to its column where the group was.
+    Ungroup { group: CardId },
+
     // Comments
     /// Comments on a card, or replies to a top-level comment (`reply_to`).
     AddComment { comment: CommentId, card: CardId, reply_to: Option<CommentId>, body: String },
@@ -91,6 +127,16 @@ impl Command {
             Command::EditBoard { .. } => "edit_board",
             Command::SetBoardLanguage { .. } => "set_board_language",
             Command::ChangeSettings { .. } => "change_settings",
+            Command::SetBoardOptions { .. } => "set_board_options",
+            Command::SetLocked { .. } => "set_locked",
+            Command::CreateSession { .. } => "create_session",
+            Command::StartSession { .. } => "start_session",
+            Command::SetPhase { .. } => "set_phase",
+            Command::StartTimer { .. } => "start_timer",
+            Command::ExtendTimer { .. } => "extend_timer",
+            Command::StopTimer => "stop_timer",
+            Command::StartVoteRound { .. } => "start_vote_round",
+            Command::RevealVotes => "reveal_votes",
             Command::Join { .. } => "join",
             Command::Rename { .. } => "rename",
             Command::ChangeRole { .. } => "change_role",
@@ -108,6 +154,9 @@ impl Command {
             Command::SetCardStatus { .. } => "set_card_status",
             Command::ArchiveCard { .. } => "archive_card",
             Command::RestoreCard { .. } => "restore_card",
+            Command::GroupCards { .. } => "group_cards",
+            Command::AddToGroup { .. } => "add_to_group",
+            Command::Ungroup { .. } => "ungroup",
             Command::AddComment { .. } => "add_comment",
             Command::EditComment { .. } => "edit_comment",
             Command::DeleteComment { .. } => "delete_comment",

@@ -79,3 +79,7 @@ id_type!(
     /// The id of one stored event (UUIDv7, so ids sort by creation time).
     EventId
 );
+id_type!(
+    /// A session of a board: one workshop or camp, with its phases.
+    SessionId
+);

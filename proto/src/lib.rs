@@ -13,6 +13,9 @@ pub mod values;
 pub mod view;
 
 pub use command::Command;
-pub use ids::{BoardId, CardId, ColumnId, CommandId, CommentId, EventId, LabelId, ParticipantId};
+pub use ids::{BoardId, CardId, ColumnId, CommandId, CommentId, EventId, LabelId, ParticipantId, SessionId};
 pub use message::{AckOutcome, Change, ClientMessage, ServerMessage};
-pub use values::{BoardSettings, BoardTemplate, CardStatus, Language, Permissions, ReactionTarget, Role, Timestamp};
+pub use values::{
+    Action, BoardOptions, BoardSettings, BoardTemplate, CardStatus, Gate, Gates, Language, Permissions, Phase,
+    ReactionTarget, Role, Timestamp,
+};

@@ -7,7 +7,9 @@
 use crate::command::Command;
 use crate::ids::{BoardId, ColumnId, CommandId, ParticipantId};
 use crate::values::{Role, Timestamp};
-use crate::view::{BoardInfoView, BoardView, CardView, ColumnView, CommentView, LabelView, ParticipantView};
+use crate::view::{
+    BoardInfoView, BoardView, CardView, ColumnView, CommentView, LabelView, ParticipantView, RoundView, SessionView,
+};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -77,4 +79,6 @@ pub enum Change {
     Label(LabelView),
     Card(CardView),
     Comment(CommentView),
+    Session(SessionView),
+    Round(RoundView),
 }

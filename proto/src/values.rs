@@ -119,3 +119,80 @@ pub struct Permissions {
     /// Run the board: columns, labels, statuses, settings, roles.
     pub facilitate: bool,
 }
+
+/// Choices a facilitator makes for the whole board, beyond voting.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct BoardOptions {
+    /// Authors of cards and comments are sent to no browser, the facilitator's included, and
+    /// exports leave them out.
+    pub anonymous: bool,
+    /// Participants may group cards too (facilitators always may).
+    pub participants_may_group: bool,
+}
+
+/// The phases of a session, in order. A session that is not running has no phase yet
+/// (`None`) or is `Closed`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Ideointi: everyone adds cards.
+    Ideate,
+    /// Keskustelu: comments and reactions; no new cards.
+    Discuss,
+    /// Äänestys: dots only.
+    Vote,
+    /// Tulokset: results are shown; comments and reactions.
+    Results,
+    /// Päättynyt: the session is over; the board is open for work between sessions again.
+    Closed,
+}
+
+impl Phase {
+    /// Every phase, in order.
+    pub const ALL: [Phase; 5] = [Phase::Ideate, Phase::Discuss, Phase::Vote, Phase::Results, Phase::Closed];
+}
+
+/// The things a board's phase and lock allow or forbid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Add cards, and edit, move or archive one's own.
+    AddCard,
+    /// Comment and reply, and edit or delete one's own comments.
+    Comment,
+    /// Like cards and comments.
+    React,
+    /// Place and take back dots.
+    Vote,
+    /// Group cards under a heading and ungroup them.
+    Group,
+}
+
+impl Action {
+    /// Every action.
+    pub const ALL: [Action; 5] = [Action::AddCard, Action::Comment, Action::React, Action::Vote, Action::Group];
+}
+
+/// Whether a role may do an action right now: `None` when it may, otherwise the error code the
+/// server would answer with (`phase_forbids`, `board_locked`, `forbidden`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Gate {
+    pub facilitator: Option<String>,
+    pub participant: Option<String>,
+}
+
+/// What the board's current phase and lock allow, per action. Computed by the server's rules,
+/// sent so a client can disable a button and say why.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Gates {
+    pub add_card: Gate,
+    pub comment: Gate,
+    pub react: Gate,
+    pub vote: Gate,
+    pub group: Gate,
+}

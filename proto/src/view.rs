@@ -2,8 +2,8 @@
 //! client only renders them. Erased personal text is `None` (the client shows its own word for
 //! "erased"); a deleted comment keeps its place with `deleted: true` and no body.
 
-use crate::ids::{BoardId, CardId, ColumnId, CommentId, LabelId, ParticipantId};
-use crate::values::{BoardSettings, CardStatus, Language, Permissions, Role, Timestamp};
+use crate::ids::{BoardId, CardId, ColumnId, CommentId, LabelId, ParticipantId, SessionId};
+use crate::values::{BoardOptions, BoardSettings, CardStatus, Gates, Language, Permissions, Phase, Role, Timestamp};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -21,6 +21,10 @@ pub struct BoardView {
     pub labels: Vec<LabelView>,
     pub cards: Vec<CardView>,
     pub comments: Vec<CommentView>,
+    /// Sessions in the order they were planned.
+    pub sessions: Vec<SessionView>,
+    /// Vote rounds, oldest first; the last one is the current round.
+    pub rounds: Vec<RoundView>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -31,8 +35,22 @@ pub struct BoardInfoView {
     /// Send this back as `base_version` when editing title or description.
     pub text_version: u32,
     pub language: Language,
+    /// The current vote round's budget and per-card cap.
     pub settings: BoardSettings,
+    pub options: BoardOptions,
     pub created_at: Timestamp,
+    /// Frozen by a facilitator: read-only for everyone else.
+    pub locked: bool,
+    /// The session that runs now, and its phase.
+    pub running_session: Option<SessionId>,
+    pub phase: Option<Phase>,
+    /// When the phase's countdown ends, on the server's clock (see `welcome.server_time`).
+    pub timer_ends_at: Option<Timestamp>,
+    /// Whether what is written now carries no author (the board or the running session is
+    /// anonymous).
+    pub anonymous_now: bool,
+    /// What each role may do right now, and why not.
+    pub gates: Gates,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -45,8 +63,8 @@ pub struct ParticipantView {
     /// What the role allows (from the server's rules; for showing controls only).
     pub permissions: Permissions,
     pub erased: bool,
-    /// Dots placed, over all cards.
-    pub votes_used: u32,
+    /// Dots placed in the current round; `None` while the round's votes are hidden from you.
+    pub votes_used: Option<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -77,7 +95,12 @@ pub struct CardView {
     pub title: Option<String>,
     /// `None` once erased.
     pub body: Option<String>,
-    pub author: ParticipantId,
+    /// `None` when the card is anonymous (except in its author's own view).
+    pub author: Option<ParticipantId>,
+    /// Written anonymously, or the board is anonymous.
+    pub anonymous: bool,
+    /// A facilitator changed the wording ("muokattu fasilitaattorin toimesta").
+    pub moderated: bool,
     /// Send this back as `base_version` when editing.
     pub text_version: u32,
     pub status: CardStatus,
@@ -85,10 +108,16 @@ pub struct CardView {
     pub archived: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
-    /// All dots on the card.
-    pub vote_total: u32,
-    /// Dots per voter.
+    /// All dots on the card in the current round; `None` while the round's votes are hidden.
+    pub vote_total: Option<u32>,
+    /// Dots per voter in the current round: only your own while votes are hidden or the board
+    /// is anonymous.
     pub votes: Vec<VoteView>,
+    /// The group this card was put into (it then leaves its column's list).
+    pub group: Option<CardId>,
+    /// For a group: its cards, in order. A group is voted on as one item.
+    pub is_group: bool,
+    pub members: Vec<CardId>,
     /// Who liked the card.
     pub likes: Vec<ParticipantId>,
     /// Comments and replies, tombstones included, oldest first.
@@ -108,7 +137,9 @@ pub struct CommentView {
     pub id: CommentId,
     pub card: CardId,
     pub reply_to: Option<CommentId>,
-    pub author: ParticipantId,
+    /// `None` when the comment is anonymous (except in its author's own view).
+    pub author: Option<ParticipantId>,
+    pub anonymous: bool,
     /// `None` when deleted or erased.
     pub body: Option<String>,
     pub text_version: u32,
@@ -116,4 +147,44 @@ pub struct CommentView {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub likes: Vec<ParticipantId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SessionView {
+    pub id: SessionId,
+    pub name: String,
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    pub anonymous: bool,
+    /// `None` until started.
+    pub phase: Option<Phase>,
+    pub created_at: Timestamp,
+    pub started_at: Option<Timestamp>,
+    pub ended_at: Option<Timestamp>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct RoundView {
+    /// 1, 2, 3… in the order started.
+    pub number: u32,
+    /// The session that was running when the round started.
+    pub session: Option<SessionId>,
+    pub settings: BoardSettings,
+    pub hidden: bool,
+    pub revealed: bool,
+    /// The round that takes votes now (the last one).
+    pub current: bool,
+    pub started_at: Timestamp,
+    /// For an ended round: dots per card and group, most first. Empty for the current round
+    /// (its totals are on the cards).
+    pub results: Vec<RoundResult>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct RoundResult {
+    pub card: CardId,
+    pub votes: u32,
 }

@@ -57,9 +57,9 @@ async fn a_card_added_by_one_participant_reaches_the_other_with_its_view() {
     assert_eq!(view.column, pair.workshop.column);
     assert_eq!(view.title.as_deref(), Some("Kyläkoulun kerhotila"));
     assert_eq!(view.body.as_deref(), Some("Iltaisin nuorille"));
-    assert_eq!(view.author, aino);
+    assert_eq!(view.author, Some(aino));
     assert_eq!(view.text_version, 1);
-    assert_eq!(view.vote_total, 0);
+    assert_eq!(view.vote_total, Some(0));
     assert!(!view.archived);
     let column = column_in(&message, pair.workshop.column).expect("the column's card list changed too");
     assert_eq!(column.cards, vec![card]);
@@ -77,7 +77,7 @@ async fn comments_and_replies_reach_the_other_participant() {
     pair.eero.applied(Command::AddComment { comment, card, reply_to: None, body: "Hyvä idea!".into() }).await;
     let (message, view) = pair.aino.expect_comment(comment).await;
     assert_eq!(view.card, card);
-    assert_eq!(view.author, eero);
+    assert_eq!(view.author, Some(eero));
     assert_eq!(view.body.as_deref(), Some("Hyvä idea!"));
     assert_eq!(view.reply_to, None);
     assert!(!view.deleted);
@@ -90,7 +90,7 @@ async fn comments_and_replies_reach_the_other_participant() {
         .await;
     let (message, view) = pair.eero.expect_comment(reply).await;
     assert_eq!(view.reply_to, Some(comment));
-    assert_eq!(view.author, aino);
+    assert_eq!(view.author, Some(aino));
     assert_eq!(view.body.as_deref(), Some("Kiitos"));
     let card_view = card_in(&message, card).expect("the card's comment list changed in the same message");
     assert_eq!(card_view.comments, vec![comment, reply]);
@@ -105,21 +105,21 @@ async fn a_vote_updates_the_card_total_and_the_voters_dots_used() {
 
     pair.eero.applied(Command::CastVote { card }).await;
     let (message, view) = pair.aino.expect_card(card).await;
-    assert_eq!(view.vote_total, 1);
+    assert_eq!(view.vote_total, Some(1));
     assert_eq!(view.votes, vec![VoteView { participant: eero, dots: 1 }]);
     let voter = participant_in(&message, eero).expect("the voter's dots used changed in the same message");
-    assert_eq!(voter.votes_used, 1);
+    assert_eq!(voter.votes_used, Some(1));
 
     pair.eero.applied(Command::CastVote { card }).await;
     let (message, view) = pair.aino.expect_card(card).await;
-    assert_eq!(view.vote_total, 2);
+    assert_eq!(view.vote_total, Some(2));
     assert_eq!(view.votes, vec![VoteView { participant: eero, dots: 2 }]);
-    assert_eq!(participant_in(&message, eero).map(|voter| voter.votes_used), Some(2));
+    assert_eq!(participant_in(&message, eero).map(|voter| voter.votes_used), Some(Some(2)));
 
     pair.eero.applied(Command::WithdrawVote { card }).await;
     let (message, view) = pair.aino.expect_card(card).await;
-    assert_eq!(view.vote_total, 1);
-    assert_eq!(participant_in(&message, eero).map(|voter| voter.votes_used), Some(1));
+    assert_eq!(view.vote_total, Some(1));
+    assert_eq!(participant_in(&message, eero).map(|voter| voter.votes_used), Some(Some(1)));
 }
 
 #[tokio::test]
@@ -132,7 +132,7 @@ async fn reactions_on_cards_and_comments_reach_the_other_participant() {
     pair.eero.applied(Command::ToggleReaction { target: ReactionTarget::Card(card) }).await;
     let (_, view) = pair.aino.expect_card(card).await;
     assert_eq!(view.likes, vec![eero]);
-    assert_eq!(view.vote_total, 0, "a like is not a dot");
+    assert_eq!(view.vote_total, Some(0), "a like is not a dot");
 
     let comment = new_comment_id();
     pair.aino.applied(Command::AddComment { comment, card, reply_to: None, body: "Talkoilla".into() }).await;
@@ -255,12 +255,12 @@ async fn the_vote_cap_per_card_and_the_vote_budget_are_enforced() {
     let eero = pair.eero.you.expect("Eero joined");
     let view = server.board(pair.workshop.board, &pair.workshop.facilitator.token).await;
     let votes_used = view.participants.iter().find(|participant| participant.id == eero).map(|p| p.votes_used);
-    assert_eq!(votes_used, Some(5));
-    let totals: Vec<u32> = [first, second, third]
+    assert_eq!(votes_used, Some(Some(5)));
+    let totals: Vec<Option<u32>> = [first, second, third]
         .iter()
         .map(|card| view.cards.iter().find(|view| view.id == *card).expect("the card is on the board").vote_total)
         .collect();
-    assert_eq!(totals, vec![3, 2, 1]);
+    assert_eq!(totals, vec![Some(3), Some(2), Some(1)]);
 }
 
 #[tokio::test]
@@ -272,7 +272,7 @@ async fn a_participant_joining_reaches_those_already_connected() {
     let view = participant_in(&message, helmi.participant).expect("matched");
     assert_eq!(view.display_name.as_deref(), Some("Helmi"));
     assert_eq!(view.role, kipina_proto::Role::Participant);
-    assert_eq!(view.votes_used, 0);
+    assert_eq!(view.votes_used, Some(0));
     assert!(!view.erased);
 }
 
@@ -293,7 +293,7 @@ async fn an_erased_participants_words_disappear_for_everyone() {
     assert_eq!(view.display_name, None);
     let card_view = card_in(&message, card).expect("the erased author's card is resent in the same changed");
     assert_eq!((card_view.title.as_deref(), card_view.body.as_deref()), (None, None));
-    assert_eq!(card_view.vote_total, 1, "others' votes on it stay");
+    assert_eq!(card_view.vote_total, Some(1), "others' votes on it stay");
     let comment_view = kipina_tests::comment_in(&message, comment).expect("and the comment");
     assert_eq!(comment_view.body, None);
 

@@ -63,7 +63,7 @@ async fn a_board_is_readable_with_a_token() {
     assert_eq!(view.columns.iter().map(|column| column.id).collect::<Vec<_>>(), vec![column]);
     assert_eq!(view.columns[0].cards, vec![card]);
     assert_eq!(view.cards.len(), 1);
-    assert_eq!(view.cards[0].author, aino.participant);
+    assert_eq!(view.cards[0].author, Some(aino.participant));
     // Every reader sees the same board (there is nothing private in it).
     assert_eq!(server.board(board, &created.session.token).await, view);
 }

@@ -67,7 +67,7 @@ async fn a_client_that_reconnects_with_its_last_seq_receives_exactly_what_it_mis
         assert!(opening.iter().any(|message| card_in(message, *card).is_some()), "the missed card {card} arrived");
     }
     let latest_vote_view = opening.iter().rev().find_map(|message| card_in(message, vote_card)).expect("voted card");
-    assert_eq!(latest_vote_view.vote_total, 1, "the latest view of the voted card has the vote");
+    assert_eq!(latest_vote_view.vote_total, Some(1), "the latest view of the voted card has the vote");
     assert_eq!(aino_client.last_seq, Some(head));
 
     // Then live changes follow on.

@@ -1,7 +1,7 @@
 //! Why a command was refused. Each variant has a stable code (for clients and tests) and a
 //! message a person can read; the API layer maps codes to HTTP statuses and WebSocket errors.
 
-use kipina_proto::Role;
+use kipina_proto::{Action, Phase, Role};
 
 /// The kinds of thing a command can refer to, for error messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -12,6 +12,7 @@ pub enum Kind {
     Label,
     Card,
     Comment,
+    Session,
 }
 
 impl Kind {
@@ -23,6 +24,7 @@ impl Kind {
             Kind::Label => "label",
             Kind::Card => "card",
             Kind::Comment => "comment",
+            Kind::Session => "session",
         }
     }
 }
@@ -88,6 +90,32 @@ pub enum DomainError {
     InvalidSettings(&'static str),
     #[error("unknown label colour {0:?}")]
     InvalidColor(String),
+    #[error("the {phase:?} phase does not allow this ({action:?})")]
+    PhaseForbids { action: Action, phase: Phase },
+    #[error("the facilitator has frozen the board; it is read-only for now")]
+    BoardLocked,
+    #[error("another session is running; close it first")]
+    SessionRunning,
+    #[error("no session is running")]
+    SessionNotRunning,
+    #[error("the session has not been started")]
+    SessionNotStarted,
+    #[error("the session has already been started")]
+    SessionStarted,
+    #[error("the date must be a calendar date like 2026-11-23")]
+    InvalidDate,
+    #[error("a timer must run between 1 second and {max} seconds")]
+    InvalidTimer { max: u32 },
+    #[error("no timer is running")]
+    NoTimer,
+    #[error("the current vote round's votes are not hidden")]
+    VotesNotHidden,
+    #[error("the card is in a group; vote on the group")]
+    CardInGroup,
+    #[error("dots have been placed on it in the current round; take them back or start a new round first")]
+    HasVotes,
+    #[error("invalid group: {0}")]
+    InvalidGroup(&'static str),
 }
 
 impl DomainError {
@@ -119,6 +147,19 @@ impl DomainError {
             DomainError::LastFacilitator => "last_facilitator",
             DomainError::InvalidSettings(_) => "invalid_settings",
             DomainError::InvalidColor(_) => "invalid_color",
+            DomainError::PhaseForbids { .. } => "phase_forbids",
+            DomainError::BoardLocked => "board_locked",
+            DomainError::SessionRunning => "session_running",
+            DomainError::SessionNotRunning => "session_not_running",
+            DomainError::SessionNotStarted => "session_not_started",
+            DomainError::SessionStarted => "session_started",
+            DomainError::InvalidDate => "invalid_date",
+            DomainError::InvalidTimer { .. } => "invalid_timer",
+            DomainError::NoTimer => "no_timer",
+            DomainError::VotesNotHidden => "votes_not_hidden",
+            DomainError::CardInGroup => "card_in_group",
+            DomainError::HasVotes => "has_votes",
+            DomainError::InvalidGroup(_) => "invalid_group",
         }
     }
 }

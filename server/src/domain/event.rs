@@ -7,8 +7,8 @@
 
 use super::personal::PersonalText;
 use kipina_proto::{
-    BoardSettings, CardId, CardStatus, ColumnId, CommentId, LabelId, Language, ParticipantId, ReactionTarget, Role,
-    Timestamp,
+    BoardOptions, BoardSettings, CardId, CardStatus, ColumnId, CommentId, LabelId, Language, ParticipantId, Phase,
+    ReactionTarget, Role, SessionId, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +20,17 @@ pub enum Event {
     BoardEdited { title: String, description: String },
     BoardLanguageSet { language: Language },
     SettingsChanged { settings: BoardSettings },
+    OptionsSet { options: BoardOptions },
+    LockSet { locked: bool },
+
+    SessionCreated { session: SessionId, name: String, date: String, anonymous: bool },
+    /// A session was started (`ideate`), moved to another phase, ended (`closed`) or reopened.
+    PhaseSet { session: SessionId, phase: Phase },
+    /// The countdown ends at `ends_at` on the server's clock; `None` stops it.
+    TimerSet { ends_at: Option<Timestamp> },
+    /// The current round ended (its totals are kept) and a new one began with fresh budgets.
+    VoteRoundStarted { settings: BoardSettings, hidden: bool },
+    VotesRevealed,
 
     ParticipantJoined { participant: ParticipantId, display_name: PersonalText, role: Role },
     ParticipantRenamed { participant: ParticipantId, display_name: PersonalText },
@@ -42,6 +53,10 @@ pub enum Event {
     CardStatusSet { card: CardId, status: CardStatus },
     CardArchived { card: CardId },
     CardRestored { card: CardId },
+    /// `group` is a new card holding `cards`; it takes the first card's place.
+    CardsGrouped { group: CardId, column: ColumnId, heading: PersonalText, cards: Vec<CardId> },
+    CardAddedToGroup { group: CardId, card: CardId },
+    GroupDissolved { group: CardId },
 
     CommentAdded { comment: CommentId, card: CardId, reply_to: Option<CommentId>, body: PersonalText },
     CommentEdited { comment: CommentId, body: PersonalText },
@@ -61,6 +76,13 @@ impl Event {
             Event::BoardEdited { .. } => "board_edited",
             Event::BoardLanguageSet { .. } => "board_language_set",
             Event::SettingsChanged { .. } => "settings_changed",
+            Event::OptionsSet { .. } => "options_set",
+            Event::LockSet { .. } => "lock_set",
+            Event::SessionCreated { .. } => "session_created",
+            Event::PhaseSet { .. } => "phase_set",
+            Event::TimerSet { .. } => "timer_set",
+            Event::VoteRoundStarted { .. } => "vote_round_started",
+            Event::VotesRevealed => "votes_revealed",
             Event::ParticipantJoined { .. } => "participant_joined",
             Event::ParticipantRenamed { .. } => "participant_renamed",
             Event::RoleChanged { .. } => "role_changed",
@@ -79,6 +101,9 @@ impl Event {
             Event::CardStatusSet { .. } => "card_status_set",
             Event::CardArchived { .. } => "card_archived",
             Event::CardRestored { .. } => "card_restored",
+            Event::CardsGrouped { .. } => "cards_grouped",
+            Event::CardAddedToGroup { .. } => "card_added_to_group",
+            Event::GroupDissolved { .. } => "group_dissolved",
             Event::CommentAdded { .. } => "comment_added",
             Event::CommentEdited { .. } => "comment_edited",
             Event::CommentDeleted { .. } => "comment_deleted",

@@ -4,8 +4,8 @@
 
 use super::event::{Event, Fact};
 use super::personal::PersonalText;
-use super::state::{BoardInfo, BoardState, Card, Column, Comment, Label, Participant};
-use kipina_proto::{CardId, ColumnId, ParticipantId, ReactionTarget};
+use super::state::{BoardInfo, BoardState, Card, Column, Comment, Label, Participant, Session, VoteRound};
+use kipina_proto::{CardId, ColumnId, ParticipantId, ReactionTarget, Timestamp};
 
 /// Applies `fact` to `state`.
 pub fn evolve(state: &mut BoardState, fact: &Fact) {
@@ -24,9 +24,20 @@ fn apply(state: &mut BoardState, fact: &Fact) {
                 text_version: 1,
                 language: *language,
                 settings: *settings,
+                options: Default::default(),
+                locked: false,
                 created_at: at,
                 created_by: actor,
             });
+            state.rounds = vec![VoteRound {
+                number: 1,
+                session: None,
+                settings: *settings,
+                hidden: false,
+                revealed: false,
+                started_at: at,
+                results: Default::default(),
+            }];
         }
         Event::BoardEdited { title, description } => {
             if let Some(info) = state.info.as_mut() {
@@ -43,6 +54,43 @@ fn apply(state: &mut BoardState, fact: &Fact) {
         Event::SettingsChanged { settings } => {
             if let Some(info) = state.info.as_mut() {
                 info.settings = *settings;
+            }
+            if let Some(round) = state.rounds.last_mut() {
+                round.settings = *settings;
+            }
+        }
+        Event::OptionsSet { options } => {
+            if let Some(info) = state.info.as_mut() {
+                info.options = *options;
+            }
+        }
+        Event::LockSet { locked } => {
+            if let Some(info) = state.info.as_mut() {
+                info.locked = *locked;
+            }
+        }
+        Event::SessionCreated { session, name, date, anonymous } => {
+            state.sessions.insert(
+                *session,
+                Session {
+                    id: *session,
+                    name: name.clone(),
+                    date: date.clone(),
+                    anonymous: *anonymous,
+                    phase: None,
+                    created_at: at,
+                    started_at: None,
+                    ended_at: None,
+                },
+            );
+            state.session_order.push(*session);
+        }
+        Event::PhaseSet { session, phase } => set_phase(state, *session, *phase, at),
+        Event::TimerSet { ends_at } => state.timer_ends_at = *ends_at,
+        Event::VoteRoundStarted { settings, hidden } => start_round(state, *settings, *hidden, at),
+        Event::VotesRevealed => {
+            if let Some(round) = state.rounds.last_mut() {
+                round.revealed = true;
             }
         }
 
@@ -145,9 +193,13 @@ fn apply(state: &mut BoardState, fact: &Fact) {
                     archived: false,
                     created_at: at,
                     updated_at: at,
+                    anonymous: state.anonymous_now(),
                     votes: Default::default(),
                     likes: Default::default(),
                     comments: Vec::new(),
+                    group: None,
+                    is_group: false,
+                    members: Vec::new(),
                 },
             );
             if let Some(found) = state.columns.get_mut(column) {
@@ -173,6 +225,9 @@ fn apply(state: &mut BoardState, fact: &Fact) {
             let from = found.column;
             found.column = *column;
             found.updated_at = at;
+            // Moving a card out of a group takes it out of the group.
+            let group = found.group.take();
+            leave_group(state, group, *card);
             remove_from_column(state, from, *card);
             if let Some(target) = state.columns.get_mut(column) {
                 let index = (*to_index as usize).min(target.cards.len());
@@ -192,8 +247,13 @@ fn apply(state: &mut BoardState, fact: &Fact) {
             found.archived = true;
             found.updated_at = at;
             let column = found.column;
+            let group = found.group.take();
+            leave_group(state, group, *card);
             remove_from_column(state, column, *card);
         }
+        Event::CardsGrouped { group, column, heading, cards } => group_cards(state, fact, *group, *column, heading, cards),
+        Event::CardAddedToGroup { group, card } => add_to_group(state, *group, *card, at),
+        Event::GroupDissolved { group } => dissolve_group(state, *group, at),
         Event::CardRestored { card } => {
             let Some(found) = state.cards.get_mut(card) else {
                 return;
@@ -223,6 +283,7 @@ fn apply(state: &mut BoardState, fact: &Fact) {
                     body: body.clone(),
                     text_version: 1,
                     deleted: false,
+                    anonymous: state.anonymous_now(),
                     created_at: at,
                     updated_at: at,
                     likes: Default::default(),
@@ -283,6 +344,160 @@ fn apply(state: &mut BoardState, fact: &Fact) {
                 likes.remove(&actor);
             }
         }
+    }
+}
+
+fn set_phase(state: &mut BoardState, session: kipina_proto::SessionId, phase: kipina_proto::Phase, at: Timestamp) {
+    let Some(found) = state.sessions.get_mut(&session) else {
+        return;
+    };
+    found.phase = Some(phase);
+    found.started_at.get_or_insert(at);
+    // A new phase starts without a countdown.
+    state.timer_ends_at = None;
+    if phase == kipina_proto::Phase::Closed {
+        found.ended_at = Some(at);
+        if state.running_session == Some(session) {
+            state.running_session = None;
+        }
+    } else {
+        found.ended_at = None;
+        state.running_session = Some(session);
+    }
+}
+
+/// Ends the current round, keeping its totals, and starts the next with fresh budgets.
+fn start_round(state: &mut BoardState, settings: kipina_proto::BoardSettings, hidden: bool, at: Timestamp) {
+    if let Some(round) = state.rounds.last_mut() {
+        round.results = state
+            .cards
+            .values()
+            .map(|card| (card.id, card.vote_total()))
+            .filter(|(_, votes)| *votes > 0)
+            .collect();
+    }
+    for card in state.cards.values_mut() {
+        card.votes.clear();
+    }
+    for participant in state.participants.values_mut() {
+        participant.votes_used = 0;
+    }
+    if let Some(info) = state.info.as_mut() {
+        info.settings = settings;
+    }
+    let number = u32::try_from(state.rounds.len()).unwrap_or(u32::MAX).saturating_add(1);
+    state.rounds.push(VoteRound {
+        number,
+        session: state.running_session,
+        settings,
+        hidden,
+        revealed: false,
+        started_at: at,
+        results: Default::default(),
+    });
+}
+
+fn group_cards(
+    state: &mut BoardState,
+    fact: &Fact,
+    group: CardId,
+    column: ColumnId,
+    heading: &PersonalText,
+    cards: &[CardId],
+) {
+    if !state.columns.contains_key(&column) || state.cards.contains_key(&group) {
+        return;
+    }
+    let members: Vec<CardId> =
+        cards.iter().copied().filter(|id| state.cards.get(id).is_some_and(|card| !card.is_group)).collect();
+    // The group takes the place of its first card in the column.
+    let place = members
+        .first()
+        .and_then(|first| state.columns.get(&column).and_then(|found| found.cards.iter().position(|id| id == first)));
+    state.cards.insert(
+        group,
+        Card {
+            id: group,
+            column,
+            title: heading.clone(),
+            body: PersonalText::from(""),
+            author: fact.actor,
+            text_by: fact.actor,
+            text_version: 1,
+            status: Default::default(),
+            labels: Default::default(),
+            archived: false,
+            created_at: fact.at,
+            updated_at: fact.at,
+            anonymous: state.anonymous_now(),
+            votes: Default::default(),
+            likes: Default::default(),
+            comments: Vec::new(),
+            group: None,
+            is_group: true,
+            members: Vec::new(),
+        },
+    );
+    if let Some(target) = state.columns.get_mut(&column) {
+        let index = place.unwrap_or(target.cards.len()).min(target.cards.len());
+        target.cards.insert(index, group);
+    }
+    for card in members {
+        add_to_group(state, group, card, fact.at);
+    }
+}
+
+fn add_to_group(state: &mut BoardState, group: CardId, card: CardId, at: Timestamp) {
+    let Some(column) = state.cards.get(&group).filter(|found| found.is_group).map(|found| found.column) else {
+        return;
+    };
+    let Some(found) = state.cards.get_mut(&card) else {
+        return;
+    };
+    if found.is_group || card == group {
+        return;
+    }
+    let from = found.column;
+    let previous = found.group.replace(group);
+    found.column = column;
+    found.updated_at = at;
+    leave_group(state, previous, card);
+    remove_from_column(state, from, card);
+    if let Some(holder) = state.cards.get_mut(&group) {
+        holder.members.push(card);
+        holder.updated_at = at;
+    }
+}
+
+/// The cards come back into the group's column where the group was.
+fn dissolve_group(state: &mut BoardState, group: CardId, at: Timestamp) {
+    let Some(found) = state.cards.get_mut(&group).filter(|found| found.is_group) else {
+        return;
+    };
+    // The dissolved group keeps the list of what it held, for the record; the cards are free.
+    let members = found.members.clone();
+    found.archived = true;
+    found.updated_at = at;
+    let column = found.column;
+    for member in &members {
+        if let Some(card) = state.cards.get_mut(member) {
+            card.group = None;
+            card.updated_at = at;
+        }
+    }
+    if let Some(target) = state.columns.get_mut(&column) {
+        match target.cards.iter().position(|id| *id == group) {
+            Some(index) => {
+                target.cards.splice(index..=index, members);
+            }
+            None => target.cards.extend(members),
+        }
+    }
+}
+
+fn leave_group(state: &mut BoardState, group: Option<CardId>, card: CardId) {
+    if let Some(holder) = group.and_then(|group| state.cards.get_mut(&group)) {
+        holder.members.retain(|id| *id != card);
     }
 }
 

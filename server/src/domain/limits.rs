@@ -10,12 +10,18 @@ pub const LABEL_NAME: usize = 40;
 pub const CARD_TITLE: usize = 200;
 pub const CARD_BODY: usize = 5_000;
 pub const COMMENT_BODY: usize = 2_000;
+pub const SESSION_NAME: usize = 120;
 
 pub const MAX_PARTICIPANTS: usize = 2_000;
 pub const MAX_COLUMNS: usize = 50;
 pub const MAX_LABELS: usize = 50;
 pub const MAX_CARDS: usize = 10_000;
 pub const MAX_COMMENTS_PER_CARD: usize = 500;
+pub const MAX_SESSIONS: usize = 200;
+/// The most cards one group may hold.
+pub const MAX_GROUP: usize = 200;
+/// The longest countdown a facilitator may start, in seconds (four hours).
+pub const MAX_TIMER_SECONDS: u32 = 4 * 60 * 60;
 
 /// The largest dot budget a facilitator may give each participant.
 pub const MAX_VOTE_BUDGET: u32 = 100;

@@ -18,9 +18,9 @@ pub use decide::{Context, Decision, decide};
 pub use error::{DomainError, Kind};
 pub use event::{Event, Fact};
 pub use evolve::evolve;
-pub use permissions::permissions;
+pub use permissions::{gate, gates, permissions, phase_allows};
 pub use personal::{ERASED_TAG, PERSONAL_TAG, PersonalText};
-pub use state::{BoardInfo, BoardState, Card, Column, Comment, Label, Participant};
+pub use state::{BoardInfo, BoardState, Card, Column, Comment, Label, Participant, Session, VoteRound};
 
 #[cfg(test)]
 mod tests;

@@ -6,7 +6,8 @@
 
 use super::personal::PersonalText;
 use kipina_proto::{
-    BoardSettings, CardId, CardStatus, ColumnId, CommentId, LabelId, Language, ParticipantId, Role, Timestamp,
+    BoardOptions, BoardSettings, CardId, CardStatus, ColumnId, CommentId, LabelId, Language, ParticipantId, Phase, Role,
+    SessionId, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -25,6 +26,15 @@ pub struct BoardState {
     pub labels: BTreeMap<LabelId, Label>,
     pub cards: BTreeMap<CardId, Card>,
     pub comments: BTreeMap<CommentId, Comment>,
+    pub sessions: BTreeMap<SessionId, Session>,
+    /// Sessions in the order they were planned.
+    pub session_order: Vec<SessionId>,
+    /// The session whose phase rules apply now.
+    pub running_session: Option<SessionId>,
+    /// When the current phase's countdown ends.
+    pub timer_ends_at: Option<Timestamp>,
+    /// Vote rounds, oldest first; the last is the current one (the board starts with round 1).
+    pub rounds: Vec<VoteRound>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,7 +44,11 @@ pub struct BoardInfo {
     /// Counts edits of title and description, for stale-edit detection.
     pub text_version: u32,
     pub language: Language,
+    /// The current vote round's budget and cap.
     pub settings: BoardSettings,
+    pub options: BoardOptions,
+    /// Read-only for everyone but facilitators.
+    pub locked: bool,
     pub created_at: Timestamp,
     pub created_by: ParticipantId,
 }
@@ -47,7 +61,7 @@ pub struct Participant {
     pub joined_at: Timestamp,
     /// Set when the participant's personal data was erased; they can no longer act.
     pub erased: bool,
-    /// Dots this participant has placed, over all cards.
+    /// Dots this participant has placed in the current round.
     pub votes_used: u32,
 }
 
@@ -84,11 +98,18 @@ pub struct Card {
     pub archived: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
-    /// Dots per voter.
+    /// Written while the board or the session was anonymous: its author is never shown.
+    pub anonymous: bool,
+    /// Dots per voter in the current round.
     pub votes: BTreeMap<ParticipantId, u32>,
     pub likes: BTreeSet<ParticipantId>,
     /// Comments and replies on the card, tombstones included, oldest first.
     pub comments: Vec<CommentId>,
+    /// The group holding this card; a grouped card leaves its column's list.
+    pub group: Option<CardId>,
+    /// Set on a group: the card is a heading over `members`.
+    pub is_group: bool,
+    pub members: Vec<CardId>,
 }
 
 impl Card {
@@ -109,12 +130,80 @@ pub struct Comment {
     pub text_version: u32,
     /// A deleted comment stays as a tombstone with its body erased from view.
     pub deleted: bool,
+    /// Written while the board or the session was anonymous.
+    pub anonymous: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub likes: BTreeSet<ParticipantId>,
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub id: SessionId,
+    pub name: String,
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    pub anonymous: bool,
+    /// `None` until started.
+    pub phase: Option<Phase>,
+    pub created_at: Timestamp,
+    pub started_at: Option<Timestamp>,
+    pub ended_at: Option<Timestamp>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoteRound {
+    pub number: u32,
+    pub session: Option<SessionId>,
+    pub settings: BoardSettings,
+    pub hidden: bool,
+    pub revealed: bool,
+    pub started_at: Timestamp,
+    /// Dots per card, filled in when the round ends.
+    pub results: BTreeMap<CardId, u32>,
+}
+
+impl VoteRound {
+    /// Whether each participant sees only their own dots now.
+    pub fn votes_hidden(&self) -> bool {
+        self.hidden && !self.revealed
+    }
+}
+
 impl BoardState {
+    /// The round that takes votes now.
+    pub fn current_round(&self) -> Option<&VoteRound> {
+        self.rounds.last()
+    }
+
+    /// Whether the current round's votes are hidden.
+    pub fn votes_hidden(&self) -> bool {
+        self.current_round().is_some_and(VoteRound::votes_hidden)
+    }
+
+    /// The running session's phase.
+    pub fn phase(&self) -> Option<Phase> {
+        self.running_session.and_then(|id| self.sessions.get(&id)).and_then(|session| session.phase)
+    }
+
+    /// Whether what is written now carries no author.
+    pub fn anonymous_now(&self) -> bool {
+        let board = self.info.as_ref().is_some_and(|info| info.options.anonymous);
+        let session =
+            self.running_session.and_then(|id| self.sessions.get(&id)).is_some_and(|session| session.anonymous);
+        board || session
+    }
+
+    /// Whether a card's author is hidden.
+    pub fn card_is_anonymous(&self, card: &Card) -> bool {
+        card.anonymous || self.info.as_ref().is_some_and(|info| info.options.anonymous)
+    }
+
+    /// Whether a comment's author is hidden.
+    pub fn comment_is_anonymous(&self, comment: &Comment) -> bool {
+        comment.anonymous || self.info.as_ref().is_some_and(|info| info.options.anonymous)
+    }
+
     /// A participant who has joined and has not been erased.
     pub fn active_participant(&self, id: ParticipantId) -> Option<&Participant> {
         self.participants.get(&id).filter(|participant| !participant.erased)

@@ -212,7 +212,8 @@ impl BoardTask {
                     let role = participant
                         .and_then(|participant| self.state.active_participant(participant))
                         .map(|found| found.role);
-                    let _ = reply.send(board_view(self.board, &self.state).map(|view| (view, role)));
+                    let viewer = role.and(participant);
+                    let _ = reply.send(board_view(self.board, &self.state, viewer).map(|view| (view, role)));
                 }
             }
         }
@@ -261,9 +262,7 @@ impl BoardTask {
                 for fact in &facts {
                     changes.add(&self.state, fact);
                 }
-                let message =
-                    ServerMessage::Changed { first_seq: first, last_seq: last, changes: changes.render(&self.state) };
-                self.broadcast(&encode(&message));
+                self.broadcast_changes(first, last, &changes);
                 Ok(AckOutcome::Applied { first_seq: first, last_seq: last })
             }
             Ok(Executed::AlreadyAppended { first, last }) => {
@@ -344,12 +343,12 @@ impl BoardTask {
                     first.push(encode(&ServerMessage::Changed {
                         first_seq: seen + 1,
                         last_seq: head,
-                        changes: changes.render(&self.state),
+                        changes: changes.render(&self.state, you),
                     }));
                 }
             }
             _ => {
-                if let Some(board) = board_view(self.board, &self.state) {
+                if let Some(board) = board_view(self.board, &self.state, you) {
                     first.push(encode(&ServerMessage::Snapshot { board }));
                 }
             }
@@ -362,6 +361,37 @@ impl BoardTask {
         self.subscribers.insert(connection, Subscriber { viewer, outbox });
         self.broadcast_presence();
         Ok(role)
+    }
+
+    /// Sends what events `first..=last` changed to every subscriber: the same bytes to all who
+    /// see it alike, a view of their own to those who see it differently (their own hidden dots,
+    /// their own anonymous cards).
+    fn broadcast_changes(&mut self, first: u64, last: u64, changes: &ChangeSet) {
+        let render = |viewer| {
+            encode(&ServerMessage::Changed { first_seq: first, last_seq: last, changes: changes.render(&self.state, viewer) })
+        };
+        let shared = render(None);
+        let personal = changes.personal_viewers(&self.state);
+        if personal.is_empty() {
+            self.broadcast(&shared);
+            return;
+        }
+        let mut own: BTreeMap<ParticipantId, ByteString> = BTreeMap::new();
+        let mut dropped = Vec::new();
+        for (connection, subscriber) in &self.subscribers {
+            let message = match subscriber.viewer {
+                Viewer::Participant(participant) if personal.contains(&participant) => {
+                    own.entry(participant).or_insert_with(|| render(Some(participant))).clone()
+                }
+                _ => shared.clone(),
+            };
+            if subscriber.outbox.messages.try_send(message).is_err() {
+                dropped.push(*connection);
+            }
+        }
+        if !dropped.is_empty() {
+            self.drop_subscribers(&dropped);
+        }
     }
 
     fn broadcast_presence(&mut self) {

@@ -80,6 +80,53 @@ pub async fn links(
     }
 }
 
+/// Which of the board's links a QR code is made of.
+#[derive(Debug, serde::Deserialize)]
+pub struct QrQuery {
+    link: Role,
+}
+
+/// A board's join link as a QR code (SVG), for the projector and the share dialog. Facilitators
+/// only, since the links are theirs to hand out.
+pub async fn qr(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<BoardId>,
+    query: web::Query<QrQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let board = path.into_inner();
+    let participant = bearer(&request, &state, board)?;
+    match board_handle(&state, board)?.view(Some(participant)).await?.1 {
+        Some(Role::Facilitator) => {}
+        Some(_) => return Err(ApiError::new("forbidden", "only facilitators see the board's links")),
+        None => return Err(ApiError::unauthorized()),
+    }
+    let links = board_links(&state, board)?;
+    let link = match query.link {
+        Role::Facilitator => links.facilitator,
+        Role::Participant => links.participant,
+        Role::Observer => links.observer,
+    };
+    let svg = qr_svg(&link).map_err(|error| ApiError::new("too_large", error.to_string()))?;
+    Ok(HttpResponse::Ok()
+        .content_type("image/svg+xml")
+        .insert_header(("Cache-Control", "private, no-store"))
+        .body(svg))
+}
+
+/// `text` as a QR code in SVG: black modules on white with the standard quiet zone, scalable
+/// (no fixed size), medium error correction so a projector's glare does not spoil it.
+pub fn qr_svg(text: &str) -> Result<String, qrcode::types::QrError> {
+    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)?;
+    Ok(code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .quiet_zone(true)
+        .min_dimensions(256, 256)
+        .dark_color(qrcode::render::svg::Color("#000000"))
+        .light_color(qrcode::render::svg::Color("#ffffff"))
+        .build())
+}
+
 pub async fn command(
     request: HttpRequest,
     state: web::Data<AppState>,

@@ -58,11 +58,15 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .app_data(
             web::PathConfig::default().error_handler(|error, _| ApiError::new("not_found", error.to_string()).into()),
         )
+        .app_data(
+            web::QueryConfig::default().error_handler(|error, _| ApiError::new("malformed", error.to_string()).into()),
+        )
         .route("/health", web::get().to(health::health))
         .route("/metrics", web::get().to(health::metrics))
         .route("/api/boards", web::post().to(boards::create))
         .route("/api/boards/{board}", web::get().to(boards::view))
         .route("/api/boards/{board}/links", web::get().to(boards::links))
+        .route("/api/boards/{board}/qr.svg", web::get().to(boards::qr))
         .route("/api/boards/{board}/commands", web::post().to(boards::command))
         .route("/api/boards/{board}/ws", web::get().to(ws::connect))
         .route("/api/invitations/{board}/{role}/{secret}", web::get().to(join::invitation))

@@ -66,15 +66,21 @@ pub(super) fn set_language(state: &BoardState, actor: &Participant, language: La
     Ok(vec![Event::BoardLanguageSet { language }])
 }
 
-pub(super) fn change_settings(state: &BoardState, actor: &Participant, settings: BoardSettings) -> Decision {
-    require_facilitator(actor, "change the board's settings")?;
-    let info = state.info.as_ref().ok_or(DomainError::BoardNotFound)?;
+/// A dot budget and a per-card cap that make sense together.
+pub(super) fn check_settings(settings: BoardSettings) -> Result<(), DomainError> {
     if settings.vote_budget == 0 || settings.vote_budget > limits::MAX_VOTE_BUDGET {
         return Err(DomainError::InvalidSettings("the dot budget must be between 1 and 100"));
     }
     if settings.votes_per_card == 0 || settings.votes_per_card > settings.vote_budget {
         return Err(DomainError::InvalidSettings("the dots per card must be between 1 and the budget"));
     }
+    Ok(())
+}
+
+pub(super) fn change_settings(state: &BoardState, actor: &Participant, settings: BoardSettings) -> Decision {
+    require_facilitator(actor, "change the board's settings")?;
+    let info = state.info.as_ref().ok_or(DomainError::BoardNotFound)?;
+    check_settings(settings)?;
     if info.settings == settings {
         return Ok(vec![]);
     }

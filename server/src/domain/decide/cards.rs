@@ -1,5 +1,7 @@
 //! Cards: added by participants, edited and moved by their author or a facilitator.
 
+use crate::domain::permissions::gate;
+use kipina_proto::Action;
 use super::{
     Decision, active_card, existing_card, require_author_or_facilitator, require_contributor, require_facilitator, text,
 };
@@ -35,6 +37,7 @@ pub(super) fn add(
     body: &str,
 ) -> Decision {
     require_contributor(actor, "add cards")?;
+    gate(state, actor.role, Action::AddCard)?;
     if state.cards.contains_key(&card) {
         return Err(DomainError::AlreadyExists { kind: Kind::Card, id: card.to_string() });
     }
@@ -56,6 +59,7 @@ pub(super) fn edit(
 ) -> Decision {
     let found = active_card(state, card)?;
     require_author_or_facilitator(actor, found.author, "edit this card")?;
+    gate(state, actor.role, Action::AddCard)?;
     if base_version != found.text_version {
         return Err(DomainError::StaleVersion { kind: Kind::Card, expected: base_version, actual: found.text_version });
     }
@@ -75,6 +79,7 @@ pub(super) fn move_to(
 ) -> Decision {
     let found = active_card(state, card)?;
     require_author_or_facilitator(actor, found.author, "move this card")?;
+    gate(state, actor.role, Action::AddCard)?;
     let target = open_column(state, column)?;
     let others = target.cards.iter().filter(|id| **id != card).count();
     let max = u32::try_from(others).unwrap_or(u32::MAX);
@@ -101,8 +106,12 @@ pub(super) fn set_status(state: &BoardState, actor: &Participant, card: CardId, 
 pub(super) fn archive(state: &BoardState, actor: &Participant, card: CardId) -> Decision {
     let found = existing_card(state, card)?;
     require_author_or_facilitator(actor, found.author, "archive this card")?;
+    gate(state, actor.role, Action::AddCard)?;
     if found.archived {
         return Err(DomainError::Archived { kind: Kind::Card });
+    }
+    if !found.members.is_empty() {
+        return Err(DomainError::InvalidGroup("ungroup its cards before archiving the group"));
     }
     Ok(vec![Event::CardArchived { card }])
 }
@@ -110,8 +119,12 @@ pub(super) fn archive(state: &BoardState, actor: &Participant, card: CardId) -> 
 pub(super) fn restore(state: &BoardState, actor: &Participant, card: CardId) -> Decision {
     let found = existing_card(state, card)?;
     require_author_or_facilitator(actor, found.author, "restore this card")?;
+    gate(state, actor.role, Action::AddCard)?;
     if !found.archived {
         return Err(DomainError::NotArchived { kind: Kind::Card });
+    }
+    if found.is_group {
+        return Err(DomainError::InvalidGroup("a dissolved group cannot come back; group the cards again"));
     }
     // A card comes back into its own column, which must itself be on the board.
     open_column(state, found.column)?;

@@ -1,5 +1,7 @@
 //! Comments and replies (one level deep); authors edit their own, deletion leaves a tombstone.
 
+use crate::domain::permissions::gate;
+use kipina_proto::Action;
 use super::{Decision, active_card, require_author_or_facilitator, require_contributor, text};
 use crate::domain::error::{DomainError, Kind};
 use crate::domain::event::Event;
@@ -20,6 +22,7 @@ pub(super) fn add(
     body: &str,
 ) -> Decision {
     require_contributor(actor, "comment")?;
+    gate(state, actor.role, Action::Comment)?;
     if state.comments.contains_key(&comment) {
         return Err(DomainError::AlreadyExists { kind: Kind::Comment, id: comment.to_string() });
     }
@@ -50,6 +53,7 @@ pub(super) fn edit(
 ) -> Decision {
     let found = existing(state, comment)?;
     require_contributor(actor, "edit comments")?;
+    gate(state, actor.role, Action::Comment)?;
     if found.author != actor.id {
         return Err(DomainError::NotAuthor { action: "edit this comment" });
     }
@@ -74,6 +78,7 @@ pub(super) fn edit(
 pub(super) fn delete(state: &BoardState, actor: &Participant, comment: CommentId) -> Decision {
     let found = existing(state, comment)?;
     require_author_or_facilitator(actor, found.author, "delete this comment")?;
+    gate(state, actor.role, Action::Comment)?;
     if found.deleted {
         return Err(DomainError::CommentDeleted);
     }

@@ -26,6 +26,7 @@ pub(super) fn create(state: &BoardState, actor: &Participant, label: LabelId, na
 pub(super) fn set_on_card(state: &BoardState, actor: &Participant, card: CardId, label: LabelId, on: bool) -> Decision {
     let found = active_card(state, card)?;
     require_author_or_facilitator(actor, found.author, "label this card")?;
+    crate::domain::permissions::gate(state, actor.role, kipina_proto::Action::AddCard)?;
     if !state.labels.contains_key(&label) {
         return Err(DomainError::NotFound { kind: Kind::Label, id: label.to_string() });
     }

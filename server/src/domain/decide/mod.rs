@@ -9,8 +9,10 @@ mod board;
 mod cards;
 mod columns;
 mod comments;
+mod groups;
 mod labels;
 mod participants;
+mod sessions;
 mod votes;
 
 use super::error::{DomainError, Kind};
@@ -41,13 +43,13 @@ pub fn decide(state: &BoardState, context: &Context, command: &Command) -> Decis
                 return Err(DomainError::BoardNotFound);
             }
             let actor = acting_participant(state, context.actor)?;
-            decide_as(state, actor, other)
+            decide_as(state, context, actor, other)
         }
     }
 }
 
 /// Commands that need an existing board and a participant who can act.
-fn decide_as(state: &BoardState, actor: &Participant, command: &Command) -> Decision {
+fn decide_as(state: &BoardState, context: &Context, actor: &Participant, command: &Command) -> Decision {
     match command {
         Command::CreateBoard { .. } => Err(DomainError::BoardExists),
         Command::Join { .. } => Err(DomainError::AlreadyJoined),
@@ -56,6 +58,18 @@ fn decide_as(state: &BoardState, actor: &Participant, command: &Command) -> Deci
         }
         Command::SetBoardLanguage { language } => board::set_language(state, actor, *language),
         Command::ChangeSettings { settings } => board::change_settings(state, actor, *settings),
+        Command::SetBoardOptions { options } => sessions::set_options(state, actor, *options),
+        Command::SetLocked { locked } => sessions::set_locked(state, actor, *locked),
+        Command::CreateSession { session, name, date, anonymous } => {
+            sessions::create(state, actor, *session, name, date, *anonymous)
+        }
+        Command::StartSession { session } => sessions::start(state, actor, *session),
+        Command::SetPhase { session, phase } => sessions::set_phase(state, actor, *session, *phase),
+        Command::StartTimer { seconds } => sessions::start_timer(state, context, actor, *seconds),
+        Command::ExtendTimer { seconds } => sessions::extend_timer(state, context, actor, *seconds),
+        Command::StopTimer => sessions::stop_timer(state, actor),
+        Command::StartVoteRound { settings, hidden } => sessions::start_round(state, actor, *settings, *hidden),
+        Command::RevealVotes => sessions::reveal(state, actor),
 
         Command::Rename { display_name } => participants::rename(state, actor, display_name),
         Command::ChangeRole { participant, role } => participants::change_role(state, actor, *participant, *role),
@@ -80,6 +94,9 @@ fn decide_as(state: &BoardState, actor: &Participant, command: &Command) -> Deci
         Command::SetCardStatus { card, status } => cards::set_status(state, actor, *card, *status),
         Command::ArchiveCard { card } => cards::archive(state, actor, *card),
         Command::RestoreCard { card } => cards::restore(state, actor, *card),
+        Command::GroupCards { group, heading, cards } => groups::group(state, actor, *group, heading, cards),
+        Command::AddToGroup { group, card } => groups::add(state, actor, *group, *card),
+        Command::Ungroup { group } => groups::ungroup(state, actor, *group),
 
         Command::AddComment { comment, card, reply_to, body } => {
             comments::add(state, actor, *comment, *card, *reply_to, body)

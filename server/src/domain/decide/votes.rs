@@ -4,11 +4,16 @@ use super::{Decision, active_card, existing_card, require_contributor};
 use crate::domain::error::{DomainError, Kind};
 use crate::domain::event::Event;
 use crate::domain::state::{BoardState, Participant};
-use kipina_proto::{CardId, ReactionTarget};
+use crate::domain::permissions::gate;
+use kipina_proto::{Action, CardId, ReactionTarget};
 
 pub(super) fn cast(state: &BoardState, actor: &Participant, card: CardId) -> Decision {
     require_contributor(actor, "vote")?;
+    gate(state, actor.role, Action::Vote)?;
     let found = active_card(state, card)?;
+    if found.group.is_some() {
+        return Err(DomainError::CardInGroup);
+    }
     let settings = state.info.as_ref().ok_or(DomainError::BoardNotFound)?.settings;
     if actor.votes_used >= settings.vote_budget {
         return Err(DomainError::VoteBudgetExhausted { budget: settings.vote_budget });
@@ -22,6 +27,7 @@ pub(super) fn cast(state: &BoardState, actor: &Participant, card: CardId) -> Dec
 /// Taking a dot back is allowed even from an archived card, so nobody's budget gets stuck.
 pub(super) fn withdraw(state: &BoardState, actor: &Participant, card: CardId) -> Decision {
     require_contributor(actor, "vote")?;
+    gate(state, actor.role, Action::Vote)?;
     let found = existing_card(state, card)?;
     if found.votes.get(&actor.id).copied().unwrap_or(0) == 0 {
         return Err(DomainError::NoVoteToWithdraw);
@@ -31,6 +37,7 @@ pub(super) fn withdraw(state: &BoardState, actor: &Participant, card: CardId) ->
 
 pub(super) fn toggle_reaction(state: &BoardState, actor: &Participant, target: ReactionTarget) -> Decision {
     require_contributor(actor, "react")?;
+    gate(state, actor.role, Action::React)?;
     let liked = match target {
         ReactionTarget::Card(card) => active_card(state, card)?.likes.contains(&actor.id),
         ReactionTarget::Comment(comment) => {

@@ -6,6 +6,8 @@ import type { ColumnView } from "./ColumnView";
 import type { CommentView } from "./CommentView";
 import type { LabelView } from "./LabelView";
 import type { ParticipantView } from "./ParticipantView";
+import type { RoundView } from "./RoundView";
+import type { SessionView } from "./SessionView";
 
 /**
  * A whole board, as sent to a client that is new or too far behind.
@@ -18,4 +20,12 @@ seq: number, info: BoardInfoView,
 /**
  * Active columns in board order, then archived ones.
  */
-columns: Array<ColumnView>, participants: Array<ParticipantView>, labels: Array<LabelView>, cards: Array<CardView>, comments: Array<CommentView>, };
+columns: Array<ColumnView>, participants: Array<ParticipantView>, labels: Array<LabelView>, cards: Array<CardView>, comments: Array<CommentView>, 
+/**
+ * Sessions in the order they were planned.
+ */
+sessions: Array<SessionView>, 
+/**
+ * Vote rounds, oldest first; the last one is the current round.
+ */
+rounds: Array<RoundView>, };

@@ -16,19 +16,40 @@ title: string | null,
 /**
  * `None` once erased.
  */
-body: string | null, author: ParticipantId, 
+body: string | null, 
+/**
+ * `None` when the card is anonymous (except in its author's own view).
+ */
+author: ParticipantId | null, 
+/**
+ * Written anonymously, or the board is anonymous.
+ */
+anonymous: boolean, 
+/**
+ * A facilitator changed the wording ("muokattu fasilitaattorin toimesta").
+ */
+moderated: boolean, 
 /**
  * Send this back as `base_version` when editing.
  */
 text_version: number, status: CardStatus, labels: Array<LabelId>, archived: boolean, created_at: Timestamp, updated_at: Timestamp, 
 /**
- * All dots on the card.
+ * All dots on the card in the current round; `None` while the round's votes are hidden.
  */
-vote_total: number, 
+vote_total: number | null, 
 /**
- * Dots per voter.
+ * Dots per voter in the current round: only your own while votes are hidden or the board
+ * is anonymous.
  */
 votes: Array<VoteView>, 
+/**
+ * The group this card was put into (it then leaves its column's list).
+ */
+group: CardId | null, 
+/**
+ * For a group: its cards, in order. A group is voted on as one item.
+ */
+is_group: boolean, members: Array<CardId>, 
 /**
  * Who liked the card.
  */

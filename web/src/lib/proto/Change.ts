@@ -6,8 +6,10 @@ import type { ColumnView } from "./ColumnView";
 import type { CommentView } from "./CommentView";
 import type { LabelView } from "./LabelView";
 import type { ParticipantView } from "./ParticipantView";
+import type { RoundView } from "./RoundView";
+import type { SessionView } from "./SessionView";
 
 /**
  * The new view of one thing an event touched, or its removal from view.
  */
-export type Change = { "kind": "board", "value": BoardInfoView } | { "kind": "participant", "value": ParticipantView } | { "kind": "column", "value": ColumnView } | { "kind": "column_order", "value": Array<ColumnId> } | { "kind": "label", "value": LabelView } | { "kind": "card", "value": CardView } | { "kind": "comment", "value": CommentView };
+export type Change = { "kind": "board", "value": BoardInfoView } | { "kind": "participant", "value": ParticipantView } | { "kind": "column", "value": ColumnView } | { "kind": "column_order", "value": Array<ColumnId> } | { "kind": "label", "value": LabelView } | { "kind": "card", "value": CardView } | { "kind": "comment", "value": CommentView } | { "kind": "session", "value": SessionView } | { "kind": "round", "value": RoundView };

@@ -4,7 +4,11 @@ import type { CommentId } from "./CommentId";
 import type { ParticipantId } from "./ParticipantId";
 import type { Timestamp } from "./Timestamp";
 
-export type CommentView = { id: CommentId, card: CardId, reply_to: CommentId | null, author: ParticipantId, 
+export type CommentView = { id: CommentId, card: CardId, reply_to: CommentId | null, 
+/**
+ * `None` when the comment is anonymous (except in its author's own view).
+ */
+author: ParticipantId | null, anonymous: boolean, 
 /**
  * `None` when deleted or erased.
  */

@@ -13,6 +13,6 @@ display_name: string | null, role: Role,
  */
 permissions: Permissions, erased: boolean, 
 /**
- * Dots placed, over all cards.
+ * Dots placed in the current round; `None` while the round's votes are hidden from you.
  */
-votes_used: number, };
+votes_used: number | null, };
