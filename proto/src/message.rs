@@ -36,7 +36,7 @@ pub enum ServerMessage {
     /// The subscription is accepted. `you` is `None` for observers who have not joined.
     Welcome { board: BoardId, you: Option<ParticipantId>, role: Role, server_time: Timestamp },
     /// The whole board as of `board.seq`.
-    Snapshot { board: BoardView },
+    Snapshot { board: Box<BoardView> },
     /// Events `first_seq..=last_seq` happened; `changes` are the new views of everything they
     /// touched. Every sequence number is covered by exactly one `changed` or a snapshot.
     Changed { first_seq: u64, last_seq: u64, changes: Vec<Change> },

@@ -324,6 +324,8 @@ pub struct WsClient {
     pub role: Option<Role>,
     /// Every message received so far, for failure messages.
     pub log: Vec<ServerMessage>,
+    /// Every text frame received so far, exactly as it came over the wire.
+    pub raw: Vec<String>,
 }
 
 impl std::fmt::Debug for WsClient {
@@ -414,7 +416,7 @@ impl WsClient {
     /// A client over a socket opened with [`open_websocket`] (any origin).
     pub fn from_socket(socket: Socket) -> Self {
         let (sink, stream) = socket.split();
-        Self { sink, stream, last_seq: None, you: None, role: None, log: Vec::new() }
+        Self { sink, stream, last_seq: None, you: None, role: None, log: Vec::new(), raw: Vec::new() }
     }
 
     pub async fn subscribe(&mut self, token: &str, last_seq: Option<u64>) {
@@ -471,6 +473,7 @@ impl WsClient {
             };
             match frame {
                 Message::Text(text) => {
+                    self.raw.push(text.as_str().to_owned());
                     let message: ServerMessage = serde_json::from_str(text.as_str())
                         .unwrap_or_else(|error| panic!("the server sent an unreadable message ({error}): {text}"));
                     self.track(&message);
@@ -574,6 +577,18 @@ impl WsClient {
     }
 
     /// Reads until the `changed` that includes `seq`.
+    /// Returns once this client has applied everything up to `seq` (at once if it already has).
+    pub async fn seen_through(&mut self, seq: u64) {
+        if self.last_seq.is_none_or(|seen| seen < seq) {
+            self.expect(|message| match message {
+                ServerMessage::Changed { last_seq, .. } => *last_seq >= seq,
+                ServerMessage::Snapshot { board } => board.seq >= seq,
+                _ => false,
+            })
+            .await;
+        }
+    }
+
     pub async fn expect_changed_through(&mut self, seq: u64) -> ServerMessage {
         self.expect(|message| matches!(message, ServerMessage::Changed { last_seq, .. } if *last_seq >= seq)).await
     }

@@ -12,6 +12,7 @@ struct Pair {
     workshop: Workshop,
     aino: WsClient,
     eero: WsClient,
+    eero_token: String,
 }
 
 impl Pair {
@@ -23,7 +24,7 @@ impl Pair {
         let eero = WsClient::connect_and_settle(server, workshop.board, &eero_session.token, None).await;
         assert_eq!(aino.you, Some(aino_session.participant));
         assert_eq!(eero.you, Some(eero_session.participant));
-        Self { workshop, aino, eero }
+        Self { workshop, aino, eero, eero_token: eero_session.token }
     }
 
     /// Aino adds a card to the workshop's column, and Eero has seen it.
@@ -102,24 +103,29 @@ async fn a_vote_updates_the_card_total_and_the_voters_dots_used() {
     let mut pair = Pair::open(&server).await;
     let card = pair.card_by_aino("Yhteinen sauna").await;
     let eero = pair.eero.you.expect("Eero joined");
+    // The voter learns their dots used in the same message as the card; nobody else does.
+    let eeros_count = |client: &WsClient| {
+        client.log.iter().rev().find_map(|message| participant_in(message, eero)).map(|view| view.votes_used)
+    };
 
     pair.eero.applied(Command::CastVote { card }).await;
     let (message, view) = pair.aino.expect_card(card).await;
     assert_eq!(view.vote_total, Some(1));
     assert_eq!(view.votes, vec![VoteView { participant: eero, dots: 1 }]);
-    let voter = participant_in(&message, eero).expect("the voter's dots used changed in the same message");
-    assert_eq!(voter.votes_used, Some(1));
+    assert_eq!(participant_in(&message, eero), None, "how many dots Eero used is his to know");
+    assert_eq!(eeros_count(&pair.eero), Some(Some(1)));
 
     pair.eero.applied(Command::CastVote { card }).await;
     let (message, view) = pair.aino.expect_card(card).await;
     assert_eq!(view.vote_total, Some(2));
     assert_eq!(view.votes, vec![VoteView { participant: eero, dots: 2 }]);
-    assert_eq!(participant_in(&message, eero).map(|voter| voter.votes_used), Some(Some(2)));
+    assert_eq!(participant_in(&message, eero), None);
+    assert_eq!(eeros_count(&pair.eero), Some(Some(2)));
 
     pair.eero.applied(Command::WithdrawVote { card }).await;
-    let (message, view) = pair.aino.expect_card(card).await;
+    let (_, view) = pair.aino.expect_card(card).await;
     assert_eq!(view.vote_total, Some(1));
-    assert_eq!(participant_in(&message, eero).map(|voter| voter.votes_used), Some(Some(1)));
+    assert_eq!(eeros_count(&pair.eero), Some(Some(1)));
 }
 
 #[tokio::test]
@@ -255,6 +261,10 @@ async fn the_vote_cap_per_card_and_the_vote_budget_are_enforced() {
     let eero = pair.eero.you.expect("Eero joined");
     let view = server.board(pair.workshop.board, &pair.workshop.facilitator.token).await;
     let votes_used = view.participants.iter().find(|participant| participant.id == eero).map(|p| p.votes_used);
+    assert_eq!(votes_used, Some(None), "the facilitator is not told how many dots Eero used");
+    let eeros_token = &pair.eero_token;
+    let own = server.board(pair.workshop.board, eeros_token).await;
+    let votes_used = own.participants.iter().find(|participant| participant.id == eero).map(|p| p.votes_used);
     assert_eq!(votes_used, Some(Some(5)));
     let totals: Vec<Option<u32>> = [first, second, third]
         .iter()
@@ -272,7 +282,7 @@ async fn a_participant_joining_reaches_those_already_connected() {
     let view = participant_in(&message, helmi.participant).expect("matched");
     assert_eq!(view.display_name.as_deref(), Some("Helmi"));
     assert_eq!(view.role, kipina_proto::Role::Participant);
-    assert_eq!(view.votes_used, Some(0));
+    assert_eq!(view.votes_used, None, "Helmi's dots are hers to know");
     assert!(!view.erased);
 }
 

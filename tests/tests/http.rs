@@ -58,14 +58,20 @@ async fn a_board_is_readable_with_a_token() {
     let (card, command) = add_card(column, "Kortti");
     server.http_applied(board, &aino.token, &command).await;
 
-    let view = server.board(board, &aino.token).await;
+    let mut view = server.board(board, &aino.token).await;
+    let own = view.participants.iter().find(|p| p.id == aino.participant).map(|p| p.votes_used);
+    assert_eq!(own, Some(Some(0)));
     assert_eq!(view.seq, last_seq + 2, "Aino's joining and her card");
     assert_eq!(view.columns.iter().map(|column| column.id).collect::<Vec<_>>(), vec![column]);
     assert_eq!(view.columns[0].cards, vec![card]);
     assert_eq!(view.cards.len(), 1);
     assert_eq!(view.cards[0].author, Some(aino.participant));
-    // Every reader sees the same board (there is nothing private in it).
-    assert_eq!(server.board(board, &created.session.token).await, view);
+    // Every reader sees the same board, except that each is told only their own dots used.
+    let mut facilitators = server.board(board, &created.session.token).await;
+    for participant in facilitators.participants.iter_mut().chain(view.participants.iter_mut()) {
+        participant.votes_used = None;
+    }
+    assert_eq!(facilitators, view);
 }
 
 #[tokio::test]

@@ -28,16 +28,18 @@ async fn every_acknowledged_change_survives_a_graceful_restart() {
     client.expect_changed_through(head).await;
     let before = server.board(workshop.board, &workshop.facilitator.token).await;
     assert_eq!(before.seq, head);
+    let before_for_aino = server.board(workshop.board, &aino.token).await;
     client.close().await;
 
     server.restart().await;
 
     let mut fresh = WsClient::connect(&server, workshop.board, &workshop.facilitator.token, None).await;
     match fresh.next().await {
-        ServerMessage::Snapshot { board } => assert_eq!(board, before, "the snapshot after the restart"),
+        ServerMessage::Snapshot { board } => assert_eq!(*board, before, "the snapshot after the restart"),
         other => panic!("expected a snapshot, got {other:?}"),
     }
-    assert_eq!(server.board(workshop.board, &aino.token).await, before, "GET after the restart (Aino's token)");
+    let ainos_before = before_for_aino;
+    assert_eq!(server.board(workshop.board, &aino.token).await, ainos_before, "GET after the restart (Aino's token)");
 
     // Resuming from an earlier point replays the stored history.
     let mut resumed = WsClient::connect(&server, workshop.board, &aino.token, Some(head - 3)).await;

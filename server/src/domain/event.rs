@@ -16,56 +16,168 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data", rename_all = "snake_case")]
 pub enum Event {
-    BoardCreated { title: String, description: String, language: Language, settings: BoardSettings },
-    BoardEdited { title: String, description: String },
-    BoardLanguageSet { language: Language },
-    SettingsChanged { settings: BoardSettings },
-    OptionsSet { options: BoardOptions },
-    LockSet { locked: bool },
+    BoardCreated {
+        title: String,
+        description: String,
+        language: Language,
+        settings: BoardSettings,
+    },
+    BoardEdited {
+        title: String,
+        description: String,
+    },
+    BoardLanguageSet {
+        language: Language,
+    },
+    SettingsChanged {
+        settings: BoardSettings,
+    },
+    OptionsSet {
+        options: BoardOptions,
+    },
+    LockSet {
+        locked: bool,
+    },
 
-    SessionCreated { session: SessionId, name: String, date: String, anonymous: bool },
+    SessionCreated {
+        session: SessionId,
+        name: String,
+        date: String,
+        anonymous: bool,
+    },
     /// A session was started (`ideate`), moved to another phase, ended (`closed`) or reopened.
-    PhaseSet { session: SessionId, phase: Phase },
+    PhaseSet {
+        session: SessionId,
+        phase: Phase,
+    },
     /// The countdown ends at `ends_at` on the server's clock; `None` stops it.
-    TimerSet { ends_at: Option<Timestamp> },
+    TimerSet {
+        ends_at: Option<Timestamp>,
+    },
     /// The current round ended (its totals are kept) and a new one began with fresh budgets.
-    VoteRoundStarted { settings: BoardSettings, hidden: bool },
+    VoteRoundStarted {
+        settings: BoardSettings,
+        hidden: bool,
+    },
     VotesRevealed,
 
-    ParticipantJoined { participant: ParticipantId, display_name: PersonalText, role: Role },
-    ParticipantRenamed { participant: ParticipantId, display_name: PersonalText },
-    RoleChanged { participant: ParticipantId, role: Role },
-    ParticipantErased { participant: ParticipantId },
+    ParticipantJoined {
+        participant: ParticipantId,
+        display_name: PersonalText,
+        role: Role,
+    },
+    ParticipantRenamed {
+        participant: ParticipantId,
+        display_name: PersonalText,
+    },
+    RoleChanged {
+        participant: ParticipantId,
+        role: Role,
+    },
+    ParticipantErased {
+        participant: ParticipantId,
+    },
 
-    ColumnAdded { column: ColumnId, title: String },
-    ColumnRenamed { column: ColumnId, title: String },
-    ColumnMoved { column: ColumnId, to_index: u32 },
-    ColumnArchived { column: ColumnId },
-    ColumnRestored { column: ColumnId },
+    ColumnAdded {
+        column: ColumnId,
+        title: String,
+    },
+    ColumnRenamed {
+        column: ColumnId,
+        title: String,
+    },
+    ColumnMoved {
+        column: ColumnId,
+        to_index: u32,
+    },
+    ColumnArchived {
+        column: ColumnId,
+    },
+    ColumnRestored {
+        column: ColumnId,
+    },
 
-    LabelCreated { label: LabelId, name: String, color: String },
-    CardLabelled { card: CardId, label: LabelId },
-    CardUnlabelled { card: CardId, label: LabelId },
+    LabelCreated {
+        label: LabelId,
+        name: String,
+        color: String,
+    },
+    CardLabelled {
+        card: CardId,
+        label: LabelId,
+    },
+    CardUnlabelled {
+        card: CardId,
+        label: LabelId,
+    },
 
-    CardAdded { card: CardId, column: ColumnId, title: PersonalText, body: PersonalText },
-    CardEdited { card: CardId, title: PersonalText, body: PersonalText },
-    CardMoved { card: CardId, column: ColumnId, to_index: u32 },
-    CardStatusSet { card: CardId, status: CardStatus },
-    CardArchived { card: CardId },
-    CardRestored { card: CardId },
+    CardAdded {
+        card: CardId,
+        column: ColumnId,
+        title: PersonalText,
+        body: PersonalText,
+    },
+    CardEdited {
+        card: CardId,
+        title: PersonalText,
+        body: PersonalText,
+    },
+    CardMoved {
+        card: CardId,
+        column: ColumnId,
+        to_index: u32,
+    },
+    CardStatusSet {
+        card: CardId,
+        status: CardStatus,
+    },
+    CardArchived {
+        card: CardId,
+    },
+    CardRestored {
+        card: CardId,
+    },
     /// `group` is a new card holding `cards`; it takes the first card's place.
-    CardsGrouped { group: CardId, column: ColumnId, heading: PersonalText, cards: Vec<CardId> },
-    CardAddedToGroup { group: CardId, card: CardId },
-    GroupDissolved { group: CardId },
+    CardsGrouped {
+        group: CardId,
+        column: ColumnId,
+        heading: PersonalText,
+        cards: Vec<CardId>,
+    },
+    CardAddedToGroup {
+        group: CardId,
+        card: CardId,
+    },
+    GroupDissolved {
+        group: CardId,
+    },
 
-    CommentAdded { comment: CommentId, card: CardId, reply_to: Option<CommentId>, body: PersonalText },
-    CommentEdited { comment: CommentId, body: PersonalText },
-    CommentDeleted { comment: CommentId },
+    CommentAdded {
+        comment: CommentId,
+        card: CardId,
+        reply_to: Option<CommentId>,
+        body: PersonalText,
+    },
+    CommentEdited {
+        comment: CommentId,
+        body: PersonalText,
+    },
+    CommentDeleted {
+        comment: CommentId,
+    },
 
-    VoteCast { card: CardId },
-    VoteWithdrawn { card: CardId },
-    ReactionAdded { target: ReactionTarget },
-    ReactionRemoved { target: ReactionTarget },
+    VoteCast {
+        card: CardId,
+    },
+    VoteWithdrawn {
+        card: CardId,
+    },
+    ReactionAdded {
+        target: ReactionTarget,
+    },
+    ReactionRemoved {
+        target: ReactionTarget,
+    },
 }
 
 impl Event {

@@ -251,7 +251,9 @@ fn apply(state: &mut BoardState, fact: &Fact) {
             leave_group(state, group, *card);
             remove_from_column(state, column, *card);
         }
-        Event::CardsGrouped { group, column, heading, cards } => group_cards(state, fact, *group, *column, heading, cards),
+        Event::CardsGrouped { group, column, heading, cards } => {
+            group_cards(state, fact, *group, *column, heading, cards)
+        }
         Event::CardAddedToGroup { group, card } => add_to_group(state, *group, *card, at),
         Event::GroupDissolved { group } => dissolve_group(state, *group, at),
         Event::CardRestored { card } => {
@@ -369,12 +371,8 @@ fn set_phase(state: &mut BoardState, session: kipina_proto::SessionId, phase: ki
 /// Ends the current round, keeping its totals, and starts the next with fresh budgets.
 fn start_round(state: &mut BoardState, settings: kipina_proto::BoardSettings, hidden: bool, at: Timestamp) {
     if let Some(round) = state.rounds.last_mut() {
-        round.results = state
-            .cards
-            .values()
-            .map(|card| (card.id, card.vote_total()))
-            .filter(|(_, votes)| *votes > 0)
-            .collect();
+        round.results =
+            state.cards.values().map(|card| (card.id, card.vote_total())).filter(|(_, votes)| *votes > 0).collect();
     }
     for card in state.cards.values_mut() {
         card.votes.clear();

@@ -23,7 +23,7 @@ pub use personal::{ERASED_TAG, PERSONAL_TAG, PersonalText};
 pub use state::{BoardInfo, BoardState, Card, Column, Comment, Label, Participant, Session, VoteRound};
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 /// Folds a history into a fresh state.
 pub fn replay<'a>(facts: impl IntoIterator<Item = &'a Fact>) -> BoardState {

@@ -6,8 +6,8 @@
 
 use super::personal::PersonalText;
 use kipina_proto::{
-    BoardOptions, BoardSettings, CardId, CardStatus, ColumnId, CommentId, LabelId, Language, ParticipantId, Phase, Role,
-    SessionId, Timestamp,
+    BoardOptions, BoardSettings, CardId, CardStatus, ColumnId, CommentId, LabelId, Language, ParticipantId, Phase,
+    Role, SessionId, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};

@@ -349,7 +349,7 @@ impl BoardTask {
             }
             _ => {
                 if let Some(board) = board_view(self.board, &self.state, you) {
-                    first.push(encode(&ServerMessage::Snapshot { board }));
+                    first.push(encode(&ServerMessage::Snapshot { board: Box::new(board) }));
                 }
             }
         }
@@ -368,7 +368,11 @@ impl BoardTask {
     /// their own anonymous cards).
     fn broadcast_changes(&mut self, first: u64, last: u64, changes: &ChangeSet) {
         let render = |viewer| {
-            encode(&ServerMessage::Changed { first_seq: first, last_seq: last, changes: changes.render(&self.state, viewer) })
+            encode(&ServerMessage::Changed {
+                first_seq: first,
+                last_seq: last,
+                changes: changes.render(&self.state, viewer),
+            })
         };
         let shared = render(None);
         let personal = changes.personal_viewers(&self.state);

@@ -56,8 +56,10 @@ fn info_view(state: &BoardState, info: &crate::domain::BoardInfo) -> BoardInfoVi
     }
 }
 
-pub fn participant_view(state: &BoardState, participant: &Participant, viewer: ViewerId) -> ParticipantView {
-    let visible = !state.votes_hidden() || viewer == Some(participant.id);
+pub fn participant_view(_state: &BoardState, participant: &Participant, viewer: ViewerId) -> ParticipantView {
+    // How many dots someone used is theirs to know: it would tell who voted, even when the
+    // dots are hidden or the cards anonymous.
+    let visible = viewer == Some(participant.id);
     ParticipantView {
         id: participant.id,
         display_name: participant.display_name.as_text().map(str::to_owned),
@@ -82,9 +84,10 @@ fn label_view(label: &Label) -> LabelView {
     LabelView { id: label.id, name: label.name.clone(), color: label.color.clone() }
 }
 
-/// Whether who placed which dot is private: while votes are hidden, and on an anonymous board.
-fn voters_private(state: &BoardState) -> bool {
-    state.votes_hidden() || state.info.as_ref().is_some_and(|info| info.options.anonymous)
+/// Whether who placed which dot on `card` is private: while votes are hidden, and on an
+/// anonymous card (a dot from its author would give them away).
+fn voters_private(state: &BoardState, card: &Card) -> bool {
+    state.votes_hidden() || state.card_is_anonymous(card)
 }
 
 pub fn card_view(state: &BoardState, card: &Card, viewer: ViewerId) -> CardView {
@@ -92,7 +95,7 @@ pub fn card_view(state: &BoardState, card: &Card, viewer: ViewerId) -> CardView 
     let votes = card
         .votes
         .iter()
-        .filter(|(participant, _)| !voters_private(state) || viewer == Some(**participant))
+        .filter(|(participant, _)| !voters_private(state, card) || viewer == Some(**participant))
         .map(|(participant, dots)| VoteView { participant: *participant, dots: *dots })
         .collect();
     CardView {
@@ -197,9 +200,11 @@ impl ChangeSet {
     /// at the state to find everything that was blanked).
     pub fn add(&mut self, state: &BoardState, fact: &Fact) {
         let touched = &mut self.touched;
-        let every_card = |touched: &mut BTreeSet<Touched>| touched.extend(state.cards.keys().map(|id| Touched::Card(*id)));
-        let every_participant =
-            |touched: &mut BTreeSet<Touched>| touched.extend(state.participants.keys().map(|id| Touched::Participant(*id)));
+        let every_card =
+            |touched: &mut BTreeSet<Touched>| touched.extend(state.cards.keys().map(|id| Touched::Card(*id)));
+        let every_participant = |touched: &mut BTreeSet<Touched>| {
+            touched.extend(state.participants.keys().map(|id| Touched::Participant(*id)))
+        };
         let every_column =
             |touched: &mut BTreeSet<Touched>| touched.extend(state.columns.keys().map(|id| Touched::Column(*id)));
         let current_round = state.rounds.len().saturating_sub(1);
@@ -208,7 +213,10 @@ impl ChangeSet {
                 touched.insert(Touched::Board);
                 touched.insert(Touched::Round(0));
             }
-            Event::BoardEdited { .. } | Event::BoardLanguageSet { .. } | Event::LockSet { .. } | Event::TimerSet { .. } => {
+            Event::BoardEdited { .. }
+            | Event::BoardLanguageSet { .. }
+            | Event::LockSet { .. }
+            | Event::TimerSet { .. } => {
                 touched.insert(Touched::Board);
             }
             Event::SettingsChanged { .. } => {
@@ -238,7 +246,6 @@ impl ChangeSet {
             Event::VotesRevealed => {
                 touched.insert(Touched::Round(current_round));
                 every_card(touched);
-                every_participant(touched);
             }
             Event::ParticipantJoined { participant, .. }
             | Event::ParticipantRenamed { participant, .. }
@@ -285,7 +292,8 @@ impl ChangeSet {
                 // The column it left (and the group it left) are not in the event; every
                 // column and group is refreshed.
                 every_column(touched);
-                touched.extend(state.cards.values().filter(|found| found.is_group).map(|found| Touched::Card(found.id)));
+                touched
+                    .extend(state.cards.values().filter(|found| found.is_group).map(|found| Touched::Card(found.id)));
             }
             Event::CardsGrouped { group, .. } | Event::GroupDissolved { group } => {
                 touched.insert(Touched::Card(*group));
@@ -300,7 +308,8 @@ impl ChangeSet {
                     touched.insert(Touched::Column(found.column));
                 }
                 // An archived card leaves its group.
-                touched.extend(state.cards.values().filter(|found| found.is_group).map(|found| Touched::Card(found.id)));
+                touched
+                    .extend(state.cards.values().filter(|found| found.is_group).map(|found| Touched::Card(found.id)));
             }
             Event::CommentAdded { comment, card, .. } => {
                 touched.insert(Touched::Comment(*comment));
@@ -311,11 +320,14 @@ impl ChangeSet {
             }
             Event::VoteCast { card } | Event::VoteWithdrawn { card } => {
                 // A hidden dot is news to its voter only: others must not even learn which card
-                // moved.
-                let audience =
-                    if state.votes_hidden() { self.private.entry(fact.actor).or_default() } else { touched };
-                audience.insert(Touched::Card(*card));
-                audience.insert(Touched::Participant(fact.actor));
+                // moved. The count of used dots is the voter's alone in any case.
+                let own = self.private.entry(fact.actor).or_default();
+                own.insert(Touched::Participant(fact.actor));
+                if state.votes_hidden() {
+                    own.insert(Touched::Card(*card));
+                } else {
+                    touched.insert(Touched::Card(*card));
+                }
             }
             Event::ReactionAdded { target } | Event::ReactionRemoved { target } => match target {
                 ReactionTarget::Card(card) => {
@@ -332,8 +344,6 @@ impl ChangeSet {
     /// other viewer can be sent the same bytes.
     pub fn personal_viewers(&self, state: &BoardState) -> BTreeSet<ParticipantId> {
         let mut viewers: BTreeSet<ParticipantId> = self.private.keys().copied().collect();
-        let voters_private = voters_private(state);
-        let votes_hidden = state.votes_hidden();
         for touched in &self.touched {
             match touched {
                 Touched::Card(id) => {
@@ -341,7 +351,7 @@ impl ChangeSet {
                         if state.card_is_anonymous(card) {
                             viewers.insert(card.author);
                         }
-                        if voters_private {
+                        if voters_private(state, card) {
                             viewers.extend(card.votes.keys().copied());
                         }
                     }
@@ -351,7 +361,7 @@ impl ChangeSet {
                         viewers.insert(comment.author);
                     }
                 }
-                Touched::Participant(id) if votes_hidden => {
+                Touched::Participant(id) => {
                     viewers.insert(*id);
                 }
                 _ => {}
@@ -382,5 +392,233 @@ impl ChangeSet {
                 Touched::Round(index) => round_view(state, *index).map(Change::Round),
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! What each viewer is sent: hidden dots and anonymous authors never reach anyone else, in a
+    //! snapshot or in a change, and everyone outside `personal_viewers` gets the shared bytes.
+
+    use super::*;
+    use crate::domain::tests::{
+        ALICE, ALICES_CARD, BOB, BOBS_CARD, FACILITATOR, IDEAS, OBSERVER, Scenario, add_card, add_comment, comment,
+        like_card, session, vote, with_cards,
+    };
+    use crate::domain::{Context, decide, evolve};
+    use kipina_proto::{BoardOptions, BoardSettings, Command, Phase, Timestamp};
+
+    /// Runs commands on a board and collects what they touched, as the board task does.
+    struct Live {
+        state: BoardState,
+        at: i64,
+    }
+
+    impl Live {
+        fn from(scenario: &Scenario) -> Self {
+            Self { state: scenario.state().clone(), at: 1_800_000_000_000 }
+        }
+
+        fn run(&mut self, actor: ParticipantId, command: Command) -> ChangeSet {
+            self.at += 1_000;
+            let context = Context { actor, at: Timestamp(self.at) };
+            let events =
+                decide(&self.state, &context, &command).unwrap_or_else(|error| panic!("{command:?}: {error:?}"));
+            let mut changes = ChangeSet::default();
+            for event in events {
+                let fact = Fact { seq: self.state.version + 1, at: context.at, actor, event };
+                evolve(&mut self.state, &fact);
+                changes.add(&self.state, &fact);
+            }
+            changes
+        }
+
+        /// Checks that every viewer outside `personal_viewers` sees what the shared view shows.
+        fn check_shared(&self, changes: &ChangeSet) {
+            let personal = changes.personal_viewers(&self.state);
+            let shared = changes.render(&self.state, None);
+            for viewer in [FACILITATOR, ALICE, BOB, OBSERVER] {
+                if !personal.contains(&viewer) {
+                    assert_eq!(changes.render(&self.state, Some(viewer)), shared, "{viewer} may get the shared bytes");
+                }
+            }
+        }
+    }
+
+    fn json(value: &impl serde::Serialize) -> String {
+        serde_json::to_string(value).unwrap_or_default()
+    }
+
+    fn hidden_round() -> Command {
+        Command::StartVoteRound { settings: BoardSettings { vote_budget: 5, votes_per_card: 3 }, hidden: true }
+    }
+
+    #[test]
+    fn a_hidden_dot_reaches_only_its_voter() {
+        let mut live = Live::from(&with_cards());
+        live.run(FACILITATOR, hidden_round());
+        let changes = live.run(ALICE, vote(BOBS_CARD));
+        live.check_shared(&changes);
+        assert_eq!(changes.personal_viewers(&live.state), BTreeSet::from([ALICE]));
+        for other in [None, Some(BOB), Some(FACILITATOR)] {
+            assert_eq!(changes.render(&live.state, other), vec![], "{other:?} must not learn that a card got a dot");
+        }
+        let own = changes.render(&live.state, Some(ALICE));
+        let card = own.iter().find_map(|change| match change {
+            Change::Card(card) => Some(card.clone()),
+            _ => None,
+        });
+        let card = card.expect("Alice sees her dot");
+        assert_eq!((card.vote_total, card.votes), (None, vec![VoteView { participant: ALICE, dots: 1 }]));
+        let own_count = own.iter().find_map(|change| match change {
+            Change::Participant(participant) => participant.votes_used,
+            _ => None,
+        });
+        assert_eq!(own_count, Some(1));
+
+        // Bob's snapshot shows neither Alice's dot nor any total, nor how many dots she used.
+        live.run(BOB, vote(BOBS_CARD));
+        let bobs = board_view(BoardId::from_uuid(uuid::Uuid::nil()), &live.state, Some(BOB)).expect("the board");
+        for card in &bobs.cards {
+            assert_eq!(card.vote_total, None);
+            assert!(card.votes.iter().all(|vote| vote.participant == BOB), "{:?}", card.votes);
+        }
+        let alice = bobs.participants.iter().find(|participant| participant.id == ALICE).expect("Alice");
+        assert_eq!(alice.votes_used, None);
+        let observers = board_view(BoardId::from_uuid(uuid::Uuid::nil()), &live.state, None).expect("the board");
+        assert!(observers.cards.iter().all(|card| card.votes.is_empty() && card.vote_total.is_none()));
+
+        // Revealing shows everyone every total at once.
+        let revealed = live.run(FACILITATOR, Command::RevealVotes);
+        live.check_shared(&revealed);
+        let shared = revealed.render(&live.state, None);
+        let total = shared.iter().find_map(|change| match change {
+            Change::Card(card) if card.id == BOBS_CARD => card.vote_total,
+            _ => None,
+        });
+        assert_eq!(total, Some(2));
+    }
+
+    #[test]
+    fn an_anonymous_author_is_sent_to_nobody_else_in_any_view() {
+        let mut live = Live::from(&with_cards());
+        live.run(
+            FACILITATOR,
+            Command::CreateSession {
+                session: session(1),
+                name: "Nimetön".into(),
+                date: "2026-06-12".into(),
+                anonymous: true,
+            },
+        );
+        live.run(FACILITATOR, Command::StartSession { session: session(1) });
+        let alice = ALICE.to_string();
+        let mut changes = vec![
+            live.run(ALICE, add_card(secret_card(), IDEAS, "Salainen idea")),
+            live.run(ALICE, add_comment(comment(9), secret_card(), "Salainen kommentti")),
+            live.run(BOB, like_card(secret_card())),
+            live.run(
+                ALICE,
+                Command::EditCard {
+                    card: secret_card(),
+                    title: "Salaisempi".into(),
+                    body: String::new(),
+                    base_version: 1,
+                },
+            ),
+        ];
+        live.run(FACILITATOR, Command::SetPhase { session: session(1), phase: Phase::Vote });
+        changes.push(live.run(ALICE, vote(secret_card())));
+        for change in &changes {
+            live.check_shared(change);
+            for viewer in [None, Some(BOB), Some(FACILITATOR)] {
+                let sent = json(&change.render(&live.state, viewer));
+                assert!(!sent.contains(&alice), "{viewer:?} was sent Alice's id: {sent}");
+            }
+            let own = json(&change.render(&live.state, Some(ALICE)));
+            assert!(own.contains(&alice), "Alice sees that it is hers: {own}");
+        }
+        // The whole board: Alice is a participant, but no card or comment names her.
+        for viewer in [None, Some(BOB), Some(FACILITATOR)] {
+            let view = board_view(BoardId::from_uuid(uuid::Uuid::nil()), &live.state, viewer).expect("the board");
+            let secret = view.cards.iter().find(|card| card.id == secret_card()).expect("the card");
+            assert_eq!((secret.author, secret.anonymous), (None, true));
+            assert!(!json(&secret).contains(&alice));
+            assert!(!json(&view.comments).contains(&alice));
+        }
+        // Cards from before the session still name their authors.
+        let view = board_view(BoardId::from_uuid(uuid::Uuid::nil()), &live.state, Some(BOB)).expect("the board");
+        let older = view.cards.iter().find(|card| card.id == ALICES_CARD).expect("Alice's older card");
+        assert_eq!(older.author, Some(ALICE));
+    }
+
+    #[test]
+    fn making_the_board_anonymous_hides_every_author_and_every_voter() {
+        let mut live = Live::from(&with_cards());
+        live.run(BOB, vote(ALICES_CARD));
+        let changes = live.run(
+            FACILITATOR,
+            Command::SetBoardOptions { options: BoardOptions { anonymous: true, participants_may_group: false } },
+        );
+        live.check_shared(&changes);
+        let alice = ALICE.to_string();
+        let bob = BOB.to_string();
+        let shared = json(&changes.render(&live.state, None));
+        assert!(!shared.contains(&alice) && !shared.contains(&bob), "{shared}");
+        let view =
+            board_view(BoardId::from_uuid(uuid::Uuid::nil()), &live.state, Some(FACILITATOR)).expect("the board");
+        assert!(view.cards.iter().all(|card| card.author.is_none() && card.votes.is_empty()));
+        assert_eq!(view.cards.iter().find(|card| card.id == ALICES_CARD).and_then(|card| card.vote_total), Some(1));
+    }
+
+    #[test]
+    fn a_facilitators_edit_is_marked_and_names_nobody() {
+        let mut live = Live::from(&with_cards());
+        let changes = live.run(
+            FACILITATOR,
+            Command::EditCard {
+                card: ALICES_CARD,
+                title: "Kyläkahvila (tarkennettu)".into(),
+                body: String::new(),
+                base_version: 1,
+            },
+        );
+        let shared = changes.render(&live.state, None);
+        let card = shared.iter().find_map(|change| match change {
+            Change::Card(card) => Some(card),
+            _ => None,
+        });
+        assert_eq!(card.map(|card| (card.moderated, card.author)), Some((true, Some(ALICE))));
+    }
+
+    #[test]
+    fn phase_changes_carry_the_gates_every_client_shows() {
+        let mut live = Live::from(&with_cards());
+        live.run(
+            FACILITATOR,
+            Command::CreateSession {
+                session: session(1),
+                name: "Leiri".into(),
+                date: "2026-06-12".into(),
+                anonymous: false,
+            },
+        );
+        live.run(FACILITATOR, Command::StartSession { session: session(1) });
+        let changes = live.run(FACILITATOR, Command::SetPhase { session: session(1), phase: Phase::Discuss });
+        let info = changes.render(&live.state, None).into_iter().find_map(|change| match change {
+            Change::Board(info) => Some(info),
+            _ => None,
+        });
+        let info = info.expect("the board's info changed");
+        assert_eq!(info.phase, Some(Phase::Discuss));
+        assert_eq!(info.gates.add_card.participant.as_deref(), Some("phase_forbids"));
+        assert_eq!(info.gates.add_card.facilitator, None);
+        assert_eq!(info.gates.comment.participant, None);
+        assert_eq!(info.gates.vote.participant.as_deref(), Some("phase_forbids"));
+    }
+
+    /// The card Alice writes during the anonymous session.
+    fn secret_card() -> CardId {
+        crate::domain::tests::card(9)
     }
 }

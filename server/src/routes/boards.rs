@@ -108,10 +108,7 @@ pub async fn qr(
         Role::Observer => links.observer,
     };
     let svg = qr_svg(&link).map_err(|error| ApiError::new("too_large", error.to_string()))?;
-    Ok(HttpResponse::Ok()
-        .content_type("image/svg+xml")
-        .insert_header(("Cache-Control", "private, no-store"))
-        .body(svg))
+    Ok(HttpResponse::Ok().content_type("image/svg+xml").insert_header(("Cache-Control", "private, no-store")).body(svg))
 }
 
 /// `text` as a QR code in SVG: black modules on white with the standard quiet zone, scalable

@@ -120,7 +120,10 @@ pub fn status_of(code: &str) -> StatusCode {
         | "invalid_position"
         | "invalid_settings"
         | "invalid_color"
-        | "invalid_reply" => StatusCode::BAD_REQUEST,
+        | "invalid_reply"
+        | "invalid_date"
+        | "invalid_timer"
+        | "invalid_group" => StatusCode::BAD_REQUEST,
         "unauthorized" => StatusCode::UNAUTHORIZED,
         "forbidden" | "not_author" | "read_only" | "forbidden_origin" | "participant_erased" => StatusCode::FORBIDDEN,
         "board_not_found" | "not_found" | "not_joined" => StatusCode::NOT_FOUND,
@@ -129,7 +132,17 @@ pub fn status_of(code: &str) -> StatusCode {
         | "idempotency_conflict"
         | "already_joined"
         | "board_exists"
-        | "contended" => StatusCode::CONFLICT,
+        | "contended"
+        | "phase_forbids"
+        | "session_running"
+        | "session_started"
+        | "session_not_running"
+        | "session_not_started"
+        | "no_timer"
+        | "votes_not_hidden"
+        | "card_in_group"
+        | "has_votes" => StatusCode::CONFLICT,
+        "board_locked" => StatusCode::LOCKED,
         "too_large" => StatusCode::PAYLOAD_TOO_LARGE,
         "rate_limited" => StatusCode::TOO_MANY_REQUESTS,
         "unavailable" => StatusCode::SERVICE_UNAVAILABLE,

@@ -1,14 +1,14 @@
 //! Cards: added by participants, edited and moved by their author or a facilitator.
 
-use crate::domain::permissions::gate;
-use kipina_proto::Action;
 use super::{
     Decision, active_card, existing_card, require_author_or_facilitator, require_contributor, require_facilitator, text,
 };
 use crate::domain::error::{DomainError, Kind};
 use crate::domain::event::Event;
 use crate::domain::limits;
+use crate::domain::permissions::gate;
 use crate::domain::state::{BoardState, Column, Participant};
+use kipina_proto::Action;
 use kipina_proto::{CardId, CardStatus, ColumnId};
 
 /// A column that exists and is not archived, for cards to go into.

@@ -1,12 +1,12 @@
 //! Comments and replies (one level deep); authors edit their own, deletion leaves a tombstone.
 
-use crate::domain::permissions::gate;
-use kipina_proto::Action;
 use super::{Decision, active_card, require_author_or_facilitator, require_contributor, text};
 use crate::domain::error::{DomainError, Kind};
 use crate::domain::event::Event;
 use crate::domain::limits;
+use crate::domain::permissions::gate;
 use crate::domain::state::{BoardState, Comment, Participant};
+use kipina_proto::Action;
 use kipina_proto::{CardId, CommentId};
 
 fn existing(state: &BoardState, comment: CommentId) -> Result<&Comment, DomainError> {

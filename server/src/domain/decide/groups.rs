@@ -36,7 +36,13 @@ fn existing_group(state: &BoardState, group: CardId) -> Result<&Card, DomainErro
     Ok(found)
 }
 
-pub(super) fn group(state: &BoardState, actor: &Participant, group: CardId, heading: &str, cards: &[CardId]) -> Decision {
+pub(super) fn group(
+    state: &BoardState,
+    actor: &Participant,
+    group: CardId,
+    heading: &str,
+    cards: &[CardId],
+) -> Decision {
     require_contributor(actor, "group cards")?;
     gate(state, actor.role, Action::Group)?;
     if state.cards.contains_key(&group) {

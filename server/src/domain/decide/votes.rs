@@ -3,8 +3,8 @@
 use super::{Decision, active_card, existing_card, require_contributor};
 use crate::domain::error::{DomainError, Kind};
 use crate::domain::event::Event;
-use crate::domain::state::{BoardState, Participant};
 use crate::domain::permissions::gate;
+use crate::domain::state::{BoardState, Participant};
 use kipina_proto::{Action, CardId, ReactionTarget};
 
 pub(super) fn cast(state: &BoardState, actor: &Participant, card: CardId) -> Decision {

@@ -11,6 +11,7 @@ mod cards;
 mod columns;
 mod comments;
 mod erasure;
+mod facilitation;
 mod labels;
 mod participants;
 mod replay;
@@ -362,7 +363,34 @@ pub fn every_acting_command() -> Vec<Command> {
         vote(ALICES_CARD),
         Command::WithdrawVote { card: ALICES_CARD },
         like_card(ALICES_CARD),
+        Command::SetBoardOptions {
+            options: kipina_proto::BoardOptions { anonymous: true, participants_may_group: true },
+        },
+        Command::SetLocked { locked: true },
+        Command::CreateSession {
+            session: session(9),
+            name: "Kevätleiri".into(),
+            date: "2026-06-12".into(),
+            anonymous: false,
+        },
+        Command::StartSession { session: session(9) },
+        Command::SetPhase { session: session(9), phase: kipina_proto::Phase::Vote },
+        Command::StartTimer { seconds: 300 },
+        Command::ExtendTimer { seconds: 60 },
+        Command::StopTimer,
+        Command::StartVoteRound {
+            settings: kipina_proto::BoardSettings { vote_budget: 3, votes_per_card: 1 },
+            hidden: true,
+        },
+        Command::RevealVotes,
+        Command::GroupCards { group: card(19), heading: "Kylätilat".into(), cards: vec![ALICES_CARD, BOBS_CARD] },
+        Command::AddToGroup { group: card(19), card: ALICES_CARD },
+        Command::Ungroup { group: card(19) },
     ]
+}
+
+pub const fn session(n: u128) -> kipina_proto::SessionId {
+    kipina_proto::SessionId(Uuid::from_u128(0x5E_0000 + n))
 }
 
 // Text rules.
