@@ -3,8 +3,8 @@
 //! replays, including `state_at` for earlier sequence numbers and erasures along the way.
 
 use kipina_proto::{
-    BoardId, CardId, CardStatus, ColumnId, Command, CommandId, CommentId, LabelId, Language, ParticipantId,
-    ReactionTarget, Role, Timestamp,
+    BoardId, BoardOptions, BoardSettings, CardId, CardStatus, ColumnId, Command, CommandId, CommentId, LabelId,
+    Language, ParticipantId, Phase, ReactionTarget, Role, SessionId, Timestamp,
 };
 use kipina_server::data_dir::DataDir;
 use kipina_server::domain::{BoardState, Context, Fact, decide, evolve, replay};
@@ -31,6 +31,13 @@ fn comment(index: u128) -> CommentId {
 }
 fn label(index: u128) -> LabelId {
     LabelId(Uuid::from_u128(0x500 + index))
+}
+fn session(index: u128) -> SessionId {
+    SessionId(Uuid::from_u128(0x600 + index))
+}
+/// Groups share the cards' id space (a group is a card).
+fn group(index: u128) -> CardId {
+    card(CARDS + index)
 }
 
 const WORDS: [&str; 4] = ["Kyläilta", "Nuorten ääni", "Yhteistyö yli rajojen", "Äänestys"];
@@ -110,9 +117,49 @@ fn any_command() -> impl Strategy<Value = (u128, Command)> {
             base_version: v
         }),
     ];
+    // Running a workshop: sessions and phases, the countdown, the lock, rounds, groups.
+    let phase = prop_oneof![
+        Just(Phase::Ideate),
+        Just(Phase::Discuss),
+        Just(Phase::Vote),
+        Just(Phase::Results),
+        Just(Phase::Closed)
+    ];
+    let g = 0..2u128;
+    let facilitation = prop_oneof![
+        (0..2u128, any::<bool>()).prop_map(|(s, anonymous)| Command::CreateSession {
+            session: session(s),
+            name: WORDS[s as usize].into(),
+            date: "2026-06-12".into(),
+            anonymous
+        }),
+        (0..2u128).prop_map(|s| Command::StartSession { session: session(s) }),
+        (0..2u128, phase).prop_map(|(s, phase)| Command::SetPhase { session: session(s), phase }),
+        (1..600u32).prop_map(|seconds| Command::StartTimer { seconds }),
+        (1..600u32).prop_map(|seconds| Command::ExtendTimer { seconds }),
+        Just(Command::StopTimer),
+        any::<bool>().prop_map(|locked| Command::SetLocked { locked }),
+        (any::<bool>(), any::<bool>()).prop_map(|(anonymous, participants_may_group)| Command::SetBoardOptions {
+            options: BoardOptions { anonymous, participants_may_group }
+        }),
+        (1..4u32, any::<bool>()).prop_map(|(budget, hidden)| Command::StartVoteRound {
+            settings: BoardSettings { vote_budget: budget, votes_per_card: 1 },
+            hidden
+        }),
+        Just(Command::RevealVotes),
+        (g.clone(), c.clone(), c.clone()).prop_map(|(g, a, b)| Command::GroupCards {
+            group: group(g),
+            heading: WORDS[g as usize].into(),
+            cards: vec![card(a), card(b)]
+        }),
+        (g.clone(), c.clone()).prop_map(|(g, c)| Command::AddToGroup { group: group(g), card: card(c) }),
+        g.clone().prop_map(|g| Command::Ungroup { group: group(g) }),
+        g.prop_map(|g| Command::CastVote { card: group(g) }),
+    ];
     // Erasure is rare, as in life; it still happens in most longer histories.
     let command = prop_oneof![
         40 => command,
+        12 => facilitation,
         1 => p.prop_map(|p| Command::EraseParticipant { participant: person(p) }),
     ];
     // Half of the commands come from the facilitator, who may do the most.
@@ -264,6 +311,114 @@ proptest! {
             let at = engine.state_at(board, seq).unwrap(); // unwrap: the log is intact
             let cut = seq.min(facts.len() as u64) as usize;
             prop_assert_eq!(at, replay(&stored[..cut]));
+        }
+    }
+}
+
+/// A client's copy of a board, kept by applying views by id as the web client does.
+#[derive(Debug, PartialEq)]
+struct Mirror {
+    seq: u64,
+    info: Option<kipina_proto::view::BoardInfoView>,
+    participants: std::collections::BTreeMap<ParticipantId, kipina_proto::view::ParticipantView>,
+    columns: std::collections::BTreeMap<ColumnId, kipina_proto::view::ColumnView>,
+    order: Vec<ColumnId>,
+    labels: std::collections::BTreeMap<LabelId, kipina_proto::view::LabelView>,
+    cards: std::collections::BTreeMap<CardId, kipina_proto::view::CardView>,
+    comments: std::collections::BTreeMap<CommentId, kipina_proto::view::CommentView>,
+    sessions: std::collections::BTreeMap<SessionId, kipina_proto::view::SessionView>,
+    rounds: std::collections::BTreeMap<u32, kipina_proto::view::RoundView>,
+}
+
+impl Mirror {
+    fn of(board: &kipina_proto::view::BoardView) -> Self {
+        Self {
+            seq: board.seq,
+            info: Some(board.info.clone()),
+            participants: board.participants.iter().map(|view| (view.id, view.clone())).collect(),
+            columns: board.columns.iter().map(|view| (view.id, view.clone())).collect(),
+            order: board.columns.iter().filter(|view| !view.archived).map(|view| view.id).collect(),
+            labels: board.labels.iter().map(|view| (view.id, view.clone())).collect(),
+            cards: board.cards.iter().map(|view| (view.id, view.clone())).collect(),
+            comments: board.comments.iter().map(|view| (view.id, view.clone())).collect(),
+            sessions: board.sessions.iter().map(|view| (view.id, view.clone())).collect(),
+            rounds: board.rounds.iter().map(|view| (view.number, view.clone())).collect(),
+        }
+    }
+
+    fn apply(&mut self, last_seq: u64, changes: Vec<kipina_proto::Change>) {
+        use kipina_proto::Change;
+        self.seq = last_seq;
+        for change in changes {
+            match change {
+                Change::Board(info) => self.info = Some(info),
+                Change::Participant(view) => drop(self.participants.insert(view.id, view)),
+                Change::Column(view) => drop(self.columns.insert(view.id, view)),
+                Change::ColumnOrder(order) => self.order = order,
+                Change::Label(view) => drop(self.labels.insert(view.id, view)),
+                Change::Card(view) => drop(self.cards.insert(view.id, view)),
+                Change::Comment(view) => drop(self.comments.insert(view.id, view)),
+                Change::Session(view) => drop(self.sessions.insert(view.id, view)),
+                Change::Round(view) => drop(self.rounds.insert(view.number, view)),
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Views are shaped per viewer (hidden dots, anonymous authors, one's own dots used), so
+    /// each viewer — an observer and every participant — applies only what was rendered for
+    /// them, and must end with exactly the board a fresh snapshot would show them.
+    #[test]
+    fn every_viewer_applying_their_changes_sees_their_own_snapshot(
+        commands in prop::collection::vec(any_command(), 1..80)
+    ) {
+        use kipina_server::live::views::{ChangeSet, board_view};
+        let board = BoardId(Uuid::from_u128(0xB0A2D));
+        let viewers: Vec<Option<ParticipantId>> =
+            std::iter::once(None).chain((0..PEOPLE).map(|index| Some(person(index)))).collect();
+        let mut state = BoardState::default();
+        let mut mirrors: Vec<Option<Mirror>> = viewers.iter().map(|_| None).collect();
+        for (step, (actor, command)) in with_board(commands).iter().enumerate() {
+            let context = Context { actor: person(*actor), at: Timestamp(1_000 + step as i64) };
+            let Ok(events) = decide(&state, &context, command) else { continue };
+            if events.is_empty() {
+                continue;
+            }
+            let first = state.version + 1;
+            let mut facts = Vec::new();
+            for event in events {
+                let fact = Fact { seq: state.version + 1, at: context.at, actor: context.actor, event };
+                evolve(&mut state, &fact);
+                facts.push(fact);
+            }
+            // As the board task does: fold every fact, then collect what they touched.
+            let mut changes = ChangeSet::default();
+            for fact in &facts {
+                changes.add(&state, fact);
+            }
+            // Everyone the change set does not name gets the shared bytes, so those must be right.
+            let personal = changes.personal_viewers(&state);
+            let shared = changes.render(&state, None);
+            for viewer in viewers.iter().flatten().filter(|viewer| !personal.contains(viewer)) {
+                prop_assert_eq!(&changes.render(&state, Some(*viewer)), &shared, "{:?} after {:?}", viewer, command);
+            }
+            for (viewer, mirror) in viewers.iter().zip(mirrors.iter_mut()) {
+                match mirror {
+                    // A client starts from the snapshot it gets once the board exists.
+                    None => *mirror = board_view(board, &state, *viewer).map(|view| Mirror::of(&view)),
+                    Some(mirror) => {
+                        prop_assert_eq!(mirror.seq + 1, first);
+                        mirror.apply(state.version, changes.render(&state, *viewer));
+                    }
+                }
+            }
+            for (viewer, mirror) in viewers.iter().zip(&mirrors) {
+                let fresh = board_view(board, &state, *viewer).map(|view| Mirror::of(&view));
+                prop_assert_eq!(mirror, &fresh, "{:?} after {:?}", viewer, command);
+            }
         }
     }
 }
