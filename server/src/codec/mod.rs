@@ -85,6 +85,131 @@ mod tests {
         assert_eq!(decoded, event);
     }
 
+    /// One event of every kind. `kind_index` matches exhaustively, so a new kind of event does not
+    /// compile until it is numbered, and the test below fails until it has an example here.
+    fn one_of_each() -> Vec<Event> {
+        use kipina_proto::{
+            BoardOptions, BoardSettings, CardStatus, CommentId, LabelId, Language, ParticipantId, Phase,
+            ReactionTarget, Role, SessionId, Timestamp,
+        };
+        let card = CardId(Uuid::from_u128(1));
+        let other = CardId(Uuid::from_u128(5));
+        let column = ColumnId(Uuid::from_u128(2));
+        let comment = CommentId(Uuid::from_u128(3));
+        let label = LabelId(Uuid::from_u128(4));
+        let person = ParticipantId(Uuid::from_u128(6));
+        let session = SessionId(Uuid::from_u128(7));
+        let settings = BoardSettings { vote_budget: 5, votes_per_card: 2 };
+        vec![
+            Event::BoardCreated {
+                title: "Kulmakivet".into(),
+                description: String::new(),
+                language: Language::Sv,
+                settings,
+            },
+            Event::BoardEdited { title: "Kulmakivet 2".into(), description: "Syksy".into() },
+            Event::BoardLanguageSet { language: Language::En },
+            Event::SettingsChanged { settings },
+            Event::OptionsSet { options: BoardOptions { anonymous: true, participants_may_group: true } },
+            Event::LockSet { locked: true },
+            Event::SessionCreated { session, name: "Leiri".into(), date: "2026-06-12".into(), anonymous: true },
+            Event::PhaseSet { session, phase: Phase::Results },
+            Event::TimerSet { ends_at: Some(Timestamp(1_800_000_000_000)) },
+            Event::TimerSet { ends_at: None },
+            Event::VoteRoundStarted { settings, hidden: true },
+            Event::VotesRevealed {},
+            Event::ParticipantJoined { participant: person, display_name: "Aino".into(), role: Role::Observer },
+            Event::ParticipantRenamed { participant: person, display_name: "Aino Ä.".into() },
+            Event::RoleChanged { participant: person, role: Role::Facilitator },
+            Event::ParticipantErased { participant: person },
+            Event::ColumnAdded { column, title: "Ideat".into() },
+            Event::ColumnRenamed { column, title: "Ideoita".into() },
+            Event::ColumnMoved { column, to_index: 2 },
+            Event::ColumnArchived { column },
+            Event::ColumnRestored { column },
+            Event::LabelCreated { label, name: String::new(), color: "green".into() },
+            Event::CardLabelled { card, label },
+            Event::CardUnlabelled { card, label },
+            Event::CardAdded { card, column, title: "Kyläkoulun tilat iltakäyttöön".into(), body: "".into() },
+            Event::CardEdited { card, title: "Tilat".into(), body: "Illalla".into() },
+            Event::CardMoved { card, column, to_index: 1 },
+            Event::CardStatusSet { card, status: CardStatus::InProgress },
+            Event::CardArchived { card },
+            Event::CardRestored { card },
+            Event::CardsGrouped { group: other, column, heading: "Tilat".into(), cards: vec![card] },
+            Event::CardAddedToGroup { group: other, card },
+            Event::GroupDissolved { group: other },
+            Event::CommentAdded { comment, card, reply_to: Some(comment), body: "Hyvä".into() },
+            Event::CommentEdited { comment, body: "Parempi".into() },
+            Event::CommentDeleted { comment },
+            Event::VoteCast { card },
+            Event::VoteWithdrawn { card },
+            Event::ReactionAdded { target: ReactionTarget::Card(card) },
+            Event::ReactionRemoved { target: ReactionTarget::Comment(comment) },
+        ]
+    }
+
+    fn kind_index(event: &Event) -> usize {
+        match event {
+            Event::BoardCreated { .. } => 0,
+            Event::BoardEdited { .. } => 1,
+            Event::BoardLanguageSet { .. } => 2,
+            Event::SettingsChanged { .. } => 3,
+            Event::OptionsSet { .. } => 4,
+            Event::LockSet { .. } => 5,
+            Event::SessionCreated { .. } => 6,
+            Event::PhaseSet { .. } => 7,
+            Event::TimerSet { .. } => 8,
+            Event::VoteRoundStarted { .. } => 9,
+            Event::VotesRevealed {} => 10,
+            Event::ParticipantJoined { .. } => 11,
+            Event::ParticipantRenamed { .. } => 12,
+            Event::RoleChanged { .. } => 13,
+            Event::ParticipantErased { .. } => 14,
+            Event::ColumnAdded { .. } => 15,
+            Event::ColumnRenamed { .. } => 16,
+            Event::ColumnMoved { .. } => 17,
+            Event::ColumnArchived { .. } => 18,
+            Event::ColumnRestored { .. } => 19,
+            Event::LabelCreated { .. } => 20,
+            Event::CardLabelled { .. } => 21,
+            Event::CardUnlabelled { .. } => 22,
+            Event::CardAdded { .. } => 23,
+            Event::CardEdited { .. } => 24,
+            Event::CardMoved { .. } => 25,
+            Event::CardStatusSet { .. } => 26,
+            Event::CardArchived { .. } => 27,
+            Event::CardRestored { .. } => 28,
+            Event::CardsGrouped { .. } => 29,
+            Event::CardAddedToGroup { .. } => 30,
+            Event::GroupDissolved { .. } => 31,
+            Event::CommentAdded { .. } => 32,
+            Event::CommentEdited { .. } => 33,
+            Event::CommentDeleted { .. } => 34,
+            Event::VoteCast { .. } => 35,
+            Event::VoteWithdrawn { .. } => 36,
+            Event::ReactionAdded { .. } => 37,
+            Event::ReactionRemoved { .. } => 38,
+        }
+    }
+
+    #[test]
+    fn events_of_every_kind_round_trip_through_their_stored_form() {
+        let events = one_of_each();
+        let kinds: std::collections::BTreeSet<usize> = events.iter().map(kind_index).collect();
+        assert_eq!(kinds, (0..=38).collect(), "one_of_each lacks a kind of event");
+        for event in events {
+            let encoded = encode(&event);
+            assert_eq!(encoded.event_type, event.type_name());
+            assert!(encoded.payload.is_object(), "{} is stored as an object", event.type_name());
+            let decoded = decode(encoded.event_type, encoded.event_version, encoded.payload.clone());
+            match decoded {
+                Ok(decoded) => assert_eq!(decoded, event),
+                Err(error) => panic!("{}: {error} ({})", event.type_name(), encoded.payload),
+            }
+        }
+    }
+
     #[test]
     fn unknown_types_and_future_versions_are_errors_not_guesses() {
         let unknown = decode("card_teleported", 1, serde_json::json!({}));

@@ -1,13 +1,15 @@
 //! The Finnish demo board, built as ordinary commands: "Leaderin kulmakivet", the seven Leader
 //! principles as columns, with cards, comments, a reply, votes and a like from a few people,
-//! drawn from the Leader2030 future work (the second future camp, November 2016).
+//! drawn from the Leader2030 future work (the second future camp, November 2016). The camp is a
+//! session run through its phases (ideas, discussion, a hidden vote that is then revealed,
+//! results), and the next camp is planned.
 //!
 //! Ids come from the caller's generator, so this stays pure; the caller runs the steps through
 //! `decide` (the engine, a test) exactly as if people had clicked.
 
 use kipina_proto::{
-    BoardSettings, CardId, CardStatus, ColumnId, Command, CommentId, LabelId, Language, ParticipantId, ReactionTarget,
-    Role, Timestamp,
+    BoardSettings, CardId, CardStatus, ColumnId, Command, CommentId, LabelId, Language, ParticipantId, Phase,
+    ReactionTarget, Role, SessionId, Timestamp,
 };
 use uuid::Uuid;
 
@@ -140,6 +142,19 @@ pub fn leader_cornerstones(mut new_id: impl FnMut() -> Uuid, start: Timestamp) -
         );
     }
 
+    // The camp itself: ideas first.
+    let camp = SessionId(new_id());
+    step(
+        facilitator,
+        Command::CreateSession {
+            session: camp,
+            name: "Toinen tulevaisuusleiri".into(),
+            date: "2016-11-21".into(),
+            anonymous: false,
+        },
+    );
+    step(facilitator, Command::StartSession { session: camp });
+
     let important = LabelId(new_id());
     step(facilitator, Command::CreateLabel { label: important, name: "Tärkeä".into(), color: "orange".into() });
 
@@ -153,6 +168,7 @@ pub fn leader_cornerstones(mut new_id: impl FnMut() -> Uuid, start: Timestamp) -
         );
     }
 
+    step(facilitator, Command::SetPhase { session: camp, phase: Phase::Discuss });
     let question = CommentId(new_id());
     step(
         people[2],
@@ -185,10 +201,27 @@ pub fn leader_cornerstones(mut new_id: impl FnMut() -> Uuid, start: Timestamp) -
     step(facilitator, Command::SetCardLabel { card: idea_cards[7], label: important, on: true });
     step(facilitator, Command::SetCardStatus { card: idea_cards[7], status: CardStatus::Selected });
 
-    // A few dots, within the budget of 5 and the cap of 2 per card.
+    // A hidden vote: a few dots within the budget of 5 and the cap of 2 per card, then revealed.
+    step(facilitator, Command::SetPhase { session: camp, phase: Phase::Vote });
+    let settings = BoardSettings { vote_budget: 5, votes_per_card: 2 };
+    step(facilitator, Command::StartVoteRound { settings, hidden: true });
     for (voter, card) in [(1, 7), (1, 7), (1, 0), (2, 0), (2, 4), (2, 7), (3, 2), (3, 7), (3, 8)] {
         step(people[voter], Command::CastVote { card: idea_cards[card] });
     }
+    step(facilitator, Command::RevealVotes);
+    step(facilitator, Command::SetPhase { session: camp, phase: Phase::Results });
+    step(facilitator, Command::SetPhase { session: camp, phase: Phase::Closed });
+
+    // Between camps the board stays open; the next camp is planned.
+    step(
+        facilitator,
+        Command::CreateSession {
+            session: SessionId(new_id()),
+            name: "Kolmas tulevaisuusleiri".into(),
+            date: "2017-06-08".into(),
+            anonymous: false,
+        },
+    );
 
     DemoBoard { facilitator, steps }
 }
@@ -227,6 +260,11 @@ mod tests {
         assert_eq!(state.comments.values().filter(|comment| comment.reply_to.is_some()).count(), 1);
         let total_votes: u32 = state.cards.values().map(|card| card.vote_total()).sum();
         assert_eq!(total_votes, 9);
+        assert_eq!(state.session_order.len(), 2);
+        assert_eq!(state.running_session, None, "the camp is over and the board is open between camps");
+        assert_eq!(state.sessions[&state.session_order[0]].phase, Some(kipina_proto::Phase::Closed));
+        assert_eq!(state.rounds.len(), 2);
+        assert!(state.rounds[1].revealed);
         assert_eq!(state.participants[&demo.facilitator].role, Role::Facilitator);
     }
 }

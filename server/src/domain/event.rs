@@ -59,7 +59,8 @@ pub enum Event {
         settings: BoardSettings,
         hidden: bool,
     },
-    VotesRevealed,
+    /// (A struct variant with no fields, so its stored payload is an object like every other.)
+    VotesRevealed {},
 
     ParticipantJoined {
         participant: ParticipantId,
@@ -194,7 +195,7 @@ impl Event {
             Event::PhaseSet { .. } => "phase_set",
             Event::TimerSet { .. } => "timer_set",
             Event::VoteRoundStarted { .. } => "vote_round_started",
-            Event::VotesRevealed => "votes_revealed",
+            Event::VotesRevealed {} => "votes_revealed",
             Event::ParticipantJoined { .. } => "participant_joined",
             Event::ParticipantRenamed { .. } => "participant_renamed",
             Event::RoleChanged { .. } => "role_changed",

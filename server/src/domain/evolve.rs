@@ -88,7 +88,7 @@ fn apply(state: &mut BoardState, fact: &Fact) {
         Event::PhaseSet { session, phase } => set_phase(state, *session, *phase, at),
         Event::TimerSet { ends_at } => state.timer_ends_at = *ends_at,
         Event::VoteRoundStarted { settings, hidden } => start_round(state, *settings, *hidden, at),
-        Event::VotesRevealed => {
+        Event::VotesRevealed {} => {
             if let Some(round) = state.rounds.last_mut() {
                 round.revealed = true;
             }

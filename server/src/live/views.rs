@@ -243,7 +243,7 @@ impl ChangeSet {
                 every_card(touched);
                 every_participant(touched);
             }
-            Event::VotesRevealed => {
+            Event::VotesRevealed {} => {
                 touched.insert(Touched::Round(current_round));
                 every_card(touched);
             }

@@ -133,7 +133,7 @@ pub(super) fn reveal(state: &BoardState, actor: &Participant) -> Decision {
     if round.revealed {
         return Ok(vec![]);
     }
-    Ok(vec![Event::VotesRevealed])
+    Ok(vec![Event::VotesRevealed {}])
 }
 
 fn existing_session(state: &BoardState, session: SessionId) -> Result<&crate::domain::Session, DomainError> {

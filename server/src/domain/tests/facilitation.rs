@@ -350,7 +350,7 @@ fn hidden_votes_are_revealed_once_by_the_facilitator() {
         .then_error_eq(forbidden("reveal the votes", Role::Participant));
     let _ = hidden
         .when(FACILITATOR, Command::RevealVotes)
-        .then_events(vec![Event::VotesRevealed])
+        .then_events(vec![Event::VotesRevealed {}])
         .then_state(|state| assert!(!state.votes_hidden()))
         .and()
         .when(FACILITATOR, Command::RevealVotes)
