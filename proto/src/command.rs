@@ -73,6 +73,21 @@ pub enum Command {
     /// Brings an archived column back at the end.
     RestoreColumn { column: ColumnId },
 
+    // Statements: a vision, a mission, a service promise drafted together
+    /// Adds a statement (a column of its own, holding the current wording and its history, with
+    /// proposals as its cards). `text` is its first version and may be empty.
+    AddStatement { column: ColumnId, title: String, text: String },
+    /// Proposes a new wording of a statement, based on its version `base_version` (which must be
+    /// the current one), with a short reason. A proposal is a card: it is commented on and voted
+    /// like any other.
+    ProposeWording { card: CardId, statement: ColumnId, text: String, reason: String, base_version: u32 },
+    /// Brings a proposal made on an older version up to date: a new wording based on the
+    /// statement's current version. By its author or a facilitator.
+    RebaseProposal { card: CardId, text: String, base_version: u32 },
+    /// Makes a proposal the statement's next version. Facilitators only; the proposal must be
+    /// based on the current version.
+    AdoptProposal { card: CardId },
+
     // Labels
     /// Defines a label; `color` is a name such as "green" (Trello's palette).
     CreateLabel { label: LabelId, name: String, color: String },
@@ -146,6 +161,10 @@ impl Command {
             Command::MoveColumn { .. } => "move_column",
             Command::ArchiveColumn { .. } => "archive_column",
             Command::RestoreColumn { .. } => "restore_column",
+            Command::AddStatement { .. } => "add_statement",
+            Command::ProposeWording { .. } => "propose_wording",
+            Command::RebaseProposal { .. } => "rebase_proposal",
+            Command::AdoptProposal { .. } => "adopt_proposal",
             Command::CreateLabel { .. } => "create_label",
             Command::SetCardLabel { .. } => "set_card_label",
             Command::AddCard { .. } => "add_card",

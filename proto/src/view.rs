@@ -74,8 +74,70 @@ pub struct ColumnView {
     pub title: String,
     pub text_version: u32,
     pub archived: bool,
-    /// Active cards, top first.
+    /// Active cards, top first. For a statement: its open proposals.
     pub cards: Vec<CardId>,
+    /// Set when the column is a statement (a vision, a mission, a service promise).
+    pub statement: Option<StatementView>,
+}
+
+/// A statement's wording through time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct StatementView {
+    /// Oldest first; the last is the current wording. Send its `number` as `base_version`.
+    pub versions: Vec<StatementVersionView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct StatementVersionView {
+    /// 1, 2, 3…
+    pub number: u32,
+    /// `None` once its writer's data was erased.
+    pub text: Option<String>,
+    /// Who wrote this wording; `None` when it was proposed anonymously (except in the author's
+    /// own view).
+    pub author: Option<ParticipantId>,
+    pub anonymous: bool,
+    /// Why it was proposed (the proposal's reason); `None` for the first version.
+    pub reason: Option<String>,
+    /// When it became the statement's wording, and in which session.
+    pub adopted_at: Timestamp,
+    pub session: Option<SessionId>,
+    /// The proposal it came from.
+    pub proposal: Option<CardId>,
+    /// Word by word against the version before (the first version is all `added`).
+    pub diff: Vec<DiffSpan>,
+}
+
+/// A run of words that stayed, were added or were removed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct DiffSpan {
+    pub kind: DiffKind,
+    pub text: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "snake_case")]
+pub enum DiffKind {
+    Same,
+    Added,
+    Removed,
+}
+
+/// What makes a card a proposal for a statement: its title is the reason, its body the wording.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ProposalView {
+    pub statement: ColumnId,
+    /// The version of the statement the wording was based on.
+    pub base_version: u32,
+    /// Based on an older version than the current one: its author (or a facilitator) may rebase it.
+    pub outdated: bool,
+    /// The version it became, once adopted.
+    pub adopted_as: Option<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -118,6 +180,8 @@ pub struct CardView {
     /// For a group: its cards, in order. A group is voted on as one item.
     pub is_group: bool,
     pub members: Vec<CardId>,
+    /// Set when the card is a proposed wording of a statement.
+    pub proposal: Option<ProposalView>,
     /// Who liked the card.
     pub likes: Vec<ParticipantId>,
     /// Comments and replies, tombstones included, oldest first.

@@ -39,6 +39,11 @@ fn session(index: u128) -> SessionId {
 fn group(index: u128) -> CardId {
     card(CARDS + index)
 }
+/// So do proposals for a statement.
+fn proposal(index: u128) -> CardId {
+    card(CARDS + 2 + index)
+}
+const STATEMENT: ColumnId = ColumnId(Uuid::from_u128(0x700));
 
 const WORDS: [&str; 4] = ["Kyläilta", "Nuorten ääni", "Yhteistyö yli rajojen", "Äänestys"];
 
@@ -156,10 +161,41 @@ fn any_command() -> impl Strategy<Value = (u128, Command)> {
         g.clone().prop_map(|g| Command::Ungroup { group: group(g) }),
         g.prop_map(|g| Command::CastVote { card: group(g) }),
     ];
+    // Drafting a statement together.
+    let k = 0..3u128;
+    let base = prop_oneof![2 => Just(1u32), 2 => Just(2u32), 1 => 3..5u32];
+    let statements = prop_oneof![
+        w.clone().prop_map(|w| Command::AddStatement {
+            column: STATEMENT,
+            title: "Visio".into(),
+            text: WORDS[w].into()
+        }),
+        (k.clone(), w.clone(), base.clone()).prop_map(|(k, w, base_version)| Command::ProposeWording {
+            card: proposal(k),
+            statement: STATEMENT,
+            text: WORDS[w].into(),
+            reason: WORDS[(w + 1) % WORDS.len()].into(),
+            base_version
+        }),
+        (k.clone(), w.clone(), base).prop_map(|(k, w, base_version)| Command::RebaseProposal {
+            card: proposal(k),
+            text: WORDS[w].into(),
+            base_version
+        }),
+        k.clone().prop_map(|k| Command::AdoptProposal { card: proposal(k) }),
+        k.clone().prop_map(|k| Command::CastVote { card: proposal(k) }),
+        (k, w.clone()).prop_map(|(k, w)| Command::AddComment {
+            comment: comment(COMMENTS + k),
+            card: proposal(k),
+            reply_to: None,
+            body: WORDS[w].into()
+        }),
+    ];
     // Erasure is rare, as in life; it still happens in most longer histories.
     let command = prop_oneof![
         40 => command,
         12 => facilitation,
+        8 => statements,
         1 => p.prop_map(|p| Command::EraseParticipant { participant: person(p) }),
     ];
     // Half of the commands come from the facilitator, who may do the most.
@@ -243,6 +279,7 @@ fn with_board(commands: Vec<(u128, Command)>) -> Vec<(u128, Command)> {
     for index in 0..2 {
         setup.push((0, Command::AddColumn { column: column(index), title: WORDS[index as usize].into() }));
     }
+    setup.push((0, Command::AddStatement { column: STATEMENT, title: "Visio".into(), text: String::new() }));
     for index in 0..CARDS {
         let column = column(index % 2);
         setup.push((

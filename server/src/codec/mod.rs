@@ -146,6 +146,16 @@ mod tests {
             Event::VoteWithdrawn { card },
             Event::ReactionAdded { target: ReactionTarget::Card(card) },
             Event::ReactionRemoved { target: ReactionTarget::Comment(comment) },
+            Event::StatementAdded { column, title: "Visio".into(), text: "".into() },
+            Event::WordingProposed {
+                card,
+                statement: column,
+                text: "Olemme elinvoiman kasvattaja.".into(),
+                reason: "Lyhyempi".into(),
+                base_version: 1,
+            },
+            Event::ProposalRebased { card, text: "Olemme rohkea uudistaja.".into(), base_version: 2 },
+            Event::ProposalAdopted { card },
         ]
     }
 
@@ -190,6 +200,10 @@ mod tests {
             Event::VoteWithdrawn { .. } => 36,
             Event::ReactionAdded { .. } => 37,
             Event::ReactionRemoved { .. } => 38,
+            Event::StatementAdded { .. } => 39,
+            Event::WordingProposed { .. } => 40,
+            Event::ProposalRebased { .. } => 41,
+            Event::ProposalAdopted { .. } => 42,
         }
     }
 
@@ -197,7 +211,7 @@ mod tests {
     fn events_of_every_kind_round_trip_through_their_stored_form() {
         let events = one_of_each();
         let kinds: std::collections::BTreeSet<usize> = events.iter().map(kind_index).collect();
-        assert_eq!(kinds, (0..=38).collect(), "one_of_each lacks a kind of event");
+        assert_eq!(kinds, (0..=42).collect(), "one_of_each lacks a kind of event");
         for event in events {
             let encoded = encode(&event);
             assert_eq!(encoded.event_type, event.type_name());

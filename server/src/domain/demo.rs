@@ -2,7 +2,9 @@
 //! principles as columns, with cards, comments, a reply, votes and a like from a few people,
 //! drawn from the Leader2030 future work (the second future camp, November 2016). The camp is a
 //! session run through its phases (ideas, discussion, a hidden vote that is then revealed,
-//! results), and the next camp is planned.
+//! results), and the next camp is planned. The board also holds the vision, mission and service
+//! promise the Leader groups drafted in 2016–2017, with an earlier draft, adopted changes and an
+//! open proposal.
 //!
 //! Ids come from the caller's generator, so this stays pure; the caller runs the steps through
 //! `decide` (the engine, a test) exactly as if people had clicked.
@@ -47,6 +49,20 @@ const PRINCIPLES: [(&str, &str); 7] = [
     ("Alueiden välinen ja kansainvälinen yhteistyö", "Yhteistyöllä vaihdetaan kokemuksia ja opitaan uutta."),
     ("Innovatiivisuus", "Tavoitteena on uusien toimintatapojen ja menetelmien kokeilu ja luominen."),
 ];
+
+/// The Leader vision, mission and service promise for the new regions and municipalities, as
+/// the Leader groups worded them (November 2016 and January 2017), and the drafts before them.
+const VISION_DRAFT: &str = "Olemme paikallisyhteisöjen elinvoiman kasvattaja.";
+const VISION: &str = "Olemme paikallisyhteisöjen elinvoiman kasvattaja, rajoja ylittävä rohkea uudistaja.";
+const MISSION: &str = "Kokoamme yhteen ihmisten ja yhteisöjen voimavarat ja ideat paikallisen hyvinvoinnin \
+    lisäämiseksi. Toimimme alustana, jossa muutetaan ideoiden kipinät toiminnan voimaksi. Toteutamme yhdessä \
+    rakennettua strategiaa kestävästi ja pitkäjänteisesti.";
+const MISSION_ALTERNATIVE: &str = "Kokoamme yhteen ihmisten ja yhteisöjen voimavarat ja ideat paikallisen \
+    hyvinvoinnin lisäämiseksi. Toimimme alustana, jossa ideoiden kipinät muuttuvat toiminnan voimaksi. Toteutamme \
+    yhdessä rakennettua strategiaa kestävästi ja pitkäjänteisesti.";
+const PROMISE_DRAFT: &str = "Leader on osallistamisen ja elinvoiman asiantuntija.";
+const PROMISE: &str = "Leader on osallistamisen ja elinvoiman asiantuntija ja kokeilualusta. Leader ryhmät \
+    tarjoavat joustavaa ja ketterää kehittämistoimintaa, kattavia verkostoja yli rajojen, kumppanuutta ja palveluja.";
 
 /// Idea cards written by participants: (principle index, author index, title, body).
 const IDEAS: &[(usize, usize, &str, &str)] = &[
@@ -155,6 +171,23 @@ pub fn leader_cornerstones(mut new_id: impl FnMut() -> Uuid, start: Timestamp) -
     );
     step(facilitator, Command::StartSession { session: camp });
 
+    // The vision and mission were worded at the camp: the vision from a first draft.
+    let (vision, mission, promise) = (ColumnId(new_id()), ColumnId(new_id()), ColumnId(new_id()));
+    step(facilitator, Command::AddStatement { column: vision, title: "Visio".into(), text: VISION_DRAFT.into() });
+    step(facilitator, Command::AddStatement { column: mission, title: "Missio".into(), text: MISSION.into() });
+    let bolder = CardId(new_id());
+    step(
+        people[2],
+        Command::ProposeWording {
+            card: bolder,
+            statement: vision,
+            text: VISION.into(),
+            reason: "Rohkeus ja rajat ylittävä yhteistyö mukaan".into(),
+            base_version: 1,
+        },
+    );
+    step(facilitator, Command::AdoptProposal { card: bolder });
+
     let important = LabelId(new_id());
     step(facilitator, Command::CreateLabel { label: important, name: "Tärkeä".into(), color: "orange".into() });
 
@@ -212,6 +245,35 @@ pub fn leader_cornerstones(mut new_id: impl FnMut() -> Uuid, start: Timestamp) -
     step(facilitator, Command::SetPhase { session: camp, phase: Phase::Results });
     step(facilitator, Command::SetPhase { session: camp, phase: Phase::Closed });
 
+    // January 2017: the service promise, from a draft to the wording the workshop agreed on.
+    step(
+        facilitator,
+        Command::AddStatement { column: promise, title: "Palvelulupaus".into(), text: PROMISE_DRAFT.into() },
+    );
+    let agreed = CardId(new_id());
+    step(
+        people[3],
+        Command::ProposeWording {
+            card: agreed,
+            statement: promise,
+            text: PROMISE.into(),
+            reason: "Työpajan esitysten pohjalta: mitä tarjoamme maakunnille ja kunnille".into(),
+            base_version: 1,
+        },
+    );
+    step(facilitator, Command::AdoptProposal { card: agreed });
+    // An open proposal to vote on: the mission said a little differently.
+    step(
+        people[1],
+        Command::ProposeWording {
+            card: CardId(new_id()),
+            statement: mission,
+            text: MISSION_ALTERNATIVE.into(),
+            reason: "Kipinä ensin: sujuvampi lukea ääneen".into(),
+            base_version: 1,
+        },
+    );
+
     // Between camps the board stays open; the next camp is planned.
     step(
         facilitator,
@@ -254,9 +316,22 @@ mod tests {
         }
         assert_eq!(state.info.as_ref().map(|info| info.title.as_str()), Some(TITLE));
         let columns: Vec<&str> = state.column_order.iter().map(|id| state.columns[id].title.as_str()).collect();
-        assert_eq!(columns, PRINCIPLES.map(|(title, _)| title));
+        let mut expected: Vec<&str> = PRINCIPLES.map(|(title, _)| title).to_vec();
+        expected.extend(["Visio", "Missio", "Palvelulupaus"]);
+        assert_eq!(columns, expected);
+        let wordings: Vec<Vec<&str>> = state
+            .column_order
+            .iter()
+            .filter_map(|id| state.columns[id].statement.as_ref())
+            .map(|statement| statement.versions.iter().filter_map(|version| version.text.as_text()).collect())
+            .collect();
+        assert_eq!(wordings, vec![vec![VISION_DRAFT, VISION], vec![MISSION], vec![PROMISE_DRAFT, PROMISE]]);
+        let open: Vec<usize> = state.column_order.iter().map(|id| state.columns[id].cards.len()).skip(7).collect();
+        assert_eq!(open, vec![0, 1, 0], "one proposal is open, on the mission");
+        let vision = state.columns.values().find(|column| column.title == "Visio").and_then(|c| c.statement.as_ref());
+        assert_eq!(vision.map(|statement| statement.versions[1].session.is_some()), Some(true), "adopted at the camp");
         assert_eq!(state.participants.len(), 4);
-        assert_eq!(state.cards.len(), PRINCIPLES.len() + IDEAS.len());
+        assert_eq!(state.cards.len(), PRINCIPLES.len() + IDEAS.len() + 3, "and three proposals");
         assert_eq!(state.comments.values().filter(|comment| comment.reply_to.is_some()).count(), 1);
         let total_votes: u32 = state.cards.values().map(|card| card.vote_total()).sum();
         assert_eq!(total_votes, 9);

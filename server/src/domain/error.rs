@@ -13,6 +13,7 @@ pub enum Kind {
     Card,
     Comment,
     Session,
+    Statement,
 }
 
 impl Kind {
@@ -25,6 +26,7 @@ impl Kind {
             Kind::Card => "card",
             Kind::Comment => "comment",
             Kind::Session => "session",
+            Kind::Statement => "statement",
         }
     }
 }
@@ -116,6 +118,18 @@ pub enum DomainError {
     HasVotes,
     #[error("invalid group: {0}")]
     InvalidGroup(&'static str),
+    #[error("a statement holds proposals: propose a wording instead")]
+    StatementColumn,
+    #[error("that column is not a statement")]
+    NotAStatement,
+    #[error("that card is not a proposal")]
+    NotAProposal,
+    #[error("the proposal was already adopted as version {version}")]
+    ProposalAdopted { version: u32 },
+    #[error("the proposal is based on version {base} but the statement is at version {current}; rebase it first")]
+    ProposalOutdated { base: u32, current: u32 },
+    #[error("the proposal's wording is the same as the current one")]
+    SameWording,
 }
 
 impl DomainError {
@@ -160,6 +174,12 @@ impl DomainError {
             DomainError::CardInGroup => "card_in_group",
             DomainError::HasVotes => "has_votes",
             DomainError::InvalidGroup(_) => "invalid_group",
+            DomainError::StatementColumn => "statement_column",
+            DomainError::NotAStatement => "not_a_statement",
+            DomainError::NotAProposal => "not_a_proposal",
+            DomainError::ProposalAdopted { .. } => "proposal_adopted",
+            DomainError::ProposalOutdated { .. } => "proposal_outdated",
+            DomainError::SameWording => "same_wording",
         }
     }
 }

@@ -98,6 +98,29 @@ pub enum Event {
         column: ColumnId,
     },
 
+    /// A statement column with its first version, written by the actor.
+    StatementAdded {
+        column: ColumnId,
+        title: String,
+        text: PersonalText,
+    },
+    /// A proposal card: its title is the reason, its body the wording.
+    WordingProposed {
+        card: CardId,
+        statement: ColumnId,
+        text: PersonalText,
+        reason: PersonalText,
+        base_version: u32,
+    },
+    ProposalRebased {
+        card: CardId,
+        text: PersonalText,
+        base_version: u32,
+    },
+    ProposalAdopted {
+        card: CardId,
+    },
+
     LabelCreated {
         label: LabelId,
         name: String,
@@ -205,6 +228,10 @@ impl Event {
             Event::ColumnMoved { .. } => "column_moved",
             Event::ColumnArchived { .. } => "column_archived",
             Event::ColumnRestored { .. } => "column_restored",
+            Event::StatementAdded { .. } => "statement_added",
+            Event::WordingProposed { .. } => "wording_proposed",
+            Event::ProposalRebased { .. } => "proposal_rebased",
+            Event::ProposalAdopted { .. } => "proposal_adopted",
             Event::LabelCreated { .. } => "label_created",
             Event::CardLabelled { .. } => "card_labelled",
             Event::CardUnlabelled { .. } => "card_unlabelled",

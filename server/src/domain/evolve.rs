@@ -4,7 +4,10 @@
 
 use super::event::{Event, Fact};
 use super::personal::PersonalText;
-use super::state::{BoardInfo, BoardState, Card, Column, Comment, Label, Participant, Session, VoteRound};
+use super::state::{
+    BoardInfo, BoardState, Card, Column, Comment, Label, Participant, Proposal, Session, Statement, StatementVersion,
+    VoteRound,
+};
 use kipina_proto::{CardId, ColumnId, ParticipantId, ReactionTarget, Timestamp};
 
 /// Applies `fact` to `state`.
@@ -122,7 +125,14 @@ fn apply(state: &mut BoardState, fact: &Fact) {
         Event::ColumnAdded { column, title } => {
             state.columns.insert(
                 *column,
-                Column { id: *column, title: title.clone(), text_version: 1, archived: false, cards: Vec::new() },
+                Column {
+                    id: *column,
+                    title: title.clone(),
+                    text_version: 1,
+                    archived: false,
+                    cards: Vec::new(),
+                    statement: None,
+                },
             );
             state.column_order.push(*column);
         }
@@ -154,6 +164,55 @@ fn apply(state: &mut BoardState, fact: &Fact) {
             }
         }
 
+        Event::StatementAdded { column, title, text } => {
+            let first = StatementVersion {
+                number: 1,
+                text: text.clone(),
+                author: actor,
+                text_by: actor,
+                reason: None,
+                adopted_at: at,
+                session: state.running_session,
+                proposal: None,
+            };
+            state.columns.insert(
+                *column,
+                Column {
+                    id: *column,
+                    title: title.clone(),
+                    text_version: 1,
+                    archived: false,
+                    cards: Vec::new(),
+                    statement: Some(Statement { versions: vec![first] }),
+                },
+            );
+            state.column_order.push(*column);
+        }
+        Event::WordingProposed { card, statement, text, reason, base_version } => {
+            if state.columns.get(statement).is_none_or(|column| column.statement.is_none()) {
+                return;
+            }
+            let anonymous = state.anonymous_now();
+            let mut proposal = Card::new(*card, *statement, reason.clone(), text.clone(), actor, at, anonymous);
+            proposal.proposal = Some(Proposal { base_version: *base_version, adopted_as: None });
+            state.cards.insert(*card, proposal);
+            if let Some(found) = state.columns.get_mut(statement) {
+                found.cards.push(*card);
+            }
+        }
+        Event::ProposalRebased { card, text, base_version } => {
+            if let Some(found) = state.cards.get_mut(card)
+                && let Some(proposal) = found.proposal.as_mut()
+            {
+                proposal.base_version = *base_version;
+                found.body = text.clone();
+                found.text_by = actor;
+                found.text_version += 1;
+                found.updated_at = at;
+            }
+        }
+        Event::ProposalAdopted { card } => adopt(state, *card, at),
+
         Event::LabelCreated { label, name, color } => {
             state.labels.insert(*label, Label { id: *label, name: name.clone(), color: color.clone() });
         }
@@ -178,30 +237,8 @@ fn apply(state: &mut BoardState, fact: &Fact) {
             if !state.columns.contains_key(column) {
                 return;
             }
-            state.cards.insert(
-                *card,
-                Card {
-                    id: *card,
-                    column: *column,
-                    title: title.clone(),
-                    body: body.clone(),
-                    author: actor,
-                    text_by: actor,
-                    text_version: 1,
-                    status: Default::default(),
-                    labels: Default::default(),
-                    archived: false,
-                    created_at: at,
-                    updated_at: at,
-                    anonymous: state.anonymous_now(),
-                    votes: Default::default(),
-                    likes: Default::default(),
-                    comments: Vec::new(),
-                    group: None,
-                    is_group: false,
-                    members: Vec::new(),
-                },
-            );
+            let anonymous = state.anonymous_now();
+            state.cards.insert(*card, Card::new(*card, *column, title.clone(), body.clone(), actor, at, anonymous));
             if let Some(found) = state.columns.get_mut(column) {
                 found.cards.push(*card);
             }
@@ -349,6 +386,35 @@ fn apply(state: &mut BoardState, fact: &Fact) {
     }
 }
 
+/// The proposal's wording becomes its statement's next version.
+fn adopt(state: &mut BoardState, card: CardId, at: Timestamp) {
+    let session = state.running_session;
+    let Some(found) = state.cards.get_mut(&card) else {
+        return;
+    };
+    let Some(proposal) = found.proposal.as_mut().filter(|proposal| proposal.adopted_as.is_none()) else {
+        return;
+    };
+    let Some(statement) = state.columns.get_mut(&found.column).and_then(|column| column.statement.as_mut()) else {
+        return;
+    };
+    let number = statement.current() + 1;
+    statement.versions.push(StatementVersion {
+        number,
+        text: found.body.clone(),
+        author: found.author,
+        text_by: found.text_by,
+        reason: Some(found.title.clone()),
+        adopted_at: at,
+        session,
+        proposal: Some(card),
+    });
+    proposal.adopted_as = Some(number);
+    found.updated_at = at;
+    let column = found.column;
+    remove_from_column(state, column, card);
+}
+
 fn set_phase(state: &mut BoardState, session: kipina_proto::SessionId, phase: kipina_proto::Phase, at: Timestamp) {
     let Some(found) = state.sessions.get_mut(&session) else {
         return;
@@ -412,30 +478,10 @@ fn group_cards(
     let place = members
         .first()
         .and_then(|first| state.columns.get(&column).and_then(|found| found.cards.iter().position(|id| id == first)));
-    state.cards.insert(
-        group,
-        Card {
-            id: group,
-            column,
-            title: heading.clone(),
-            body: PersonalText::from(""),
-            author: fact.actor,
-            text_by: fact.actor,
-            text_version: 1,
-            status: Default::default(),
-            labels: Default::default(),
-            archived: false,
-            created_at: fact.at,
-            updated_at: fact.at,
-            anonymous: state.anonymous_now(),
-            votes: Default::default(),
-            likes: Default::default(),
-            comments: Vec::new(),
-            group: None,
-            is_group: true,
-            members: Vec::new(),
-        },
-    );
+    let anonymous = state.anonymous_now();
+    let mut holder = Card::new(group, column, heading.clone(), PersonalText::from(""), fact.actor, fact.at, anonymous);
+    holder.is_group = true;
+    state.cards.insert(group, holder);
     if let Some(target) = state.columns.get_mut(&column) {
         let index = place.unwrap_or(target.cards.len()).min(target.cards.len());
         target.cards.insert(index, group);
@@ -528,5 +574,12 @@ fn erase(state: &mut BoardState, participant: ParticipantId) {
     }
     for comment in state.comments.values_mut().filter(|comment| comment.author == participant) {
         comment.body = PersonalText::Erased;
+    }
+    let statements = state.columns.values_mut().filter_map(|column| column.statement.as_mut());
+    for version in statements.flat_map(|statement| statement.versions.iter_mut()) {
+        if version.text_by == participant {
+            version.text = PersonalText::Erased;
+            version.reason = version.reason.as_ref().map(|_| PersonalText::Erased);
+        }
     }
 }

@@ -11,6 +11,10 @@ pub const CARD_TITLE: usize = 200;
 pub const CARD_BODY: usize = 5_000;
 pub const COMMENT_BODY: usize = 2_000;
 pub const SESSION_NAME: usize = 120;
+/// A statement's wording (a vision, a mission, a service promise).
+pub const STATEMENT_TEXT: usize = 5_000;
+/// The short reason given with a proposal.
+pub const PROPOSAL_REASON: usize = 200;
 
 pub const MAX_PARTICIPANTS: usize = 2_000;
 pub const MAX_COLUMNS: usize = 50;

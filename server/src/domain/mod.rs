@@ -20,7 +20,10 @@ pub use event::{Event, Fact};
 pub use evolve::evolve;
 pub use permissions::{gate, gates, permissions, phase_allows};
 pub use personal::{ERASED_TAG, PERSONAL_TAG, PersonalText};
-pub use state::{BoardInfo, BoardState, Card, Column, Comment, Label, Participant, Session, VoteRound};
+pub use state::{
+    BoardInfo, BoardState, Card, Column, Comment, Label, Participant, Proposal, Session, Statement, StatementVersion,
+    VoteRound,
+};
 
 #[cfg(test)]
 pub(crate) mod tests;

@@ -72,7 +72,45 @@ pub struct Column {
     pub text_version: u32,
     pub archived: bool,
     /// Active cards of the column, top first. Archived cards keep their `column` but leave this list.
+    /// For a statement: its open proposals.
     pub cards: Vec<CardId>,
+    /// Set when the column is a statement.
+    pub statement: Option<Statement>,
+}
+
+/// A statement's wording through time; the last version is the current one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Statement {
+    pub versions: Vec<StatementVersion>,
+}
+
+impl Statement {
+    /// The current version's number.
+    pub fn current(&self) -> u32 {
+        self.versions.last().map_or(0, |version| version.number)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementVersion {
+    pub number: u32,
+    pub text: PersonalText,
+    /// Who proposed the wording (for the first version, who added the statement).
+    pub author: ParticipantId,
+    /// Whose key sealed the text: erasing them erases it.
+    pub text_by: ParticipantId,
+    /// Why it was proposed, sealed with the text's key; `None` for the first version.
+    pub reason: Option<PersonalText>,
+    pub adopted_at: Timestamp,
+    pub session: Option<SessionId>,
+    pub proposal: Option<CardId>,
+}
+
+/// What makes a card a proposal for the statement in its column.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Proposal {
+    pub base_version: u32,
+    pub adopted_as: Option<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,9 +148,45 @@ pub struct Card {
     /// Set on a group: the card is a heading over `members`.
     pub is_group: bool,
     pub members: Vec<CardId>,
+    /// Set when the card is a proposed wording of the statement in its column.
+    pub proposal: Option<Proposal>,
 }
 
 impl Card {
+    /// A new card on the board as `author` wrote it at `at`.
+    pub fn new(
+        id: CardId,
+        column: ColumnId,
+        title: PersonalText,
+        body: PersonalText,
+        author: ParticipantId,
+        at: Timestamp,
+        anonymous: bool,
+    ) -> Self {
+        Card {
+            id,
+            column,
+            title,
+            body,
+            author,
+            text_by: author,
+            text_version: 1,
+            status: CardStatus::default(),
+            labels: BTreeSet::new(),
+            archived: false,
+            created_at: at,
+            updated_at: at,
+            anonymous,
+            votes: BTreeMap::new(),
+            likes: BTreeSet::new(),
+            comments: Vec::new(),
+            group: None,
+            is_group: false,
+            members: Vec::new(),
+            proposal: None,
+        }
+    }
+
     /// All dots on the card.
     pub fn vote_total(&self) -> u32 {
         self.votes.values().sum()

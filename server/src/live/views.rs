@@ -9,8 +9,8 @@
 
 use crate::domain::{BoardState, Card, Column, Comment, Event, Fact, Label, Participant, Session};
 use kipina_proto::view::{
-    BoardInfoView, BoardView, CardView, ColumnView, CommentView, LabelView, ParticipantView, RoundResult, RoundView,
-    SessionView, VoteView,
+    BoardInfoView, BoardView, CardView, ColumnView, CommentView, DiffKind, DiffSpan, LabelView, ParticipantView,
+    ProposalView, RoundResult, RoundView, SessionView, StatementVersionView, StatementView, VoteView,
 };
 use kipina_proto::{BoardId, CardId, Change, ColumnId, CommentId, LabelId, ParticipantId, ReactionTarget, SessionId};
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,8 +22,13 @@ pub type ViewerId = Option<ParticipantId>;
 pub fn board_view(board: BoardId, state: &BoardState, viewer: ViewerId) -> Option<BoardView> {
     let info = state.info.as_ref()?;
     let archived = state.columns.values().filter(|column| column.archived);
-    let columns =
-        state.column_order.iter().filter_map(|id| state.columns.get(id)).chain(archived).map(column_view).collect();
+    let columns = state
+        .column_order
+        .iter()
+        .filter_map(|id| state.columns.get(id))
+        .chain(archived)
+        .map(|column| column_view(state, column, viewer))
+        .collect();
     Some(BoardView {
         id: board,
         seq: state.version,
@@ -70,14 +75,63 @@ pub fn participant_view(_state: &BoardState, participant: &Participant, viewer: 
     }
 }
 
-pub fn column_view(column: &Column) -> ColumnView {
+pub fn column_view(state: &BoardState, column: &Column, viewer: ViewerId) -> ColumnView {
     ColumnView {
         id: column.id,
         title: column.title.clone(),
         text_version: column.text_version,
         archived: column.archived,
         cards: column.cards.clone(),
+        statement: column.statement.as_ref().map(|statement| statement_view(state, statement, viewer)),
     }
+}
+
+fn statement_view(state: &BoardState, statement: &crate::domain::Statement, viewer: ViewerId) -> StatementView {
+    let mut previous = "";
+    let versions = statement
+        .versions
+        .iter()
+        .map(|version| {
+            let text = version.text.as_text();
+            let anonymous = version_is_anonymous(state, version);
+            let diff = word_diff(previous, text.unwrap_or_default());
+            previous = text.unwrap_or_default();
+            StatementVersionView {
+                number: version.number,
+                text: text.map(str::to_owned),
+                author: (!anonymous || viewer == Some(version.author)).then_some(version.author),
+                anonymous,
+                reason: version.reason.as_ref().and_then(|reason| reason.as_text()).map(str::to_owned),
+                adopted_at: version.adopted_at,
+                session: version.session,
+                proposal: version.proposal,
+                diff,
+            }
+        })
+        .collect();
+    StatementView { versions }
+}
+
+/// A wording is as anonymous as the proposal it came from.
+fn version_is_anonymous(state: &BoardState, version: &crate::domain::StatementVersion) -> bool {
+    version.proposal.and_then(|card| state.cards.get(&card)).is_some_and(|card| state.card_is_anonymous(card))
+}
+
+/// `new` against `old`, word by word, in runs of the same kind.
+pub fn word_diff(old: &str, new: &str) -> Vec<DiffSpan> {
+    let mut spans: Vec<DiffSpan> = Vec::new();
+    for change in similar::TextDiff::from_words(old, new).iter_all_changes() {
+        let kind = match change.tag() {
+            similar::ChangeTag::Equal => DiffKind::Same,
+            similar::ChangeTag::Insert => DiffKind::Added,
+            similar::ChangeTag::Delete => DiffKind::Removed,
+        };
+        match spans.last_mut() {
+            Some(last) if last.kind == kind => last.text.push_str(change.value()),
+            _ => spans.push(DiffSpan { kind, text: change.value().to_owned() }),
+        }
+    }
+    spans
 }
 
 fn label_view(label: &Label) -> LabelView {
@@ -119,6 +173,19 @@ pub fn card_view(state: &BoardState, card: &Card, viewer: ViewerId) -> CardView 
         group: card.group,
         is_group: card.is_group,
         members: card.members.clone(),
+        proposal: card.proposal.as_ref().map(|proposal| {
+            let current = state
+                .columns
+                .get(&card.column)
+                .and_then(|column| column.statement.as_ref())
+                .map_or(0, |statement| statement.current());
+            ProposalView {
+                statement: card.column,
+                base_version: proposal.base_version,
+                outdated: proposal.adopted_as.is_none() && proposal.base_version < current,
+                adopted_as: proposal.adopted_as,
+            }
+        }),
     }
 }
 
@@ -224,9 +291,10 @@ impl ChangeSet {
                 touched.insert(Touched::Round(current_round));
             }
             Event::OptionsSet { .. } => {
-                // Anonymity changes how every card and comment is shown.
+                // Anonymity changes how every card, comment and adopted wording is shown.
                 touched.insert(Touched::Board);
                 every_card(touched);
+                every_column(touched);
                 touched.extend(state.comments.keys().map(|id| Touched::Comment(*id)));
             }
             Event::SessionCreated { session, .. } => {
@@ -260,6 +328,12 @@ impl ChangeSet {
                 for comment in state.comments.values().filter(|comment| comment.author == *participant) {
                     touched.insert(Touched::Comment(comment.id));
                 }
+                for column in state.columns.values() {
+                    let versions = column.statement.iter().flat_map(|statement| &statement.versions);
+                    if versions.into_iter().any(|version| version.text_by == *participant) {
+                        touched.insert(Touched::Column(column.id));
+                    }
+                }
             }
             Event::ColumnAdded { column, .. }
             | Event::ColumnMoved { column, .. }
@@ -270,6 +344,30 @@ impl ChangeSet {
             }
             Event::ColumnRenamed { column, .. } => {
                 touched.insert(Touched::Column(*column));
+            }
+            Event::StatementAdded { column, .. } => {
+                touched.insert(Touched::Column(*column));
+                touched.insert(Touched::ColumnOrder);
+            }
+            Event::WordingProposed { card, statement, .. } => {
+                touched.insert(Touched::Card(*card));
+                touched.insert(Touched::Column(*statement));
+            }
+            Event::ProposalRebased { card, .. } => {
+                touched.insert(Touched::Card(*card));
+            }
+            Event::ProposalAdopted { card } => {
+                // A new version: the statement, and whether each of its proposals is outdated.
+                if let Some(column) = state.cards.get(card).map(|found| found.column) {
+                    touched.insert(Touched::Column(column));
+                    touched.extend(
+                        state
+                            .cards
+                            .values()
+                            .filter(|found| found.column == column)
+                            .map(|found| Touched::Card(found.id)),
+                    );
+                }
             }
             Event::LabelCreated { label, .. } => {
                 touched.insert(Touched::Label(*label));
@@ -361,6 +459,14 @@ impl ChangeSet {
                         viewers.insert(comment.author);
                     }
                 }
+                Touched::Column(id) => {
+                    let versions = state.columns.get(id).and_then(|column| column.statement.as_ref());
+                    for version in versions.into_iter().flat_map(|statement| &statement.versions) {
+                        if version_is_anonymous(state, version) {
+                            viewers.insert(version.author);
+                        }
+                    }
+                }
                 Touched::Participant(id) => {
                     viewers.insert(*id);
                 }
@@ -382,7 +488,9 @@ impl ChangeSet {
                     state.participants.get(id).map(|found| Change::Participant(participant_view(state, found, viewer)))
                 }
                 Touched::ColumnOrder => Some(Change::ColumnOrder(state.column_order.clone())),
-                Touched::Column(id) => state.columns.get(id).map(|found| Change::Column(column_view(found))),
+                Touched::Column(id) => {
+                    state.columns.get(id).map(|found| Change::Column(column_view(state, found, viewer)))
+                }
                 Touched::Label(id) => state.labels.get(id).map(|found| Change::Label(label_view(found))),
                 Touched::Card(id) => state.cards.get(id).map(|found| Change::Card(card_view(state, found, viewer))),
                 Touched::Comment(id) => {
@@ -406,6 +514,7 @@ mod tests {
         like_card, session, vote, with_cards,
     };
     use crate::domain::{Context, decide, evolve};
+    use kipina_proto::view::DiffKind;
     use kipina_proto::{BoardOptions, BoardSettings, Command, Phase, Timestamp};
 
     /// Runs commands on a board and collects what they touched, as the board task does.
@@ -615,6 +724,51 @@ mod tests {
         assert_eq!(info.gates.add_card.facilitator, None);
         assert_eq!(info.gates.comment.participant, None);
         assert_eq!(info.gates.vote.participant.as_deref(), Some("phase_forbids"));
+    }
+
+    #[test]
+    fn a_new_wording_is_compared_with_the_last_word_by_word() {
+        let spans = |old, new| word_diff(old, new).into_iter().map(|span| (span.kind, span.text)).collect::<Vec<_>>();
+        assert_eq!(
+            spans("Olemme elinvoiman kasvattaja.", "Olemme rohkea elinvoiman uudistaja."),
+            vec![
+                (DiffKind::Same, "Olemme ".to_owned()),
+                (DiffKind::Added, "rohkea ".to_owned()),
+                (DiffKind::Same, "elinvoiman ".to_owned()),
+                (DiffKind::Removed, "kasvattaja.".to_owned()),
+                (DiffKind::Added, "uudistaja.".to_owned()),
+            ]
+        );
+        assert_eq!(spans("", "Visio"), vec![(DiffKind::Added, "Visio".to_owned())]);
+    }
+
+    #[test]
+    fn an_anonymous_proposals_adopted_wording_names_nobody_else() {
+        let vision = crate::domain::tests::column(10);
+        let mut live = Live::from(&with_cards());
+        live.run(FACILITATOR, Command::AddStatement { column: vision, title: "Visio".into(), text: "Luonnos".into() });
+        live.run(
+            FACILITATOR,
+            Command::SetBoardOptions { options: BoardOptions { anonymous: true, participants_may_group: false } },
+        );
+        let proposal = crate::domain::tests::card(30);
+        let command = Command::ProposeWording {
+            card: proposal,
+            statement: vision,
+            text: "Visio".into(),
+            reason: "Selkeämpi".into(),
+            base_version: 1,
+        };
+        live.run(ALICE, command);
+        let adopted = live.run(FACILITATOR, Command::AdoptProposal { card: proposal });
+        live.check_shared(&adopted);
+        let alice = ALICE.to_string();
+        for viewer in [None, Some(BOB), Some(FACILITATOR)] {
+            let sent = json(&adopted.render(&live.state, viewer));
+            assert!(!sent.contains(&alice), "{viewer:?} was told who proposed it: {sent}");
+            assert!(sent.contains("\"kind\":\"added\",\"text\":\"Visio\""), "{sent}");
+        }
+        assert!(json(&adopted.render(&live.state, Some(ALICE))).contains(&alice));
     }
 
     /// The card Alice writes during the anonymous session.

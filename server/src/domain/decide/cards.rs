@@ -44,7 +44,9 @@ pub(super) fn add(
     if state.cards.len() >= limits::MAX_CARDS {
         return Err(DomainError::LimitReached { what: "cards", max: limits::MAX_CARDS });
     }
-    open_column(state, column)?;
+    if open_column(state, column)?.statement.is_some() {
+        return Err(DomainError::StatementColumn);
+    }
     check_texts(title, body)?;
     Ok(vec![Event::CardAdded { card, column, title: title.into(), body: body.into() }])
 }
@@ -64,6 +66,13 @@ pub(super) fn edit(
         return Err(DomainError::StaleVersion { kind: Kind::Card, expected: base_version, actual: found.text_version });
     }
     check_texts(title, body)?;
+    if let Some(proposal) = &found.proposal {
+        // An adopted wording is history now; an open one must keep saying something.
+        if let Some(version) = proposal.adopted_as {
+            return Err(DomainError::ProposalAdopted { version });
+        }
+        text::multi_line("wording", body, limits::STATEMENT_TEXT, true)?;
+    }
     if found.title.as_text() == Some(title) && found.body.as_text() == Some(body) {
         return Ok(vec![]);
     }
@@ -81,6 +90,10 @@ pub(super) fn move_to(
     require_author_or_facilitator(actor, found.author, "move this card")?;
     gate(state, actor.role, Action::AddCard)?;
     let target = open_column(state, column)?;
+    // A proposal stays with its statement, and a statement holds only proposals.
+    if found.proposal.is_some() || target.statement.is_some() {
+        return Err(DomainError::StatementColumn);
+    }
     let others = target.cards.iter().filter(|id| **id != card).count();
     let max = u32::try_from(others).unwrap_or(u32::MAX);
     if to_index > max {

@@ -18,6 +18,9 @@ fn groupable(state: &BoardState, card: CardId) -> Result<&Card, DomainError> {
     if found.is_group {
         return Err(DomainError::InvalidGroup("a group cannot go into another group"));
     }
+    if found.proposal.is_some() {
+        return Err(DomainError::InvalidGroup("proposals for a statement are not grouped"));
+    }
     if found.group.is_some() {
         return Err(DomainError::CardInGroup);
     }

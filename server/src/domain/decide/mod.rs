@@ -13,6 +13,7 @@ mod groups;
 mod labels;
 mod participants;
 mod sessions;
+mod statements;
 mod votes;
 
 use super::error::{DomainError, Kind};
@@ -82,6 +83,15 @@ fn decide_as(state: &BoardState, context: &Context, actor: &Participant, command
         Command::MoveColumn { column, to_index } => columns::move_to(state, actor, *column, *to_index),
         Command::ArchiveColumn { column } => columns::archive(state, actor, *column),
         Command::RestoreColumn { column } => columns::restore(state, actor, *column),
+
+        Command::AddStatement { column, title, text } => statements::add(state, actor, *column, title, text),
+        Command::ProposeWording { card, statement, text, reason, base_version } => {
+            statements::propose(state, actor, *card, *statement, text, reason, *base_version)
+        }
+        Command::RebaseProposal { card, text, base_version } => {
+            statements::rebase(state, actor, *card, text, *base_version)
+        }
+        Command::AdoptProposal { card } => statements::adopt(state, actor, *card),
 
         Command::CreateLabel { label, name, color } => labels::create(state, actor, *label, name, color),
         Command::SetCardLabel { card, label, on } => labels::set_on_card(state, actor, *card, *label, *on),

@@ -15,6 +15,7 @@ mod facilitation;
 mod labels;
 mod participants;
 mod replay;
+mod statements;
 mod votes;
 
 use super::{BoardState, Context, Decision, DomainError, Event, Fact, Kind, decide, evolve};
