@@ -123,7 +123,10 @@ pub fn status_of(code: &str) -> StatusCode {
         | "invalid_reply"
         | "invalid_date"
         | "invalid_timer"
-        | "invalid_group" => StatusCode::BAD_REQUEST,
+        | "invalid_group"
+        | "statement_column"
+        | "not_a_statement"
+        | "not_a_proposal" => StatusCode::BAD_REQUEST,
         "unauthorized" => StatusCode::UNAUTHORIZED,
         "forbidden" | "not_author" | "read_only" | "forbidden_origin" | "participant_erased" => StatusCode::FORBIDDEN,
         "board_not_found" | "not_found" | "not_joined" => StatusCode::NOT_FOUND,
@@ -141,7 +144,10 @@ pub fn status_of(code: &str) -> StatusCode {
         | "no_timer"
         | "votes_not_hidden"
         | "card_in_group"
-        | "has_votes" => StatusCode::CONFLICT,
+        | "has_votes"
+        | "proposal_outdated"
+        | "proposal_adopted"
+        | "same_wording" => StatusCode::CONFLICT,
         "board_locked" => StatusCode::LOCKED,
         "too_large" => StatusCode::PAYLOAD_TOO_LARGE,
         "rate_limited" => StatusCode::TOO_MANY_REQUESTS,
