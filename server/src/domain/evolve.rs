@@ -171,6 +171,7 @@ fn apply(state: &mut BoardState, fact: &Fact) {
                 author: actor,
                 text_by: actor,
                 reason: None,
+                reason_by: actor,
                 adopted_at: at,
                 session: state.running_session,
                 proposal: None,
@@ -248,6 +249,7 @@ fn apply(state: &mut BoardState, fact: &Fact) {
                 found.title = title.clone();
                 found.body = body.clone();
                 found.text_by = actor;
+                found.title_by = actor;
                 found.text_version += 1;
                 found.updated_at = at;
             }
@@ -404,6 +406,7 @@ fn adopt(state: &mut BoardState, card: CardId, at: Timestamp) {
         text: found.body.clone(),
         author: found.author,
         text_by: found.text_by,
+        reason_by: found.title_by,
         reason: Some(found.title.clone()),
         adopted_at: at,
         session,
@@ -568,9 +571,13 @@ fn erase(state: &mut BoardState, participant: ParticipantId) {
     };
     found.erased = true;
     found.display_name = PersonalText::Erased;
-    for card in state.cards.values_mut().filter(|card| card.text_by == participant) {
-        card.title = PersonalText::Erased;
-        card.body = PersonalText::Erased;
+    for card in state.cards.values_mut() {
+        if card.title_by == participant {
+            card.title = PersonalText::Erased;
+        }
+        if card.text_by == participant {
+            card.body = PersonalText::Erased;
+        }
     }
     for comment in state.comments.values_mut().filter(|comment| comment.author == participant) {
         comment.body = PersonalText::Erased;
@@ -579,7 +586,9 @@ fn erase(state: &mut BoardState, participant: ParticipantId) {
     for version in statements.flat_map(|statement| statement.versions.iter_mut()) {
         if version.text_by == participant {
             version.text = PersonalText::Erased;
-            version.reason = version.reason.as_ref().map(|_| PersonalText::Erased);
+        }
+        if version.reason_by == participant && version.reason.is_some() {
+            version.reason = Some(PersonalText::Erased);
         }
     }
 }

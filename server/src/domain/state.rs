@@ -99,8 +99,10 @@ pub struct StatementVersion {
     pub author: ParticipantId,
     /// Whose key sealed the text: erasing them erases it.
     pub text_by: ParticipantId,
-    /// Why it was proposed, sealed with the text's key; `None` for the first version.
+    /// Why it was proposed; `None` for the first version.
     pub reason: Option<PersonalText>,
+    /// Whose key sealed the reason.
+    pub reason_by: ParticipantId,
     pub adopted_at: Timestamp,
     pub session: Option<SessionId>,
     pub proposal: Option<CardId>,
@@ -127,9 +129,12 @@ pub struct Card {
     pub title: PersonalText,
     pub body: PersonalText,
     pub author: ParticipantId,
-    /// Who wrote the current title and body (the author, or a facilitator who edited them):
-    /// erasing that person erases this text.
+    /// Who wrote the current body (the author, or a facilitator who edited it): erasing that
+    /// person erases it.
     pub text_by: ParticipantId,
+    /// Who wrote the current title. The same as `text_by` except for a proposal rebased by
+    /// someone else, whose reason stays its author's.
+    pub title_by: ParticipantId,
     pub text_version: u32,
     pub status: CardStatus,
     pub labels: BTreeSet<LabelId>,
@@ -170,6 +175,7 @@ impl Card {
             body,
             author,
             text_by: author,
+            title_by: author,
             text_version: 1,
             status: CardStatus::default(),
             labels: BTreeSet::new(),

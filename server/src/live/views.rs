@@ -322,7 +322,9 @@ impl ChangeSet {
             }
             Event::ParticipantErased { participant } => {
                 touched.insert(Touched::Participant(*participant));
-                for card in state.cards.values().filter(|card| card.text_by == *participant) {
+                for card in
+                    state.cards.values().filter(|card| card.text_by == *participant || card.title_by == *participant)
+                {
                     touched.insert(Touched::Card(card.id));
                 }
                 for comment in state.comments.values().filter(|comment| comment.author == *participant) {
@@ -330,7 +332,10 @@ impl ChangeSet {
                 }
                 for column in state.columns.values() {
                     let versions = column.statement.iter().flat_map(|statement| &statement.versions);
-                    if versions.into_iter().any(|version| version.text_by == *participant) {
+                    if versions
+                        .into_iter()
+                        .any(|version| version.text_by == *participant || version.reason_by == *participant)
+                    {
                         touched.insert(Touched::Column(column.id));
                     }
                 }
