@@ -1,10 +1,11 @@
 /**
  * The Content-Security-Policy holds for the whole client: going through the home page, the join
  * page and the board (card dialog, move dialog, share dialog with its QR code, presence list,
- * language switch) raises no `securitypolicyviolation` event and logs no console error.
+ * language switch; the facilitator's controls, the results and the presentation view with the
+ * server's QR code) raises no `securitypolicyviolation` event and logs no console error.
  */
 import type { ConsoleMessage, Page } from '@playwright/test';
-import { addCard, boardView, createBoard, expect, expectConnected, test } from './helpers';
+import { addCard, boardView, command, createBoard, expect, expectConnected, test } from './helpers';
 
 interface Problems {
   violations: string[];
@@ -84,7 +85,7 @@ test('no CSP violations and no console errors across the client', async ({ open 
   await expect(page.getByTestId('connection')).toHaveText('Connected');
   await page.getByLabel('Language', { exact: true }).selectOption('fi');
 
-  // The facilitator's share dialog loads the QR encoder on demand and draws an SVG.
+  // The facilitator's share dialog shows the server's QR code as a data: image.
   const facilitator = await open({ session: created.session });
   const facilitatorPage = await facilitator.newPage();
   const facilitatorProblems = await watch(facilitatorPage);
@@ -97,6 +98,25 @@ test('no CSP violations and no console errors across the client', async ({ open 
   await facilitatorPage.keyboard.press('Escape');
   await menu.click();
   await expect(facilitatorPage.getByRole('dialog', { name: /^Sarake: / })).toBeVisible();
+  await facilitatorPage.keyboard.press('Escape');
+
+  // The facilitator's controls (loaded on demand), a session in its results phase with bars
+  // sized through the CSSOM, then the projector with the server's QR code as a data: image.
+  await facilitatorPage.getByRole('button', { name: 'Ohjaus' }).click();
+  await expect(facilitatorPage.getByTestId('facilitation')).toBeVisible();
+  const session = crypto.randomUUID();
+  await command(created.session, { type: 'create_session', session, name: 'CSP-työpaja', date: '2026-06-01', anonymous: false });
+  await command(created.session, { type: 'start_session', session });
+  await command(created.session, { type: 'set_phase', session, phase: 'results' });
+  // A new phase starts without a countdown: the timer goes after it.
+  await command(created.session, { type: 'start_timer', seconds: 120 });
+  await expect(facilitatorPage.getByTestId('ranking-overall').getByTestId('ranked-card')).toHaveCount(1);
+  const bar = facilitatorPage.getByTestId('ranking-overall').locator('.ranking-fill').first();
+  expect(await bar.evaluate((element) => element.getBoundingClientRect().width)).toBeGreaterThan(0);
+  await facilitatorPage.getByRole('link', { name: 'Esitysnäkymä' }).first().click();
+  await expect(facilitatorPage.getByTestId('join-qr')).toBeVisible();
+  await expect(facilitatorPage.getByTestId('present-ranking')).toBeVisible();
+  await expect(facilitatorPage.getByTestId('countdown')).toBeVisible();
 
   for (const [who, found] of [
     ['participant', problems],

@@ -6,7 +6,7 @@ import type { Page } from '@playwright/test';
 import { en } from '../../web/src/lib/i18n/en';
 import { fi } from '../../web/src/lib/i18n/fi';
 import { sv } from '../../web/src/lib/i18n/sv';
-import { addCard, addComment, boardView, column, createBoard, expect, openBoard, test } from './helpers';
+import { addCard, addComment, boardView, column, command, createBoard, expect, openBoard, test } from './helpers';
 
 interface Expected {
   value: 'fi' | 'sv' | 'en';
@@ -156,6 +156,12 @@ test('no Finnish UI string is left on the page in Swedish or English', async ({ 
   const view = await boardView(created.session);
   const cardId = await addCard(created.session, view.columns[0]!.id, 'Kortti');
   await addComment(created.session, cardId, 'Kommentti');
+  // A running session with a countdown and a hidden round, so the phase bar and its notices show.
+  const session = crypto.randomUUID();
+  await command(created.session, { type: 'create_session', session, name: 'Istunto', date: '2026-06-01', anonymous: false });
+  await command(created.session, { type: 'start_session', session });
+  await command(created.session, { type: 'start_timer', seconds: 300 });
+  await command(created.session, { type: 'start_vote_round', settings: { vote_budget: 5, votes_per_card: 3 }, hidden: true });
   const context = await open({ session: created.session });
   const page = await context.newPage();
   const finnish = finnishOnlyStrings();
@@ -173,8 +179,20 @@ test('no Finnish UI string is left on the page in Swedish or English', async ({ 
     await expect(page.getByTestId('comment')).toHaveCount(1);
     // The board's own content (its title, column titles, cards, names) is left out.
     const boardText = await page.locator('body').innerText();
-    const content = new Set(['Käännöstesti', 'Kortti', 'Kommentti', 'Fanni', ...view.columns.map((found) => found.title)]);
+    const content = new Set(['Käännöstesti', 'Kortti', 'Kommentti', 'Fanni', 'Istunto', ...view.columns.map((found) => found.title)]);
     const left = finnish.filter((text) => boardText.includes(text) && !content.has(text));
     expect(left, `Finnish left on the board page in ${language}`).toEqual([]);
+
+    // The facilitator's controls, and the results view.
+    await page.keyboard.press('Escape');
+    await page.locator('[aria-controls="facilitation-panel"]').click();
+    await expect(page.getByTestId('facilitation')).toBeVisible();
+    await page.locator('.view-switch button').nth(1).click();
+    await expect(page.getByTestId('results-hidden')).toBeVisible();
+    const controlsText = await page.locator('body').innerText();
+    const leftInControls = finnish.filter((text) => controlsText.includes(text) && !content.has(text));
+    expect(leftInControls, `Finnish left in the controls and results in ${language}`).toEqual([]);
+    await page.locator('[aria-controls="facilitation-panel"]').click();
+    await expect(page.getByTestId('facilitation')).toHaveCount(0);
   }
 });

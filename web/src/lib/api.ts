@@ -78,6 +78,38 @@ export function boardLinks(board: string, token: string): Promise<BoardLinks> {
   return request('GET', `/api/boards/${encodeURIComponent(board)}/links`, undefined, token);
 }
 
+/**
+ * The server's QR code of one of the board's join links (facilitators only), as a `data:` URL
+ * for an `<img>`: the page's Content-Security-Policy allows images from `data:`.
+ */
+export async function qrCode(board: string, token: string, link: 'participant' | 'observer' | 'facilitator'): Promise<string> {
+  let response: Response;
+  try {
+    response = await fetch(`/api/boards/${encodeURIComponent(board)}/qr.svg?link=${link}`, {
+      headers: { Authorization: `Bearer ${token}`, Accept: 'image/svg+xml' },
+      credentials: 'same-origin',
+    });
+  } catch (error) {
+    throw new ApiError(0, { code: 'network', message: String(error) });
+  }
+  if (!response.ok) {
+    let body: unknown = undefined;
+    try {
+      body = await response.json();
+    } catch {
+      body = undefined;
+    }
+    throw new ApiError(
+      response.status,
+      isErrorBody(body) ? body : { code: 'http_' + response.status, message: response.statusText },
+    );
+  }
+  const svg = new Uint8Array(await response.arrayBuffer());
+  let binary = '';
+  for (const byte of svg) binary += String.fromCharCode(byte);
+  return `data:image/svg+xml;base64,${btoa(binary)}`;
+}
+
 /** The WebSocket address of a board on the server that served this page. */
 export function socketUrl(board: string, base: string = location.href): string {
   const url = new URL(`/api/boards/${encodeURIComponent(board)}/ws`, base);

@@ -14,6 +14,14 @@ export interface BoardContext {
   openMove(card: CardId): void;
   /** The card being dragged (laptop drag and drop), if any. */
   drag: { card: CardId | null };
+  /** "Ryhmittele": cards are being picked to go into a group. */
+  grouping: Grouping;
+}
+
+/** Cards picked for a group, while picking is on. */
+export interface Grouping {
+  active: boolean;
+  selected: Set<CardId>;
 }
 
 const KEY = Symbol('kipina.board');

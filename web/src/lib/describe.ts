@@ -42,6 +42,30 @@ export function describeCommand(command: Command, board: BoardState): string {
     case 'archive_column':
     case 'restore_column':
       return t('outbox.commands.column', { text: excerpt(board.columns.get(command.column)?.title) });
+    case 'group_cards':
+      return t('outbox.commands.group_cards', { text: excerpt(command.heading) });
+    case 'add_to_group':
+      return t('outbox.commands.add_to_group', { text: cardTitle(command.card) });
+    case 'ungroup':
+      return t('outbox.commands.ungroup', { text: cardTitle(command.group) });
+    case 'create_session':
+      return t('outbox.commands.create_session', { text: excerpt(command.name) });
+    case 'start_session':
+      return t('outbox.commands.start_session');
+    case 'set_phase':
+      return t('outbox.commands.set_phase', { text: t(`phases.${command.phase}`) });
+    case 'start_timer':
+    case 'extend_timer':
+    case 'stop_timer':
+      return t('outbox.commands.timer');
+    case 'start_vote_round':
+      return t('outbox.commands.start_vote_round');
+    case 'reveal_votes':
+      return t('outbox.commands.reveal_votes');
+    case 'set_locked':
+      return t('outbox.commands.set_locked');
+    case 'set_board_options':
+      return t('outbox.commands.set_board_options');
     default:
       return t('outbox.commands.other');
   }

@@ -4,6 +4,7 @@ export type Route =
   | { name: 'home' }
   | { name: 'join'; board: string; role: string; secret: string }
   | { name: 'board'; board: string }
+  | { name: 'present'; board: string }
   | { name: 'not_found' };
 
 export function matchRoute(pathname: string): Route {
@@ -12,6 +13,7 @@ export function matchRoute(pathname: string): Route {
   const [first, a, b, c] = parts;
   if (first === 'join' && parts.length === 4 && a && b && c) return { name: 'join', board: a, role: b, secret: c };
   if (first === 'b' && parts.length === 2 && a) return { name: 'board', board: a };
+  if (first === 'b' && parts.length === 3 && a && b === 'present') return { name: 'present', board: a };
   return { name: 'not_found' };
 }
 

@@ -3,7 +3,11 @@ import type { BoardView } from '../lib/proto/BoardView';
 import type { CardView } from '../lib/proto/CardView';
 import type { ColumnView } from '../lib/proto/ColumnView';
 import type { CommentView } from '../lib/proto/CommentView';
+import type { Gate } from '../lib/proto/Gate';
+import type { Gates } from '../lib/proto/Gates';
 import type { ParticipantView } from '../lib/proto/ParticipantView';
+import type { RoundView } from '../lib/proto/RoundView';
+import type { SessionView } from '../lib/proto/SessionView';
 import type { SocketLike } from '../lib/connection';
 import type { ClientMessage } from '../lib/proto/ClientMessage';
 import type { ServerMessage } from '../lib/proto/ServerMessage';
@@ -18,6 +22,8 @@ export function card(id: string, column: string, overrides: Partial<CardView> = 
     title: `Card ${id}`,
     body: '',
     author: ME,
+    anonymous: false,
+    moderated: false,
     text_version: 1,
     status: 'new',
     labels: [],
@@ -26,6 +32,10 @@ export function card(id: string, column: string, overrides: Partial<CardView> = 
     updated_at: 1_700_000_000_000,
     vote_total: 0,
     votes: [],
+    group: null,
+    is_group: false,
+    members: [],
+    proposal: null,
     likes: [],
     comments: [],
     ...overrides,
@@ -33,7 +43,7 @@ export function card(id: string, column: string, overrides: Partial<CardView> = 
 }
 
 export function column(id: string, cards: string[], overrides: Partial<ColumnView> = {}): ColumnView {
-  return { id, title: `Column ${id}`, text_version: 1, archived: false, cards, ...overrides };
+  return { id, title: `Column ${id}`, text_version: 1, archived: false, cards, statement: null, ...overrides };
 }
 
 export function participant(id: string, overrides: Partial<ParticipantView> = {}): ParticipantView {
@@ -46,6 +56,7 @@ export function comment(id: string, cardId: string, overrides: Partial<CommentVi
     card: cardId,
     reply_to: null,
     author: ME,
+    anonymous: false,
     body: `Comment ${id}`,
     text_version: 1,
     deleted: false,
@@ -66,13 +77,62 @@ export function boardView(seq: number, overrides: Partial<BoardView> = {}): Boar
       text_version: 1,
       language: 'fi',
       settings: { vote_budget: 5, votes_per_card: 3 },
+      options: { anonymous: false, participants_may_group: false },
       created_at: 1_700_000_000_000,
+      locked: false,
+      running_session: null,
+      phase: null,
+      timer_ends_at: null,
+      anonymous_now: false,
+      gates: openGates(),
     },
     columns: [column('c1', ['k1', 'k2']), column('c2', [])],
     participants: [participant(ME), participant(OTHER)],
     labels: [],
     cards: [card('k1', 'c1'), card('k2', 'c1', { author: OTHER })],
     comments: [],
+    sessions: [],
+    rounds: [round(1)],
+    ...overrides,
+  };
+}
+
+/** What the server sends between sessions: everyone may do everything (grouping is the facilitators'). */
+export function openGates(): Gates {
+  const open: Gate = { facilitator: null, participant: null };
+  return {
+    add_card: open,
+    comment: open,
+    react: open,
+    vote: open,
+    group: { facilitator: null, participant: 'forbidden' },
+  };
+}
+
+export function session(id: string, overrides: Partial<SessionView> = {}): SessionView {
+  return {
+    id,
+    name: `Työpaja ${id}`,
+    date: '2026-06-01',
+    anonymous: false,
+    phase: null,
+    created_at: 1_700_000_000_000,
+    started_at: null,
+    ended_at: null,
+    ...overrides,
+  };
+}
+
+export function round(number: number, overrides: Partial<RoundView> = {}): RoundView {
+  return {
+    number,
+    session: null,
+    settings: { vote_budget: 5, votes_per_card: 3 },
+    hidden: false,
+    revealed: false,
+    current: true,
+    started_at: 1_700_000_000_000,
+    results: [],
     ...overrides,
   };
 }

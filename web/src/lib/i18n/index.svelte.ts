@@ -91,6 +91,27 @@ export function formatDate(ms: number): string {
   return format.format(new Date(ms));
 }
 
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** A calendar day written `YYYY-MM-DD` (a session's date) in the current language's format. */
+export function formatDay(day: string): string {
+  const [year, month, date] = day.split('-').map(Number);
+  if (!year || !month || !date) return day;
+  const tag = LOCALE_TAGS[current];
+  let format = dayFormats.get(tag);
+  if (!format) {
+    format = new Intl.DateTimeFormat(tag, { dateStyle: 'medium' });
+    dayFormats.set(tag, format);
+  }
+  return format.format(new Date(year, month - 1, date));
+}
+
+/** Today in this browser's time zone, as `YYYY-MM-DD`. */
+export function today(now: Date = new Date()): string {
+  const pad = (value: number) => String(value).padStart(2, '0');
+  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+}
+
 /** The machine-readable form of a time, for `<time datetime>`. */
 export function isoDate(ms: number): string {
   return new Date(ms).toISOString();

@@ -5,6 +5,7 @@ import type { ColumnId } from "./ColumnId";
 import type { CommentId } from "./CommentId";
 import type { LabelId } from "./LabelId";
 import type { ParticipantId } from "./ParticipantId";
+import type { ProposalView } from "./ProposalView";
 import type { Timestamp } from "./Timestamp";
 import type { VoteView } from "./VoteView";
 
@@ -50,6 +51,10 @@ group: CardId | null,
  * For a group: its cards, in order. A group is voted on as one item.
  */
 is_group: boolean, members: Array<CardId>, 
+/**
+ * Set when the card is a proposed wording of a statement.
+ */
+proposal: ProposalView | null, 
 /**
  * Who liked the card.
  */

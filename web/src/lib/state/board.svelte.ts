@@ -1,4 +1,5 @@
 import { SvelteMap } from 'svelte/reactivity';
+import type { Action } from '../proto/Action';
 import type { BoardInfoView } from '../proto/BoardInfoView';
 import type { BoardView } from '../proto/BoardView';
 import type { CardId } from '../proto/CardId';
@@ -14,6 +15,9 @@ import type { LabelView } from '../proto/LabelView';
 import type { ParticipantId } from '../proto/ParticipantId';
 import type { ParticipantView } from '../proto/ParticipantView';
 import type { Role } from '../proto/Role';
+import type { RoundView } from '../proto/RoundView';
+import type { SessionId } from '../proto/SessionId';
+import type { SessionView } from '../proto/SessionView';
 
 /**
  * What `applyChanged` did:
@@ -22,6 +26,9 @@ import type { Role } from '../proto/Role';
  * - `gap`: changes before them were missed; the caller must resubscribe with `seq`.
  */
 export type ApplyResult = 'applied' | 'old' | 'gap';
+
+/** The author of a card or comment as shown: a name, "anonymous", or erased. */
+export type Author = { kind: 'name'; name: string; mine: boolean } | { kind: 'anonymous'; mine: boolean } | { kind: 'erased' };
 
 /**
  * The board as the server last described it. It holds the server's views and nothing else:
@@ -39,6 +46,16 @@ export class BoardState {
   comments = $state.raw(new SvelteMap<CommentId, CommentView>());
   participants = $state.raw(new SvelteMap<ParticipantId, ParticipantView>());
   labels = $state.raw(new SvelteMap<LabelId, LabelView>());
+  /** Sessions in the order they were planned (a map keeps the order of insertion). */
+  sessions = $state.raw(new SvelteMap<SessionId, SessionView>());
+  /** Vote rounds, oldest first; the last one takes votes now. */
+  rounds = $state.raw<RoundView[]>([]);
+
+  /**
+   * The server's clock minus this browser's, measured at `welcome` (see `clock.ts`): a
+   * countdown to `timer_ends_at` is read on the server's clock.
+   */
+  clockOffset = $state(0);
 
   /** Who this browser is on the board (from `welcome`); null for an observer. */
   me = $state<ParticipantId | null>(null);
@@ -66,6 +83,8 @@ export class BoardState {
     this.comments = new SvelteMap(view.comments.map((comment) => [comment.id, comment]));
     this.participants = new SvelteMap(view.participants.map((participant) => [participant.id, participant]));
     this.labels = new SvelteMap(view.labels.map((label) => [label.id, label]));
+    this.sessions = new SvelteMap(view.sessions.map((session) => [session.id, session]));
+    this.rounds = [...view.rounds].sort((a, b) => a.number - b.number);
     this.seq = view.seq;
   }
 
@@ -106,6 +125,16 @@ export class BoardState {
       case 'comment':
         this.comments.set(change.value.id, change.value);
         break;
+      case 'session':
+        this.sessions.set(change.value.id, change.value);
+        break;
+      case 'round': {
+        const round = change.value;
+        this.rounds = [...this.rounds.filter((found) => found.number !== round.number), round].sort(
+          (a, b) => a.number - b.number,
+        );
+        break;
+      }
     }
   }
 
@@ -133,6 +162,21 @@ export class BoardState {
     return found;
   }
 
+  /** The cards inside a group, in the group's order (archived ones left out). */
+  membersOf(group: CardView): CardView[] {
+    const found: CardView[] = [];
+    for (const id of group.members) {
+      const card = this.cards.get(id);
+      if (card && !card.archived) found.push(card);
+    }
+    return found;
+  }
+
+  /** The groups on the board, in board order. */
+  get groups(): CardView[] {
+    return this.activeColumns.flatMap((column) => this.cardsOf(column).filter((card) => card.is_group));
+  }
+
   /** A card's comments: top-level ones oldest first, each with its replies. */
   threadOf(card: CardView): { comment: CommentView; replies: CommentView[] }[] {
     const all = card.comments.map((id) => this.comments.get(id)).filter((found) => found !== undefined);
@@ -144,14 +188,53 @@ export class BoardState {
     return threads;
   }
 
-  participant(id: ParticipantId): ParticipantView | undefined {
-    return this.participants.get(id);
+  participant(id: ParticipantId | null): ParticipantView | undefined {
+    return id === null ? undefined : this.participants.get(id);
+  }
+
+  /**
+   * Who wrote a card or a comment, as far as this viewer may know: the server sends no author
+   * for anonymous writing, except to the author themself (`mine`).
+   */
+  authorOf(item: { author: ParticipantId | null; anonymous: boolean }): Author {
+    const mine = this.me !== null && item.author === this.me;
+    if (item.anonymous || item.author === null) return { kind: 'anonymous', mine };
+    const name = this.participants.get(item.author)?.display_name;
+    return name ? { kind: 'name', name, mine } : { kind: 'erased' };
   }
 
   /** The dots this browser's participant has on a card, as the server counts them. */
   myDots(card: CardView): number {
     if (this.me === null) return 0;
     return card.votes.find((vote) => vote.participant === this.me)?.dots ?? 0;
+  }
+
+  /** The session that runs now, as the server says. */
+  get runningSession(): SessionView | undefined {
+    const id = this.info?.running_session;
+    return id ? this.sessions.get(id) : undefined;
+  }
+
+  /** The round that takes votes now (the last one). */
+  get currentRound(): RoundView | undefined {
+    return this.rounds[this.rounds.length - 1];
+  }
+
+  /** Whether the current round's dots are hidden: everyone sees only their own, and no totals. */
+  get votesHidden(): boolean {
+    const round = this.currentRound;
+    return round !== undefined && round.hidden && !round.revealed;
+  }
+
+  /**
+   * Whether this browser's participant may do `action` now: null when they may, otherwise the
+   * code the server would refuse it with (from the board's `gates`). Observers never act.
+   */
+  gate(action: Action): string | null {
+    const mine = this.me === null ? undefined : this.participants.get(this.me);
+    if (!mine || !mine.permissions.contribute || this.info === null) return 'read_only';
+    const gate = this.info.gates[action];
+    return mine.permissions.facilitate ? gate.facilitator : gate.participant;
   }
 
   /** The dots left to place: the board's budget less the dots the server says are used. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BoardState } from './board.svelte';
-import { ME, OTHER, boardView, card, column, comment, participant } from '../../test/fixtures';
+import { ME, OTHER, boardView, card, column, comment, openGates, participant, round, session } from '../../test/fixtures';
 
 function loaded(seq = 10): BoardState {
   const board = new BoardState('b1');
@@ -118,5 +118,79 @@ describe('BoardState', () => {
     expect(threads.map((thread) => thread.comment.id)).toEqual(['m1', 'm3']);
     expect(threads[0]?.replies.map((reply) => reply.id)).toEqual(['m2']);
     expect(threads[1]?.comment.body).toBeNull();
+  });
+
+  it('keeps sessions and rounds as the server replaces them, and finds the running session', () => {
+    const board = loaded(10);
+    expect(board.currentRound?.number).toBe(1);
+    expect(board.runningSession).toBeUndefined();
+    board.applyChanged(11, 12, [
+      { kind: 'session', value: session('s1') },
+      { kind: 'session', value: session('s2', { name: 'Toinen' }) },
+    ]);
+    expect([...board.sessions.keys()]).toEqual(['s1', 's2']);
+    board.applyChanged(13, 13, [
+      { kind: 'session', value: session('s1', { phase: 'ideate' }) },
+      { kind: 'board', value: { ...board.info!, running_session: 's1', phase: 'ideate' } },
+    ]);
+    expect([...board.sessions.keys()]).toEqual(['s1', 's2']);
+    expect(board.runningSession?.phase).toBe('ideate');
+
+    board.applyChanged(14, 14, [
+      { kind: 'round', value: round(2, { hidden: true }) },
+      { kind: 'round', value: round(1, { current: false, results: [{ card: 'k1', votes: 2 }] }) },
+    ]);
+    expect(board.rounds.map((found) => [found.number, found.current])).toEqual([
+      [1, false],
+      [2, true],
+    ]);
+    expect(board.currentRound?.number).toBe(2);
+    expect(board.votesHidden).toBe(true);
+    board.applyChanged(15, 15, [{ kind: 'round', value: round(2, { hidden: true, revealed: true }) }]);
+    expect(board.votesHidden).toBe(false);
+    expect(board.rounds).toHaveLength(2);
+  });
+
+  it('reads what this browser may do now from the gates of its role', () => {
+    const board = loaded(10);
+    const gates = openGates();
+    gates.add_card = { facilitator: null, participant: 'phase_forbids' };
+    gates.vote = { facilitator: 'phase_forbids', participant: 'phase_forbids' };
+    board.applyChanged(11, 11, [{ kind: 'board', value: { ...board.info!, gates } }]);
+    expect([board.gate('add_card'), board.gate('vote'), board.gate('comment'), board.gate('group')]).toEqual([
+      'phase_forbids',
+      'phase_forbids',
+      null,
+      'forbidden',
+    ]);
+    board.applyChanged(12, 12, [
+      { kind: 'participant', value: participant(ME, { role: 'facilitator', permissions: { contribute: true, change_any_card: true, facilitate: true } }) },
+    ]);
+    expect([board.gate('add_card'), board.gate('vote'), board.gate('group')]).toEqual([null, 'phase_forbids', null]);
+    board.me = null;
+    expect(board.gate('comment')).toBe('read_only');
+  });
+
+  it('names authors, anonymous ones (also to themselves) and erased ones', () => {
+    const board = loaded(10);
+    board.applyChanged(11, 11, [{ kind: 'participant', value: participant('p-gone', { display_name: null, erased: true }) }]);
+    expect(board.authorOf(card('k1', 'c1', { author: OTHER }))).toEqual({ kind: 'name', name: 'Name p-other', mine: false });
+    expect(board.authorOf(card('k1', 'c1', { author: null, anonymous: true }))).toEqual({ kind: 'anonymous', mine: false });
+    expect(board.authorOf(card('k1', 'c1', { author: ME, anonymous: true }))).toEqual({ kind: 'anonymous', mine: true });
+    expect(board.authorOf(comment('m1', 'k1', { author: 'p-gone' }))).toEqual({ kind: 'erased' });
+  });
+
+  it('lists a group’s cards in the group’s order, and the groups in board order', () => {
+    const board = loaded(10);
+    board.applyChanged(11, 11, [
+      { kind: 'card', value: card('g1', 'c1', { title: 'Ryhmä', is_group: true, members: ['k2', 'k1'] }) },
+      { kind: 'card', value: card('k1', 'c1', { group: 'g1' }) },
+      { kind: 'card', value: card('k2', 'c1', { group: 'g1' }) },
+      { kind: 'column', value: column('c1', ['g1']) },
+    ]);
+    const group = board.cards.get('g1')!;
+    expect(board.cardsOf(board.columns.get('c1')!).map((found) => found.id)).toEqual(['g1']);
+    expect(board.membersOf(group).map((found) => found.id)).toEqual(['k2', 'k1']);
+    expect(board.groups.map((found) => found.id)).toEqual(['g1']);
   });
 });

@@ -1,3 +1,4 @@
+import { clockOffset } from '../clock';
 import { Connection, type ConnectionOptions, type ConnectionStatus } from '../connection';
 import type { Command } from '../proto/Command';
 import type { ErrorBody } from '../proto/ErrorBody';
@@ -19,6 +20,8 @@ export interface SyncOptions {
    * for good (the board is gone, the token is not valid), null when it may work later.
    */
   probe?: () => Promise<ErrorBody | null>;
+  /** This browser's clock (for tests). */
+  now?: () => number;
 }
 
 /**
@@ -39,6 +42,7 @@ export class BoardSync {
     this.board = new BoardState(options.board);
     this.outbox = new Outbox({ store: options.store, key: outboxKey(options.board), ...options.outbox });
     this.probe = options.probe;
+    this.now = options.now ?? (() => Date.now());
     this.connection = new Connection({
       url: options.url,
       subscribe: () => ({ type: 'subscribe', token: options.token, last_seq: this.board.seq }),
@@ -71,6 +75,7 @@ export class BoardSync {
       case 'welcome':
         this.board.me = message.you;
         this.board.role = message.role;
+        this.board.clockOffset = clockOffset(message.server_time, this.now());
         this.problem = null;
         break;
       case 'snapshot':
@@ -122,6 +127,7 @@ export class BoardSync {
   }
 
   private attached = false;
+  private readonly now: () => number;
   private readonly probe: (() => Promise<ErrorBody | null>) | undefined;
   private probing = false;
 

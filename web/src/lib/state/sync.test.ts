@@ -225,4 +225,23 @@ describe('BoardSync', () => {
     expect(FakeSocket.all).toHaveLength(1);
     expect(sync.status).toBe('connected');
   });
+
+  it('measures the server clock against its own at welcome, for countdowns', () => {
+    let now = 1_000_000;
+    const sync = new BoardSync({
+      board: 'b1',
+      token: 'kp_token',
+      url: 'ws://test/api/boards/b1/ws',
+      store: new MemoryStore(),
+      connection: { createSocket: (url) => new FakeSocket(url), isOnline: () => true, backoff: () => 100 },
+      now: () => now,
+    });
+    sync.start();
+    const socket = FakeSocket.latest();
+    socket.open();
+    // This phone's clock runs ten minutes ahead of the server's.
+    now = 1_600_000 + 10 * 60_000;
+    socket.receive({ type: 'welcome', board: 'b1', you: ME, role: 'participant', server_time: 1_600_000 });
+    expect(sync.board.clockOffset).toBe(-10 * 60_000);
+  });
 });

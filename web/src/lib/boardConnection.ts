@@ -1,0 +1,56 @@
+import { ApiError, boardView, invitation, socketUrl } from './api';
+import type { ErrorBody } from './proto/ErrorBody';
+import type { StoredSession } from './sessions';
+import { BoardSync } from './state/sync.svelte';
+import { browserStore } from './storage';
+
+/** One board's live state for a session this browser keeps (the board page and the presentation). */
+export function connectBoard(session: StoredSession): BoardSync {
+  return new BoardSync({
+    board: session.board,
+    token: session.token,
+    url: socketUrl(session.board),
+    store: browserStore(),
+    probe: () => probe(session),
+  });
+}
+
+/** Why the WebSocket was refused: a gone board or a token no longer valid stop the retries. */
+async function probe(found: StoredSession): Promise<ErrorBody | null> {
+  try {
+    if (found.role === 'observer') {
+      const [, , secret] = found.token.split('/');
+      await invitation(found.board, 'o', secret ?? '');
+    } else {
+      await boardView(found.board, found.token);
+    }
+    return null;
+  } catch (error) {
+    if (error instanceof ApiError && [401, 403, 404].includes(error.status)) {
+      return { code: error.status === 404 ? error.code : 'unauthorized', message: error.message };
+    }
+    return null;
+  }
+}
+
+/**
+ * Starts the connection and follows the browser: offline stops trying, online or a page that
+ * becomes visible again (a phone waking up) reconnects at once. Returns the clean-up.
+ */
+export function runBoard(sync: BoardSync): () => void {
+  sync.start();
+  const offline = () => sync.connection.wentOffline();
+  const online = () => sync.connection.wake();
+  const visible = () => {
+    if (document.visibilityState === 'visible') sync.connection.wake();
+  };
+  window.addEventListener('offline', offline);
+  window.addEventListener('online', online);
+  document.addEventListener('visibilitychange', visible);
+  return () => {
+    window.removeEventListener('offline', offline);
+    window.removeEventListener('online', online);
+    document.removeEventListener('visibilitychange', visible);
+    sync.stop();
+  };
+}
