@@ -8,6 +8,8 @@ pub mod config;
 pub mod data_dir;
 pub mod domain;
 pub mod engine;
+pub mod export;
+pub mod import;
 pub mod live;
 pub mod metrics;
 pub mod personal_data;

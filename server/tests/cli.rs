@@ -89,3 +89,73 @@ fn verify_names_the_board_and_seq_of_a_record_that_fails_its_checksum() {
     assert!(report.contains(&format!("board {board} seq 5")), "{report}");
     assert!(report.contains("checksum"), "{report}");
 }
+
+/// The demo board's id, from `kipina boards`.
+fn demo_board(data: &Path) -> String {
+    let listed = demo(data);
+    let start = listed.find("Leaderin kulmakivet (").expect("the demo board is listed") + "Leaderin kulmakivet (".len();
+    listed[start..start + 36].to_owned()
+}
+
+#[test]
+fn export_writes_each_format_and_import_log_restores_the_board_elsewhere() {
+    let dir = tempfile::tempdir().unwrap(); // unwrap: a temp dir is needed
+    let data = dir.path().join("data");
+    let board = demo_board(&data);
+    let data = data.to_str().expect("utf-8 temp path");
+    let markdown = kipina(&["export", "--data", data, "--board", &board, "--format", "md"]);
+    assert!(markdown.status.success(), "{}", text(&markdown));
+    let summary = String::from_utf8_lossy(&markdown.stdout);
+    assert!(
+        summary.starts_with("# Yhteenveto: Leaderin kulmakivet")
+            && summary.contains("rajoja ylittävä rohkea uudistaja")
+    );
+    for format in ["csv", "xlsx", "docx", "json"] {
+        let out = dir.path().join(format!("board.{format}"));
+        let written = kipina(&[
+            "export",
+            "--data",
+            data,
+            "--board",
+            &board,
+            "--format",
+            format,
+            "--out",
+            out.to_str().expect("utf-8"),
+        ]);
+        assert!(written.status.success(), "{}", text(&written));
+        assert!(std::fs::metadata(&out).map(|file| file.len()).unwrap_or(0) > 100, "{format} was written");
+    }
+    let unknown = kipina(&["export", "--data", data, "--board", &board, "--format", "pdf"]);
+    assert!(!unknown.status.success() && text(&unknown).contains("unknown format"));
+
+    let other = dir.path().join("other");
+    let log = dir.path().join("board.json");
+    let restored = kipina(&["import-log", log.to_str().expect("utf-8"), "--data", other.to_str().expect("utf-8")]);
+    assert!(restored.status.success(), "{}", text(&restored));
+    assert_eq!(
+        String::from_utf8_lossy(&restored.stdout).lines().next(),
+        Some(board.as_str()),
+        "it prints the board's id"
+    );
+    let again = kipina(&["import-log", log.to_str().expect("utf-8"), "--data", other.to_str().expect("utf-8")]);
+    assert!(!again.status.success() && text(&again).contains("already exists"), "{}", text(&again));
+    assert_eq!(verify(&other).status.code(), Some(0));
+}
+
+#[test]
+fn import_trello_prints_the_new_boards_id_and_what_it_left_behind() {
+    let dir = tempfile::tempdir().unwrap(); // unwrap: a temp dir is needed
+    let data = dir.path().to_str().expect("utf-8 temp path");
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/trello-kylatoimikunta.json");
+    let imported = kipina(&["import", "trello", fixture, "--data", data]);
+    assert!(imported.status.success(), "{}", text(&imported));
+    let output = String::from_utf8_lossy(&imported.stdout);
+    let id = output.lines().next().expect("a first line");
+    assert!(uuid::Uuid::parse_str(id).is_ok(), "{output}");
+    assert!(output.contains("Not imported: 1 attachments"), "{output}");
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"boards\": []}").expect("written");
+    let refused = kipina(&["import", "trello", bad.to_str().expect("utf-8"), "--data", data]);
+    assert!(!refused.status.success() && text(&refused).contains("not a Trello board export"), "{}", text(&refused));
+}

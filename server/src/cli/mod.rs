@@ -3,6 +3,7 @@
 mod boards;
 mod demo;
 mod serve;
+mod transfer;
 
 use crate::data_dir::DataDir;
 use clap::{Args, Parser, Subcommand};
@@ -34,12 +35,62 @@ pub enum CommandLine {
         #[arg(long, env = "KIPINA_DATA", default_value = "kipina-data")]
         data: PathBuf,
     },
+    /// Exports a board: a Markdown summary, a CSV table, an Excel workbook, a Word report, or its
+    /// whole event log as JSON (which `import-log` restores).
+    Export {
+        /// The data directory.
+        #[arg(long, env = "KIPINA_DATA")]
+        data: PathBuf,
+        /// The board's id.
+        #[arg(long)]
+        board: kipina_proto::BoardId,
+        /// md, csv, xlsx, docx or json.
+        #[arg(long)]
+        format: String,
+        /// Only what happened in this session.
+        #[arg(long)]
+        session: Option<kipina_proto::SessionId>,
+        /// The file to write (standard output when left out).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Restores a board's JSON event log into a data directory that does not have the board;
+    /// prints the board's id.
+    ImportLog {
+        /// The log file, as written by `kipina export --format json`.
+        file: PathBuf,
+        /// The data directory.
+        #[arg(long, env = "KIPINA_DATA")]
+        data: PathBuf,
+    },
+    /// Imports boards from other tools.
+    Import {
+        #[command(subcommand)]
+        from: ImportFrom,
+    },
     /// Checks a data directory: checksums, gap-free sequences, decodable payloads, snapshots.
     /// Exits 0 when intact, 1 when damaged, 2 when it cannot check.
     Verify {
         /// The data directory.
         #[arg(long, env = "KIPINA_DATA")]
         data: PathBuf,
+    },
+}
+
+/// Where `kipina import` takes boards from.
+#[derive(Debug, Subcommand)]
+pub enum ImportFrom {
+    /// A Trello board's JSON export (Menu → Print, export and share → Export as JSON); prints the
+    /// new board's id and what could not be brought.
+    Trello {
+        /// The Trello JSON file.
+        file: PathBuf,
+        /// The data directory.
+        #[arg(long, env = "KIPINA_DATA")]
+        data: PathBuf,
+        /// The name of the facilitator the board is imported for.
+        #[arg(long, default_value = "Trello-tuonti")]
+        name: String,
     },
 }
 
@@ -83,6 +134,13 @@ pub fn run(cli: Cli) -> ExitCode {
         CommandLine::Boards { data } => report(boards::run(&DataDir::new(data))),
         CommandLine::Demo { data } => report(demo::run(&DataDir::new(data))),
         CommandLine::Verify { data } => verify(&DataDir::new(data)),
+        CommandLine::Export { data, board, format, session, out } => {
+            report(transfer::export(&DataDir::new(data), board, &format, session, out.as_deref()))
+        }
+        CommandLine::ImportLog { file, data } => report(transfer::import_log(&DataDir::new(data), &file)),
+        CommandLine::Import { from: ImportFrom::Trello { file, data, name } } => {
+            report(transfer::import_trello(&DataDir::new(data), &file, &name))
+        }
     }
 }
 
@@ -103,7 +161,10 @@ fn verify(data: &DataDir) -> ExitCode {
 fn report(result: anyhow::Result<String>) -> ExitCode {
     match result {
         Ok(output) => {
-            let _ = writeln!(std::io::stdout().lock(), "{output}");
+            // An export written to standard output has printed itself.
+            if !output.is_empty() {
+                let _ = writeln!(std::io::stdout().lock(), "{output}");
+            }
             ExitCode::SUCCESS
         }
         Err(error) => {

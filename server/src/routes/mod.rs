@@ -4,6 +4,7 @@ pub mod boards;
 mod health;
 mod join;
 mod static_files;
+pub mod transfer;
 mod ws;
 
 use crate::access::{AccessStore, RateLimiter};
@@ -67,6 +68,17 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route("/api/boards/{board}", web::get().to(boards::view))
         .route("/api/boards/{board}/links", web::get().to(boards::links))
         .route("/api/boards/{board}/qr.svg", web::get().to(boards::qr))
+        .route("/api/boards/{board}/export", web::get().to(transfer::export))
+        .service(
+            web::resource("/api/import/log")
+                .app_data(web::PayloadConfig::new(transfer::MAX_UPLOAD))
+                .route(web::post().to(transfer::import_log)),
+        )
+        .service(
+            web::resource("/api/import/trello")
+                .app_data(web::PayloadConfig::new(transfer::MAX_UPLOAD))
+                .route(web::post().to(transfer::import_trello)),
+        )
         .route("/api/boards/{board}/commands", web::post().to(boards::command))
         .route("/api/boards/{board}/ws", web::get().to(ws::connect))
         .route("/api/invitations/{board}/{role}/{secret}", web::get().to(join::invitation))

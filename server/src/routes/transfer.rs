@@ -1,0 +1,138 @@
+//! Exports for facilitators, and uploads that bring boards in: a Kipinä log (restored as it
+//! was) or a Trello export (a new board whose facilitator is the uploader).
+
+use super::boards::board_links;
+use super::{ApiError, AppState, bearer, board_handle};
+use crate::export::{self, Format};
+use crate::import::trello::{self, TrelloError};
+use actix_web::{HttpRequest, HttpResponse, web};
+use kipina_proto::api::{CreateBoardResponse, Session};
+use kipina_proto::{BoardId, Role, SessionId};
+use serde::Deserialize;
+
+/// The largest upload taken: a Trello export of a big board, or a long log.
+pub const MAX_UPLOAD: usize = 32 * 1024 * 1024;
+
+#[derive(Debug, Deserialize)]
+pub struct ExportQuery {
+    format: String,
+    session: Option<SessionId>,
+}
+
+fn unavailable(error: impl std::fmt::Display) -> ApiError {
+    tracing::error!(%error, "an export or import failed");
+    ApiError::new("unavailable", "the board cannot be read or written right now")
+}
+
+/// `GET /api/boards/{board}/export?format=md|csv|xlsx|docx|json[&session=…]`: facilitators only.
+pub async fn export(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<BoardId>,
+    query: web::Query<ExportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let board = path.into_inner();
+    let participant = bearer(&request, &state, board)?;
+    let (view, role) = board_handle(&state, board)?.view(Some(participant)).await?;
+    match role {
+        Some(Role::Facilitator) => {}
+        Some(_) => return Err(ApiError::new("forbidden", "only facilitators export the board")),
+        None => return Err(ApiError::unauthorized()),
+    }
+    let ExportQuery { format, session } = query.into_inner();
+    let format = Format::parse(&format).ok_or_else(|| {
+        ApiError::new("malformed", format!("unknown format {format:?}: use md, csv, xlsx, docx or json"))
+    })?;
+    let engine = state.boards.engine().clone();
+    let now = crate::clock::now();
+    let bytes = web::block(move || -> Result<Vec<u8>, export::ExportError> {
+        match format {
+            Format::Json => {
+                let log = export::log::export(&engine, board, now)?;
+                serde_json::to_vec_pretty(&log).map_err(|error| export::ExportError::Write(error.to_string()))
+            }
+            _ => {
+                let state = engine.load(board).map_err(|error| export::ExportError::Read(error.to_string()))?;
+                export::document(board, &state, format, session, now)
+            }
+        }
+    })
+    .await
+    .map_err(unavailable)?
+    .map_err(|error| match error {
+        export::ExportError::NoSession => ApiError::new("not_found", "no such session on this board"),
+        export::ExportError::NoBoard => ApiError::new("board_not_found", "no such board"),
+        other => unavailable(other),
+    })?;
+    let name = export::file_name(&view.info.title, format, now);
+    Ok(HttpResponse::Ok()
+        .content_type(format.content_type())
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"{name}\"")))
+        .insert_header(("Cache-Control", "private, no-store"))
+        .body(bytes))
+}
+
+/// What a restored log answers: the board and the facilitator link to get in with (access is
+/// not part of the log, so old tokens and links do not carry over).
+#[derive(Debug, serde::Serialize)]
+struct Restored {
+    board: BoardId,
+    events: u64,
+    links: kipina_proto::api::BoardLinks,
+}
+
+/// `POST /api/import/log` with a log from `export?format=json` as the body.
+pub async fn import_log(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    let engine = state.boards.engine().clone();
+    let restored = web::block(move || {
+        let log = export::log::parse(&body)?;
+        export::log::restore(&engine, log)
+    })
+    .await
+    .map_err(unavailable)?;
+    let (board, events) = restored.map_err(|error| match error {
+        export::log::ImportError::Exists(_) => ApiError::new("board_exists", error.to_string()),
+        export::log::ImportError::Store(_) => unavailable(error),
+        other => ApiError::new("malformed", other.to_string()),
+    })?;
+    tracing::info!(%board, events, "board restored from a log");
+    Ok(HttpResponse::Created().json(Restored { board, events, links: board_links(&state, board)? }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TrelloQuery {
+    /// The uploader's name; they become the new board's facilitator.
+    name: String,
+}
+
+/// What a Trello import answers: the uploader's session on the new board, its links, and what
+/// could not be brought.
+#[derive(Debug, serde::Serialize)]
+struct Imported {
+    #[serde(flatten)]
+    created: CreateBoardResponse,
+    report: trello::TrelloReport,
+}
+
+/// `POST /api/import/trello?name=…` with a Trello board's JSON export as the body.
+pub async fn import_trello(
+    state: web::Data<AppState>,
+    query: web::Query<TrelloQuery>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let engine = state.boards.engine().clone();
+    let name = query.into_inner().name;
+    let imported =
+        web::block(move || trello::import(&engine, &body, &name, crate::clock::now())).await.map_err(unavailable)?;
+    let (report, facilitator) = imported.map_err(|error| match error {
+        TrelloError::NotTrello(_) => ApiError::new("malformed", error.to_string()),
+        TrelloError::Refused(_) => ApiError::new("invalid_import", error.to_string()),
+        TrelloError::Store(_) => unavailable(error),
+    })?;
+    let board = report.board.ok_or_else(|| unavailable("the import made no board"))?;
+    let token = state.access.issue_token(board, facilitator).map_err(unavailable)?;
+    let links = board_links(&state, board)?;
+    tracing::info!(%board, cards = report.cards, "board imported from Trello");
+    let session = Session { board, participant: facilitator, role: Role::Facilitator, token };
+    Ok(HttpResponse::Created().json(Imported { created: CreateBoardResponse { session, links }, report }))
+}
