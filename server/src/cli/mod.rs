@@ -127,6 +127,16 @@ impl Default for ServeArgs {
     }
 }
 
+/// The `kipina` program: logs to standard error (filtered by `KIPINA_LOG`), parses the command
+/// line and runs it. The crash trials run this same entry point as a child process.
+pub fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("KIPINA_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    run(Cli::parse())
+}
+
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command.unwrap_or_else(|| CommandLine::Serve(ServeArgs::default())) {

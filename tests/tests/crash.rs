@@ -1,0 +1,233 @@
+//! Crash trials: the real `kipina` program as a child process takes sustained writes from many
+//! WebSocket clients and is killed with SIGKILL at a random moment, then started again on the
+//! same data directory. Every acknowledged command must be there exactly once, every command
+//! that was on its way must be there at most once (retrying it with the same id is answered as a
+//! duplicate or applied now — never twice), and `kipina verify` must find the data intact.
+//!
+//! `cargo test -p kipina-tests --test crash` runs 20 trials; `KIPINA_CRASH_TRIALS=1000` runs more
+//! and prints the totals.
+
+use futures_util::{SinkExt, StreamExt};
+use kipina_proto::api::{
+    CommandRequest, CommandResponse, CreateBoardRequest, CreateBoardResponse, JoinRequest, Session,
+};
+use kipina_proto::view::BoardView;
+use kipina_proto::{AckOutcome, BoardId, CardId, ClientMessage, ColumnId, Command, CommandId, ServerMessage};
+use std::io::BufRead;
+use std::path::Path;
+use std::process::{Child, Command as Process, Stdio};
+use std::time::{Duration, Instant};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use uuid::Uuid;
+
+const WRITERS: usize = 8;
+
+/// The server as a child process, and where it serves.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(data: &Path) -> Server {
+        let mut child = Process::new(env!("CARGO_BIN_EXE_kipina-under-test"))
+            .args(["serve", "--bind", "127.0.0.1:0", "--no-demo", "--max-commands-per-second", "100000", "--data"])
+            .arg(data)
+            .env("KIPINA_LOG", "error")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("kipina starts");
+        let stdout = child.stdout.take().expect("its output");
+        let mut first = String::new();
+        std::io::BufReader::new(stdout).read_line(&mut first).expect("kipina says where it serves");
+        let base = first.trim().rsplit(' ').next().expect("an address").to_owned();
+        assert!(base.starts_with("http://"), "unexpected first line {first:?}");
+        Server { child, base }
+    }
+
+    /// SIGKILL: no shutdown, no flushing, nothing after this instant.
+    fn kill(mut self) {
+        self.child.kill().expect("the server is killed");
+        self.child.wait().expect("and reaped");
+    }
+}
+
+fn random(below: u64) -> u64 {
+    (Uuid::new_v4().as_u128() % u128::from(below)) as u64
+}
+
+/// What one writer saw before the server died.
+#[derive(Debug, Default)]
+struct Written {
+    acknowledged: Vec<(CommandId, CardId)>,
+    /// Sent, with no answer yet.
+    in_flight: Vec<(CommandId, Command, CardId)>,
+}
+
+/// Adds cards one after another until the connection breaks.
+async fn writer(base: String, board: BoardId, token: String, column: ColumnId) -> Written {
+    let mut written = Written::default();
+    let url = format!("{}/api/boards/{board}/ws", base.replace("http://", "ws://"));
+    let mut request = url.into_client_request().expect("a request");
+    request.headers_mut().insert("Origin", base.parse().expect("an origin"));
+    let Ok((socket, _)) = tokio_tungstenite::connect_async(request).await else { return written };
+    let (mut sink, mut stream) = socket.split();
+    let subscribe = ClientMessage::Subscribe { token, last_seq: None };
+    if sink.send(Message::text(serde_json::to_string(&subscribe).expect("json"))).await.is_err() {
+        return written;
+    }
+    loop {
+        let card = CardId(Uuid::now_v7());
+        let command_id = CommandId(Uuid::now_v7());
+        let command = Command::AddCard { card, column, title: format!("Kortti {card}"), body: String::new() };
+        let message = ClientMessage::Command { command_id, command: command.clone() };
+        written.in_flight.push((command_id, command, card));
+        if sink.send(Message::text(serde_json::to_string(&message).expect("json"))).await.is_err() {
+            return written;
+        }
+        loop {
+            let text = match stream.next().await {
+                Some(Ok(Message::Text(text))) => text,
+                // Pings (answered by tungstenite) and other control frames.
+                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
+                _ => return written,
+            };
+            match serde_json::from_str::<ServerMessage>(text.as_str()) {
+                Ok(ServerMessage::Ack { command_id: acked, outcome: AckOutcome::Applied { .. } })
+                    if acked == command_id =>
+                {
+                    written.in_flight.pop();
+                    written.acknowledged.push((command_id, card));
+                    break;
+                }
+                Ok(ServerMessage::Ack { .. } | ServerMessage::Error { .. }) => panic!("unexpected answer: {text}"),
+                _ => {}
+            }
+        }
+    }
+}
+
+async fn post<T: serde::de::DeserializeOwned>(
+    http: &reqwest::Client,
+    url: String,
+    token: Option<&str>,
+    body: &impl serde::Serialize,
+) -> T {
+    let mut request = http.post(url).json(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("answered");
+    let status = response.status();
+    let text = response.text().await.expect("a body");
+    assert!(status.is_success(), "{status}: {text}");
+    serde_json::from_str(&text).unwrap_or_else(|error| panic!("{error}: {text}"))
+}
+
+/// Totals over trials.
+#[derive(Debug, Default)]
+struct Totals {
+    acknowledged: usize,
+    in_flight_stored: usize,
+    in_flight_lost: usize,
+}
+
+async fn trial(http: &reqwest::Client, totals: &mut Totals) {
+    let dir = tempfile::tempdir().expect("a data directory");
+    let server = Server::start(dir.path());
+    let base = server.base.clone();
+    let request = CreateBoardRequest {
+        title: "Kaatumiskoe".into(),
+        description: String::new(),
+        language: Default::default(),
+        facilitator_name: "Fanni".into(),
+        template: Default::default(),
+    };
+    let created: CreateBoardResponse = post(http, format!("{base}/api/boards"), None, &request).await;
+    let board = created.session.board;
+    let facilitator = created.session.token.clone();
+    let column = ColumnId(Uuid::now_v7());
+    let add_column = CommandRequest {
+        command_id: CommandId(Uuid::now_v7()),
+        command: Command::AddColumn { column, title: "Ideat".into() },
+    };
+    let _: CommandResponse =
+        post(http, format!("{base}/api/boards/{board}/commands"), Some(&facilitator), &add_column).await;
+    let mut writers = Vec::new();
+    for index in 0..WRITERS {
+        let join =
+            JoinRequest { invitation: created.links.participant.clone(), display_name: format!("Kirjoittaja {index}") };
+        let session: Session = post(http, format!("{base}/api/join"), None, &join).await;
+        writers.push(tokio::spawn(writer(base.clone(), board, session.token, column)));
+    }
+    tokio::time::sleep(Duration::from_millis(20 + random(280))).await;
+    server.kill();
+    let mut written = Vec::new();
+    for handle in writers {
+        written.push(handle.await.expect("a writer ends when the connection does"));
+    }
+
+    let server = Server::start(dir.path());
+    let base = server.base.clone();
+    // Every command on its way is sent again with its own id: stored before the kill, it is a
+    // duplicate; lost, it is applied now. Either way it must end up there once.
+    for (command_id, command, _) in written.iter().flat_map(|written| &written.in_flight) {
+        let retry = CommandRequest { command_id: *command_id, command: command.clone() };
+        let answer: CommandResponse =
+            post(http, format!("{base}/api/boards/{board}/commands"), Some(&facilitator), &retry).await;
+        match answer.outcome {
+            AckOutcome::Duplicate { .. } => totals.in_flight_stored += 1,
+            AckOutcome::Applied { .. } => totals.in_flight_lost += 1,
+            AckOutcome::Unchanged => panic!("a card command cannot be unchanged"),
+        }
+    }
+    let view: BoardView = http
+        .get(format!("{base}/api/boards/{board}"))
+        .bearer_auth(&facilitator)
+        .send()
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("the board");
+    let listed = &view.columns.iter().find(|found| found.id == column).expect("the column survived").cards;
+    let mut unique = listed.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), listed.len(), "a card is listed twice");
+    let expected: usize = written.iter().map(|written| written.acknowledged.len() + written.in_flight.len()).sum();
+    assert_eq!(listed.len(), expected, "every acknowledged and retried card, and nothing else");
+    for (_, card) in written.iter().flat_map(|written| &written.acknowledged) {
+        assert!(listed.contains(card), "an acknowledged card is missing after the crash");
+    }
+    totals.acknowledged += written.iter().map(|written| written.acknowledged.len()).sum::<usize>();
+    server.kill();
+    let verified = Process::new(env!("CARGO_BIN_EXE_kipina-under-test"))
+        .args(["verify", "--data"])
+        .arg(dir.path())
+        .output()
+        .expect("verify runs");
+    assert!(verified.status.success(), "verify: {}", String::from_utf8_lossy(&verified.stdout));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_writes_survive_sigkill_exactly_once() {
+    let trials: usize = std::env::var("KIPINA_CRASH_TRIALS").ok().and_then(|n| n.parse().ok()).unwrap_or(20);
+    let http = reqwest::Client::new();
+    let mut totals = Totals::default();
+    let started = Instant::now();
+    for _ in 0..trials {
+        trial(&http, &mut totals).await;
+    }
+    let line = format!(
+        "crash trials: {trials} SIGKILLs in {:.1} s; {} acknowledged cards all present once; of the commands on their way, {} had been stored (answered as duplicates on retry) and {} had not (applied on retry)",
+        started.elapsed().as_secs_f64(),
+        totals.acknowledged,
+        totals.in_flight_stored,
+        totals.in_flight_lost
+    );
+    std::io::Write::write_all(&mut std::io::stderr(), format!("{line}\n").as_bytes()).expect("stderr");
+    assert!(totals.acknowledged > 0, "the trials wrote nothing before the kills");
+}
