@@ -1,8 +1,10 @@
 /**
  * axe-core scans: the home page, the board page with cards and a comment, the open card dialog,
  * the share dialog, and a facilitated session (controls, countdown, hidden votes, anonymous
- * authors, a group, the lock, grouping, results, the presentation view). No violation of any
- * severity; every violation found is printed.
+ * authors, a group, the lock, grouping, results, the presentation view), and statements (a new
+ * version's difference, the history, proposals with one outdated, the proposal and new-statement
+ * forms, rebasing, adopting, results with proposals, a statement on the projector). No violation
+ * of any severity; every violation found is printed.
  */
 import AxeBuilder from '@axe-core/playwright';
 import type { Page, TestInfo } from '@playwright/test';
@@ -160,4 +162,72 @@ test('a facilitated session: controls, hidden votes, anonymity, a group, the loc
   await command(facilitator, { type: 'set_phase', session, phase: 'discuss' });
   await expect(facilitatorPage.getByTestId('present-card')).toHaveCount(1);
   await scan(facilitatorPage, testInfo, 'presentation (a column)');
+});
+
+test('statements: the current wording, a new version’s difference, history, proposals (one outdated), the forms, rebase, results, projector: no axe violations', async ({
+  open,
+}, testInfo) => {
+  test.setTimeout(90_000);
+  const created = await createBoard({ title: 'Saavutettavat linjaukset', name: 'Fanni', template: 'empty' });
+  const facilitator = created.session;
+  const aino = await joinBoard(created.links.participant, 'Aino');
+  const pekka = await joinBoard(created.links.participant, 'Pekka');
+  const vision = crypto.randomUUID();
+  await command(facilitator, { type: 'add_statement', column: vision, title: 'Visio', text: 'Kylämme on hyvä paikka elää.' });
+  const bolder = crypto.randomUUID();
+  const shorter = crypto.randomUUID();
+  await command(aino, { type: 'propose_wording', card: bolder, statement: vision, text: 'Kylämme on rohkea paikka elää ja tehdä.', reason: 'Rohkeutta', base_version: 1 });
+  await command(pekka, { type: 'propose_wording', card: shorter, statement: vision, text: 'Kylämme on hyvä paikka.', reason: 'Lyhyemmin', base_version: 1 });
+  await command(pekka, { type: 'cast_vote', card: bolder });
+  await command(aino, { type: 'cast_vote', card: shorter });
+  await addComment(aino, shorter, 'Liian lyhyt?');
+
+  // Pekka, the author of the proposal that the adoption leaves outdated, is looking when it happens.
+  const page = await (await open({ session: pekka })).newPage();
+  await page.goto(`/b/${pekka.board}`);
+  await expect(page.locator('[data-proposal="true"]')).toHaveCount(2);
+  await command(facilitator, { type: 'adopt_proposal', card: bolder });
+  await expect(page.getByTestId('statement-fresh')).toBeVisible();
+  await expect(page.getByTestId('proposal-outdated')).toBeVisible();
+  await scan(page, testInfo, 'statement (participant, new version highlighted)');
+  await page.getByText('Historia (2 versiota)').click();
+  await page.getByRole('button', { name: 'Ehdota uutta muotoilua: Visio' }).click();
+  await expect(page.getByTestId('propose-form')).toBeVisible();
+  await scan(page, testInfo, 'statement (history and the proposal form open)');
+  await page.setViewportSize({ width: 360, height: 800 });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+  await scan(page, testInfo, 'statement (360 px)');
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.getByRole('button', { name: 'Peruuta' }).click();
+  await page.getByRole('button', { name: 'Päivitä uusimpaan versioon' }).click();
+  await expect(page.getByTestId('rebase-dialog')).toBeVisible();
+  await scan(page, testInfo, 'rebase dialog', 'dialog[open]');
+  await page.keyboard.press('Escape');
+  await page.getByRole('button', { name: 'Kylämme on hyvä paikka.', exact: true }).click();
+  await expect(page.getByRole('dialog', { name: 'Ehdotus: Visio' }).getByTestId('comment')).toHaveCount(1);
+  await scan(page, testInfo, 'proposal dialog', 'dialog[open]');
+  await page.keyboard.press('Escape');
+
+  // The facilitator: adopt buttons (one disabled with the reason, one asking to confirm), and
+  // the form for a new statement.
+  await command(pekka, { type: 'propose_wording', card: crypto.randomUUID(), statement: vision, text: 'Kylämme on rohkea koti.', reason: 'Kodikkaammin', base_version: 2 });
+  const facilitatorPage = await (await open({ session: facilitator })).newPage();
+  await facilitatorPage.goto(`/b/${facilitator.board}`);
+  await expect(facilitatorPage.locator('[data-proposal="true"]')).toHaveCount(2);
+  await facilitatorPage.getByRole('button', { name: 'Hyväksy tämä muotoilu' }).last().click();
+  await expect(facilitatorPage.getByText('Hyväksytäänkö tämä muotoilu versioksi 3?')).toBeVisible();
+  await facilitatorPage.getByRole('button', { name: 'Lisää julkilausuma' }).click();
+  await expect(facilitatorPage.getByTestId('add-statement')).toBeVisible();
+  await scan(facilitatorPage, testInfo, 'statement (facilitator)');
+
+  // The results list proposals by their wording; the projector shows the statement.
+  await facilitatorPage.getByRole('button', { name: 'Tulokset' }).click();
+  await expect(facilitatorPage.getByTestId('ranking-overall').getByTestId('ranked-card')).toHaveCount(2);
+  await expect(facilitatorPage.getByTestId('ranking-overall')).toContainText('hyväksytty versioksi 2');
+  await scan(facilitatorPage, testInfo, 'results with proposals');
+  await facilitatorPage.setViewportSize({ width: 1920, height: 1080 });
+  await facilitatorPage.goto(`/b/${facilitator.board}/present`);
+  await expect(facilitatorPage.getByTestId('present-statement')).toBeVisible();
+  await expect(facilitatorPage.getByTestId('present-card')).toHaveCount(2);
+  await scan(facilitatorPage, testInfo, 'presentation (a statement)');
 });

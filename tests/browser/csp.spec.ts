@@ -2,10 +2,12 @@
  * The Content-Security-Policy holds for the whole client: going through the home page, the join
  * page and the board (card dialog, move dialog, share dialog with its QR code, presence list,
  * language switch; the facilitator's controls, the results and the presentation view with the
- * server's QR code) raises no `securitypolicyviolation` event and logs no console error.
+ * server's QR code; statements: adding one, a proposal, an adopted version's highlighted
+ * difference, the history, a statement on the projector) raises no `securitypolicyviolation`
+ * event and logs no console error.
  */
 import type { ConsoleMessage, Page } from '@playwright/test';
-import { addCard, boardView, command, createBoard, expect, expectConnected, test } from './helpers';
+import { addCard, boardView, command, createBoard, expect, expectConnected, joinBoard, test } from './helpers';
 
 interface Problems {
   violations: string[];
@@ -32,6 +34,17 @@ async function watch(page: Page): Promise<Problems> {
     if (response.status() >= 400) problems.failedResponses.push(`${response.status()} ${response.url()}`);
   });
   return problems;
+}
+
+/** Fails the test with everything found, per person. */
+function expectClean(found: [string, Problems][]): void {
+  for (const [who, problems] of found) {
+    for (const [kind, list] of Object.entries(problems)) if (list.length > 0) console.log(`${who} ${kind}:\n  ${list.join('\n  ')}`);
+    expect(problems.violations, `CSP violations (${who})`).toEqual([]);
+    expect(problems.pageErrors, `uncaught errors (${who})`).toEqual([]);
+    expect(problems.console, `console errors (${who})`).toEqual([]);
+    expect(problems.failedResponses, `failed requests (${who})`).toEqual([]);
+  }
 }
 
 test('no CSP violations and no console errors across the client', async ({ open }) => {
@@ -118,16 +131,57 @@ test('no CSP violations and no console errors across the client', async ({ open 
   await expect(facilitatorPage.getByTestId('present-ranking')).toBeVisible();
   await expect(facilitatorPage.getByTestId('countdown')).toBeVisible();
 
-  for (const [who, found] of [
+  expectClean([
     ['participant', problems],
     ['facilitator', facilitatorProblems],
-  ] as const) {
-    for (const [kind, list] of Object.entries(found)) if (list.length > 0) console.log(`${who} ${kind}:\n  ${list.join('\n  ')}`);
-    expect(found.violations, `CSP violations (${who})`).toEqual([]);
-    expect(found.pageErrors, `uncaught errors (${who})`).toEqual([]);
-    expect(found.console, `console errors (${who})`).toEqual([]);
-    expect(found.failedResponses, `failed requests (${who})`).toEqual([]);
-  }
+  ]);
+});
+
+test('statements: no CSP violations or console errors, from adding one to a new version on the projector', async ({ open }) => {
+  const created = await createBoard({ title: 'CSP-linjaukset', name: 'Fanni', template: 'empty' });
+  const participant = await joinBoard(created.links.participant, 'Pertti');
+
+  // The facilitator adds a statement in the UI (the statement's components load on demand).
+  const facilitatorPage = await (await open({ session: created.session })).newPage();
+  const facilitatorProblems = await watch(facilitatorPage);
+  await facilitatorPage.goto(`/b/${created.session.board}`);
+  await expectConnected(facilitatorPage);
+  await facilitatorPage.getByRole('button', { name: 'Lisää julkilausuma' }).click();
+  await facilitatorPage.getByLabel('Julkilausuman nimi').fill('Palvelulupaus');
+  await facilitatorPage.getByLabel('Ensimmäinen muotoilu (voi olla tyhjä)').fill('Autamme kyliä.');
+  await facilitatorPage.getByTestId('add-statement').getByRole('button', { name: 'Lisää julkilausuma' }).click();
+  await expect(facilitatorPage.getByTestId('statement-text')).toHaveText('Autamme kyliä.');
+
+  // A participant proposes a wording, opens the history and the proposal.
+  const page = await (await open({ session: participant })).newPage();
+  const problems = await watch(page);
+  await page.goto(`/b/${participant.board}`);
+  await expectConnected(page);
+  await page.getByRole('button', { name: 'Ehdota uutta muotoilua: Palvelulupaus' }).click();
+  await page.getByLabel('Uusi muotoilu').fill('Autamme kyliä ja yrittäjiä.');
+  await page.getByLabel('Perustelu (lyhyesti)').fill('Yrittäjät mukaan');
+  await page.getByRole('button', { name: 'Lähetä ehdotus' }).click();
+  await expect(page.locator('[data-proposal="true"]')).toHaveCount(1);
+  await page.getByRole('button', { name: 'Autamme kyliä ja yrittäjiä.', exact: true }).click();
+  await expect(page.getByRole('dialog', { name: 'Ehdotus: Palvelulupaus' })).toBeVisible();
+  await page.keyboard.press('Escape');
+
+  // Adopted: the new version's difference (and its highlight's animation) on both screens.
+  await facilitatorPage.getByRole('button', { name: 'Hyväksy tämä muotoilu' }).click();
+  await facilitatorPage.getByRole('button', { name: 'Hyväksy', exact: true }).click();
+  await expect(page.getByTestId('statement-text').locator('ins')).toHaveText(['kyliä ja yrittäjiä.']);
+  await page.getByText('Historia (2 versiota)').click();
+  await expect(page.getByTestId('statement-version')).toHaveCount(2);
+
+  // The projector.
+  await facilitatorPage.goto(`/b/${created.session.board}/present`);
+  await expect(facilitatorPage.getByTestId('present-statement')).toContainText('Autamme kyliä ja yrittäjiä.');
+  await expect(facilitatorPage.getByTestId('join-qr')).toBeVisible();
+
+  expectClean([
+    ['participant', problems],
+    ['facilitator', facilitatorProblems],
+  ]);
 });
 
 test('the CSP listener itself works: an inline style is reported', async ({ open }) => {

@@ -94,3 +94,80 @@ test('screenshots of the board on a phone and on a projector', async ({ open }, 
   expect(overflow).toBeLessThanOrEqual(0);
   await shoot(projectorPage, testInfo, 'board-projector-1920x1080');
 });
+
+test('screenshots of statements: the history, a new version highlighted, proposals, the projector', async ({ open }, testInfo) => {
+  const created = await createBoard({ title: 'Leader-ryhmän linjaukset', name: 'Fanni Fasilitaattori', template: 'empty' });
+  const facilitator = created.session;
+  const aino = await joinBoard(created.links.participant, 'Aino Virtanen');
+  const mikko = await joinBoard(created.links.participant, 'Mikko Korhonen');
+  const vision = crypto.randomUUID();
+  const mission = crypto.randomUUID();
+  await command(facilitator, {
+    type: 'add_statement',
+    column: vision,
+    title: 'Visio',
+    text: 'Olemme paikallisyhteisöjen elinvoiman kasvattaja.',
+  });
+  await command(facilitator, {
+    type: 'add_statement',
+    column: mission,
+    title: 'Missio',
+    text: 'Kokoamme yhteen ihmisten ja yhteisöjen voimavarat ja ideat paikallisen hyvinvoinnin lisäämiseksi.',
+  });
+  const bolder = crypto.randomUUID();
+  await command(aino, {
+    type: 'propose_wording',
+    card: bolder,
+    statement: vision,
+    text: 'Olemme paikallisyhteisöjen elinvoiman kasvattaja, rajoja ylittävä rohkea uudistaja.',
+    reason: 'Rohkeus ja rajat ylittävä yhteistyö mukaan',
+    base_version: 1,
+  });
+  await command(mikko, {
+    type: 'propose_wording',
+    card: crypto.randomUUID(),
+    statement: vision,
+    text: 'Olemme kylien elinvoiman kasvattaja.',
+    reason: 'Lyhyemmin ja konkreettisemmin',
+    base_version: 1,
+  });
+  await command(mikko, {
+    type: 'propose_wording',
+    card: crypto.randomUUID(),
+    statement: mission,
+    text: 'Kokoamme yhteen ihmisten ja yhteisöjen voimavarat ja ideat koko alueen hyvinvoinnin lisäämiseksi.',
+    reason: 'Koko alue, ei vain paikallinen',
+    base_version: 1,
+  });
+  await command(mikko, { type: 'cast_vote', card: bolder });
+
+  const phone = await open({
+    session: aino,
+    viewport: { width: 360, height: 800 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+    userAgent: devices['Pixel 5'].userAgent,
+  });
+  const phonePage = await phone.newPage();
+  await openBoard(phonePage, aino.board);
+  const projector = await open({ session: facilitator, viewport: { width: 1920, height: 1080 } });
+  const projectorPage = await projector.newPage();
+  await openBoard(projectorPage, facilitator.board);
+  await expect(projectorPage.locator('[data-proposal="true"]')).toHaveCount(3);
+  await shoot(projectorPage, testInfo, 'statements-projector-1920x1080');
+
+  // Adopted while both look: the new wording shows what changed.
+  await command(facilitator, { type: 'adopt_proposal', card: bolder });
+  await expect(phonePage.getByTestId('statement-fresh').first()).toBeVisible();
+  expect(await phonePage.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+  await shoot(phonePage, testInfo, 'statement-phone-360x800-new-version');
+  await phonePage.getByText('Historia (2 versiota)').click();
+  await shoot(phonePage, testInfo, 'statement-phone-360x800-history', true);
+  await expect(projectorPage.getByTestId('statement-fresh').first()).toBeVisible();
+  await shoot(projectorPage, testInfo, 'statements-projector-1920x1080-new-version');
+
+  await projectorPage.goto(`/b/${facilitator.board}/present`);
+  await expect(projectorPage.getByTestId('present-statement')).toBeVisible();
+  await shoot(projectorPage, testInfo, 'presentation-statement');
+});

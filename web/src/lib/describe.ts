@@ -66,6 +66,14 @@ export function describeCommand(command: Command, board: BoardState): string {
       return t('outbox.commands.set_locked');
     case 'set_board_options':
       return t('outbox.commands.set_board_options');
+    case 'add_statement':
+      return t('outbox.commands.add_statement', { text: excerpt(command.title) });
+    case 'propose_wording':
+      return t('outbox.commands.propose_wording', { text: excerpt(command.text) });
+    case 'rebase_proposal':
+      return t('outbox.commands.rebase_proposal', { text: excerpt(command.text) });
+    case 'adopt_proposal':
+      return t('outbox.commands.adopt_proposal', { text: excerpt(board.cards.get(command.card)?.body) });
     default:
       return t('outbox.commands.other');
   }

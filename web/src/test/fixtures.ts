@@ -8,6 +8,8 @@ import type { Gates } from '../lib/proto/Gates';
 import type { ParticipantView } from '../lib/proto/ParticipantView';
 import type { RoundView } from '../lib/proto/RoundView';
 import type { SessionView } from '../lib/proto/SessionView';
+import type { DiffSpan } from '../lib/proto/DiffSpan';
+import type { StatementVersionView } from '../lib/proto/StatementVersionView';
 import type { SocketLike } from '../lib/connection';
 import type { ClientMessage } from '../lib/proto/ClientMessage';
 import type { ServerMessage } from '../lib/proto/ServerMessage';
@@ -44,6 +46,44 @@ export function card(id: string, column: string, overrides: Partial<CardView> = 
 
 export function column(id: string, cards: string[], overrides: Partial<ColumnView> = {}): ColumnView {
   return { id, title: `Column ${id}`, text_version: 1, archived: false, cards, statement: null, ...overrides };
+}
+
+/** One version of a statement; `diff` is what the server would send (given, never computed here). */
+export function version(number: number, text: string, overrides: Partial<StatementVersionView> = {}): StatementVersionView {
+  const diff: DiffSpan[] = number === 1 ? [{ kind: 'added', text }] : [{ kind: 'same', text }];
+  return {
+    number,
+    text,
+    author: ME,
+    anonymous: false,
+    reason: number === 1 ? null : `Reason ${number}`,
+    adopted_at: 1_700_000_000_000 + number * 60_000,
+    session: null,
+    proposal: number === 1 ? null : `proposal-v${number}`,
+    diff,
+    ...overrides,
+  };
+}
+
+/** A statement: a column with its versions (oldest first) whose cards are its open proposals. */
+export function statement(id: string, versions: StatementVersionView[], cards: string[] = [], overrides: Partial<ColumnView> = {}): ColumnView {
+  return column(id, cards, { title: `Statement ${id}`, statement: { versions }, ...overrides });
+}
+
+/** A proposed wording: a card whose title is the reason and whose body is the wording. */
+export function proposal(
+  id: string,
+  statementId: string,
+  baseVersion: number,
+  overrides: Partial<CardView> & { outdated?: boolean; adoptedAs?: number | null } = {},
+): CardView {
+  const { outdated = false, adoptedAs = null, ...rest } = overrides;
+  return card(id, statementId, {
+    title: `Reason ${id}`,
+    body: `Wording ${id}`,
+    proposal: { statement: statementId, base_version: baseVersion, outdated, adopted_as: adoptedAs },
+    ...rest,
+  });
 }
 
 export function participant(id: string, overrides: Partial<ParticipantView> = {}): ParticipantView {

@@ -61,6 +61,16 @@ describe('translations', () => {
     expect(errorText({ code: 'something_new', message: 'a new refusal' })).toBe('a new refusal');
   });
 
+  it('translates the statements’ refusals in every language', () => {
+    const codes = ['statement_column', 'not_a_statement', 'not_a_proposal', 'proposal_adopted', 'proposal_outdated', 'same_wording'];
+    for (const language of ['fi', 'sv', 'en'] as const) {
+      locale.set(language);
+      for (const code of codes) expect(errorText({ code, message: 'untranslated' }), `${language} ${code}`).not.toBe('untranslated');
+    }
+    locale.set('fi');
+    expect(errorText({ code: 'proposal_outdated', message: '' })).toBe('Ehdotus perustuu vanhempaan versioon: päivitä se ensin.');
+  });
+
   it('formats dates in the chosen language', () => {
     const moment = Date.UTC(2016, 10, 24, 12, 0);
     locale.set('fi');

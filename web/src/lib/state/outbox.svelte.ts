@@ -24,8 +24,15 @@ export interface OutboxEntry {
 /** Answers that say "not now" rather than "no": the same command is sent again later. */
 const TRANSIENT = new Set(['rate_limited', 'unavailable', 'not_subscribed']);
 
-/** Commands that name the version they were based on. */
-const EDITS = new Set<Command['type']>(['edit_card', 'edit_comment', 'rename_column', 'edit_board']);
+/** Commands that name the version they were based on (a proposed wording: the statement's version). */
+const EDITS = new Set<Command['type']>([
+  'edit_card',
+  'edit_comment',
+  'rename_column',
+  'edit_board',
+  'propose_wording',
+  'rebase_proposal',
+]);
 
 export interface OutboxOptions {
   store: KeyValueStore;

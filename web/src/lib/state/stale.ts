@@ -1,6 +1,7 @@
 import type { Command } from '../proto/Command';
 import type { BoardState } from './board.svelte';
 import type { Outbox, OutboxEntry } from './outbox.svelte';
+import { currentVersion } from './statements.svelte';
 
 /** A text as one side of a stale edit shows it. */
 export interface Version {
@@ -15,7 +16,7 @@ export interface Version {
  */
 export interface StaleEdit {
   entry: OutboxEntry;
-  kind: 'card' | 'comment' | 'column' | 'board';
+  kind: 'card' | 'comment' | 'column' | 'board' | 'statement';
   mine: Version;
   current: Version | undefined;
   /** The command that keeps my text on top of the current version, with that version's number. */
@@ -66,6 +67,33 @@ export function describeStale(entry: OutboxEntry, board: BoardState): StaleEdit 
         mine: { title: command.title, body: command.description },
         current: info ? { title: info.title, body: info.description } : undefined,
         keepMine: info ? { ...command, base_version: info.text_version } : undefined,
+      };
+    }
+    case 'propose_wording': {
+      // A new version was adopted while the wording was being written: it can be proposed
+      // again on top of the current version, or dropped.
+      const column = board.columns.get(command.statement);
+      const current = currentVersion(column);
+      const usable = column && !column.archived && current;
+      return {
+        entry,
+        kind: 'statement',
+        mine: { body: command.text },
+        current: current ? { body: current.text } : undefined,
+        keepMine: usable ? { ...command, base_version: current.number } : undefined,
+      };
+    }
+    case 'rebase_proposal': {
+      const card = board.cards.get(command.card);
+      const column = card ? board.columns.get(card.column) : undefined;
+      const current = currentVersion(column);
+      const open = card && !card.archived && card.proposal?.adopted_as === null && column && !column.archived;
+      return {
+        entry,
+        kind: 'statement',
+        mine: { body: command.text },
+        current: current ? { body: current.text } : undefined,
+        keepMine: open && current ? { ...command, base_version: current.number } : undefined,
       };
     }
     default:
