@@ -94,8 +94,12 @@ fn statement_view(state: &BoardState, statement: &crate::domain::Statement, view
         .map(|version| {
             let text = version.text.as_text();
             let anonymous = version_is_anonymous(state, version);
-            let diff = word_diff(previous, text.unwrap_or_default());
-            previous = text.unwrap_or_default();
+            // An erased wording has no difference to show, and the next one is compared with the
+            // last wording that can still be read.
+            let diff = text.map(|text| word_diff(previous, text)).unwrap_or_default();
+            if let Some(text) = text {
+                previous = text;
+            }
             StatementVersionView {
                 number: version.number,
                 text: text.map(str::to_owned),
