@@ -775,3 +775,40 @@ impl WsClient {
         }
     }
 }
+
+/// The real `kipina` program as a child process (the tests' `kipina-under-test` binary), for
+/// what an in-process server cannot show: being killed, or what it writes to its log.
+#[derive(Debug)]
+pub struct ChildServer {
+    child: std::process::Child,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+}
+
+impl ChildServer {
+    /// Starts `binary serve` on port 0 over `data`, with `KIPINA_LOG=log_filter`; its standard
+    /// error goes to `stderr`. Returns once it says where it serves.
+    pub fn start(binary: &str, data: &std::path::Path, log_filter: &str, stderr: std::process::Stdio) -> ChildServer {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(binary)
+            .args(["serve", "--bind", "127.0.0.1:0", "--no-demo", "--max-commands-per-second", "100000", "--data"])
+            .arg(data)
+            .env("KIPINA_LOG", log_filter)
+            .stdout(std::process::Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .expect("kipina starts");
+        let stdout = child.stdout.take().expect("its output");
+        let mut first = String::new();
+        std::io::BufReader::new(stdout).read_line(&mut first).expect("kipina says where it serves");
+        let base = first.trim().rsplit(' ').next().expect("an address").to_owned();
+        assert!(base.starts_with("http://"), "unexpected first line {first:?}");
+        ChildServer { child, base }
+    }
+
+    /// SIGKILL: no shutdown, no flushing, nothing after this instant.
+    pub fn kill(mut self) {
+        self.child.kill().expect("the server is killed");
+        self.child.wait().expect("and reaped");
+    }
+}

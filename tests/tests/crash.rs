@@ -13,9 +13,9 @@ use kipina_proto::api::{
 };
 use kipina_proto::view::BoardView;
 use kipina_proto::{AckOutcome, BoardId, CardId, ClientMessage, ColumnId, Command, CommandId, ServerMessage};
-use std::io::BufRead;
+use kipina_tests::ChildServer;
 use std::path::Path;
-use std::process::{Child, Command as Process, Stdio};
+use std::process::{Command as Process, Stdio};
 use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -23,34 +23,12 @@ use uuid::Uuid;
 
 const WRITERS: usize = 8;
 
-/// The server as a child process, and where it serves.
-struct Server {
-    child: Child,
-    base: String,
-}
+/// The program under test, started on `data`.
+struct Server;
 
 impl Server {
-    fn start(data: &Path) -> Server {
-        let mut child = Process::new(env!("CARGO_BIN_EXE_kipina-under-test"))
-            .args(["serve", "--bind", "127.0.0.1:0", "--no-demo", "--max-commands-per-second", "100000", "--data"])
-            .arg(data)
-            .env("KIPINA_LOG", "error")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("kipina starts");
-        let stdout = child.stdout.take().expect("its output");
-        let mut first = String::new();
-        std::io::BufReader::new(stdout).read_line(&mut first).expect("kipina says where it serves");
-        let base = first.trim().rsplit(' ').next().expect("an address").to_owned();
-        assert!(base.starts_with("http://"), "unexpected first line {first:?}");
-        Server { child, base }
-    }
-
-    /// SIGKILL: no shutdown, no flushing, nothing after this instant.
-    fn kill(mut self) {
-        self.child.kill().expect("the server is killed");
-        self.child.wait().expect("and reaped");
+    fn start(data: &Path) -> ChildServer {
+        ChildServer::start(env!("CARGO_BIN_EXE_kipina-under-test"), data, "error", Stdio::null())
     }
 }
 

@@ -329,3 +329,56 @@ async fn the_rate_limit_holds_across_connections_of_one_participant() {
         "{applied} of 200 commands from four tabs of one participant were applied in {elapsed:.2} s (at most {allowed:.0} for one participant)"
     );
 }
+
+#[tokio::test]
+async fn json_nested_ten_thousand_deep_is_malformed_and_the_connection_keeps_working() {
+    let server = TestServer::start().await;
+    let workshop = Workshop::open(&server).await;
+    let aino = workshop.participant(&server, "Aino").await;
+    let mut client = WsClient::connect_and_settle(&server, workshop.board, &aino.token, None).await;
+    let deep_array = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let deep_command = format!(
+        r#"{{"type":"command","command_id":"{}","command":{{"type":"add_card","x":{}{}}}}}"#,
+        new_command_id(),
+        "{\"a\":".repeat(10_000),
+        "}".repeat(10_000)
+    );
+    for text in [deep_array, deep_command] {
+        client.send_text(text).await;
+        assert_eq!(client.expect_connection_error().await, "malformed");
+    }
+    client.applied(add_card(workshop.column, "Syvyys ei kaatanut").1).await;
+}
+
+#[tokio::test]
+async fn invalid_utf8_in_a_text_frame_ends_only_that_connection_and_nothing_changes() {
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+    let server = TestServer::start().await;
+    let workshop = Workshop::open(&server).await;
+    let aino = workshop.participant(&server, "Aino").await;
+    let eero = workshop.participant(&server, "Eero").await;
+    let mut hostile = WsClient::connect_and_settle(&server, workshop.board, &aino.token, None).await;
+    let mut bystander = WsClient::connect_and_settle(&server, workshop.board, &eero.token, None).await;
+    let before = server.board(workshop.board, &eero.token).await.seq;
+
+    let bytes = vec![b'{', 0xC3, 0x28, 0xFF, b'}'];
+    hostile.send_message(Message::Frame(Frame::message(bytes, OpCode::Data(Data::Text), true))).await;
+    // The frame is not text: the server closes that connection (it cannot be read as the
+    // protocol says) or answers malformed; either way the board and everyone else go on.
+    loop {
+        match tokio::time::timeout(WAIT, hostile.receive()).await.expect("an answer") {
+            Received::Closed(_) | Received::Ended(_) => break,
+            Received::Message(ServerMessage::Error { code, .. }) => {
+                assert_eq!(code, "malformed");
+                break;
+            }
+            Received::Message(ServerMessage::Presence { .. }) => continue,
+            other => panic!("unexpected: {other:?}"),
+        }
+    }
+    assert_eq!(server.board(workshop.board, &eero.token).await.seq, before, "nothing reached the board");
+    bystander.applied(add_card(workshop.column, "Muut jatkavat").1).await;
+    let mut again = WsClient::connect_and_settle(&server, workshop.board, &aino.token, None).await;
+    again.applied(add_card(workshop.column, "Aino jatkaa uudella yhteydellä").1).await;
+}
