@@ -9,6 +9,7 @@ pub mod data_dir;
 pub mod domain;
 pub mod engine;
 pub mod export;
+pub mod fuzzing;
 pub mod import;
 pub mod live;
 pub mod metrics;

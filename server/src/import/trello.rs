@@ -423,17 +423,8 @@ fn plan(
     Ok((plan.steps, plan.report))
 }
 
-/// Imports a Trello export as a new board whose first facilitator is `importer_name`. Returns
-/// the board, its facilitator and the report.
-pub fn import(
-    engine: &Engine,
-    bytes: &[u8],
-    importer_name: &str,
-    now: Timestamp,
-) -> Result<(TrelloReport, ParticipantId), TrelloError> {
-    let board = BoardId(Uuid::now_v7());
-    let (steps, mut report) = plan(bytes, importer_name, now, &mut Uuid::now_v7)?;
-    // Check every step against the rules before anything is written.
+/// Checks every step against the board's rules in memory; nothing is written.
+fn check_steps(steps: &[Step]) -> Result<(), TrelloError> {
     let mut state = BoardState::default();
     for (index, step) in steps.iter().enumerate() {
         let context = Context { actor: step.actor, at: step.at };
@@ -444,6 +435,33 @@ pub fn import(
             evolve(&mut state, &fact);
         }
     }
+    Ok(())
+}
+
+/// Reads and plans an import and checks the plan against the rules, writing nothing: what an
+/// import would bring, or why it would be refused. The fuzzing target for Trello files.
+pub fn check(bytes: &[u8], importer_name: &str) -> Result<TrelloReport, TrelloError> {
+    let mut next = 0u128;
+    let mut counter = || {
+        next += 1;
+        Uuid::from_u128(next)
+    };
+    let (steps, report) = plan(bytes, importer_name, Timestamp(0), &mut counter)?;
+    check_steps(&steps)?;
+    Ok(report)
+}
+
+/// Imports a Trello export as a new board whose first facilitator is `importer_name`. Returns
+/// the report (with the new board) and the facilitator.
+pub fn import(
+    engine: &Engine,
+    bytes: &[u8],
+    importer_name: &str,
+    now: Timestamp,
+) -> Result<(TrelloReport, ParticipantId), TrelloError> {
+    let board = BoardId(Uuid::now_v7());
+    let (steps, mut report) = plan(bytes, importer_name, now, &mut Uuid::now_v7)?;
+    check_steps(&steps)?;
     let facilitator = steps.first().map(|step| step.actor).ok_or_else(|| TrelloError::Refused("empty plan".into()))?;
     let mut state = BoardState::default();
     for step in &steps {

@@ -151,6 +151,37 @@ fn is_too_large(error: &ProtocolError) -> bool {
 /// The `type` values a client may send.
 const KNOWN_TYPES: [&str; 3] = ["subscribe", "command", "ping"];
 
+/// Why a text message is not a client message: the code and words sent back, and the command id
+/// when one could be read.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub command_id: Option<CommandId>,
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// Reads one text message from a client. Parsed in two steps so a well-formed message of an
+/// unknown type gets its own code (`unknown_message`) and everything else that is not a client
+/// message is `malformed`. Pure, and the fuzzing target for everything a browser can send.
+pub fn decode_client_message(text: &str) -> Result<ClientMessage, Refusal> {
+    let malformed = |command_id, message: String| Refusal { command_id, code: "malformed", message };
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|error| malformed(None, format!("not valid JSON: {error}")))?;
+    match value.get("type").and_then(serde_json::Value::as_str) {
+        Some(kind) if KNOWN_TYPES.contains(&kind) => {}
+        Some(kind) => {
+            return Err(Refusal {
+                command_id: None,
+                code: "unknown_message",
+                message: format!("unknown message type {kind:?}"),
+            });
+        }
+        None => return Err(malformed(None, "a message needs a string field \"type\"".into())),
+    }
+    let command_id = value.get("command_id").and_then(|id| serde_json::from_value::<CommandId>(id.clone()).ok());
+    serde_json::from_value(value).map_err(|error| malformed(command_id, format!("invalid message: {error}")))
+}
+
 impl Connection {
     async fn send(&mut self, message: &ServerMessage) {
         let _ = self.session.text(encode(message)).await;
@@ -162,31 +193,10 @@ impl Connection {
 
     /// Handles one text message; returns a close reason when the connection must end.
     async fn on_text(&mut self, text: &str) -> Option<CloseReason> {
-        // Parse in two steps so a well-formed message of an unknown type gets its own code.
-        let value: serde_json::Value = match serde_json::from_str(text) {
-            Ok(value) => value,
-            Err(error) => {
-                self.error(None, "malformed", &format!("not valid JSON: {error}")).await;
-                return None;
-            }
-        };
-        let message_type = value.get("type").and_then(serde_json::Value::as_str).map(str::to_owned);
-        match message_type {
-            Some(kind) if KNOWN_TYPES.contains(&kind.as_str()) => {}
-            Some(kind) => {
-                self.error(None, "unknown_message", &format!("unknown message type {kind:?}")).await;
-                return None;
-            }
-            None => {
-                self.error(None, "malformed", "a message needs a string field \"type\"").await;
-                return None;
-            }
-        }
-        let command_id = value.get("command_id").and_then(|id| serde_json::from_value::<CommandId>(id.clone()).ok());
-        let message: ClientMessage = match serde_json::from_value(value) {
+        let message = match decode_client_message(text) {
             Ok(message) => message,
-            Err(error) => {
-                self.error(command_id, "malformed", &format!("invalid message: {error}")).await;
+            Err(refusal) => {
+                self.error(refusal.command_id, refusal.code, &refusal.message).await;
                 return None;
             }
         };
