@@ -3,12 +3,20 @@
  * the share dialog, and a facilitated session (controls, countdown, hidden votes, anonymous
  * authors, a group, the lock, grouping, results, the presentation view), and statements (a new
  * version's difference, the history, proposals with one outdated, the proposal and new-statement
- * forms, rebasing, adopting, results with proposals, a statement on the projector). No violation
- * of any severity; every violation found is printed.
+ * forms, rebasing, adopting, results with proposals, a statement on the projector), and exports
+ * and imports (the export section after a download, the home page's import and restore forms
+ * with their errors, a Trello import's report on the new board, a restored backup's result).
+ * No violation of any severity; every violation found is printed.
  */
 import AxeBuilder from '@axe-core/playwright';
 import type { Page, TestInfo } from '@playwright/test';
-import { addCard, addComment, boardView, card, command, createBoard, expect, joinBoard, openBoard, test } from './helpers';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { addCard, addComment, boardView, card, command, createBoard, expect, expectConnected, joinBoard, openBoard, serverUrl, test } from './helpers';
+import { removeKipina, startKipina } from './server';
+
+const TRELLO_FIXTURE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'server', 'tests', 'fixtures', 'trello-kylatoimikunta.json');
 
 const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'];
 
@@ -35,6 +43,8 @@ test('home page: no axe violations', async ({ open }, testInfo) => {
   const page = await context.newPage();
   await page.goto('/');
   await expect(page.getByTestId('create-board-form')).toBeVisible();
+  // The import and restore forms are loaded after the page.
+  await expect(page.getByTestId('import-panel')).toBeVisible();
   await scan(page, testInfo, 'home');
 });
 
@@ -132,6 +142,8 @@ test('a facilitated session: controls, hidden votes, anonymity, a group, the loc
   await panel.getByRole('button', { name: 'Suunnittele työpaja' }).click();
   await panel.getByRole('button', { name: 'Uusi äänestyskierros' }).click();
   await expect(panel.getByTestId('new-round')).toBeVisible();
+  // The export section, with a session to limit it to.
+  await expect(panel.getByTestId('export').getByLabel('Mitä viedään')).toBeVisible();
   await scan(facilitatorPage, testInfo, 'board (facilitator, controls open)');
   await facilitatorPage.getByRole('button', { name: 'Ryhmittele kortteja' }).click();
   await card(facilitatorPage, 'Yhteinen tapahtumakalenteri').getByRole('checkbox').check();
@@ -230,4 +242,79 @@ test('statements: the current wording, a new version’s difference, history, pr
   await expect(facilitatorPage.getByTestId('present-statement')).toBeVisible();
   await expect(facilitatorPage.getByTestId('present-card')).toHaveCount(2);
   await scan(facilitatorPage, testInfo, 'presentation (a statement)');
+});
+
+test('exports and imports: the export section, the import and restore forms with errors, a Trello report, a restored backup: no axe violations', async ({
+  open,
+}, testInfo) => {
+  test.setTimeout(90_000);
+  const created = await createBoard({ title: 'Saavutettava vienti', name: 'Fanni' });
+  const view = await boardView(created.session);
+  await addCard(created.session, view.columns[0]!.id, 'Kylätalon remontti');
+  const session = crypto.randomUUID();
+  await command(created.session, { type: 'create_session', session, name: 'Syksyn työpaja', date: '2026-09-01', anonymous: false });
+
+  // The export section after a download (its status said), limited to a session.
+  const facilitatorPage = await (await open({ session: created.session })).newPage();
+  await openBoard(facilitatorPage, created.session.board);
+  await facilitatorPage.getByRole('button', { name: 'Ohjaus' }).click();
+  const exports = facilitatorPage.getByTestId('export');
+  await exports.getByLabel('Mitä viedään').selectOption({ index: 1 });
+  const [saved] = await Promise.all([
+    facilitatorPage.waitForEvent('download'),
+    exports.getByRole('button', { name: 'Korttitaulukko (CSV, Excel)' }).click(),
+  ]);
+  await expect(exports.getByRole('status')).toHaveText(`Ladattu: ${saved.suggestedFilename()}`);
+  await scan(facilitatorPage, testInfo, 'export section', '[data-testid="export"]');
+  await facilitatorPage.setViewportSize({ width: 360, height: 800 });
+  expect(await facilitatorPage.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+  await scan(facilitatorPage, testInfo, 'export section (360 px)', '[data-testid="export"]');
+
+  // The home page's forms with their errors: no file, no name, a backup of a board that is here.
+  const page = await (await open({ session: created.session })).newPage();
+  await page.goto('/');
+  const trello = page.getByTestId('trello-import-form');
+  await trello.getByRole('button', { name: 'Tuo taulu' }).click();
+  await expect(trello.getByTestId('trello-error')).toBeVisible();
+  const backup = await fetch(`${serverUrl()}/api/boards/${created.session.board}/export?format=json`, {
+    headers: { Authorization: `Bearer ${created.session.token}` },
+  });
+  const backupBytes = Buffer.from(await backup.arrayBuffer());
+  const restore = page.getByTestId('restore-form');
+  await restore.getByLabel('Varmuuskopiotiedosto (JSON)').setInputFiles({ name: 'varmuuskopio.json', mimeType: 'application/json', buffer: backupBytes });
+  await restore.getByRole('button', { name: 'Palauta' }).click();
+  await expect(restore.getByTestId('restore-error')).toContainText('Tämä taulu on jo tällä palvelimella');
+  await trello.getByLabel('Trellon JSON-tiedosto').setInputFiles(TRELLO_FIXTURE);
+  await trello.getByRole('button', { name: 'Tuo taulu' }).click();
+  await expect(trello.getByRole('alert')).toContainText('Kirjoita nimesi');
+  await scan(page, testInfo, 'home (import errors)');
+  await page.setViewportSize({ width: 360, height: 800 });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+  await scan(page, testInfo, 'home (import errors, 360 px)');
+  await page.setViewportSize({ width: 1280, height: 800 });
+
+  // A Trello import's report on the new board.
+  await trello.getByLabel('Nimesi').fill('Fanni');
+  await trello.getByRole('button', { name: 'Tuo taulu' }).click();
+  await expectConnected(page);
+  await expect(page.getByTestId('import-report')).toBeVisible();
+  await scan(page, testInfo, 'board with a Trello report');
+  await page.setViewportSize({ width: 360, height: 800 });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+  await scan(page, testInfo, 'board with a Trello report (360 px)');
+
+  // A restored backup's result, on a server without the board.
+  const server = await startKipina('kipina-axe-restore-');
+  try {
+    const restorePage = await (await open({ baseURL: server.url })).newPage();
+    await restorePage.goto('/');
+    const form = restorePage.getByTestId('restore-form');
+    await form.getByLabel('Varmuuskopiotiedosto (JSON)').setInputFiles({ name: 'varmuuskopio.json', mimeType: 'application/json', buffer: backupBytes });
+    await form.getByRole('button', { name: 'Palauta' }).click();
+    await expect(form.getByTestId('restore-result')).toBeVisible();
+    await scan(restorePage, testInfo, 'home (backup restored)');
+    await restorePage.close();
+  } finally {
+    await removeKipina(server);
+  }
 });

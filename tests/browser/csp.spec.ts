@@ -3,11 +3,18 @@
  * page and the board (card dialog, move dialog, share dialog with its QR code, presence list,
  * language switch; the facilitator's controls, the results and the presentation view with the
  * server's QR code; statements: adding one, a proposal, an adopted version's highlighted
- * difference, the history, a statement on the projector) raises no `securitypolicyviolation`
- * event and logs no console error.
+ * difference, the history, a statement on the projector; exports downloaded from the
+ * facilitator's controls, a Trello import from the home page with its report on the new board,
+ * a backup restored onto another server) raises no `securitypolicyviolation` event and logs no
+ * console error.
  */
 import type { ConsoleMessage, Page } from '@playwright/test';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { addCard, boardView, command, createBoard, expect, expectConnected, joinBoard, test } from './helpers';
+import { removeKipina, startKipina } from './server';
+
+const TRELLO_FIXTURE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'server', 'tests', 'fixtures', 'trello-kylatoimikunta.json');
 
 interface Problems {
   violations: string[];
@@ -126,6 +133,14 @@ test('no CSP violations and no console errors across the client', async ({ open 
   await expect(facilitatorPage.getByTestId('ranking-overall').getByTestId('ranked-card')).toHaveCount(1);
   const bar = facilitatorPage.getByTestId('ranking-overall').locator('.ranking-fill').first();
   expect(await bar.evaluate((element) => element.getBoundingClientRect().width)).toBeGreaterThan(0);
+  // Exports: fetched with the token, saved through an object URL and an <a download>.
+  for (const name of ['Yhteenveto (Markdown)', 'Työkirja (Excel)']) {
+    const [saved] = await Promise.all([
+      facilitatorPage.waitForEvent('download'),
+      facilitatorPage.getByTestId('export').getByRole('button', { name }).click(),
+    ]);
+    expect(await saved.failure()).toBeNull();
+  }
   await facilitatorPage.getByRole('link', { name: 'Esitysnäkymä' }).first().click();
   await expect(facilitatorPage.getByTestId('join-qr')).toBeVisible();
   await expect(facilitatorPage.getByTestId('present-ranking')).toBeVisible();
@@ -182,6 +197,50 @@ test('statements: no CSP violations or console errors, from adding one to a new 
     ['participant', problems],
     ['facilitator', facilitatorProblems],
   ]);
+});
+
+test('exports and imports: no CSP violations or console errors, from a Trello upload to a restored backup', async ({ open }) => {
+  // A Trello export uploaded on the home page; the new board with the report.
+  const page = await (await open()).newPage();
+  const problems = await watch(page);
+  await page.goto('/');
+  const trello = page.getByTestId('trello-import-form');
+  await trello.getByLabel('Trellon JSON-tiedosto').setInputFiles(TRELLO_FIXTURE);
+  await trello.getByLabel('Nimesi').fill('Fanni');
+  await trello.getByRole('button', { name: 'Tuo taulu' }).click();
+  await expectConnected(page);
+  await expect(page.getByTestId('import-report')).toBeVisible();
+  await page.getByRole('button', { name: 'Ohjaus' }).click();
+  const [saved] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByTestId('export').getByRole('button', { name: 'Varmuuskopio (JSON)' }).click(),
+  ]);
+  const backup = await saved.path();
+  await page.getByTestId('import-report').getByRole('button', { name: 'Selvä, piilota raportti' }).click();
+  await expect(page.getByTestId('import-report')).toHaveCount(0);
+
+  // The backup restored onto another server, and the restored board opened.
+  const server = await startKipina('kipina-csp-restore-');
+  try {
+    const restorePage = await (await open({ baseURL: server.url })).newPage();
+    const restoreProblems = await watch(restorePage);
+    await restorePage.goto('/');
+    const form = restorePage.getByTestId('restore-form');
+    await form.getByLabel('Varmuuskopiotiedosto (JSON)').setInputFiles(backup);
+    await form.getByRole('button', { name: 'Palauta' }).click();
+    await form.getByRole('link', { name: 'Avaa palautettu taulu fasilitaattorina' }).click();
+    await restorePage.getByTestId('join-form').getByLabel('Nimesi').fill('Fanni');
+    await restorePage.getByTestId('join-form').getByRole('button', { name: 'Liity' }).click();
+    await expectConnected(restorePage);
+    await expect(restorePage.getByTestId('column')).toHaveCount(3);
+    await restorePage.close();
+    expectClean([
+      ['importer', problems],
+      ['restorer', restoreProblems],
+    ]);
+  } finally {
+    await removeKipina(server);
+  }
 });
 
 test('the CSP listener itself works: an inline style is reported', async ({ open }) => {

@@ -170,6 +170,8 @@ test('no Finnish UI string is left on the page in Swedish or English', async ({ 
   for (const language of ['Svenska', 'English']) {
     await page.goto('/');
     await page.locator('#language-switch').selectOption({ label: language });
+    // Including the import and restore forms, loaded after the page.
+    await expect(page.getByTestId('import-panel')).toBeVisible();
     const homeText = await page.locator('body').innerText();
     expect(finnish.filter((text) => homeText.includes(text)), `Finnish left on the home page in ${language}`).toEqual([]);
 

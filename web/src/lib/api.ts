@@ -26,6 +26,20 @@ function isErrorBody(value: unknown): value is ErrorBody {
   );
 }
 
+/** The `ApiError` of an answer that is not OK: its `ErrorBody`, or `http_{status}` without one. */
+export async function errorOf(response: Response): Promise<ApiError> {
+  let body: unknown = undefined;
+  try {
+    body = await response.json();
+  } catch {
+    body = undefined;
+  }
+  return new ApiError(
+    response.status,
+    isErrorBody(body) ? body : { code: 'http_' + response.status, message: response.statusText },
+  );
+}
+
 async function request<T>(method: string, path: string, body?: unknown, token?: string): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -92,18 +106,7 @@ export async function qrCode(board: string, token: string, link: 'participant' |
   } catch (error) {
     throw new ApiError(0, { code: 'network', message: String(error) });
   }
-  if (!response.ok) {
-    let body: unknown = undefined;
-    try {
-      body = await response.json();
-    } catch {
-      body = undefined;
-    }
-    throw new ApiError(
-      response.status,
-      isErrorBody(body) ? body : { code: 'http_' + response.status, message: response.statusText },
-    );
-  }
+  if (!response.ok) throw await errorOf(response);
   const svg = new Uint8Array(await response.arrayBuffer());
   let binary = '';
   for (const byte of svg) binary += String.fromCharCode(byte);
