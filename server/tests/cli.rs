@@ -153,7 +153,7 @@ fn import_trello_prints_the_new_boards_id_and_what_it_left_behind() {
     let output = String::from_utf8_lossy(&imported.stdout);
     let id = output.lines().next().expect("a first line");
     assert!(uuid::Uuid::parse_str(id).is_ok(), "{output}");
-    assert!(output.contains("Not imported: 1 attachments"), "{output}");
+    assert!(output.contains("Not imported: 1 attachment: "), "{output}");
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, "{\"boards\": []}").expect("written");
     let refused = kipina(&["import", "trello", bad.to_str().expect("utf-8"), "--data", data]);

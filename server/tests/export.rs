@@ -361,8 +361,8 @@ fn a_trello_board_comes_with_lists_cards_labels_checklists_comments_and_votes() 
     assert_eq!(comments[0].2, 1_775_034_900_000, "2026-04-01T09:15:00Z");
     assert_eq!(comments[1].0.as_deref(), Some("Eero Mäkelä"));
     assert_eq!((report.cards, report.comments, report.labels, report.likes), (5, 3, 4, 3));
-    assert!(report.not_imported.iter().any(|line| line.contains("1 attachments")), "{:?}", report.not_imported);
-    assert!(report.not_imported.iter().any(|line| line.contains("custom fields")));
+    assert!(report.not_imported.iter().any(|line| line.starts_with("1 attachment: ")), "{:?}", report.not_imported);
+    assert!(report.not_imported.iter().any(|line| line.starts_with("1 custom field: ")));
 }
 
 #[test]

@@ -42,6 +42,10 @@ async fn a_facilitator_downloads_every_format_and_a_participant_none() {
     let unknown =
         server.http().get(url("pdf")).bearer_auth(&workshop.facilitator.token).send().await.expect("answered");
     assert_eq!(unknown.status().as_u16(), 400);
+    let log_of_a_session = format!("{}&session={}", url("json"), uuid::Uuid::nil());
+    let refused =
+        server.http().get(log_of_a_session).bearer_auth(&workshop.facilitator.token).send().await.expect("answered");
+    assert_eq!(refused.status().as_u16(), 400, "the log is always the whole board");
 }
 
 #[tokio::test]

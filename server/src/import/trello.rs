@@ -407,12 +407,15 @@ fn plan(
     }
 
     if attachments > 0 {
-        plan.report.not_imported.push(format!(
-            "{attachments} attachments: Trello keeps them behind its own login, so they were not copied"
-        ));
+        let noun = if attachments == 1 { "attachment" } else { "attachments" };
+        plan.report
+            .not_imported
+            .push(format!("{attachments} {noun}: Trello keeps them behind its own login, so they were not copied"));
     }
     if !board.custom_fields.is_empty() {
-        plan.report.not_imported.push(format!("{} custom fields", board.custom_fields.len()));
+        let count = board.custom_fields.len();
+        let noun = if count == 1 { "custom field" } else { "custom fields" };
+        plan.report.not_imported.push(format!("{count} {noun}: Kipinä cards have no custom fields"));
     }
     if board.actions.len() >= 1_000 {
         plan.report.not_imported.push(format!(

@@ -43,6 +43,9 @@ pub async fn export(
     let format = Format::parse(&format).ok_or_else(|| {
         ApiError::new("malformed", format!("unknown format {format:?}: use md, csv, xlsx, docx or json"))
     })?;
+    if format == Format::Json && session.is_some() {
+        return Err(ApiError::new("malformed", "the log is always the whole board; leave out the session"));
+    }
     let engine = state.boards.engine().clone();
     let now = crate::clock::now();
     let bytes = web::block(move || -> Result<Vec<u8>, export::ExportError> {

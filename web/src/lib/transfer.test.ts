@@ -196,7 +196,7 @@ const REPORT: TrelloReport = {
   comments: 3,
   labels: 1,
   likes: 0,
-  not_imported: ['1 attachments: Trello keeps them behind its own login, so they were not copied', '1 custom fields'],
+  not_imported: ['1 attachment: Trello keeps them behind its own login, so they were not copied', '1 custom field: Kipinä cards have no custom fields'],
 };
 
 describe('the report of a Trello import', () => {
