@@ -43,6 +43,35 @@ fn card_title() -> String {
     format!("{title}.")
 }
 
+/// The summary rows of one fan-out run: Kipinä against the bare broadcast of the same size.
+/// The target is on ack→last: from the writer's acknowledgement to the last reader's receipt,
+/// which leaves out the durable commit both servers answer after (Kipinä puts `changed` into
+/// every outbox before its `ack`, the bare server broadcasts before answering the trigger).
+pub fn rows(report: &FanoutReport) -> Vec<crate::summary::Row> {
+    use crate::summary::{Row, Stats};
+    let [kipina, bare] = &report.rows;
+    let stats = |percentiles: crate::report::Percentiles| Stats {
+        median: percentiles.p50,
+        p99: percentiles.p99,
+        samples: report.rounds,
+    };
+    let case = format!("{} readers", report.clients);
+    let ack_to_last = stats(kipina.ack_to_last_ms);
+    let bare_ack_to_last = stats(bare.ack_to_last_ms);
+    vec![
+        Row::new("fanout", &case, "ack->last reader", "ms")
+            .kipina(ack_to_last)
+            .baseline(format!("bare actix-ws, {} B", bare.message_bytes), bare_ack_to_last)
+            .target("p99 <= 1.25x bare", ack_to_last.p99 <= 1.25 * bare_ack_to_last.p99),
+        Row::new("fanout", &case, "send->last reader", "ms")
+            .kipina(stats(kipina.send_to_last_ms))
+            .baseline(format!("bare actix-ws, {} B", bare.message_bytes), stats(bare.send_to_last_ms)),
+        Row::new("fanout", &case, "send->ack (writer)", "ms")
+            .kipina(stats(kipina.send_to_ack_ms))
+            .baseline(format!("bare actix-ws, {} B", bare.message_bytes), stats(bare.send_to_ack_ms)),
+    ]
+}
+
 /// Measures Kipinä, then the bare server with Kipinä's message size.
 pub async fn run(options: &FanoutOptions) -> anyhow::Result<FanoutReport> {
     let kipina = measure_kipina(options).await.context("measuring Kipinä")?;
@@ -54,7 +83,7 @@ pub async fn run(options: &FanoutOptions) -> anyhow::Result<FanoutReport> {
     Ok(FanoutReport::new(options, kipina, bare))
 }
 
-async fn start_kipina(data_dir: std::path::PathBuf) -> anyhow::Result<Started> {
+pub(crate) async fn start_kipina(data_dir: std::path::PathBuf) -> anyhow::Result<Started> {
     let mut config = Config::for_tests(data_dir);
     // The writer sends commands back to back; the default allows 20 a second.
     config.max_commands_per_second = 100_000;
@@ -128,12 +157,12 @@ async fn drive_kipina(server: &ServerThread, options: &FanoutOptions) -> anyhow:
 }
 
 /// The `{board}/o/{secret}` part of an observer link, which is its token.
-fn link_part(link: &str) -> anyhow::Result<&str> {
+pub(crate) fn link_part(link: &str) -> anyhow::Result<&str> {
     link.split_once("/join/").map(|(_, part)| part).ok_or_else(|| anyhow!("not a link: {link}"))
 }
 
 /// Sends a command over HTTP and returns the sequence number it stored.
-async fn command(
+pub(crate) async fn command(
     http: &reqwest::Client,
     base: &str,
     board: BoardId,
@@ -150,7 +179,7 @@ async fn command(
     }
 }
 
-async fn post<B: Serialize, A: DeserializeOwned>(
+pub(crate) async fn post<B: Serialize, A: DeserializeOwned>(
     http: &reqwest::Client,
     url: &str,
     token: Option<&str>,

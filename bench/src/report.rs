@@ -6,10 +6,9 @@
 
 use crate::clients::Sample;
 use crate::fanout::FanoutOptions;
-use anyhow::{Context as _, anyhow};
+use anyhow::anyhow;
 use serde::Serialize;
 use std::fmt::Write as _;
-use std::path::Path;
 use std::time::Duration;
 
 /// The 50th and 99th percentiles of a time, in milliseconds.
@@ -192,15 +191,6 @@ impl FanoutReport {
             );
         }
         table
-    }
-
-    /// Writes the report as JSON to `path`, making its folder if needed.
-    pub fn write_json(&self, path: &Path) -> anyhow::Result<()> {
-        if let Some(folder) = path.parent().filter(|folder| !folder.as_os_str().is_empty()) {
-            std::fs::create_dir_all(folder).with_context(|| format!("creating {}", folder.display()))?;
-        }
-        let json = serde_json::to_string_pretty(self)?;
-        std::fs::write(path, json + "\n").with_context(|| format!("writing {}", path.display()))
     }
 }
 
