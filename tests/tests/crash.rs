@@ -140,6 +140,7 @@ async fn trial(http: &reqwest::Client, totals: &mut Totals) {
         let session: Session = post(http, format!("{base}/api/join"), None, &join).await;
         writers.push(tokio::spawn(writer(base.clone(), board, session.token, column)));
     }
+    // Not a wait for a condition: the kill is meant to land at a random moment of the writing.
     tokio::time::sleep(Duration::from_millis(20 + random(280))).await;
     server.kill();
     let mut written = Vec::new();
