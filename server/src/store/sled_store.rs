@@ -5,10 +5,12 @@
 //! All events and command records live in sled's default tree (key layout in
 //! [`super::record`]), so the events of an append and its command record go in with one atomic
 //! `apply_batch`. Every write goes through a single writer thread that owns the sequence
-//! numbers: [`EventStore::append`] sends the request over a channel and returns a ticket. The
-//! writer takes one request, drains whatever else is already queued (group commit), plans the
-//! whole group into one batch, applies it, flushes sled, and then calls `fdatasync` on sled's
-//! `db` file through a handle of its own. Only then are the appends answered, so one sync is
+//! numbers: [`EventStore::append`] checks the request and encodes its events' records on the
+//! caller's thread (everything that needs no sequence number), sends them over a channel and
+//! returns a ticket. The writer takes one request, drains whatever else is already queued
+//! (group commit), plans the whole group into one batch (sequence numbers, checksums, command
+//! records), applies it, flushes sled, and then calls `fdatasync` on sled's `db` file through a
+//! handle of its own. Only then are the appends answered, so one sync is
 //! shared by every append that arrived while the previous sync was running.
 //!
 //! sled 0.34's own `flush` ends in `sync_file_range`, which writes the pages out but neither
@@ -182,8 +184,68 @@ type Reply = oneshot::Sender<Result<AppendOutcome, StoreError>>;
 
 /// One append waiting for the writer.
 struct Job {
-    request: AppendRequest,
+    append: EncodedAppend,
     reply: Reply,
+}
+
+/// What the writer needs of an append: the request without its events, which the caller has
+/// already encoded.
+struct EncodedAppend {
+    board: BoardId,
+    command_id: CommandId,
+    command_fingerprint: u32,
+    expected: ExpectedVersion,
+    /// The events' records, in order, checked for size; only their checksums are left to fill
+    /// in, once the writer has decided their sequence numbers.
+    records: Vec<UnsealedRecord>,
+}
+
+impl Job {
+    /// Checks an append and encodes its events, on the caller's thread: the writer thread, which
+    /// every append of the store goes through, is left only what must be serial.
+    fn encode(request: AppendRequest, reply: Reply) -> Result<Self, (Reply, StoreError)> {
+        let count = request.events.len();
+        if count == 0 {
+            return Err((reply, StoreError::InvalidAppend("an append needs at least one event".into())));
+        }
+        if count > MAX_EVENTS_PER_APPEND {
+            return Err((
+                reply,
+                StoreError::InvalidAppend(format!(
+                    "{count} events in one append, at most {MAX_EVENTS_PER_APPEND} are allowed"
+                )),
+            ));
+        }
+        let mut records = Vec::with_capacity(count);
+        for (index, event) in request.events.iter().enumerate() {
+            let unsealed = match UnsealedRecord::encode(&EnvelopeRef::of(&request, event)) {
+                Ok(unsealed) => unsealed,
+                Err(error) => {
+                    return Err((
+                        reply,
+                        StoreError::InvalidAppend(format!("event {index} cannot be encoded: {error}")),
+                    ));
+                }
+            };
+            if unsealed.len() > MAX_RECORD_BYTES {
+                let problem = format!(
+                    "event {index} ({}) encodes to {} bytes, at most {MAX_RECORD_BYTES} are allowed",
+                    event.event_type,
+                    unsealed.len()
+                );
+                return Err((reply, StoreError::InvalidAppend(problem)));
+            }
+            records.push(unsealed);
+        }
+        let append = EncodedAppend {
+            board: request.board,
+            command_id: request.command_id,
+            command_fingerprint: request.command_fingerprint,
+            expected: request.expected,
+            records,
+        };
+        Ok(Self { append, reply })
+    }
 }
 
 impl SledStore {
@@ -367,7 +429,15 @@ impl EventStore for SledStore {
         let Some(sender) = self.inner.sender.as_ref() else {
             return AppendTicket::ready(Err(StoreError::Failed("the store is closing".into())));
         };
-        if let Err(mpsc::SendError(job)) = sender.send(Job { request, reply }) {
+        let job = match Job::encode(request, reply) {
+            Ok(job) => job,
+            Err((reply, error)) => {
+                // The ticket's receiver is alive: it is returned below.
+                let _ = reply.send(Err(error));
+                return ticket;
+            }
+        };
+        if let Err(mpsc::SendError(job)) = sender.send(job) {
             // The writer is gone only if it panicked; answer through the returned job's sender.
             let _ = job.reply.send(Err(StoreError::Failed("the store's writer has stopped".into())));
         }
@@ -791,66 +861,36 @@ impl Writer {
     fn add(&mut self, group: &mut Group, job: Job) {
         let answer = match &self.failure {
             Some(failure) => Err(StoreError::Failed(failure.clone())),
-            None => self.plan(group, job.request),
+            None => self.plan(group, job.append),
         };
         group.answers.push((job.reply, answer));
     }
 
-    fn plan(&mut self, group: &mut Group, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
-        let count = request.events.len();
-        if count == 0 {
-            return Err(StoreError::InvalidAppend("an append needs at least one event".into()));
-        }
-        if count > MAX_EVENTS_PER_APPEND {
-            return Err(StoreError::InvalidAppend(format!(
-                "{count} events in one append, at most {MAX_EVENTS_PER_APPEND} are allowed"
-            )));
-        }
-        let mut records = Vec::with_capacity(count);
-        for (index, event) in request.events.iter().enumerate() {
-            let unsealed = UnsealedRecord::encode(&EnvelopeRef::of(&request, event))
-                .map_err(|error| StoreError::InvalidAppend(format!("event {index} cannot be encoded: {error}")))?;
-            if unsealed.len() > MAX_RECORD_BYTES {
-                return Err(StoreError::InvalidAppend(format!(
-                    "event {index} ({}) encodes to {} bytes, at most {MAX_RECORD_BYTES} are allowed",
-                    event.event_type,
-                    unsealed.len()
-                )));
-            }
-            records.push(unsealed);
-        }
-
-        let board = request.board;
-        let command_key = record::command_key(board, request.command_id);
-        let stored = match group.commands.get(&(board, request.command_id)) {
+    fn plan(&mut self, group: &mut Group, append: EncodedAppend) -> Result<AppendOutcome, StoreError> {
+        let EncodedAppend { board, command_id, command_fingerprint, expected, records } = append;
+        // The caller checked that there is at least one and at most MAX_EVENTS_PER_APPEND.
+        let count = records.len();
+        let command_key = record::command_key(board, command_id);
+        let stored = match group.commands.get(&(board, command_id)) {
             Some(command) => Some(*command),
-            None => match self.db.get(command_key)? {
-                Some(value) => Some(record::decode_command(&command_key, &value).map_err(|error| {
-                    StoreError::Damaged(vec![Damage {
-                        board: Some(board),
-                        seq: None,
-                        problem: format!("the record of command {}: {error}", request.command_id),
-                    }])
-                })?),
-                None => None,
-            },
+            None => self.look_up(board, command_id)?,
         };
         if let Some(command) = stored {
-            return if command.fingerprint == request.command_fingerprint {
+            return if command.fingerprint == command_fingerprint {
                 Ok(AppendOutcome::AlreadyAppended { first: command.first, last: command.last })
             } else {
-                Err(StoreError::IdempotencyConflict { command_id: request.command_id })
+                Err(StoreError::IdempotencyConflict { command_id })
             };
         }
 
         let head = self.head(board)?;
-        let matches = match request.expected {
+        let matches = match expected {
             ExpectedVersion::Any => true,
             ExpectedVersion::NoStream => head == 0,
             ExpectedVersion::Exact(expected) => head == expected,
         };
         if !matches {
-            return Err(StoreError::Conflict { board, expected: request.expected, actual: head });
+            return Err(StoreError::Conflict { board, expected, actual: head });
         }
 
         let first = head + 1;
@@ -863,15 +903,28 @@ impl Writer {
             group.bytes += unsealed.len();
             group.batch.insert(&key[..], unsealed.seal(&key));
         }
-        let command = CommandRecord { first, last, fingerprint: request.command_fingerprint };
+        let command = CommandRecord { first, last, fingerprint: command_fingerprint };
         group.batch.insert(&command_key[..], record::encode_command(&command_key, &command));
         group.writes = true;
-        group.commands.insert((board, request.command_id), command);
+        group.commands.insert((board, command_id), command);
         group.boards.entry(board).or_insert((head, last)).1 = last;
         group.appends += 1;
         group.events += count as u64;
         self.heads.insert(board, last);
         Ok(AppendOutcome::Appended { first, last })
+    }
+
+    /// What sled holds of a command id.
+    fn look_up(&self, board: BoardId, command_id: CommandId) -> Result<Option<CommandRecord>, StoreError> {
+        let command_key = record::command_key(board, command_id);
+        let Some(value) = self.db.get(command_key)? else { return Ok(None) };
+        record::decode_command(&command_key, &value).map(Some).map_err(|error| {
+            StoreError::Damaged(vec![Damage {
+                board: Some(board),
+                seq: None,
+                problem: format!("the record of command {command_id}: {error}"),
+            }])
+        })
     }
 
     /// The board's head as the writer knows it, loaded from sled the first time.
