@@ -210,9 +210,9 @@ pub async fn run(options: &ColdStartOptions) -> anyhow::Result<Section> {
         Row::new("cold", &case, "ready: board, no snap.", "ms")
             .kipina(ready_without)
             .baseline("with snapshots", ready_with),
-        Row::new("cold", &case, &format!("full replay, {threads} thr."), "ev/s")
+        Row::new("cold", &case, format!("full replay, {threads} thr."), "ev/s")
             .kipina(replay)
-            .baseline(&format!("raw sled scan, {threads} thr."), Stats::higher_is_better(&scan_rates))
+            .baseline(format!("raw sled scan, {threads} thr."), Stats::higher_is_better(&scan_rates))
             .target(">= 700,000 ev/s", replay.median >= 700_000.0),
     ];
     let details = json!({

@@ -199,11 +199,9 @@ async fn run_client(
                         }
                         continue;
                     }
-                    "presence" => {
-                        if !ready && seen.online.is_some_and(|online| online.len() == everyone) {
-                            ready = true;
-                            let _ = events.send(ClientEvent::Ready);
-                        }
+                    "presence" if !ready && seen.online.is_some_and(|online| online.len() == everyone) => {
+                        ready = true;
+                        let _ = events.send(ClientEvent::Ready);
                     }
                     _ => {}
                 }

@@ -151,7 +151,7 @@ fn figure(value: f64) -> String {
         let digits = whole.abs().to_string();
         let mut grouped = String::new();
         for (index, digit) in digits.chars().enumerate() {
-            if index > 0 && (digits.len() - index) % 3 == 0 {
+            if index > 0 && (digits.len() - index).is_multiple_of(3) {
                 grouped.push(',');
             }
             grouped.push(digit);
@@ -334,7 +334,7 @@ mod tests {
     fn figures_are_readable() {
         assert_eq!(figure(123_456.7), "123,457");
         assert_eq!(figure(512.4), "512");
-        assert_eq!(figure(3.14159), "3.14");
+        assert_eq!(figure(4.5678), "4.57");
         assert_eq!(figure(0.2184), "0.218");
     }
 }

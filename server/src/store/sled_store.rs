@@ -95,7 +95,9 @@ pub struct StoreOptions {
     /// Let appends that arrive while a sync is running share the next sync. Turning it off
     /// makes every append pay for its own sync; that is only useful to measure the difference.
     pub group_commit: bool,
-    /// Verify every stored record when opening, and refuse to open damaged data.
+    /// Verify every stored record when opening (its checksum, the gap-free sequence numbers,
+    /// the command records and the acknowledgement watermark), and refuse to open damaged data.
+    /// Decoding every envelope is left to [`SledStore::verify`].
     pub check_on_open: bool,
 }
 
@@ -251,8 +253,8 @@ impl Job {
 impl SledStore {
     /// Opens (or creates) the store in `dir`, the store's own directory.
     ///
-    /// With `check_on_open` every record is verified first and damaged data is refused with
-    /// [`StoreError::Damaged`]. A directory held by another process gives [`StoreError::Locked`].
+    /// With `check_on_open` every record's checksum is verified first and damaged data is
+    /// refused with [`StoreError::Damaged`]. A directory held by another process gives [`StoreError::Locked`].
     pub fn open(dir: &Path, options: StoreOptions) -> Result<SledStore, StoreError> {
         Self::open_with_sync_hook(dir, options, Arc::new(NoHook))
     }
@@ -304,7 +306,7 @@ impl SledStore {
                     None
                 }
             };
-            let report = verify_tree(&db, dir, recorded);
+            let report = verify_tree(&db, dir, recorded, Depth::Checksums);
             damage.extend(report.damage);
             if !damage.is_empty() {
                 return Err(StoreError::Damaged(damage));
@@ -378,7 +380,7 @@ impl SledStore {
         // must be found by the scan that follows.
         let acknowledged = self.inner.shared.acknowledged.load(Ordering::Acquire);
         let mut damage = self.inner.open_damage.clone();
-        damage.extend(verify_tree(&self.inner.db, &self.inner.dir, Some(acknowledged)).damage);
+        damage.extend(verify_tree(&self.inner.db, &self.inner.dir, Some(acknowledged), Depth::Envelopes).damage);
         damage
     }
 
@@ -640,12 +642,23 @@ struct VerifyReport {
     events: u64,
 }
 
+/// How far a scan looks into each event record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Depth {
+    /// Format byte and checksum: finds every changed, torn or moved record. What opening checks:
+    /// a record that passes is byte for byte what the store wrote, so decoding it at every start
+    /// (the larger half of the scan's time) would only re-check our own encoder.
+    Checksums,
+    /// Also decodes every envelope, as `verify` does.
+    Envelopes,
+}
+
 /// Scans all stored data; see [`SledStore::verify`]. `acknowledged` is the number of events the
 /// store has acknowledged, when known; finding fewer is damage.
-fn verify_tree(db: &sled::Db, dir: &Path, acknowledged: Option<u64>) -> VerifyReport {
+fn verify_tree(db: &sled::Db, dir: &Path, acknowledged: Option<u64>, depth: Depth) -> VerifyReport {
     // sled 0.34 may panic on data damaged in ways its checks do not foresee; that is damage to
     // report, not a reason to take the caller down.
-    let scanned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scan_tree(db, dir)));
+    let scanned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scan_tree(db, dir, depth)));
     let mut report = scanned.unwrap_or_else(|panic| VerifyReport {
         damage: vec![Damage {
             board: None,
@@ -679,7 +692,7 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
 }
 
 /// The scan behind [`verify_tree`].
-fn scan_tree(db: &sled::Db, dir: &Path) -> VerifyReport {
+fn scan_tree(db: &sled::Db, dir: &Path, depth: Depth) -> VerifyReport {
     let mut damage = Vec::new();
     let mut events = 0u64;
     let sled_failure = |error: sled::Error| Damage {
@@ -730,7 +743,11 @@ fn scan_tree(db: &sled::Db, dir: &Path) -> VerifyReport {
             };
             damage.push(Damage { board: Some(board), seq: Some(previous + 1), problem });
         }
-        if let Err(error) = record::decode_event(&key, &value) {
+        let checked = match depth {
+            Depth::Checksums => record::check_event(&key, &value),
+            Depth::Envelopes => record::decode_event(&key, &value).map(|_| ()),
+        };
+        if let Err(error) = checked {
             damage.push(Damage { board: Some(board), seq: Some(seq), problem: error.to_string() });
         }
         current = Some((board, seq));
@@ -1045,5 +1062,66 @@ impl Watermark {
             self.synced_at = Instant::now();
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{AppendRequest, NewEvent};
+    use kipina_proto::{EventId, ParticipantId, Timestamp};
+    use uuid::Uuid;
+
+    /// A record that passes its checksum is opened without decoding; `verify` still decodes it.
+    #[test]
+    fn opening_checks_checksums_and_verify_also_decodes_envelopes() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("events");
+        let board = BoardId(Uuid::from_u128(1));
+        {
+            let store = SledStore::open(&path, StoreOptions::default()).expect("opens");
+            let request = AppendRequest {
+                board,
+                command_id: CommandId(Uuid::from_u128(2)),
+                command_fingerprint: 3,
+                actor: ParticipantId(Uuid::from_u128(4)),
+                at: Timestamp(5),
+                expected: ExpectedVersion::NoStream,
+                events: vec![NewEvent {
+                    event_id: EventId(Uuid::from_u128(6)),
+                    event_type: "card_added".into(),
+                    event_version: 1,
+                    payload: serde_json::json!({"n": 1}),
+                }],
+            };
+            store.append(request).wait().expect("appends");
+        }
+        {
+            // Our own encoder never writes this: a body that is not JSON, with a valid checksum.
+            let db = open_sled(&path).expect("sled opens");
+            let key = record::event_key(board, 1);
+            let mut bytes = vec![record::FORMAT_V1, 0, 0, 0, 0];
+            bytes.extend_from_slice(b"not json");
+            let mut hasher = crc32fast::Hasher::new();
+            hasher.update(&key);
+            hasher.update(&bytes[record::HEADER_LEN..]);
+            bytes[1..record::HEADER_LEN].copy_from_slice(&hasher.finalize().to_be_bytes());
+            db.insert(key, bytes).expect("writes");
+            db.flush().expect("flushes");
+        }
+        let mut store = None;
+        // sled lets go of its lock from background threads a moment after the last handle.
+        for _ in 0..200 {
+            match SledStore::open(&path, StoreOptions::default()) {
+                Err(StoreError::Locked(_)) => std::thread::sleep(Duration::from_millis(10)),
+                other => {
+                    store = Some(other.expect("a record with a valid checksum opens"));
+                    break;
+                }
+            }
+        }
+        let damage = store.expect("the lock was let go").verify();
+        assert_eq!(damage.len(), 1, "{damage:?}");
+        assert_eq!((damage[0].board, damage[0].seq), (Some(board), Some(1)));
     }
 }
