@@ -693,15 +693,74 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
 
 /// The scan behind [`verify_tree`].
 fn scan_tree(db: &sled::Db, dir: &Path, depth: Depth) -> VerifyReport {
+    // The two passes read disjoint key ranges, so they run side by side: the command records on
+    // a thread of their own, the events here. Whatever the command records claim is compared
+    // with the event streams' heads once both are done.
+    let (events_pass, commands_pass) = std::thread::scope(|scope| {
+        let commands = scope.spawn(|| scan_commands(db, dir));
+        let events = scan_events(db, dir, depth);
+        // A panic inside sled on the other thread is re-raised here, for `verify_tree` to report.
+        (events, commands.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    });
+    let EventsPass { mut damage, events, heads } = events_pass;
+    let CommandsPass { damage: command_damage, highest_claims } = commands_pass;
+    damage.extend(command_damage);
+    // Only a board with a claim past its head (damage, so rare) has its command records read
+    // again, to name every such command.
+    for (board, highest) in highest_claims {
+        let head = heads.get(&board).copied().unwrap_or(0);
+        if highest <= head {
+            continue;
+        }
+        let mut prefix = vec![record::COMMAND_PREFIX];
+        prefix.extend_from_slice(board.as_bytes());
+        for (key, value) in db.scan_prefix(prefix).flatten() {
+            let (Ok(ParsedKey::Command { command_id, .. }), Ok(command)) =
+                (record::parse_key(&key), record::decode_command(&key, &value))
+            else {
+                // Reported by the scan already.
+                continue;
+            };
+            if command.last > head {
+                damage.push(Damage {
+                    board: Some(board),
+                    seq: Some(command.last),
+                    problem: format!(
+                        "command {command_id} claims events {}..={} but the stream ends at seq {head}",
+                        command.first, command.last
+                    ),
+                });
+            }
+        }
+    }
+    VerifyReport { damage, events }
+}
+
+/// What the scan of the event streams found.
+struct EventsPass {
+    damage: Vec<Damage>,
+    events: u64,
+    /// The last sequence number found of each board.
+    heads: HashMap<BoardId, u64>,
+}
+
+/// What the scan of everything but events found.
+struct CommandsPass {
+    damage: Vec<Damage>,
+    /// The highest sequence number any sound command record of each board claims, to be
+    /// checked against the board's head.
+    highest_claims: HashMap<BoardId, u64>,
+}
+
+/// sled's own read failure, as damage of its `db` file.
+fn sled_failure(dir: &Path, error: sled::Error) -> Damage {
+    Damage { board: None, seq: None, problem: format!("sled could not read {}: {error}", dir.join("db").display()) }
+}
+
+/// Pass 1: the event streams, in key order, so each board's events come together and in seq order.
+fn scan_events(db: &sled::Db, dir: &Path, depth: Depth) -> EventsPass {
     let mut damage = Vec::new();
     let mut events = 0u64;
-    let sled_failure = |error: sled::Error| Damage {
-        board: None,
-        seq: None,
-        problem: format!("sled could not read {}: {error}", dir.join("db").display()),
-    };
-
-    // Pass 1: the event streams, in key order, so each board's events come together and in seq order.
     let mut heads: HashMap<BoardId, u64> = HashMap::new();
     let mut current: Option<(BoardId, u64)> = None;
     for item in db.range(vec![record::EVENT_PREFIX]..vec![record::EVENT_PREFIX + 1]) {
@@ -709,7 +768,7 @@ fn scan_tree(db: &sled::Db, dir: &Path, depth: Depth) -> VerifyReport {
             Ok(entry) => entry,
             Err(error) => {
                 // An iterator that failed once cannot be trusted to make progress; stop here.
-                damage.push(sled_failure(error));
+                damage.push(sled_failure(dir, error));
                 break;
             }
         };
@@ -753,8 +812,13 @@ fn scan_tree(db: &sled::Db, dir: &Path, depth: Depth) -> VerifyReport {
         current = Some((board, seq));
         heads.insert(board, seq);
     }
+    EventsPass { damage, events, heads }
+}
 
-    // Pass 2: everything else, which must be command records pointing inside their stream.
+/// Pass 2: everything else, which must be command records pointing inside their stream.
+fn scan_commands(db: &sled::Db, dir: &Path) -> CommandsPass {
+    let mut damage = Vec::new();
+    let mut highest_claims: HashMap<BoardId, u64> = HashMap::new();
     let others = db
         .range::<Vec<u8>, _>(..vec![record::EVENT_PREFIX])
         .chain(db.range::<Vec<u8>, _>(vec![record::EVENT_PREFIX + 1]..));
@@ -762,7 +826,7 @@ fn scan_tree(db: &sled::Db, dir: &Path, depth: Depth) -> VerifyReport {
         let (key, value) = match item {
             Ok(entry) => entry,
             Err(error) => {
-                damage.push(sled_failure(error));
+                damage.push(sled_failure(dir, error));
                 break;
             }
         };
@@ -781,17 +845,8 @@ fn scan_tree(db: &sled::Db, dir: &Path, depth: Depth) -> VerifyReport {
         };
         match record::decode_command(&key, &value) {
             Ok(command) => {
-                let head = heads.get(&board).copied().unwrap_or(0);
-                if command.last > head {
-                    damage.push(Damage {
-                        board: Some(board),
-                        seq: Some(command.last),
-                        problem: format!(
-                            "command {command_id} claims events {}..={} but the stream ends at seq {head}",
-                            command.first, command.last
-                        ),
-                    });
-                }
+                let highest = highest_claims.entry(board).or_insert(0);
+                *highest = (*highest).max(command.last);
             }
             Err(error) => damage.push(Damage {
                 board: Some(board),
@@ -800,7 +855,7 @@ fn scan_tree(db: &sled::Db, dir: &Path, depth: Depth) -> VerifyReport {
             }),
         }
     }
-    VerifyReport { damage, events }
+    CommandsPass { damage, highest_claims }
 }
 
 /// A key from the wrong half of the scan. The ranges make this impossible; should sled ever
