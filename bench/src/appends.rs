@@ -13,6 +13,7 @@
 use crate::baseline_disk;
 use crate::baseline_sled;
 use crate::baseline_sqlite;
+use crate::cpu;
 use crate::summary::{Row, Section, Stats};
 use anyhow::{Context as _, bail};
 use kipina_proto::{BoardId, CommandId, EventId, ParticipantId, Timestamp};
@@ -79,10 +80,17 @@ struct Case {
     kipina_events_per_second: Vec<f64>,
     kipina_ack_ms: Stats,
     kipina_syncs_per_round: Vec<u64>,
+    /// CPU time of the store's writer thread per event, per round.
+    kipina_writer_thread_cpu_us_per_event: Vec<f64>,
+    /// CPU time of the whole process (writers, store, sled's threads) per event, per round.
+    kipina_process_cpu_us_per_event: Vec<f64>,
     sqlite_events_per_round: usize,
     sqlite_events_per_second: Vec<f64>,
     sqlite_ack_ms: Stats,
 }
+
+/// The name of the store's writer thread, as `/proc` shows it (15 bytes at most).
+const WRITER_THREAD: &str = "kipina-store-wr";
 
 /// A card as the domain layer stores it: ids, a column, a sealed text and a position, about
 /// 300 bytes of JSON.
@@ -127,13 +135,19 @@ struct Writer {
     head: u64,
 }
 
+/// What one round of appends measured.
+struct KipinaRound {
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+    writers: Vec<Writer>,
+    /// CPU time of the store's writer thread, and of the whole process, during the round.
+    writer_cpu: Duration,
+    process_cpu: Duration,
+}
+
 /// Appends `per_writer` events with every writer at once; returns the round's time, every
 /// acknowledgement's latency, and the writers with their new heads.
-async fn kipina_round(
-    store: &SledStore,
-    writers: Vec<Writer>,
-    per_writer: usize,
-) -> anyhow::Result<(Duration, Vec<Duration>, Vec<Writer>)> {
+async fn kipina_round(store: &SledStore, writers: Vec<Writer>, per_writer: usize) -> anyhow::Result<KipinaRound> {
     // The requests are made first, so the round times the store alone.
     let planned: Vec<(Writer, Vec<AppendRequest>)> = writers
         .into_iter()
@@ -169,6 +183,7 @@ async fn kipina_round(
             })
         })
         .collect();
+    let (writer_before, process_before) = (cpu::threads_named(WRITER_THREAD), cpu::process());
     let began = Instant::now();
     start.send_replace(true);
     let mut latencies = Vec::new();
@@ -178,7 +193,14 @@ async fn kipina_round(
         latencies.extend(mine);
         writers.push(writer);
     }
-    Ok((began.elapsed(), latencies, writers))
+    let elapsed = began.elapsed();
+    Ok(KipinaRound {
+        elapsed,
+        latencies,
+        writers,
+        writer_cpu: cpu::threads_named(WRITER_THREAD).saturating_sub(writer_before),
+        process_cpu: cpu::process().saturating_sub(process_before),
+    })
 }
 
 /// Runs every case and its baselines.
@@ -215,26 +237,31 @@ pub async fn run(options: &AppendsOptions) -> anyhow::Result<Section> {
     let raw_events = options.events(*options.writers.iter().max().unwrap_or(&1));
     let raw_dir = scratch.path().join("raw-sled");
     let rounds = options.rounds;
-    let raw_rates = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<f64>> {
+    let (raw_rates, raw_cpu_per_insert) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         let db = baseline_sled::open(&raw_dir)?;
         let actor = ParticipantId(Uuid::now_v7());
         let mut rates = Vec::new();
+        let mut cpu_per_insert = Vec::new();
         for round in 0..=rounds {
             let board = BoardId(Uuid::now_v7());
             let size = if round == 0 { raw_events / 10 } else { raw_events };
             let records = (0..size)
                 .map(|n| stored(&request(board, actor, n as u64, 0, n), n as u64 + 1))
                 .collect::<anyhow::Result<Vec<_>>>()?;
+            let cpu_before = cpu::process();
             let elapsed = baseline_sled::insert_round(&db, &records)?;
+            let cpu_used = cpu::process().saturating_sub(cpu_before);
             // Round 0 warms sled up and is left out.
             if round > 0 {
                 rates.push(size as f64 / elapsed.as_secs_f64());
+                cpu_per_insert.push(cpu_used.as_secs_f64() * 1e6 / size as f64);
             }
         }
-        Ok(rates)
+        Ok((rates, cpu_per_insert))
     })
     .await??;
     let raw_rate = Stats::higher_is_better(&raw_rates);
+    let raw_cpu = Stats::lower_is_better(&raw_cpu_per_insert);
 
     for &writer_count in &options.writers {
         let events = options.events(writer_count);
@@ -245,17 +272,20 @@ pub async fn run(options: &AppendsOptions) -> anyhow::Result<Section> {
             .map(|_| Writer { board: BoardId(Uuid::now_v7()), actor: ParticipantId(Uuid::now_v7()), head: 0 })
             .collect();
         // Warm-up: a tenth of a round.
-        let (_, _, warmed) = kipina_round(&store, writers, (per_writer / 10).max(1)).await?;
-        writers = warmed;
+        writers = kipina_round(&store, writers, (per_writer / 10).max(1)).await?.writers;
         let mut rates = Vec::new();
         let mut latencies = Vec::new();
         let mut syncs = Vec::new();
+        let mut writer_cpu = Vec::new();
+        let mut process_cpu = Vec::new();
         for _ in 0..options.rounds {
             let syncs_before = store.stats().syncs;
-            let (elapsed, round_latencies, after) = kipina_round(&store, writers, per_writer).await?;
-            writers = after;
-            rates.push(events as f64 / elapsed.as_secs_f64());
-            latencies.extend(round_latencies);
+            let round = kipina_round(&store, writers, per_writer).await?;
+            writer_cpu.push(round.writer_cpu.as_secs_f64() * 1e6 / events as f64);
+            process_cpu.push(round.process_cpu.as_secs_f64() * 1e6 / events as f64);
+            writers = round.writers;
+            rates.push(events as f64 / round.elapsed.as_secs_f64());
+            latencies.extend(round.latencies);
             syncs.push(store.stats().syncs - syncs_before);
         }
         drop(store);
@@ -305,6 +335,8 @@ pub async fn run(options: &AppendsOptions) -> anyhow::Result<Section> {
 
         let rate = Stats::higher_is_better(&rates);
         let ack = Stats::of_durations(&latencies);
+        let writer_cpu_stats = Stats::lower_is_better(&writer_cpu);
+        let process_cpu_stats = Stats::lower_is_better(&process_cpu);
         let case_name = if writer_count == 1 { "1 writer".to_owned() } else { format!("{writer_count} writers") };
         let sqlite_name = format!("SQLite WAL FULL, {writer_count} wr.");
         if writer_count == 1 {
@@ -349,12 +381,24 @@ pub async fn run(options: &AppendsOptions) -> anyhow::Result<Section> {
                 Row::new("appends", &case_name, "ack latency", "ms").kipina(ack).baseline(&sqlite_name, sqlite_latency),
             );
         }
+        rows.push(
+            Row::new("appends", &case_name, "writer thread CPU/event", "us")
+                .kipina(writer_cpu_stats)
+                .baseline("raw sled, process CPU/insert", raw_cpu),
+        );
+        rows.push(
+            Row::new("appends", &case_name, "process CPU/event", "us")
+                .kipina(process_cpu_stats)
+                .baseline("raw sled, process CPU/insert", raw_cpu),
+        );
         cases.push(Case {
             writers: writer_count,
             events_per_round: events,
             kipina_events_per_second: rates,
             kipina_ack_ms: ack,
             kipina_syncs_per_round: syncs,
+            kipina_writer_thread_cpu_us_per_event: writer_cpu,
+            kipina_process_cpu_us_per_event: process_cpu,
             sqlite_events_per_round: sqlite_events,
             sqlite_events_per_second: sqlite_rates,
             sqlite_ack_ms: sqlite_latency,
@@ -369,7 +413,11 @@ pub async fn run(options: &AppendsOptions) -> anyhow::Result<Section> {
             "ops_per_second": fsync_rate,
             "growing_file_latency_ms": fsync_growing_latency,
         },
-        "raw_sled": { "inserts_per_round": raw_events, "inserts_per_second": raw_rates },
+        "raw_sled": {
+            "inserts_per_round": raw_events,
+            "inserts_per_second": raw_rates,
+            "process_cpu_us_per_insert": raw_cpu_per_insert,
+        },
         "cases": cases,
     });
     Ok(Section { benchmark: "appends", rows, details })

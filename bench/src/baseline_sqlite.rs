@@ -25,6 +25,9 @@ pub fn open(dir: &Path) -> anyhow::Result<Connection> {
     Ok(connection)
 }
 
+/// One writer's rows: board, sequence number, record.
+pub type WriterRows = Vec<(Vec<u8>, i64, Vec<u8>)>;
+
 /// What one round measured.
 #[derive(Debug)]
 pub struct SqliteRound {
@@ -33,12 +36,9 @@ pub struct SqliteRound {
     pub latencies: Vec<Duration>,
 }
 
-/// One row: board, sequence number, record.
-pub type Row = (Vec<u8>, i64, Vec<u8>);
-
 /// `writers` threads each insert their share of `records` (one transaction each), waiting for
-/// each insert before the next. `records[w]` are writer `w`'s rows.
-pub fn round(connection: &Arc<Mutex<Connection>>, records: Vec<Vec<Row>>) -> anyhow::Result<SqliteRound> {
+/// each insert before the next. `records[w]` are writer `w`'s `(board, seq, record)`.
+pub fn round(connection: &Arc<Mutex<Connection>>, records: Vec<WriterRows>) -> anyhow::Result<SqliteRound> {
     let barrier = Arc::new(Barrier::new(records.len() + 1));
     let threads: Vec<_> = records
         .into_iter()

@@ -17,6 +17,7 @@ mod baseline_ws;
 mod child;
 mod clients;
 mod cold_start;
+mod cpu;
 mod dataset;
 mod fanout;
 mod memory;
@@ -42,7 +43,7 @@ enum Benchmark {
     /// Everything below, one after another, in one table.
     All(Common),
     /// Durable appends for 1, 16 and 256 writers; fsync floor, raw sled and SQLite baselines.
-    Appends(Common),
+    Appends(AppendsArgs),
     /// Live fan-out: one writer's change reaching N WebSocket readers, Kipinä against bare actix-ws.
     Fanout(FanoutArgs),
     /// A vote storm: 300 clients cast their whole budget at once on one board.
@@ -66,6 +67,15 @@ struct Common {
     /// `target/bench/NAME-quick.json` with `--quick`).
     #[arg(long)]
     json: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct AppendsArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Concurrent writers; repeat for several cases (default 1, 16 and 256).
+    #[arg(long)]
+    writers: Vec<usize>,
 }
 
 #[derive(Debug, Args)]
@@ -130,8 +140,12 @@ async fn fanout_section(runs: &[fanout::FanoutOptions]) -> anyhow::Result<Sectio
     Ok(Section { benchmark: "fanout", rows, details: serde_json::to_value(&reports)? })
 }
 
-async fn appends_section(quick: bool) -> anyhow::Result<Section> {
-    let options = if quick { appends::AppendsOptions::quick() } else { appends::AppendsOptions::full() };
+async fn appends_section(quick: bool, writers: &[usize]) -> anyhow::Result<Section> {
+    let mut options = if quick { appends::AppendsOptions::quick() } else { appends::AppendsOptions::full() };
+    if !writers.is_empty() {
+        anyhow::ensure!(writers.iter().all(|writers| *writers > 0), "--writers must be at least 1");
+        options.writers = writers.to_vec();
+    }
     progress(&format!("appends: writers {:?}, {} rounds", options.writers, options.rounds));
     appends::run(&options).await
 }
@@ -169,7 +183,7 @@ async fn main() -> anyhow::Result<()> {
         Benchmark::All(common) => {
             let quick = common.quick;
             let sections = vec![
-                appends_section(quick).await?,
+                appends_section(quick, &[]).await?,
                 fanout_section(&fanout_runs(None, quick)).await?,
                 storm_section(quick).await?,
                 cold_start_section(quick).await?,
@@ -177,7 +191,9 @@ async fn main() -> anyhow::Result<()> {
             ];
             ("all", common, sections)
         }
-        Benchmark::Appends(common) => ("appends", common, vec![appends_section(common.quick).await?]),
+        Benchmark::Appends(args) => {
+            ("appends", &args.common, vec![appends_section(args.common.quick, &args.writers).await?])
+        }
         Benchmark::Fanout(args) => {
             ("fanout", &args.common, vec![fanout_section(&fanout_runs(Some(args), args.common.quick)).await?])
         }

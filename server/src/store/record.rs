@@ -231,6 +231,12 @@ pub fn decode_event(key: &[u8], record: &[u8]) -> Result<Envelope, RecordError> 
     Ok(serde_json::from_slice(body)?)
 }
 
+/// Checks an event record's format and checksum against the key it was found under, without
+/// decoding the envelope.
+pub fn check_event(key: &[u8], record: &[u8]) -> Result<(), RecordError> {
+    check(key, record, HEADER_LEN).map(|_| ())
+}
+
 /// Encodes a command record for `key`.
 pub fn encode_command(key: &[u8], command: &CommandRecord) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(COMMAND_RECORD_LEN);
@@ -327,6 +333,19 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use serde_json::json;
+
+    #[test]
+    fn check_event_checks_the_checksum_but_not_the_envelope() {
+        let key = event_key(BoardId::from_uuid(Uuid::from_u128(1)), 1);
+        let mut record = vec![FORMAT_V1, 0, 0, 0, 0];
+        record.extend_from_slice(b"not json");
+        let crc = checksum(&key, &record[HEADER_LEN..]);
+        record[1..HEADER_LEN].copy_from_slice(&crc.to_be_bytes());
+        assert!(check_event(&key, &record).is_ok());
+        assert!(matches!(decode_event(&key, &record), Err(RecordError::Envelope(_))));
+        record[HEADER_LEN] ^= 1;
+        assert!(matches!(check_event(&key, &record), Err(RecordError::Checksum { .. })));
+    }
 
     fn board(n: u8) -> BoardId {
         BoardId::from_uuid(Uuid::from_bytes([n; 16]))

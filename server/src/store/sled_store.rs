@@ -5,10 +5,12 @@
 //! All events and command records live in sled's default tree (key layout in
 //! [`super::record`]), so the events of an append and its command record go in with one atomic
 //! `apply_batch`. Every write goes through a single writer thread that owns the sequence
-//! numbers: [`EventStore::append`] sends the request over a channel and returns a ticket. The
-//! writer takes one request, drains whatever else is already queued (group commit), plans the
-//! whole group into one batch, applies it, flushes sled, and then calls `fdatasync` on sled's
-//! `db` file through a handle of its own. Only then are the appends answered, so one sync is
+//! numbers: [`EventStore::append`] checks the request and encodes its events' records on the
+//! caller's thread (everything that needs no sequence number), sends them over a channel and
+//! returns a ticket. The writer takes one request, drains whatever else is already queued
+//! (group commit), plans the whole group into one batch (sequence numbers, checksums, command
+//! records), applies it, flushes sled, and then calls `fdatasync` on sled's `db` file through a
+//! handle of its own. Only then are the appends answered, so one sync is
 //! shared by every append that arrived while the previous sync was running.
 //!
 //! sled 0.34's own `flush` ends in `sync_file_range`, which writes the pages out but neither
@@ -93,7 +95,9 @@ pub struct StoreOptions {
     /// Let appends that arrive while a sync is running share the next sync. Turning it off
     /// makes every append pay for its own sync; that is only useful to measure the difference.
     pub group_commit: bool,
-    /// Verify every stored record when opening, and refuse to open damaged data.
+    /// Verify every stored record when opening (its checksum, the gap-free sequence numbers,
+    /// the command records and the acknowledgement watermark), and refuse to open damaged data.
+    /// Decoding every envelope is left to [`SledStore::verify`].
     pub check_on_open: bool,
 }
 
@@ -182,15 +186,75 @@ type Reply = oneshot::Sender<Result<AppendOutcome, StoreError>>;
 
 /// One append waiting for the writer.
 struct Job {
-    request: AppendRequest,
+    append: EncodedAppend,
     reply: Reply,
+}
+
+/// What the writer needs of an append: the request without its events, which the caller has
+/// already encoded.
+struct EncodedAppend {
+    board: BoardId,
+    command_id: CommandId,
+    command_fingerprint: u32,
+    expected: ExpectedVersion,
+    /// The events' records, in order, checked for size; only their checksums are left to fill
+    /// in, once the writer has decided their sequence numbers.
+    records: Vec<UnsealedRecord>,
+}
+
+impl Job {
+    /// Checks an append and encodes its events, on the caller's thread: the writer thread, which
+    /// every append of the store goes through, is left only what must be serial.
+    fn encode(request: AppendRequest, reply: Reply) -> Result<Self, (Reply, StoreError)> {
+        let count = request.events.len();
+        if count == 0 {
+            return Err((reply, StoreError::InvalidAppend("an append needs at least one event".into())));
+        }
+        if count > MAX_EVENTS_PER_APPEND {
+            return Err((
+                reply,
+                StoreError::InvalidAppend(format!(
+                    "{count} events in one append, at most {MAX_EVENTS_PER_APPEND} are allowed"
+                )),
+            ));
+        }
+        let mut records = Vec::with_capacity(count);
+        for (index, event) in request.events.iter().enumerate() {
+            let unsealed = match UnsealedRecord::encode(&EnvelopeRef::of(&request, event)) {
+                Ok(unsealed) => unsealed,
+                Err(error) => {
+                    return Err((
+                        reply,
+                        StoreError::InvalidAppend(format!("event {index} cannot be encoded: {error}")),
+                    ));
+                }
+            };
+            if unsealed.len() > MAX_RECORD_BYTES {
+                let problem = format!(
+                    "event {index} ({}) encodes to {} bytes, at most {MAX_RECORD_BYTES} are allowed",
+                    event.event_type,
+                    unsealed.len()
+                );
+                return Err((reply, StoreError::InvalidAppend(problem)));
+            }
+            records.push(unsealed);
+        }
+        let append = EncodedAppend {
+            board: request.board,
+            command_id: request.command_id,
+            command_fingerprint: request.command_fingerprint,
+            expected: request.expected,
+            records,
+        };
+        Ok(Self { append, reply })
+    }
 }
 
 impl SledStore {
     /// Opens (or creates) the store in `dir`, the store's own directory.
     ///
-    /// With `check_on_open` every record is verified first and damaged data is refused with
-    /// [`StoreError::Damaged`]. A directory held by another process gives [`StoreError::Locked`].
+    /// With `check_on_open` every record's checksum is verified first and damaged data is
+    /// refused with [`StoreError::Damaged`]. A directory held by another process gives [`StoreError::Locked`].
     pub fn open(dir: &Path, options: StoreOptions) -> Result<SledStore, StoreError> {
         Self::open_with_sync_hook(dir, options, Arc::new(NoHook))
     }
@@ -242,7 +306,7 @@ impl SledStore {
                     None
                 }
             };
-            let report = verify_tree(&db, dir, recorded);
+            let report = verify_tree(&db, dir, recorded, Depth::Checksums);
             damage.extend(report.damage);
             if !damage.is_empty() {
                 return Err(StoreError::Damaged(damage));
@@ -316,7 +380,7 @@ impl SledStore {
         // must be found by the scan that follows.
         let acknowledged = self.inner.shared.acknowledged.load(Ordering::Acquire);
         let mut damage = self.inner.open_damage.clone();
-        damage.extend(verify_tree(&self.inner.db, &self.inner.dir, Some(acknowledged)).damage);
+        damage.extend(verify_tree(&self.inner.db, &self.inner.dir, Some(acknowledged), Depth::Envelopes).damage);
         damage
     }
 
@@ -367,7 +431,15 @@ impl EventStore for SledStore {
         let Some(sender) = self.inner.sender.as_ref() else {
             return AppendTicket::ready(Err(StoreError::Failed("the store is closing".into())));
         };
-        if let Err(mpsc::SendError(job)) = sender.send(Job { request, reply }) {
+        let job = match Job::encode(request, reply) {
+            Ok(job) => job,
+            Err((reply, error)) => {
+                // The ticket's receiver is alive: it is returned below.
+                let _ = reply.send(Err(error));
+                return ticket;
+            }
+        };
+        if let Err(mpsc::SendError(job)) = sender.send(job) {
             // The writer is gone only if it panicked; answer through the returned job's sender.
             let _ = job.reply.send(Err(StoreError::Failed("the store's writer has stopped".into())));
         }
@@ -570,12 +642,23 @@ struct VerifyReport {
     events: u64,
 }
 
+/// How far a scan looks into each event record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Depth {
+    /// Format byte and checksum: finds every changed, torn or moved record. What opening checks:
+    /// a record that passes is byte for byte what the store wrote, so decoding it at every start
+    /// (the larger half of the scan's time) would only re-check our own encoder.
+    Checksums,
+    /// Also decodes every envelope, as `verify` does.
+    Envelopes,
+}
+
 /// Scans all stored data; see [`SledStore::verify`]. `acknowledged` is the number of events the
 /// store has acknowledged, when known; finding fewer is damage.
-fn verify_tree(db: &sled::Db, dir: &Path, acknowledged: Option<u64>) -> VerifyReport {
+fn verify_tree(db: &sled::Db, dir: &Path, acknowledged: Option<u64>, depth: Depth) -> VerifyReport {
     // sled 0.34 may panic on data damaged in ways its checks do not foresee; that is damage to
     // report, not a reason to take the caller down.
-    let scanned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scan_tree(db, dir)));
+    let scanned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scan_tree(db, dir, depth)));
     let mut report = scanned.unwrap_or_else(|panic| VerifyReport {
         damage: vec![Damage {
             board: None,
@@ -609,16 +692,75 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
 }
 
 /// The scan behind [`verify_tree`].
-fn scan_tree(db: &sled::Db, dir: &Path) -> VerifyReport {
+fn scan_tree(db: &sled::Db, dir: &Path, depth: Depth) -> VerifyReport {
+    // The two passes read disjoint key ranges, so they run side by side: the command records on
+    // a thread of their own, the events here. Whatever the command records claim is compared
+    // with the event streams' heads once both are done.
+    let (events_pass, commands_pass) = std::thread::scope(|scope| {
+        let commands = scope.spawn(|| scan_commands(db, dir));
+        let events = scan_events(db, dir, depth);
+        // A panic inside sled on the other thread is re-raised here, for `verify_tree` to report.
+        (events, commands.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    });
+    let EventsPass { mut damage, events, heads } = events_pass;
+    let CommandsPass { damage: command_damage, highest_claims } = commands_pass;
+    damage.extend(command_damage);
+    // Only a board with a claim past its head (damage, so rare) has its command records read
+    // again, to name every such command.
+    for (board, highest) in highest_claims {
+        let head = heads.get(&board).copied().unwrap_or(0);
+        if highest <= head {
+            continue;
+        }
+        let mut prefix = vec![record::COMMAND_PREFIX];
+        prefix.extend_from_slice(board.as_bytes());
+        for (key, value) in db.scan_prefix(prefix).flatten() {
+            let (Ok(ParsedKey::Command { command_id, .. }), Ok(command)) =
+                (record::parse_key(&key), record::decode_command(&key, &value))
+            else {
+                // Reported by the scan already.
+                continue;
+            };
+            if command.last > head {
+                damage.push(Damage {
+                    board: Some(board),
+                    seq: Some(command.last),
+                    problem: format!(
+                        "command {command_id} claims events {}..={} but the stream ends at seq {head}",
+                        command.first, command.last
+                    ),
+                });
+            }
+        }
+    }
+    VerifyReport { damage, events }
+}
+
+/// What the scan of the event streams found.
+struct EventsPass {
+    damage: Vec<Damage>,
+    events: u64,
+    /// The last sequence number found of each board.
+    heads: HashMap<BoardId, u64>,
+}
+
+/// What the scan of everything but events found.
+struct CommandsPass {
+    damage: Vec<Damage>,
+    /// The highest sequence number any sound command record of each board claims, to be
+    /// checked against the board's head.
+    highest_claims: HashMap<BoardId, u64>,
+}
+
+/// sled's own read failure, as damage of its `db` file.
+fn sled_failure(dir: &Path, error: sled::Error) -> Damage {
+    Damage { board: None, seq: None, problem: format!("sled could not read {}: {error}", dir.join("db").display()) }
+}
+
+/// Pass 1: the event streams, in key order, so each board's events come together and in seq order.
+fn scan_events(db: &sled::Db, dir: &Path, depth: Depth) -> EventsPass {
     let mut damage = Vec::new();
     let mut events = 0u64;
-    let sled_failure = |error: sled::Error| Damage {
-        board: None,
-        seq: None,
-        problem: format!("sled could not read {}: {error}", dir.join("db").display()),
-    };
-
-    // Pass 1: the event streams, in key order, so each board's events come together and in seq order.
     let mut heads: HashMap<BoardId, u64> = HashMap::new();
     let mut current: Option<(BoardId, u64)> = None;
     for item in db.range(vec![record::EVENT_PREFIX]..vec![record::EVENT_PREFIX + 1]) {
@@ -626,7 +768,7 @@ fn scan_tree(db: &sled::Db, dir: &Path) -> VerifyReport {
             Ok(entry) => entry,
             Err(error) => {
                 // An iterator that failed once cannot be trusted to make progress; stop here.
-                damage.push(sled_failure(error));
+                damage.push(sled_failure(dir, error));
                 break;
             }
         };
@@ -660,14 +802,23 @@ fn scan_tree(db: &sled::Db, dir: &Path) -> VerifyReport {
             };
             damage.push(Damage { board: Some(board), seq: Some(previous + 1), problem });
         }
-        if let Err(error) = record::decode_event(&key, &value) {
+        let checked = match depth {
+            Depth::Checksums => record::check_event(&key, &value),
+            Depth::Envelopes => record::decode_event(&key, &value).map(|_| ()),
+        };
+        if let Err(error) = checked {
             damage.push(Damage { board: Some(board), seq: Some(seq), problem: error.to_string() });
         }
         current = Some((board, seq));
         heads.insert(board, seq);
     }
+    EventsPass { damage, events, heads }
+}
 
-    // Pass 2: everything else, which must be command records pointing inside their stream.
+/// Pass 2: everything else, which must be command records pointing inside their stream.
+fn scan_commands(db: &sled::Db, dir: &Path) -> CommandsPass {
+    let mut damage = Vec::new();
+    let mut highest_claims: HashMap<BoardId, u64> = HashMap::new();
     let others = db
         .range::<Vec<u8>, _>(..vec![record::EVENT_PREFIX])
         .chain(db.range::<Vec<u8>, _>(vec![record::EVENT_PREFIX + 1]..));
@@ -675,7 +826,7 @@ fn scan_tree(db: &sled::Db, dir: &Path) -> VerifyReport {
         let (key, value) = match item {
             Ok(entry) => entry,
             Err(error) => {
-                damage.push(sled_failure(error));
+                damage.push(sled_failure(dir, error));
                 break;
             }
         };
@@ -694,17 +845,8 @@ fn scan_tree(db: &sled::Db, dir: &Path) -> VerifyReport {
         };
         match record::decode_command(&key, &value) {
             Ok(command) => {
-                let head = heads.get(&board).copied().unwrap_or(0);
-                if command.last > head {
-                    damage.push(Damage {
-                        board: Some(board),
-                        seq: Some(command.last),
-                        problem: format!(
-                            "command {command_id} claims events {}..={} but the stream ends at seq {head}",
-                            command.first, command.last
-                        ),
-                    });
-                }
+                let highest = highest_claims.entry(board).or_insert(0);
+                *highest = (*highest).max(command.last);
             }
             Err(error) => damage.push(Damage {
                 board: Some(board),
@@ -713,7 +855,7 @@ fn scan_tree(db: &sled::Db, dir: &Path) -> VerifyReport {
             }),
         }
     }
-    VerifyReport { damage, events }
+    CommandsPass { damage, highest_claims }
 }
 
 /// A key from the wrong half of the scan. The ranges make this impossible; should sled ever
@@ -791,66 +933,36 @@ impl Writer {
     fn add(&mut self, group: &mut Group, job: Job) {
         let answer = match &self.failure {
             Some(failure) => Err(StoreError::Failed(failure.clone())),
-            None => self.plan(group, job.request),
+            None => self.plan(group, job.append),
         };
         group.answers.push((job.reply, answer));
     }
 
-    fn plan(&mut self, group: &mut Group, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
-        let count = request.events.len();
-        if count == 0 {
-            return Err(StoreError::InvalidAppend("an append needs at least one event".into()));
-        }
-        if count > MAX_EVENTS_PER_APPEND {
-            return Err(StoreError::InvalidAppend(format!(
-                "{count} events in one append, at most {MAX_EVENTS_PER_APPEND} are allowed"
-            )));
-        }
-        let mut records = Vec::with_capacity(count);
-        for (index, event) in request.events.iter().enumerate() {
-            let unsealed = UnsealedRecord::encode(&EnvelopeRef::of(&request, event))
-                .map_err(|error| StoreError::InvalidAppend(format!("event {index} cannot be encoded: {error}")))?;
-            if unsealed.len() > MAX_RECORD_BYTES {
-                return Err(StoreError::InvalidAppend(format!(
-                    "event {index} ({}) encodes to {} bytes, at most {MAX_RECORD_BYTES} are allowed",
-                    event.event_type,
-                    unsealed.len()
-                )));
-            }
-            records.push(unsealed);
-        }
-
-        let board = request.board;
-        let command_key = record::command_key(board, request.command_id);
-        let stored = match group.commands.get(&(board, request.command_id)) {
+    fn plan(&mut self, group: &mut Group, append: EncodedAppend) -> Result<AppendOutcome, StoreError> {
+        let EncodedAppend { board, command_id, command_fingerprint, expected, records } = append;
+        // The caller checked that there is at least one and at most MAX_EVENTS_PER_APPEND.
+        let count = records.len();
+        let command_key = record::command_key(board, command_id);
+        let stored = match group.commands.get(&(board, command_id)) {
             Some(command) => Some(*command),
-            None => match self.db.get(command_key)? {
-                Some(value) => Some(record::decode_command(&command_key, &value).map_err(|error| {
-                    StoreError::Damaged(vec![Damage {
-                        board: Some(board),
-                        seq: None,
-                        problem: format!("the record of command {}: {error}", request.command_id),
-                    }])
-                })?),
-                None => None,
-            },
+            None => self.look_up(board, command_id)?,
         };
         if let Some(command) = stored {
-            return if command.fingerprint == request.command_fingerprint {
+            return if command.fingerprint == command_fingerprint {
                 Ok(AppendOutcome::AlreadyAppended { first: command.first, last: command.last })
             } else {
-                Err(StoreError::IdempotencyConflict { command_id: request.command_id })
+                Err(StoreError::IdempotencyConflict { command_id })
             };
         }
 
         let head = self.head(board)?;
-        let matches = match request.expected {
+        let matches = match expected {
             ExpectedVersion::Any => true,
             ExpectedVersion::NoStream => head == 0,
             ExpectedVersion::Exact(expected) => head == expected,
         };
         if !matches {
-            return Err(StoreError::Conflict { board, expected: request.expected, actual: head });
+            return Err(StoreError::Conflict { board, expected, actual: head });
         }
 
         let first = head + 1;
@@ -863,15 +975,28 @@ impl Writer {
             group.bytes += unsealed.len();
             group.batch.insert(&key[..], unsealed.seal(&key));
         }
-        let command = CommandRecord { first, last, fingerprint: request.command_fingerprint };
+        let command = CommandRecord { first, last, fingerprint: command_fingerprint };
         group.batch.insert(&command_key[..], record::encode_command(&command_key, &command));
         group.writes = true;
-        group.commands.insert((board, request.command_id), command);
+        group.commands.insert((board, command_id), command);
         group.boards.entry(board).or_insert((head, last)).1 = last;
         group.appends += 1;
         group.events += count as u64;
         self.heads.insert(board, last);
         Ok(AppendOutcome::Appended { first, last })
+    }
+
+    /// What sled holds of a command id.
+    fn look_up(&self, board: BoardId, command_id: CommandId) -> Result<Option<CommandRecord>, StoreError> {
+        let command_key = record::command_key(board, command_id);
+        let Some(value) = self.db.get(command_key)? else { return Ok(None) };
+        record::decode_command(&command_key, &value).map(Some).map_err(|error| {
+            StoreError::Damaged(vec![Damage {
+                board: Some(board),
+                seq: None,
+                problem: format!("the record of command {command_id}: {error}"),
+            }])
+        })
     }
 
     /// The board's head as the writer knows it, loaded from sled the first time.
@@ -992,5 +1117,66 @@ impl Watermark {
             self.synced_at = Instant::now();
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{AppendRequest, NewEvent};
+    use kipina_proto::{EventId, ParticipantId, Timestamp};
+    use uuid::Uuid;
+
+    /// A record that passes its checksum is opened without decoding; `verify` still decodes it.
+    #[test]
+    fn opening_checks_checksums_and_verify_also_decodes_envelopes() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("events");
+        let board = BoardId(Uuid::from_u128(1));
+        {
+            let store = SledStore::open(&path, StoreOptions::default()).expect("opens");
+            let request = AppendRequest {
+                board,
+                command_id: CommandId(Uuid::from_u128(2)),
+                command_fingerprint: 3,
+                actor: ParticipantId(Uuid::from_u128(4)),
+                at: Timestamp(5),
+                expected: ExpectedVersion::NoStream,
+                events: vec![NewEvent {
+                    event_id: EventId(Uuid::from_u128(6)),
+                    event_type: "card_added".into(),
+                    event_version: 1,
+                    payload: serde_json::json!({"n": 1}),
+                }],
+            };
+            store.append(request).wait().expect("appends");
+        }
+        {
+            // Our own encoder never writes this: a body that is not JSON, with a valid checksum.
+            let db = open_sled(&path).expect("sled opens");
+            let key = record::event_key(board, 1);
+            let mut bytes = vec![record::FORMAT_V1, 0, 0, 0, 0];
+            bytes.extend_from_slice(b"not json");
+            let mut hasher = crc32fast::Hasher::new();
+            hasher.update(&key);
+            hasher.update(&bytes[record::HEADER_LEN..]);
+            bytes[1..record::HEADER_LEN].copy_from_slice(&hasher.finalize().to_be_bytes());
+            db.insert(key, bytes).expect("writes");
+            db.flush().expect("flushes");
+        }
+        let mut store = None;
+        // sled lets go of its lock from background threads a moment after the last handle.
+        for _ in 0..200 {
+            match SledStore::open(&path, StoreOptions::default()) {
+                Err(StoreError::Locked(_)) => std::thread::sleep(Duration::from_millis(10)),
+                other => {
+                    store = Some(other.expect("a record with a valid checksum opens"));
+                    break;
+                }
+            }
+        }
+        let damage = store.expect("the lock was let go").verify();
+        assert_eq!(damage.len(), 1, "{damage:?}");
+        assert_eq!((damage[0].board, damage[0].seq), (Some(board), Some(1)));
     }
 }
