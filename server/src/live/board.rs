@@ -60,6 +60,16 @@ enum Request {
         participant: Option<ParticipantId>,
         reply: oneshot::Sender<Option<(BoardView, Option<Role>)>>,
     },
+    Inspect(Inspection),
+}
+
+/// A read of the board's current state, run on the board's task between two commands.
+struct Inspection(Box<dyn FnOnce(&BoardState) + Send>);
+
+impl std::fmt::Debug for Inspection {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("Inspection")
+    }
 }
 
 /// A cloneable way to reach a board's task.
@@ -144,6 +154,21 @@ impl BoardHandle {
             .map_err(|_| gone())?
             .ok_or_else(|| ErrorBody { code: "board_not_found".into(), message: "no such board".into() })
     }
+
+    /// Runs `read` on the board's current state (on the board's task, between two commands) and
+    /// returns what it computed. For queries over the live state (search, activity, role checks);
+    /// keep `read` short, since the board's commands wait meanwhile.
+    pub async fn inspect<R: Send + 'static>(
+        &self,
+        read: impl FnOnce(&BoardState) -> R + Send + 'static,
+    ) -> Result<R, ErrorBody> {
+        let (reply, answer) = oneshot::channel();
+        let inspection = Inspection(Box::new(move |state| {
+            let _ = reply.send(read(state));
+        }));
+        self.requests.send(Request::Inspect(inspection)).await.map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())
+    }
 }
 
 struct Subscriber {
@@ -215,6 +240,7 @@ impl BoardTask {
                     let viewer = role.and(participant);
                     let _ = reply.send(board_view(self.board, &self.state, viewer).map(|view| (view, role)));
                 }
+                Request::Inspect(Inspection(read)) => read(&self.state),
             }
         }
     }
