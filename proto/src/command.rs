@@ -132,6 +132,16 @@ pub enum Command {
     WithdrawVote { card: CardId },
     /// Likes a card or a comment, or takes the like back.
     ToggleReaction { target: ReactionTarget },
+
+    // Keeping up between camps: personal, allowed to anyone who has joined, in any phase.
+    /// Follows a card (`follow: true`) or stops following it. Followers are notified of its new
+    /// comments, edits, status changes and adoption. Adding a card or commenting on it follows it.
+    FollowCard { card: CardId, follow: bool },
+    /// Everything up to sequence number `through` has been seen (on any device): it is no longer
+    /// highlighted as new. Moves only forward.
+    MarkSeen { through: u64 },
+    /// Notifications up to sequence number `through` have been read. Moves only forward.
+    MarkNotificationsRead { through: u64 },
 }
 
 impl Command {
@@ -182,6 +192,9 @@ impl Command {
             Command::CastVote { .. } => "cast_vote",
             Command::WithdrawVote { .. } => "withdraw_vote",
             Command::ToggleReaction { .. } => "toggle_reaction",
+            Command::FollowCard { .. } => "follow_card",
+            Command::MarkSeen { .. } => "mark_seen",
+            Command::MarkNotificationsRead { .. } => "mark_notifications_read",
         }
     }
 }

@@ -8,7 +8,8 @@ use crate::command::Command;
 use crate::ids::{BoardId, ColumnId, CommandId, ParticipantId};
 use crate::values::{Role, Timestamp};
 use crate::view::{
-    BoardInfoView, BoardView, CardView, ColumnView, CommentView, LabelView, ParticipantView, RoundView, SessionView,
+    BoardInfoView, BoardView, CardView, ColumnView, CommentView, LabelView, NotificationView, ParticipantView,
+    RoundView, SessionView,
 };
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -81,4 +82,6 @@ pub enum Change {
     Comment(CommentView),
     Session(SessionView),
     Round(RoundView),
+    /// A new notification for the viewer (sent to them only).
+    Notification(NotificationView),
 }

@@ -25,6 +25,9 @@ pub struct BoardView {
     pub sessions: Vec<SessionView>,
     /// Vote rounds, oldest first; the last one is the current round.
     pub rounds: Vec<RoundView>,
+    /// The viewer's own notifications, oldest first (the most recent ones the board keeps);
+    /// empty for everyone else and for observers.
+    pub notifications: Vec<NotificationView>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -65,6 +68,54 @@ pub struct ParticipantView {
     pub erased: bool,
     /// Dots placed in the current round; `None` while the round's votes are hidden from you.
     pub votes_used: Option<u32>,
+    /// What only the participant themselves is sent (`None` in everyone else's view): how far
+    /// they have seen the board and read their notifications, and the cards they follow.
+    pub own: Option<OwnView>,
+}
+
+/// A participant's own place on the board, the same on every device they use.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct OwnView {
+    /// Everything up to this sequence number has been seen; later cards, comments and wordings
+    /// are new to them. 0 when they have not marked anything seen yet.
+    pub seen_through: u64,
+    /// Notifications up to this sequence number have been read.
+    pub notifications_read_through: u64,
+    /// The cards they follow.
+    pub following: Vec<CardId>,
+}
+
+/// Something that happened that the viewer asked to hear about.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct NotificationView {
+    /// The sequence number of the event that caused it: it is unread while greater than
+    /// `notifications_read_through`.
+    pub seq: u64,
+    pub at: Timestamp,
+    pub kind: NotificationKind,
+    pub card: CardId,
+    /// The comment it is about, for mentions and new comments.
+    pub comment: Option<CommentId>,
+    /// Who did it; `None` when what they wrote is anonymous.
+    pub actor: Option<ParticipantId>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationKind {
+    /// Someone wrote `@your name` in a comment.
+    Mentioned,
+    /// A new comment on a card you follow.
+    Commented,
+    /// A card you follow was edited.
+    Edited,
+    /// A card you follow changed status.
+    StatusChanged,
+    /// A proposal you follow became the statement's wording.
+    Adopted,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -101,8 +152,10 @@ pub struct StatementVersionView {
     pub anonymous: bool,
     /// Why it was proposed (the proposal's reason); `None` for the first version.
     pub reason: Option<String>,
-    /// When it became the statement's wording, and in which session.
+    /// When it became the statement's wording (and the sequence number of that event), and in
+    /// which session.
     pub adopted_at: Timestamp,
+    pub adopted_seq: u64,
     pub session: Option<SessionId>,
     /// The proposal it came from.
     pub proposal: Option<CardId>,
@@ -170,6 +223,8 @@ pub struct CardView {
     pub archived: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// The sequence number of the event that added it (what is new since a visit).
+    pub created_seq: u64,
     /// All dots on the card in the current round; `None` while the round's votes are hidden.
     pub vote_total: Option<u32>,
     /// Dots per voter in the current round: only your own while votes are hidden or the board
@@ -210,6 +265,10 @@ pub struct CommentView {
     pub deleted: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// The sequence number of the event that added it.
+    pub created_seq: u64,
+    /// Who the comment mentions with `@name`, as decided by the server when it was written.
+    pub mentions: Vec<ParticipantId>,
     pub likes: Vec<ParticipantId>,
 }
 
@@ -226,6 +285,10 @@ pub struct SessionView {
     pub created_at: Timestamp,
     pub started_at: Option<Timestamp>,
     pub ended_at: Option<Timestamp>,
+    /// The sequence numbers of its first start and of its (latest) end: the board "at the end of
+    /// the session" is the board as of `ended_seq`.
+    pub started_seq: Option<u64>,
+    pub ended_seq: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -191,11 +191,29 @@ fn any_command() -> impl Strategy<Value = (u128, Command)> {
             body: WORDS[w].into()
         }),
     ];
+    // Between camps: mentions, follows, what has been seen and read.
+    let keeping_up = prop_oneof![
+        (m.clone(), c.clone(), w.clone(), w.clone()).prop_map(|(m, c, a, b)| Command::AddComment {
+            comment: comment(m),
+            card: card(c),
+            reply_to: None,
+            body: format!("@{} ja @{}: katsokaa", WORDS[a], WORDS[b].to_lowercase()),
+        }),
+        (m.clone(), w.clone(), v.clone()).prop_map(|(m, w, v)| Command::EditComment {
+            comment: comment(m),
+            body: format!("Lisäksi @{}", WORDS[w]),
+            base_version: v
+        }),
+        (c.clone(), any::<bool>()).prop_map(|(c, follow)| Command::FollowCard { card: card(c), follow }),
+        (0..40u64).prop_map(|through| Command::MarkSeen { through }),
+        (0..40u64).prop_map(|through| Command::MarkNotificationsRead { through }),
+    ];
     // Erasure is rare, as in life; it still happens in most longer histories.
     let command = prop_oneof![
         40 => command,
         12 => facilitation,
         8 => statements,
+        8 => keeping_up,
         1 => p.prop_map(|p| Command::EraseParticipant { participant: person(p) }),
     ];
     // Half of the commands come from the facilitator, who may do the most.
@@ -365,6 +383,7 @@ struct Mirror {
     comments: std::collections::BTreeMap<CommentId, kipina_proto::view::CommentView>,
     sessions: std::collections::BTreeMap<SessionId, kipina_proto::view::SessionView>,
     rounds: std::collections::BTreeMap<u32, kipina_proto::view::RoundView>,
+    notifications: Vec<kipina_proto::view::NotificationView>,
 }
 
 impl Mirror {
@@ -380,6 +399,7 @@ impl Mirror {
             comments: board.comments.iter().map(|view| (view.id, view.clone())).collect(),
             sessions: board.sessions.iter().map(|view| (view.id, view.clone())).collect(),
             rounds: board.rounds.iter().map(|view| (view.number, view.clone())).collect(),
+            notifications: board.notifications.clone(),
         }
     }
 
@@ -397,6 +417,14 @@ impl Mirror {
                 Change::Comment(view) => drop(self.comments.insert(view.id, view)),
                 Change::Session(view) => drop(self.sessions.insert(view.id, view)),
                 Change::Round(view) => drop(self.rounds.insert(view.number, view)),
+                Change::Notification(view) => {
+                    // As the web client does: keep the newest the board keeps.
+                    self.notifications.retain(|kept| kept.seq != view.seq);
+                    self.notifications.push(view);
+                    let excess =
+                        self.notifications.len().saturating_sub(kipina_server::domain::attention::MAX_NOTIFICATIONS);
+                    self.notifications.drain(..excess);
+                }
             }
         }
     }

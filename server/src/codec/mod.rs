@@ -139,8 +139,14 @@ mod tests {
             Event::CardsGrouped { group: other, column, heading: "Tilat".into(), cards: vec![card] },
             Event::CardAddedToGroup { group: other, card },
             Event::GroupDissolved { group: other },
-            Event::CommentAdded { comment, card, reply_to: Some(comment), body: "Hyvä".into() },
-            Event::CommentEdited { comment, body: "Parempi".into() },
+            Event::CommentAdded {
+                comment,
+                card,
+                reply_to: Some(comment),
+                body: "Hyvä @Aino".into(),
+                mentions: vec![ParticipantId(uuid::Uuid::nil())],
+            },
+            Event::CommentEdited { comment, body: "Parempi".into(), mentions: vec![] },
             Event::CommentDeleted { comment },
             Event::VoteCast { card },
             Event::VoteWithdrawn { card },
@@ -156,6 +162,10 @@ mod tests {
             },
             Event::ProposalRebased { card, text: "Olemme rohkea uudistaja.".into(), base_version: 2 },
             Event::ProposalAdopted { card },
+            Event::CardFollowed { card },
+            Event::CardUnfollowed { card },
+            Event::SeenThrough { through: 41 },
+            Event::NotificationsRead { through: 42 },
         ]
     }
 
@@ -204,6 +214,10 @@ mod tests {
             Event::WordingProposed { .. } => 40,
             Event::ProposalRebased { .. } => 41,
             Event::ProposalAdopted { .. } => 42,
+            Event::CardFollowed { .. } => 43,
+            Event::CardUnfollowed { .. } => 44,
+            Event::SeenThrough { .. } => 45,
+            Event::NotificationsRead { .. } => 46,
         }
     }
 
@@ -211,7 +225,7 @@ mod tests {
     fn events_of_every_kind_round_trip_through_their_stored_form() {
         let events = one_of_each();
         let kinds: std::collections::BTreeSet<usize> = events.iter().map(kind_index).collect();
-        assert_eq!(kinds, (0..=42).collect(), "one_of_each lacks a kind of event");
+        assert_eq!(kinds, (0..=46).collect(), "one_of_each lacks a kind of event");
         for event in events {
             let encoded = encode(&event);
             assert_eq!(encoded.event_type, event.type_name());

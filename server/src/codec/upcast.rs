@@ -14,13 +14,25 @@ struct Upcaster {
 }
 
 /// Every upcaster, in no particular order; `to_current` chains them.
-const UPCASTERS: &[Upcaster] =
-    &[Upcaster { event_type: "board_created", from_version: 1, step: board_created_v1_to_v2 }];
+const UPCASTERS: &[Upcaster] = &[
+    Upcaster { event_type: "board_created", from_version: 1, step: board_created_v1_to_v2 },
+    Upcaster { event_type: "comment_added", from_version: 1, step: no_mentions },
+    Upcaster { event_type: "comment_edited", from_version: 1, step: no_mentions },
+];
 
 /// `board_created` v1 (the first Kipinä prototype) had no `language`: every board was Finnish.
 fn board_created_v1_to_v2(mut payload: Value) -> Value {
     if let Value::Object(object) = &mut payload {
         object.entry("language").or_insert_with(|| Value::String("fi".into()));
+    }
+    payload
+}
+
+/// `comment_added` and `comment_edited` v1 were written before `@name` mentions: they mention
+/// nobody (an old comment does not notify anyone when replayed).
+fn no_mentions(mut payload: Value) -> Value {
+    if let Value::Object(object) = &mut payload {
+        object.entry("mentions").or_insert_with(|| Value::Array(Vec::new()));
     }
     payload
 }
@@ -56,6 +68,21 @@ mod tests {
                 language: Language::Fi,
                 settings: BoardSettings::default(),
             }
+        );
+    }
+
+    #[test]
+    fn a_first_version_comment_mentions_nobody() {
+        let card = "0190a1b2-0000-7000-8000-000000000001";
+        let comment = "0190a1b2-0000-7000-8000-000000000002";
+        let stored = json!({"comment": comment, "card": card, "reply_to": null, "body": {"$personal": "Hyvä @Aino"}});
+        let event = decode("comment_added", 1, stored.clone());
+        let Ok(Event::CommentAdded { mentions, .. }) = event else { panic!("{event:?}") };
+        assert!(mentions.is_empty());
+        assert!(decode("comment_added", 2, stored).is_err(), "the current version needs the field");
+        let edited = json!({"comment": comment, "body": {"$personal": "Hyvä"}});
+        assert!(
+            matches!(decode("comment_edited", 1, edited), Ok(Event::CommentEdited { mentions, .. }) if mentions.is_empty())
         );
     }
 

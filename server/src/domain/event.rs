@@ -176,15 +176,19 @@ pub enum Event {
         group: CardId,
     },
 
+    /// `mentions`: the participants its text names with `@name`, found when it was written
+    /// (version 2; version 1 had none).
     CommentAdded {
         comment: CommentId,
         card: CardId,
         reply_to: Option<CommentId>,
         body: PersonalText,
+        mentions: Vec<ParticipantId>,
     },
     CommentEdited {
         comment: CommentId,
         body: PersonalText,
+        mentions: Vec<ParticipantId>,
     },
     CommentDeleted {
         comment: CommentId,
@@ -201,6 +205,22 @@ pub enum Event {
     },
     ReactionRemoved {
         target: ReactionTarget,
+    },
+
+    /// The actor follows a card (or stops following it).
+    CardFollowed {
+        card: CardId,
+    },
+    CardUnfollowed {
+        card: CardId,
+    },
+    /// The actor has seen the board up to `through`.
+    SeenThrough {
+        through: u64,
+    },
+    /// The actor has read their notifications up to `through`.
+    NotificationsRead {
+        through: u64,
     },
 }
 
@@ -251,6 +271,10 @@ impl Event {
             Event::VoteWithdrawn { .. } => "vote_withdrawn",
             Event::ReactionAdded { .. } => "reaction_added",
             Event::ReactionRemoved { .. } => "reaction_removed",
+            Event::CardFollowed { .. } => "card_followed",
+            Event::CardUnfollowed { .. } => "card_unfollowed",
+            Event::SeenThrough { .. } => "seen_through",
+            Event::NotificationsRead { .. } => "notifications_read",
         }
     }
 
@@ -260,6 +284,8 @@ impl Event {
         match self {
             // Version 1 had no language; boards were Finnish. See `codec::upcast`.
             Event::BoardCreated { .. } => 2,
+            // Version 1 had no mentions. See `codec::upcast`.
+            Event::CommentAdded { .. } | Event::CommentEdited { .. } => 2,
             _ => 1,
         }
     }

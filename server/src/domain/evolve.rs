@@ -13,6 +13,7 @@ use kipina_proto::{CardId, ColumnId, ParticipantId, ReactionTarget, Timestamp};
 /// Applies `fact` to `state`.
 pub fn evolve(state: &mut BoardState, fact: &Fact) {
     apply(state, fact);
+    super::attention::after(state, fact);
     state.version = fact.seq;
 }
 
@@ -84,11 +85,13 @@ fn apply(state: &mut BoardState, fact: &Fact) {
                     created_at: at,
                     started_at: None,
                     ended_at: None,
+                    started_seq: None,
+                    ended_seq: None,
                 },
             );
             state.session_order.push(*session);
         }
-        Event::PhaseSet { session, phase } => set_phase(state, *session, *phase, at),
+        Event::PhaseSet { session, phase } => set_phase(state, *session, *phase, at, fact.seq),
         Event::TimerSet { ends_at } => state.timer_ends_at = *ends_at,
         Event::VoteRoundStarted { settings, hidden } => start_round(state, *settings, *hidden, at),
         Event::VotesRevealed {} => {
@@ -107,6 +110,9 @@ fn apply(state: &mut BoardState, fact: &Fact) {
                     joined_at: at,
                     erased: false,
                     votes_used: 0,
+                    seen_through: 0,
+                    notifications_read_through: 0,
+                    following: Default::default(),
                 },
             );
         }
@@ -173,6 +179,7 @@ fn apply(state: &mut BoardState, fact: &Fact) {
                 reason: None,
                 reason_by: actor,
                 adopted_at: at,
+                adopted_seq: fact.seq,
                 session: state.running_session,
                 proposal: None,
             };
@@ -195,6 +202,7 @@ fn apply(state: &mut BoardState, fact: &Fact) {
             }
             let anonymous = state.anonymous_now();
             let mut proposal = Card::new(*card, *statement, reason.clone(), text.clone(), actor, at, anonymous);
+            proposal.created_seq = fact.seq;
             proposal.proposal = Some(Proposal { base_version: *base_version, adopted_as: None });
             state.cards.insert(*card, proposal);
             if let Some(found) = state.columns.get_mut(statement) {
@@ -212,7 +220,7 @@ fn apply(state: &mut BoardState, fact: &Fact) {
                 found.updated_at = at;
             }
         }
-        Event::ProposalAdopted { card } => adopt(state, *card, at),
+        Event::ProposalAdopted { card } => adopt(state, *card, at, fact.seq),
 
         Event::LabelCreated { label, name, color } => {
             state.labels.insert(*label, Label { id: *label, name: name.clone(), color: color.clone() });
@@ -239,7 +247,9 @@ fn apply(state: &mut BoardState, fact: &Fact) {
                 return;
             }
             let anonymous = state.anonymous_now();
-            state.cards.insert(*card, Card::new(*card, *column, title.clone(), body.clone(), actor, at, anonymous));
+            let mut added = Card::new(*card, *column, title.clone(), body.clone(), actor, at, anonymous);
+            added.created_seq = fact.seq;
+            state.cards.insert(*card, added);
             if let Some(found) = state.columns.get_mut(column) {
                 found.cards.push(*card);
             }
@@ -310,7 +320,7 @@ fn apply(state: &mut BoardState, fact: &Fact) {
             }
         }
 
-        Event::CommentAdded { comment, card, reply_to, body } => {
+        Event::CommentAdded { comment, card, reply_to, body, mentions } => {
             if !state.cards.contains_key(card) {
                 return;
             }
@@ -327,6 +337,8 @@ fn apply(state: &mut BoardState, fact: &Fact) {
                     anonymous: state.anonymous_now(),
                     created_at: at,
                     updated_at: at,
+                    created_seq: fact.seq,
+                    mentions: mentions.clone(),
                     likes: Default::default(),
                 },
             );
@@ -334,7 +346,7 @@ fn apply(state: &mut BoardState, fact: &Fact) {
                 found.comments.push(*comment);
             }
         }
-        Event::CommentEdited { comment, body } => {
+        Event::CommentEdited { comment, body, .. } => {
             if let Some(found) = state.comments.get_mut(comment) {
                 found.body = body.clone();
                 found.text_version += 1;
@@ -385,11 +397,16 @@ fn apply(state: &mut BoardState, fact: &Fact) {
                 likes.remove(&actor);
             }
         }
+        // Follows, marks and notifications: see `attention::after`.
+        Event::CardFollowed { .. }
+        | Event::CardUnfollowed { .. }
+        | Event::SeenThrough { .. }
+        | Event::NotificationsRead { .. } => {}
     }
 }
 
 /// The proposal's wording becomes its statement's next version.
-fn adopt(state: &mut BoardState, card: CardId, at: Timestamp) {
+fn adopt(state: &mut BoardState, card: CardId, at: Timestamp, seq: u64) {
     let session = state.running_session;
     let Some(found) = state.cards.get_mut(&card) else {
         return;
@@ -409,6 +426,7 @@ fn adopt(state: &mut BoardState, card: CardId, at: Timestamp) {
         reason_by: found.title_by,
         reason: Some(found.title.clone()),
         adopted_at: at,
+        adopted_seq: seq,
         session,
         proposal: Some(card),
     });
@@ -418,21 +436,30 @@ fn adopt(state: &mut BoardState, card: CardId, at: Timestamp) {
     remove_from_column(state, column, card);
 }
 
-fn set_phase(state: &mut BoardState, session: kipina_proto::SessionId, phase: kipina_proto::Phase, at: Timestamp) {
+fn set_phase(
+    state: &mut BoardState,
+    session: kipina_proto::SessionId,
+    phase: kipina_proto::Phase,
+    at: Timestamp,
+    seq: u64,
+) {
     let Some(found) = state.sessions.get_mut(&session) else {
         return;
     };
     found.phase = Some(phase);
     found.started_at.get_or_insert(at);
+    found.started_seq.get_or_insert(seq);
     // A new phase starts without a countdown.
     state.timer_ends_at = None;
     if phase == kipina_proto::Phase::Closed {
         found.ended_at = Some(at);
+        found.ended_seq = Some(seq);
         if state.running_session == Some(session) {
             state.running_session = None;
         }
     } else {
         found.ended_at = None;
+        found.ended_seq = None;
         state.running_session = Some(session);
     }
 }
@@ -483,6 +510,7 @@ fn group_cards(
         .and_then(|first| state.columns.get(&column).and_then(|found| found.cards.iter().position(|id| id == first)));
     let anonymous = state.anonymous_now();
     let mut holder = Card::new(group, column, heading.clone(), PersonalText::from(""), fact.actor, fact.at, anonymous);
+    holder.created_seq = fact.seq;
     holder.is_group = true;
     state.cards.insert(group, holder);
     if let Some(target) = state.columns.get_mut(&column) {

@@ -3,6 +3,7 @@
 //! Nothing in here touches actix, sled, tokio, a clock or randomness. [`decide`] turns a command
 //! into events or a [`DomainError`]; [`evolve`] folds events into a [`BoardState`] and never fails.
 
+pub mod attention;
 mod decide;
 pub mod demo;
 mod error;
@@ -21,8 +22,8 @@ pub use evolve::evolve;
 pub use permissions::{gate, gates, permissions, phase_allows};
 pub use personal::{ERASED_TAG, PERSONAL_TAG, PersonalText};
 pub use state::{
-    BoardInfo, BoardState, Card, Column, Comment, Label, Participant, Proposal, Session, Statement, StatementVersion,
-    VoteRound,
+    BoardInfo, BoardState, Card, Column, Comment, Label, Notification, Participant, Proposal, Session, Statement,
+    StatementVersion, VoteRound,
 };
 
 #[cfg(test)]

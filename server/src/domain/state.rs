@@ -35,6 +35,20 @@ pub struct BoardState {
     pub timer_ends_at: Option<Timestamp>,
     /// Vote rounds, oldest first; the last is the current one (the board starts with round 1).
     pub rounds: Vec<VoteRound>,
+    /// Each participant's most recent notifications, oldest first (see `domain::attention`).
+    pub notifications: BTreeMap<ParticipantId, Vec<Notification>>,
+}
+
+/// Something a participant asked to hear about: a mention, or news of a card they follow.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    /// The event that caused it.
+    pub seq: u64,
+    pub at: Timestamp,
+    pub kind: kipina_proto::view::NotificationKind,
+    pub card: CardId,
+    pub comment: Option<CommentId>,
+    pub actor: ParticipantId,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,6 +77,12 @@ pub struct Participant {
     pub erased: bool,
     /// Dots this participant has placed in the current round.
     pub votes_used: u32,
+    /// Everything up to this sequence number has been seen (on any of their devices).
+    pub seen_through: u64,
+    /// Notifications up to this sequence number have been read.
+    pub notifications_read_through: u64,
+    /// Cards they follow: added or commented on by them, or followed explicitly.
+    pub following: BTreeSet<CardId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,6 +124,8 @@ pub struct StatementVersion {
     /// Whose key sealed the reason.
     pub reason_by: ParticipantId,
     pub adopted_at: Timestamp,
+    /// The sequence number of the event that made it the wording.
+    pub adopted_seq: u64,
     pub session: Option<SessionId>,
     pub proposal: Option<CardId>,
 }
@@ -141,6 +163,8 @@ pub struct Card {
     pub archived: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// The sequence number of the event that added it.
+    pub created_seq: u64,
     /// Written while the board or the session was anonymous: its author is never shown.
     pub anonymous: bool,
     /// Dots per voter in the current round.
@@ -182,6 +206,7 @@ impl Card {
             archived: false,
             created_at: at,
             updated_at: at,
+            created_seq: 0,
             anonymous,
             votes: BTreeMap::new(),
             likes: BTreeSet::new(),
@@ -214,6 +239,10 @@ pub struct Comment {
     pub anonymous: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// The sequence number of the event that added it.
+    pub created_seq: u64,
+    /// Who its current text mentions with `@name`.
+    pub mentions: Vec<ParticipantId>,
     pub likes: BTreeSet<ParticipantId>,
 }
 
@@ -229,6 +258,9 @@ pub struct Session {
     pub created_at: Timestamp,
     pub started_at: Option<Timestamp>,
     pub ended_at: Option<Timestamp>,
+    /// The sequence numbers of its first start and its latest end.
+    pub started_seq: Option<u64>,
+    pub ended_seq: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

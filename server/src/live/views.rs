@@ -7,10 +7,11 @@
 //! nobody but that author. Most changes look the same to everyone, so they are rendered and
 //! encoded once ([`ChangeSet::personal_viewers`] names the few viewers who need their own).
 
-use crate::domain::{BoardState, Card, Column, Comment, Event, Fact, Label, Participant, Session};
+use crate::domain::{BoardState, Card, Column, Comment, Event, Fact, Label, Notification, Participant, Session};
 use kipina_proto::view::{
-    BoardInfoView, BoardView, CardView, ColumnView, CommentView, DiffKind, DiffSpan, LabelView, ParticipantView,
-    ProposalView, RoundResult, RoundView, SessionView, StatementVersionView, StatementView, VoteView,
+    BoardInfoView, BoardView, CardView, ColumnView, CommentView, DiffKind, DiffSpan, LabelView, NotificationKind,
+    NotificationView, OwnView, ParticipantView, ProposalView, RoundResult, RoundView, SessionView,
+    StatementVersionView, StatementView, VoteView,
 };
 use kipina_proto::{BoardId, CardId, Change, ColumnId, CommentId, LabelId, ParticipantId, ReactionTarget, SessionId};
 use std::collections::{BTreeMap, BTreeSet};
@@ -40,7 +41,37 @@ pub fn board_view(board: BoardId, state: &BoardState, viewer: ViewerId) -> Optio
         comments: state.comments.values().map(|comment| comment_view(state, comment, viewer)).collect(),
         sessions: state.session_order.iter().filter_map(|id| state.sessions.get(id)).map(session_view).collect(),
         rounds: (0..state.rounds.len()).filter_map(|index| round_view(state, index)).collect(),
+        notifications: viewer
+            .and_then(|participant| state.notifications.get(&participant))
+            .into_iter()
+            .flatten()
+            .map(|notification| notification_view(state, notification))
+            .collect(),
     })
+}
+
+/// A notification as its recipient sees it: who caused it, unless that would reveal the author
+/// of something anonymous.
+pub fn notification_view(state: &BoardState, notification: &Notification) -> NotificationView {
+    let hidden = match notification.kind {
+        NotificationKind::Mentioned | NotificationKind::Commented => notification
+            .comment
+            .and_then(|id| state.comments.get(&id))
+            .is_none_or(|comment| state.comment_is_anonymous(comment)),
+        NotificationKind::Edited | NotificationKind::StatusChanged | NotificationKind::Adopted => {
+            state.cards.get(&notification.card).is_none_or(|card| {
+                state.card_is_anonymous(card) && (card.author == notification.actor || card.proposal.is_some())
+            })
+        }
+    };
+    NotificationView {
+        seq: notification.seq,
+        at: notification.at,
+        kind: notification.kind,
+        card: notification.card,
+        comment: notification.comment,
+        actor: (!hidden).then_some(notification.actor),
+    }
 }
 
 fn info_view(state: &BoardState, info: &crate::domain::BoardInfo) -> BoardInfoView {
@@ -72,6 +103,11 @@ pub fn participant_view(_state: &BoardState, participant: &Participant, viewer: 
         permissions: crate::domain::permissions(participant.role),
         erased: participant.erased,
         votes_used: visible.then_some(participant.votes_used),
+        own: visible.then(|| OwnView {
+            seen_through: participant.seen_through,
+            notifications_read_through: participant.notifications_read_through,
+            following: participant.following.iter().copied().collect(),
+        }),
     }
 }
 
@@ -107,6 +143,7 @@ fn statement_view(state: &BoardState, statement: &crate::domain::Statement, view
                 anonymous,
                 reason: version.reason.as_ref().and_then(|reason| reason.as_text()).map(str::to_owned),
                 adopted_at: version.adopted_at,
+                adopted_seq: version.adopted_seq,
                 session: version.session,
                 proposal: version.proposal,
                 diff,
@@ -170,6 +207,7 @@ pub fn card_view(state: &BoardState, card: &Card, viewer: ViewerId) -> CardView 
         archived: card.archived,
         created_at: card.created_at,
         updated_at: card.updated_at,
+        created_seq: card.created_seq,
         vote_total: (!state.votes_hidden()).then(|| card.vote_total()),
         votes,
         likes: card.likes.iter().copied().collect(),
@@ -207,6 +245,8 @@ pub fn comment_view(state: &BoardState, comment: &Comment, viewer: ViewerId) -> 
         deleted: comment.deleted,
         created_at: comment.created_at,
         updated_at: comment.updated_at,
+        created_seq: comment.created_seq,
+        mentions: comment.mentions.clone(),
         likes: comment.likes.iter().copied().collect(),
     }
 }
@@ -221,6 +261,8 @@ pub fn session_view(session: &Session) -> SessionView {
         created_at: session.created_at,
         started_at: session.started_at,
         ended_at: session.ended_at,
+        started_seq: session.started_seq,
+        ended_seq: session.ended_seq,
     }
 }
 
@@ -255,6 +297,8 @@ enum Touched {
     Comment(CommentId),
     Session(SessionId),
     Round(usize),
+    /// A participant's notification from the event with this sequence number.
+    Notification(ParticipantId, u64),
 }
 
 /// Collects what a run of facts touched, then renders the current views of it for a viewer.
@@ -270,6 +314,7 @@ impl ChangeSet {
     /// Records what `fact` touched. Call after the fact was folded into `state` (erasure looks
     /// at the state to find everything that was blanked).
     pub fn add(&mut self, state: &BoardState, fact: &Fact) {
+        self.add_personal(state, fact);
         let touched = &mut self.touched;
         let every_card =
             |touched: &mut BTreeSet<Touched>| touched.extend(state.cards.keys().map(|id| Touched::Card(*id)));
@@ -295,7 +340,13 @@ impl ChangeSet {
                 touched.insert(Touched::Round(current_round));
             }
             Event::OptionsSet { .. } => {
-                // Anonymity changes how every card, comment and adopted wording is shown.
+                // Anonymity changes how every card, comment and adopted wording is shown, and
+                // whether each notification names who caused it.
+                for (participant, list) in &state.notifications {
+                    let own = self.private.entry(*participant).or_default();
+                    own.extend(list.iter().map(|notification| Touched::Notification(*participant, notification.seq)));
+                }
+                let touched = &mut self.touched;
                 touched.insert(Touched::Board);
                 every_card(touched);
                 every_column(touched);
@@ -436,6 +487,12 @@ impl ChangeSet {
                     touched.insert(Touched::Card(*card));
                 }
             }
+            Event::CardFollowed { .. }
+            | Event::CardUnfollowed { .. }
+            | Event::SeenThrough { .. }
+            | Event::NotificationsRead { .. } => {
+                self.private.entry(fact.actor).or_default().insert(Touched::Participant(fact.actor));
+            }
             Event::ReactionAdded { target } | Event::ReactionRemoved { target } => match target {
                 ReactionTarget::Card(card) => {
                     touched.insert(Touched::Card(*card));
@@ -444,6 +501,17 @@ impl ChangeSet {
                     touched.insert(Touched::Comment(*comment));
                 }
             },
+        }
+    }
+
+    /// Records what `fact` told one participant alone: a notification, and what they now follow.
+    fn add_personal(&mut self, state: &BoardState, fact: &Fact) {
+        for participant in crate::domain::attention::notified_by(state, fact.seq) {
+            self.private.entry(participant).or_default().insert(Touched::Notification(participant, fact.seq));
+        }
+        if matches!(fact.event, Event::CardAdded { .. } | Event::WordingProposed { .. } | Event::CommentAdded { .. }) {
+            // Adding a card or commenting on one follows it.
+            self.private.entry(fact.actor).or_default().insert(Touched::Participant(fact.actor));
         }
     }
 
@@ -507,6 +575,11 @@ impl ChangeSet {
                 }
                 Touched::Session(id) => state.sessions.get(id).map(|found| Change::Session(session_view(found))),
                 Touched::Round(index) => round_view(state, *index).map(Change::Round),
+                Touched::Notification(participant, seq) => (viewer == Some(*participant))
+                    .then(|| state.notifications.get(participant))
+                    .flatten()
+                    .and_then(|list| list.iter().rev().find(|notification| notification.seq == *seq))
+                    .map(|notification| Change::Notification(notification_view(state, notification))),
             })
             .collect()
     }
@@ -523,7 +596,7 @@ mod tests {
         like_card, session, vote, with_cards,
     };
     use crate::domain::{Context, decide, evolve};
-    use kipina_proto::view::DiffKind;
+    use kipina_proto::view::{DiffKind, NotificationKind};
     use kipina_proto::{BoardOptions, BoardSettings, Command, Phase, Timestamp};
 
     /// Runs commands on a board and collects what they touched, as the board task does.
@@ -668,6 +741,61 @@ mod tests {
         let view = board_view(BoardId::from_uuid(uuid::Uuid::nil()), &live.state, Some(BOB)).expect("the board");
         let older = view.cards.iter().find(|card| card.id == ALICES_CARD).expect("Alice's older card");
         assert_eq!(older.author, Some(ALICE));
+    }
+
+    #[test]
+    fn a_notification_and_what_one_follows_reach_only_that_participant() {
+        let mut live = Live::from(&with_cards());
+        let changes = live.run(ALICE, add_comment(comment(9), BOBS_CARD, "Katso @Olli Oksanen"));
+        live.check_shared(&changes);
+        assert_eq!(changes.personal_viewers(&live.state), BTreeSet::from([ALICE, BOB, OBSERVER]));
+        let notification = |viewer| {
+            changes.render(&live.state, Some(viewer)).into_iter().find_map(|change| match change {
+                Change::Notification(view) => Some(view),
+                _ => None,
+            })
+        };
+        let mention = notification(OBSERVER).expect("the observer was mentioned");
+        assert_eq!(
+            (mention.kind, mention.actor, mention.comment),
+            (NotificationKind::Mentioned, Some(ALICE), Some(comment(9)))
+        );
+        assert_eq!(notification(BOB).map(|view| view.kind), Some(NotificationKind::Commented), "Bob follows his card");
+        assert_eq!(notification(ALICE), None);
+        assert_eq!(notification(FACILITATOR), None);
+        assert!(!json(&changes.render(&live.state, None)).contains("notification"));
+        // Alice now follows Bob's card: she alone is told.
+        let own = |viewer| {
+            let view = board_view(BoardId::from_uuid(uuid::Uuid::nil()), &live.state, Some(viewer)).expect("the board");
+            let alice = view.participants.iter().find(|found| found.id == ALICE).expect("Alice").clone();
+            (alice.own, view.notifications.len())
+        };
+        let (alices, alices_notifications) = own(ALICE);
+        assert!(alices.expect("her own view").following.contains(&BOBS_CARD));
+        assert_eq!(alices_notifications, 0);
+        let (seen_by_bob, bobs_notifications) = own(BOB);
+        assert_eq!(seen_by_bob, None, "Bob is not told what Alice follows");
+        assert_eq!(bobs_notifications, 1);
+        // Marking seen is Alice's alone: everyone else gets an empty change.
+        let changes = live.run(ALICE, Command::MarkSeen { through: live.state.version });
+        assert_eq!(changes.render(&live.state, Some(BOB)), vec![]);
+        assert_eq!(changes.render(&live.state, None), vec![]);
+        assert_eq!(changes.render(&live.state, Some(ALICE)).len(), 1);
+    }
+
+    #[test]
+    fn a_notification_of_an_anonymous_comment_does_not_name_its_writer() {
+        let mut live = Live::from(&with_cards());
+        live.run(
+            FACILITATOR,
+            Command::SetBoardOptions { options: BoardOptions { anonymous: true, participants_may_group: false } },
+        );
+        let changes = live.run(ALICE, add_comment(comment(9), BOBS_CARD, "@Eero Mäkelä, nimettömästi"));
+        let sent = json(&changes.render(&live.state, Some(BOB)));
+        assert!(sent.contains("mentioned"), "{sent}");
+        assert!(!sent.contains(&ALICE.to_string()), "Bob must not learn who wrote it: {sent}");
+        let view = board_view(BoardId::from_uuid(uuid::Uuid::nil()), &live.state, Some(BOB)).expect("the board");
+        assert_eq!(view.notifications[0].actor, None);
     }
 
     #[test]

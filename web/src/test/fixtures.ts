@@ -32,6 +32,7 @@ export function card(id: string, column: string, overrides: Partial<CardView> = 
     archived: false,
     created_at: 1_700_000_000_000,
     updated_at: 1_700_000_000_000,
+    created_seq: 1,
     vote_total: 0,
     votes: [],
     group: null,
@@ -58,6 +59,7 @@ export function version(number: number, text: string, overrides: Partial<Stateme
     anonymous: false,
     reason: number === 1 ? null : `Reason ${number}`,
     adopted_at: 1_700_000_000_000 + number * 60_000,
+    adopted_seq: number,
     session: null,
     proposal: number === 1 ? null : `proposal-v${number}`,
     diff,
@@ -87,7 +89,7 @@ export function proposal(
 }
 
 export function participant(id: string, overrides: Partial<ParticipantView> = {}): ParticipantView {
-  return { id, display_name: `Name ${id}`, role: 'participant', permissions: { contribute: true, change_any_card: false, facilitate: false }, erased: false, votes_used: 0, ...overrides };
+  return { id, display_name: `Name ${id}`, role: 'participant', permissions: { contribute: true, change_any_card: false, facilitate: false }, erased: false, votes_used: 0, own: null, ...overrides };
 }
 
 export function comment(id: string, cardId: string, overrides: Partial<CommentView> = {}): CommentView {
@@ -102,6 +104,8 @@ export function comment(id: string, cardId: string, overrides: Partial<CommentVi
     deleted: false,
     created_at: 1_700_000_000_000,
     updated_at: 1_700_000_000_000,
+    created_seq: 1,
+    mentions: [],
     likes: [],
     ...overrides,
   };
@@ -133,6 +137,7 @@ export function boardView(seq: number, overrides: Partial<BoardView> = {}): Boar
     comments: [],
     sessions: [],
     rounds: [round(1)],
+    notifications: [],
     ...overrides,
   };
 }
@@ -159,6 +164,8 @@ export function session(id: string, overrides: Partial<SessionView> = {}): Sessi
     created_at: 1_700_000_000_000,
     started_at: null,
     ended_at: null,
+    started_seq: null,
+    ended_seq: null,
     ...overrides,
   };
 }

@@ -1,6 +1,7 @@
 //! Comments and replies (one level deep); authors edit their own, deletion leaves a tombstone.
 
 use super::{Decision, active_card, require_author_or_facilitator, require_contributor, text};
+use crate::domain::attention;
 use crate::domain::error::{DomainError, Kind};
 use crate::domain::event::Event;
 use crate::domain::limits;
@@ -40,7 +41,8 @@ pub(super) fn add(
         }
     }
     text::multi_line("comment", body, limits::COMMENT_BODY, true)?;
-    Ok(vec![Event::CommentAdded { comment, card, reply_to, body: body.into() }])
+    let mentions = attention::mentions(state, body);
+    Ok(vec![Event::CommentAdded { comment, card, reply_to, body: body.into(), mentions }])
 }
 
 /// Only the author edits a comment: a facilitator may delete it but not put words in its mouth.
@@ -72,7 +74,8 @@ pub(super) fn edit(
     if found.body.as_text() == Some(body) {
         return Ok(vec![]);
     }
-    Ok(vec![Event::CommentEdited { comment, body: body.into() }])
+    let mentions = attention::mentions(state, body);
+    Ok(vec![Event::CommentEdited { comment, body: body.into(), mentions }])
 }
 
 pub(super) fn delete(state: &BoardState, actor: &Participant, comment: CommentId) -> Decision {

@@ -10,6 +10,7 @@ mod cards;
 mod columns;
 mod comments;
 mod groups;
+mod keeping_up;
 mod labels;
 mod participants;
 mod sessions;
@@ -119,6 +120,10 @@ fn decide_as(state: &BoardState, context: &Context, actor: &Participant, command
         Command::CastVote { card } => votes::cast(state, actor, *card),
         Command::WithdrawVote { card } => votes::withdraw(state, actor, *card),
         Command::ToggleReaction { target } => votes::toggle_reaction(state, actor, *target),
+
+        Command::FollowCard { card, follow } => keeping_up::follow(state, actor, *card, *follow),
+        Command::MarkSeen { through } => keeping_up::mark_seen(state, actor, *through),
+        Command::MarkNotificationsRead { through } => keeping_up::mark_notifications_read(state, actor, *through),
     }
 }
 

@@ -8,7 +8,7 @@ const NEW_COMMENT: CommentId = comment(9);
 const BOBS_REPLY: CommentId = comment(2);
 
 fn added(comment: CommentId, card: CardId, reply_to: Option<CommentId>, body: &str) -> Vec<Event> {
-    vec![Event::CommentAdded { comment, card, reply_to, body: body.into() }]
+    vec![Event::CommentAdded { comment, card, reply_to, body: body.into(), mentions: vec![] }]
 }
 
 fn edit(comment: CommentId, body: &str, base_version: u32) -> Command {
@@ -104,6 +104,7 @@ fn a_card_holds_at_most_max_comments_tombstones_included() {
             card: ALICES_CARD,
             reply_to: None,
             body: "Kommentti".into(),
+            mentions: vec![],
         });
         with_cards().given_events(BOB, comments).given_events(BOB, [Event::CommentDeleted { comment: comment(1_000) }])
     };
@@ -132,14 +133,14 @@ fn comments_follow_the_text_rules() {
         )
     });
     check_text(Text::RequiredBody, "comment", limits::COMMENT_BODY, |body| {
-        let edited = Event::CommentEdited { comment: ALICES_COMMENT, body: body.into() };
+        let edited = Event::CommentEdited { comment: ALICES_COMMENT, body: body.into(), mentions: vec![] };
         (commented().when(ALICE, edit(ALICES_COMMENT, body, 1)), vec![edited])
     });
 }
 
 #[test]
 fn only_the_author_edits_a_comment() {
-    let edited = Event::CommentEdited { comment: ALICES_COMMENT, body: "Kahvia ja pullaa!".into() };
+    let edited = Event::CommentEdited { comment: ALICES_COMMENT, body: "Kahvia ja pullaa!".into(), mentions: vec![] };
     check_actors(
         &commented(),
         edit(ALICES_COMMENT, "Kahvia ja pullaa!", 1),

@@ -59,6 +59,8 @@ fn alice_erased(before: &BoardState) -> BoardState {
     let alice = expected.participants.get_mut(&ALICE).expect("Alice joined");
     alice.erased = true;
     alice.display_name = PersonalText::Erased;
+    // What she followed goes with her.
+    alice.following.clear();
     let card = expected.cards.get_mut(&ALICES_CARD).expect("Alice wrote it");
     card.title = PersonalText::Erased;
     card.body = PersonalText::Erased;

@@ -12,6 +12,7 @@ mod columns;
 mod comments;
 mod erasure;
 mod facilitation;
+mod keeping_up;
 mod labels;
 mod participants;
 mod replay;

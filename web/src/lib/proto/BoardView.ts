@@ -5,6 +5,7 @@ import type { CardView } from "./CardView";
 import type { ColumnView } from "./ColumnView";
 import type { CommentView } from "./CommentView";
 import type { LabelView } from "./LabelView";
+import type { NotificationView } from "./NotificationView";
 import type { ParticipantView } from "./ParticipantView";
 import type { RoundView } from "./RoundView";
 import type { SessionView } from "./SessionView";
@@ -28,4 +29,9 @@ sessions: Array<SessionView>,
 /**
  * Vote rounds, oldest first; the last one is the current round.
  */
-rounds: Array<RoundView>, };
+rounds: Array<RoundView>, 
+/**
+ * The viewer's own notifications, oldest first (the most recent ones the board keeps);
+ * empty for everyone else and for observers.
+ */
+notifications: Array<NotificationView>, };

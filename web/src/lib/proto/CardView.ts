@@ -35,6 +35,10 @@ moderated: boolean,
  */
 text_version: number, status: CardStatus, labels: Array<LabelId>, archived: boolean, created_at: Timestamp, updated_at: Timestamp, 
 /**
+ * The sequence number of the event that added it (what is new since a visit).
+ */
+created_seq: number, 
+/**
  * All dots on the card in the current round; `None` while the round's votes are hidden.
  */
 vote_total: number | null, 

@@ -5,6 +5,7 @@ import type { ColumnId } from "./ColumnId";
 import type { ColumnView } from "./ColumnView";
 import type { CommentView } from "./CommentView";
 import type { LabelView } from "./LabelView";
+import type { NotificationView } from "./NotificationView";
 import type { ParticipantView } from "./ParticipantView";
 import type { RoundView } from "./RoundView";
 import type { SessionView } from "./SessionView";
@@ -12,4 +13,4 @@ import type { SessionView } from "./SessionView";
 /**
  * The new view of one thing an event touched, or its removal from view.
  */
-export type Change = { "kind": "board", "value": BoardInfoView } | { "kind": "participant", "value": ParticipantView } | { "kind": "column", "value": ColumnView } | { "kind": "column_order", "value": Array<ColumnId> } | { "kind": "label", "value": LabelView } | { "kind": "card", "value": CardView } | { "kind": "comment", "value": CommentView } | { "kind": "session", "value": SessionView } | { "kind": "round", "value": RoundView };
+export type Change = { "kind": "board", "value": BoardInfoView } | { "kind": "participant", "value": ParticipantView } | { "kind": "column", "value": ColumnView } | { "kind": "column_order", "value": Array<ColumnId> } | { "kind": "label", "value": LabelView } | { "kind": "card", "value": CardView } | { "kind": "comment", "value": CommentView } | { "kind": "session", "value": SessionView } | { "kind": "round", "value": RoundView } | { "kind": "notification", "value": NotificationView };

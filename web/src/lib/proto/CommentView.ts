@@ -12,4 +12,12 @@ author: ParticipantId | null, anonymous: boolean,
 /**
  * `None` when deleted or erased.
  */
-body: string | null, text_version: number, deleted: boolean, created_at: Timestamp, updated_at: Timestamp, likes: Array<ParticipantId>, };
+body: string | null, text_version: number, deleted: boolean, created_at: Timestamp, updated_at: Timestamp, 
+/**
+ * The sequence number of the event that added it.
+ */
+created_seq: number, 
+/**
+ * Who the comment mentions with `@name`, as decided by the server when it was written.
+ */
+mentions: Array<ParticipantId>, likes: Array<ParticipantId>, };

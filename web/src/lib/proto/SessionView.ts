@@ -11,4 +11,9 @@ date: string, anonymous: boolean,
 /**
  * `None` until started.
  */
-phase: Phase | null, created_at: Timestamp, started_at: Timestamp | null, ended_at: Timestamp | null, };
+phase: Phase | null, created_at: Timestamp, started_at: Timestamp | null, ended_at: Timestamp | null, 
+/**
+ * The sequence numbers of its first start and of its (latest) end: the board "at the end of
+ * the session" is the board as of `ended_seq`.
+ */
+started_seq: number | null, ended_seq: number | null, };

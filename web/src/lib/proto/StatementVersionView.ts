@@ -24,9 +24,10 @@ author: ParticipantId | null, anonymous: boolean,
  */
 reason: string | null, 
 /**
- * When it became the statement's wording, and in which session.
+ * When it became the statement's wording (and the sequence number of that event), and in
+ * which session.
  */
-adopted_at: Timestamp, session: SessionId | null, 
+adopted_at: Timestamp, adopted_seq: number, session: SessionId | null, 
 /**
  * The proposal it came from.
  */
