@@ -12,6 +12,8 @@ import type { CommentId } from '../proto/CommentId';
 import type { CommentView } from '../proto/CommentView';
 import type { LabelId } from '../proto/LabelId';
 import type { LabelView } from '../proto/LabelView';
+import type { NotificationView } from '../proto/NotificationView';
+import type { OwnView } from '../proto/OwnView';
 import type { ParticipantId } from '../proto/ParticipantId';
 import type { ParticipantView } from '../proto/ParticipantView';
 import type { Role } from '../proto/Role';
@@ -25,6 +27,9 @@ import type { SessionView } from '../proto/SessionView';
  * - `old`: everything in them was seen already (a duplicate), nothing changed;
  * - `gap`: changes before them were missed; the caller must resubscribe with `seq`.
  */
+/** As many notifications as the server keeps per participant. */
+const NOTIFICATIONS_KEPT = 200;
+
 export type ApplyResult = 'applied' | 'old' | 'gap';
 
 /** The author of a card or comment as shown: a name, "anonymous", or erased. */
@@ -50,6 +55,18 @@ export class BoardState {
   sessions = $state.raw(new SvelteMap<SessionId, SessionView>());
   /** Vote rounds, oldest first; the last one takes votes now. */
   rounds = $state.raw<RoundView[]>([]);
+  /** This participant's notifications, oldest first (the server keeps the most recent 200). */
+  notifications = $state.raw<NotificationView[]>([]);
+
+  /**
+   * What counts as new on this visit: things made after this sequence number. It is what the
+   * server said this participant had seen when the page first got the board (on any device),
+   * and moves only when they mark everything seen here. Null for observers. On a first visit
+   * (nothing marked yet) it is the board as first shown: nothing is new on a first visit.
+   */
+  visitBaseline = $state<number | null>(null);
+  /** Whether the server had no "seen" mark for this participant when the page got the board. */
+  firstVisit = $state(false);
 
   /**
    * The server's clock minus this browser's, measured at `welcome` (see `clock.ts`): a
@@ -85,7 +102,29 @@ export class BoardState {
     this.labels = new SvelteMap(view.labels.map((label) => [label.id, label]));
     this.sessions = new SvelteMap(view.sessions.map((session) => [session.id, session]));
     this.rounds = [...view.rounds].sort((a, b) => a.number - b.number);
+    this.notifications = view.notifications;
     this.seq = view.seq;
+    if (this.visitBaseline === null && this.me !== null) {
+      const seen = this.own?.seen_through ?? 0;
+      this.firstVisit = seen === 0;
+      this.visitBaseline = seen === 0 ? view.seq : seen;
+    }
+  }
+
+  /** What the server tells this participant alone: seen and read marks, followed cards. */
+  get own(): OwnView | null {
+    return this.me === null ? null : (this.participants.get(this.me)?.own ?? null);
+  }
+
+  /** Notifications not read yet, newest first. */
+  get unreadNotifications(): NotificationView[] {
+    const read = this.own?.notifications_read_through ?? 0;
+    return this.notifications.filter((notification) => notification.seq > read).reverse();
+  }
+
+  /** Whether this participant follows a card. */
+  follows(card: CardId): boolean {
+    return this.own?.following.includes(card) ?? false;
   }
 
   /**
@@ -128,6 +167,12 @@ export class BoardState {
       case 'session':
         this.sessions.set(change.value.id, change.value);
         break;
+      case 'notification': {
+        const notification = change.value;
+        const kept = this.notifications.filter((found) => found.seq !== notification.seq);
+        this.notifications = [...kept, notification].sort((a, b) => a.seq - b.seq).slice(-NOTIFICATIONS_KEPT);
+        break;
+      }
       case 'round': {
         const round = change.value;
         this.rounds = [...this.rounds.filter((found) => found.number !== round.number), round].sort(
@@ -170,6 +215,11 @@ export class BoardState {
       if (card && !card.archived) found.push(card);
     }
     return found;
+  }
+
+  /** The active cards of a column with the cards inside its groups. */
+  cardsWithMembers(column: ColumnView): CardView[] {
+    return this.cardsOf(column).flatMap((card) => (card.is_group ? [card, ...this.membersOf(card)] : [card]));
   }
 
   /** The groups on the board, in board order. */
