@@ -218,7 +218,8 @@ pub fn leader_cornerstones(mut new_id: impl FnMut() -> Uuid, start: Timestamp) -
             comment: CommentId(new_id()),
             card: idea_cards[0],
             reply_to: Some(question),
-            body: "Kysely kylien Facebook-ryhmissä ja koulujen kautta kotiin.".into(),
+            body: "Kysely kylien Facebook-ryhmissä ja koulujen kautta kotiin. @Kaisa, teitkö tällaisen viime vuonna?"
+                .into(),
         },
     );
     step(
@@ -333,6 +334,12 @@ mod tests {
         assert_eq!(state.participants.len(), 4);
         assert_eq!(state.cards.len(), PRINCIPLES.len() + IDEAS.len() + 3, "and three proposals");
         assert_eq!(state.comments.values().filter(|comment| comment.reply_to.is_some()).count(), 1);
+        // Matti's reply mentions Kaisa, who is notified of it between camps.
+        let kaisa =
+            state.participants.values().find(|found| found.display_name.as_text() == Some("Kaisa")).map(|p| p.id);
+        let mentioned: Vec<_> = state.comments.values().flat_map(|comment| comment.mentions.clone()).collect();
+        assert_eq!(mentioned.first().copied(), kaisa);
+        assert_eq!(kaisa.and_then(|id| state.notifications.get(&id)).map(Vec::len), Some(1));
         let total_votes: u32 = state.cards.values().map(|card| card.vote_total()).sum();
         assert_eq!(total_votes, 9);
         assert_eq!(state.session_order.len(), 2);
