@@ -339,7 +339,9 @@ mod tests {
             state.participants.values().find(|found| found.display_name.as_text() == Some("Kaisa")).map(|p| p.id);
         let mentioned: Vec<_> = state.comments.values().flat_map(|comment| comment.mentions.clone()).collect();
         assert_eq!(mentioned.first().copied(), kaisa);
-        assert_eq!(kaisa.and_then(|id| state.notifications.get(&id)).map(Vec::len), Some(1));
+        let kinds: Vec<_> =
+            kaisa.and_then(|id| state.notifications.get(&id)).into_iter().flatten().map(|n| n.kind).collect();
+        assert!(kinds.contains(&kipina_proto::view::NotificationKind::Mentioned), "{kinds:?}");
         let total_votes: u32 = state.cards.values().map(|card| card.vote_total()).sum();
         assert_eq!(total_votes, 9);
         assert_eq!(state.session_order.len(), 2);
