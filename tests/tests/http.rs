@@ -66,10 +66,13 @@ async fn a_board_is_readable_with_a_token() {
     assert_eq!(view.columns[0].cards, vec![card]);
     assert_eq!(view.cards.len(), 1);
     assert_eq!(view.cards[0].author, Some(aino.participant));
-    // Every reader sees the same board, except that each is told only their own dots used.
+    // Every reader sees the same board, except that each is told only their own dots used, their
+    // own marks and follows, and their own notifications.
+    assert!(view.participants.iter().filter(|p| p.own.is_some()).all(|p| p.id == aino.participant));
     let mut facilitators = server.board(board, &created.session.token).await;
     for participant in facilitators.participants.iter_mut().chain(view.participants.iter_mut()) {
         participant.votes_used = None;
+        participant.own = None;
     }
     assert_eq!(facilitators, view);
 }
