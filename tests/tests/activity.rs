@@ -167,7 +167,7 @@ async fn the_board_at_the_end_of_a_session_lacks_what_came_later() {
     assert!(titles(&at_start.board).is_empty(), "nothing yet when the session started");
 
     // Far past the head means now; observers read the past too.
-    let beyond = history(&server, &workshop, now.seq + 1_000, &link_part(&workshop.links.observer).to_owned()).await;
+    let beyond = history(&server, &workshop, now.seq + 1_000, link_part(&workshop.links.observer)).await;
     assert_eq!(beyond.seq, now.seq);
     let (status, _) = get(&server, &format!("/api/boards/{}/history?seq={ended}", workshop.board), None).await;
     assert_eq!(status, 401);
