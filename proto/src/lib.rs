@@ -5,6 +5,7 @@
 //! these types as generated TypeScript. Nothing in here holds a rule: limits, permissions and
 //! budgets live in the server's domain core.
 
+pub mod activity;
 pub mod api;
 pub mod command;
 pub mod ids;

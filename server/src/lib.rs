@@ -1,6 +1,7 @@
 //! Kipinä's server: the pure domain core, the durable event store, projections and the CLI.
 
 pub mod access;
+pub mod activity;
 pub mod cli;
 pub mod clock;
 pub mod codec;

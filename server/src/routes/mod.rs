@@ -1,5 +1,6 @@
 //! HTTP routes, one file per group, and the one place that maps error codes to HTTP statuses.
 
+mod activity;
 pub mod boards;
 mod health;
 mod join;
@@ -27,6 +28,8 @@ pub struct AppState {
     pub public_url: String,
     /// Invitation attempts per client address: join codes are short enough to guess.
     pub join_limiter: RateLimiter<IpAddr>,
+    /// Each board's activity, folded from its log (see `crate::activity`).
+    pub activity: Arc<crate::activity::ActivityCache>,
 }
 
 /// Headers on every answer: the client's scripts and styles come only from this server, the page
@@ -69,6 +72,10 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route("/api/boards/{board}/links", web::get().to(boards::links))
         .route("/api/boards/{board}/qr.svg", web::get().to(boards::qr))
         .route("/api/boards/{board}/export", web::get().to(transfer::export))
+        .route("/api/boards/{board}/activity", web::get().to(activity::activity))
+        .route("/api/boards/{board}/history", web::get().to(activity::history))
+        .route("/api/boards/{board}/timeline", web::get().to(activity::timeline))
+        .route("/api/boards/{board}/feed.atom", web::get().to(activity::feed))
         .service(
             web::resource("/api/import/log")
                 .app_data(web::PayloadConfig::new(transfer::MAX_UPLOAD))
