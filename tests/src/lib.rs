@@ -811,4 +811,49 @@ impl ChildServer {
         self.child.kill().expect("the server is killed");
         self.child.wait().expect("and reaped");
     }
+
+    /// Waits until `GET /health` answers `200`: the server is running (and handles signals).
+    pub fn wait_until_healthy(&self) {
+        use std::io::{Read, Write};
+        let address = self.base.trim_start_matches("http://").to_owned();
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            let answer = std::net::TcpStream::connect(&address).and_then(|mut stream| {
+                stream.set_read_timeout(Some(WAIT))?;
+                stream.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+                let mut answer = String::new();
+                stream.read_to_string(&mut answer)?;
+                Ok(answer)
+            });
+            if answer.is_ok_and(|answer| answer.starts_with("HTTP/1.1 200")) {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the server at {} was not healthy within {WAIT:?}",
+                self.base
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// SIGTERM, as a service manager stops it: waits until it has shut down and expects success.
+    pub fn stop(mut self) {
+        // A signal that comes before the server listens for it would end it the hard way.
+        self.wait_until_healthy();
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "SIGTERM was delivered");
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("the server's status") {
+                assert!(status.success(), "the server stopped with {status}");
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "the server did not stop within {WAIT:?} of SIGTERM");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
 }

@@ -7,7 +7,7 @@
 //! An event is fanned out only after the store has made it durable.
 
 use super::views::{ChangeSet, board_view};
-use super::{ConnectionId, Outbox, Viewer, error_body};
+use super::{ConnectionId, Outbox, Viewer, error_body, history_failure};
 use crate::access::Bucket;
 use crate::domain::{BoardState, Context};
 use crate::engine::{Engine, ExecuteError, Executed, PendingAppend, Prepared};
@@ -355,13 +355,10 @@ impl BoardTask {
         match last_seq {
             Some(seen) if seen <= head && head - seen <= MAX_CATCH_UP => {
                 if seen < head {
-                    let facts = self.engine.history(self.board, seen + 1, head).map_err(|error| {
-                        tracing::error!(board = %self.board, %error, "cannot read the changes a client missed");
-                        ErrorBody {
-                            code: "unavailable".into(),
-                            message: "the board's history cannot be read right now".into(),
-                        }
-                    })?;
+                    let facts = self
+                        .engine
+                        .history(self.board, seen + 1, head)
+                        .map_err(|error| history_failure(&self.engine, self.board, &error))?;
                     let mut changes = ChangeSet::default();
                     for fact in &facts {
                         changes.add(&self.state, fact);
