@@ -442,6 +442,12 @@ impl WsClient {
             .expect("a frame is sent");
     }
 
+    /// Sends any WebSocket message, waiting `patience` at most: whether it went (a server that
+    /// has stopped reading from this client makes the send wait).
+    pub async fn try_send_message(&mut self, message: Message, patience: std::time::Duration) -> bool {
+        matches!(tokio::time::timeout(patience, self.sink.send(message)).await, Ok(Ok(())))
+    }
+
     /// Sends a command with a fresh id and returns the id.
     pub async fn send_command(&mut self, command: Command) -> CommandId {
         let command_id = new_command_id();
