@@ -57,6 +57,8 @@ struct Counts {
     bytes: AtomicU64,
     commands: AtomicU64,
     refused: AtomicU64,
+    /// How long each writer's command took from sending to its answer.
+    round_trips: Mutex<Vec<Duration>>,
 }
 
 /// Reads whatever arrives for `stay`, folding it into `mirror`. Returns `false` when the server
@@ -164,8 +166,11 @@ async fn writer(
             Command::AddCard { card, .. } => Some(*card),
             _ => None,
         };
+        let sent = Instant::now();
         let command_id = client.send_command(command).await;
-        match client.outcome(command_id).await {
+        let outcome = client.outcome(command_id).await;
+        counts.round_trips.lock().expect("the round trips").push(sent.elapsed());
+        match outcome {
             Ok(_) => {
                 counts.commands.fetch_add(1, Ordering::Relaxed);
                 if let Some(card) = added {
@@ -276,10 +281,13 @@ async fn clients_that_keep_dropping_and_resuming_end_with_exactly_the_servers_bo
         client.close().await;
     }
 
+    let mut round_trips = counts.round_trips.lock().expect("the round trips").clone();
+    round_trips.sort_unstable();
+    let at = |q: f64| round_trips[((round_trips.len() - 1) as f64 * q) as usize].as_secs_f64() * 1e3;
     let line = format!(
         "reconnect storm: {clients} clients × {cycles} cycles (seed {seed}) in {:.1} s (storm {:.1} s); \
          {} reconnects ({} resumed with last_seq, {} from nothing), {} resyncs; {} commands applied \
-         ({} dots refused), head {head}; readers received {} `changed` and {} `presence` messages, {:.1} MB in all; \
+         ({} dots refused, command round trip p50 {:.0} ms, p99 {:.0} ms), head {head}; readers received {} `changed` and {} `presence` messages, {:.1} MB in all; \
          every board equal to the server's",
         started.elapsed().as_secs_f64(),
         storm.as_secs_f64(),
@@ -289,6 +297,8 @@ async fn clients_that_keep_dropping_and_resuming_end_with_exactly_the_servers_bo
         counts.resyncs.load(Ordering::Relaxed),
         counts.commands.load(Ordering::Relaxed),
         counts.refused.load(Ordering::Relaxed),
+        at(0.5),
+        at(0.99),
         counts.changed.load(Ordering::Relaxed),
         counts.presences.load(Ordering::Relaxed),
         counts.bytes.load(Ordering::Relaxed) as f64 / 1e6,
