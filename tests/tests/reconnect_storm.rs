@@ -129,19 +129,22 @@ async fn reader(
     (client, mirror)
 }
 
-/// One writer: adds cards, comments, dots and likes until told to stop.
-async fn writer(
+/// What the writers share.
+struct Writing {
     server: Arc<TestServer>,
     board: BoardId,
-    session: Session,
     columns: Vec<ColumnId>,
-    cards: Arc<Mutex<Vec<CardId>>>,
-    stop: Arc<AtomicBool>,
-    seed: u64,
+    /// The cards added so far.
+    cards: Mutex<Vec<CardId>>,
+    stop: AtomicBool,
     counts: Arc<Counts>,
-) -> u64 {
+}
+
+/// One writer: adds cards, comments, dots and likes until told to stop.
+async fn writer(writing: Arc<Writing>, session: Session, seed: u64) -> u64 {
+    let Writing { server, board, columns, cards, stop, counts } = &*writing;
     let mut random = Random(seed | 1);
-    let mut client = WsClient::connect_and_settle(&server, board, &session.token, None).await;
+    let mut client = WsClient::connect_and_settle(server, *board, &session.token, None).await;
     while !stop.load(Ordering::Relaxed) {
         let known: Vec<CardId> = cards.lock().expect("the card list").clone();
         let pick = |random: &mut Random| known[random.below(known.len() as u64) as usize];
@@ -220,22 +223,19 @@ async fn clients_that_keep_dropping_and_resuming_end_with_exactly_the_servers_bo
     let writers_people = people.split_off(clients as usize);
 
     let counts = Arc::new(Counts::default());
-    let cards = Arc::new(Mutex::new(Vec::new()));
-    let stop = Arc::new(AtomicBool::new(false));
+    let writing = Arc::new(Writing {
+        server: Arc::clone(&server),
+        board,
+        columns,
+        cards: Mutex::new(Vec::new()),
+        stop: AtomicBool::new(false),
+        counts: Arc::clone(&counts),
+    });
     let writers: Vec<_> = writers_people
         .into_iter()
         .enumerate()
         .map(|(index, session)| {
-            tokio::spawn(writer(
-                Arc::clone(&server),
-                board,
-                session,
-                columns.clone(),
-                Arc::clone(&cards),
-                Arc::clone(&stop),
-                seed.wrapping_add(1_000 + index as u64),
-                Arc::clone(&counts),
-            ))
+            tokio::spawn(writer(Arc::clone(&writing), session, seed.wrapping_add(1_000 + index as u64)))
         })
         .collect();
     let tokens: Vec<String> = people.iter().map(|session| session.token.clone()).collect();
@@ -259,7 +259,7 @@ async fn clients_that_keep_dropping_and_resuming_end_with_exactly_the_servers_bo
         finished.push(reader.await.unwrap_or_else(|error| panic!("a reader failed (seed {seed}): {error}")));
     }
     let storm = storm_started.elapsed();
-    stop.store(true, Ordering::Relaxed);
+    writing.stop.store(true, Ordering::Relaxed);
     for writer in writers {
         writer.await.unwrap_or_else(|error| panic!("a writer failed (seed {seed}): {error}"));
     }
