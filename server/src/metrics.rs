@@ -22,6 +22,7 @@ pub struct Metrics {
     pub append_latency: Histogram,
     pub commands: Family<OutcomeLabel, Counter>,
     pub fanout_drops: Counter,
+    pub boards_damaged: Gauge,
 }
 
 impl Default for Metrics {
@@ -33,6 +34,7 @@ impl Default for Metrics {
         let append_latency = Histogram::new(exponential_buckets(0.000_1, 2.0, 16));
         let commands = Family::<OutcomeLabel, Counter>::default();
         let fanout_drops = Counter::default();
+        let boards_damaged = Gauge::default();
         registry.register("kipina_connections", "Open WebSocket connections", connections.clone());
         registry.register("kipina_events_appended", "Events appended durably", events_appended.clone());
         registry.register(
@@ -46,7 +48,12 @@ impl Default for Metrics {
             "Connections dropped because their outgoing queue was full",
             fanout_drops.clone(),
         );
-        Self { registry, connections, events_appended, append_latency, commands, fanout_drops }
+        registry.register(
+            "kipina_boards_damaged",
+            "Boards in quarantine because their stored data is damaged (not served)",
+            boards_damaged.clone(),
+        );
+        Self { registry, connections, events_appended, append_latency, commands, fanout_drops, boards_damaged }
     }
 }
 

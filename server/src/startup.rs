@@ -9,7 +9,7 @@ use crate::engine::{Engine, OpenError};
 use crate::live::Boards;
 use crate::metrics::Metrics;
 use crate::routes::{self, AppState};
-use crate::store::{EventStore, SledStore, StoreError};
+use crate::store::{Damage, EventStore, SledStore, StoreError};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
 use kipina_proto::BoardId;
@@ -27,6 +27,8 @@ pub enum StartError {
     InUse(String),
     #[error("the data directory {dir} cannot be opened: {source}")]
     Open { dir: String, source: OpenError },
+    #[error("{}", damaged_message(.dir, .damage))]
+    Damaged { dir: String, damage: Vec<Damage> },
     #[error("the access records cannot be opened: {0}")]
     Access(#[from] crate::access::AccessError),
     #[error("creating the demo board failed: {0}")]
@@ -35,13 +37,81 @@ pub enum StartError {
     Bind { bind: String, source: std::io::Error },
 }
 
+/// How many problems a refusal to start lists; `kipina verify` lists them all.
+const LISTED_PROBLEMS: usize = 20;
+
+/// The words of a refusal to open a damaged event log.
+fn damaged_message(dir: &str, damage: &[Damage]) -> String {
+    let mut message = format!(
+        "the event log in {dir} is damaged in a way that cannot be pinned on single boards (those would be set \
+         aside and the others served), so Kipinä does not start on it. Found:"
+    );
+    for item in damage.iter().take(LISTED_PROBLEMS) {
+        message.push_str(&format!("\n  - {item}"));
+    }
+    if damage.len() > LISTED_PROBLEMS {
+        message.push_str(&format!("\n  … and {} more", damage.len() - LISTED_PROBLEMS));
+    }
+    message.push_str(&format!(
+        "\nRun `kipina verify --data {dir}` for the whole report (on a copy: sled tidies its files when it opens them). \
+         Then restore the data directory from a backup, or restore each board from its JSON export into an empty \
+         data directory with `kipina import-log`."
+    ));
+    message
+}
+
 /// Opens the data directory's engine, turning failures into errors a person can act on.
 pub fn open_engine(data: &DataDir) -> Result<Engine, StartError> {
     patient_while_locked(data, || match Engine::open(data) {
         Err(OpenError::Store(StoreError::Locked(_))) => Err(None),
+        Err(OpenError::Store(StoreError::Damaged(damage))) => {
+            Err(Some(StartError::Damaged { dir: data.root().display().to_string(), damage }))
+        }
         Err(source) => Err(Some(StartError::Open { dir: data.root().display().to_string(), source })),
         Ok(engine) => Ok(engine),
     })
+}
+
+/// Says in the log, board by board, what is damaged and therefore not served.
+fn report_quarantine(engine: &Engine, data: &DataDir) {
+    let damaged = engine.store().damaged_boards();
+    if damaged.is_empty() {
+        return;
+    }
+    for (board, damage) in &damaged {
+        // The board's first event (or its snapshot) still tells a person which board it is;
+        // neither is used for anything else.
+        let title = engine
+            .store()
+            .read_for_damage_report(*board, 1, 1)
+            .ok()
+            .and_then(|events| events.into_iter().next())
+            .filter(|event| event.event_type == "board_created")
+            .and_then(|event| event.payload.get("title").and_then(|title| title.as_str()).map(str::to_owned))
+            .or_else(|| {
+                engine
+                    .snapshots()
+                    .load(*board)
+                    .ok()
+                    .flatten()
+                    .and_then(|snapshot| snapshot.state.info.map(|info| info.title))
+            })
+            .unwrap_or_else(|| "?".to_owned());
+        tracing::error!(
+            %board,
+            title = %title,
+            damage = %damage.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
+            "board {board} ({title:?}) is damaged: it is quarantined and not served (every request for it answers \
+             board_damaged) until it is restored from a backup"
+        );
+    }
+    tracing::error!(
+        quarantined = damaged.len(),
+        "{} damaged board(s) quarantined; the other boards are served. Run `kipina verify --data {}` on a copy of the \
+         data directory for the whole report",
+        damaged.len(),
+        data.root().display()
+    );
 }
 
 /// Opens the access records, with the same patience.
@@ -100,6 +170,7 @@ impl Application {
     pub async fn build(config: Config) -> Result<Self, StartError> {
         let data = DataDir::new(&config.data_dir);
         let engine = open_engine(&data)?;
+        report_quarantine(&engine, &data);
         let access = Arc::new(open_access(&data)?);
         let mut demo_board = None;
         let no_boards = engine.store().boards().map(|boards| boards.is_empty()).unwrap_or(false);

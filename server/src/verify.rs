@@ -161,7 +161,10 @@ impl fmt::Display for VerifyReport {
             writeln!(f, "DAMAGED  {damage}")?;
         }
         for board in &self.boards {
-            let status = if board.problems.is_empty() { "ok" } else { "DAMAGED" };
+            // Damage the store found in the board's records is listed above; the board is
+            // damaged all the same, even if every record that can still be read is sound.
+            let store_damaged = self.store_damage.iter().any(|damage| damage.board == Some(board.board));
+            let status = if board.problems.is_empty() && !store_damaged { "ok" } else { "DAMAGED" };
             writeln!(
                 f,
                 "{status:<8} board {} {:?}: {} events, {} participants ({} erased, {} personal fields erased)",

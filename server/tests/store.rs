@@ -109,6 +109,28 @@ fn damage_of(result: Result<impl std::fmt::Debug, StoreError>) -> Vec<Damage> {
     }
 }
 
+/// Opens a store that must put exactly one board in quarantine, and returns the store and that
+/// board's damage.
+fn open_quarantined(dir: &Path, board: BoardId) -> (SledStore, Vec<Damage>) {
+    let store = open(dir);
+    let mut damaged = store.damaged_boards();
+    assert_eq!(damaged.len(), 1, "one board in quarantine: {damaged:?}");
+    let (found, damage) = damaged.remove(0);
+    assert_eq!(found, board, "{damage:?}");
+    assert!(!damage.is_empty());
+    (store, damage)
+}
+
+/// Everything a board in quarantine is refused: reads, head, command lookups and appends.
+fn assert_refused(store: &SledStore, board: BoardId) {
+    assert!(matches!(store.read(board, 1, 10), Err(StoreError::Damaged(_))));
+    assert!(matches!(store.head(board), Err(StoreError::Damaged(_))));
+    assert!(matches!(store.command(board, command(1)), Err(StoreError::Damaged(_))));
+    let appended = append(store, request(board, command(999), ExpectedVersion::Any, 1));
+    assert!(matches!(appended, Err(StoreError::Damaged(_))), "{appended:?}");
+    assert!(store.boards().expect("boards are listed").contains(&board), "a board in quarantine is still listed");
+}
+
 /// Opens sled's files directly, as the store does, to play the part of damage.
 fn raw_sled(dir: &Path) -> sled::Db {
     sled::Config::new().path(dir).segment_size(8 * 1024 * 1024).open().expect("sled opens the store's files")
@@ -608,19 +630,39 @@ fn a_changed_byte_inside_a_record_is_found_by_open_verify_and_read() {
         db.flush().expect("flushes");
     }
 
-    let damage = damage_of(SledStore::open(&scratch.dir, StoreOptions::default()));
+    // Opening puts the damaged board in quarantine and serves the other one.
+    let (store, damage) = open_quarantined(&scratch.dir, damaged_board);
     assert_eq!(damage.len(), 1, "{damage:?}");
     assert_eq!((damage[0].board, damage[0].seq), (Some(damaged_board), Some(3)));
     assert!(damage[0].problem.contains("checksum"), "{}", damage[0]);
+    assert_refused(&store, damaged_board);
+    assert_eq!(seqs(&store, sound_board), [1, 2]);
+    append(&store, request(sound_board, command(3), ExpectedVersion::Exact(2), 1))
+        .expect("the sound board takes appends");
+    drop(store);
 
-    let store = SledStore::open_for_inspection(&scratch.dir).expect("opens for inspection");
+    // Inspection opens without a quarantine and finds the same damage.
+    let store = inspect(&scratch.dir);
     let listed = store.verify();
     assert_eq!(listed, damage);
+    // Events before the damage still read.
+    assert_eq!(store.read(damaged_board, 1, 2).expect("reads").len(), 2);
     let read_damage = damage_of(store.read(damaged_board, 1, 10));
     assert_eq!((read_damage[0].board, read_damage[0].seq), (Some(damaged_board), Some(3)));
-    // Events before the damage still read, and so does the other board.
-    assert_eq!(store.read(damaged_board, 1, 2).expect("reads").len(), 2);
-    assert_eq!(seqs(&store, sound_board), [1, 2]);
+    // A read that found damage puts the board in quarantine from then on.
+    assert!(matches!(store.read(damaged_board, 1, 2), Err(StoreError::Damaged(_))));
+    assert_eq!(seqs(&store, sound_board), [1, 2, 3]);
+}
+
+/// Opens a store for inspection, waiting out the lock sled lets go of a moment after a close.
+fn inspect(dir: &Path) -> SledStore {
+    for _ in 0..200 {
+        match SledStore::open_for_inspection(dir) {
+            Err(StoreError::Locked(_)) => thread::sleep(Duration::from_millis(10)),
+            other => return other.expect("opens for inspection"),
+        }
+    }
+    panic!("the store stayed locked")
 }
 
 #[test]
@@ -636,8 +678,9 @@ fn a_record_moved_under_another_key_fails_its_checksum() {
         db.insert(record::event_key(board(1), 2), seq_one).expect("writes");
         db.flush().expect("flushes");
     }
-    let damage = damage_of(SledStore::open(&scratch.dir, StoreOptions::default()));
+    let (store, damage) = open_quarantined(&scratch.dir, board(1));
     assert_eq!((damage[0].board, damage[0].seq), (Some(board(1)), Some(2)), "{damage:?}");
+    assert_refused(&store, board(1));
 }
 
 #[test]
@@ -653,20 +696,41 @@ fn a_missing_event_is_reported_as_a_gap() {
         db.remove(record::event_key(board_id, 4)).expect("removes");
         db.flush().expect("flushes");
     }
-    let damage = damage_of(SledStore::open(&scratch.dir, StoreOptions::default()));
+    // The store acknowledged six events and finds five; the gap in the board accounts for the
+    // missing one, so the board is quarantined rather than the whole store refused.
+    let (store, damage) = open_quarantined(&scratch.dir, board_id);
     assert!(
         damage
             .iter()
             .any(|item| (item.board, item.seq) == (Some(board_id), Some(4)) && item.problem.contains("missing")),
         "{damage:?}"
     );
-    // The store acknowledged six events and finds five: that is reported as well.
-    assert!(damage.iter().any(|item| item.problem.contains("6 events were acknowledged")), "{damage:?}");
+    assert_refused(&store, board_id);
+    drop(store);
 
-    let store = SledStore::open_for_inspection(&scratch.dir).expect("opens for inspection");
+    let store = inspect(&scratch.dir);
+    assert_eq!(store.read(board_id, 1, 3).expect("reads").len(), 3);
     let read_damage = damage_of(store.read(board_id, 1, 10));
     assert_eq!((read_damage[0].board, read_damage[0].seq), (Some(board_id), Some(4)));
-    assert_eq!(store.read(board_id, 1, 3).expect("reads").len(), 3);
+}
+
+#[test]
+fn a_record_deleted_from_a_board_nobody_knows_of_refuses_the_store() {
+    let scratch = scratch();
+    {
+        let store = open(&scratch.dir);
+        append(&store, request(board(1), command(1), ExpectedVersion::Any, 3)).expect("appends");
+    }
+    // Without the acknowledged heads (a store from before they were kept), a missing event is
+    // counted by the watermark alone and named on no board.
+    std::fs::remove_file(scratch.dir.join("acknowledged-heads")).expect("removes");
+    {
+        let db = raw_sled(&scratch.dir);
+        db.remove(record::event_key(board(1), 3)).expect("removes");
+        db.flush().expect("flushes");
+    }
+    let damage = damage_of(SledStore::open(&scratch.dir, StoreOptions::default()));
+    assert!(damage.iter().any(|item| item.board.is_none() && item.problem.contains("3 events were acknowledged")));
 }
 
 #[test]
@@ -743,14 +807,119 @@ fn a_flipped_byte_in_sleds_db_file_is_reported_not_served() {
     std::fs::write(&db_path, &bytes).expect("writes the db file");
 
     // sled's recovery takes the damaged message for a torn tail and drops the rest of its log
-    // without an error; the store must notice that acknowledged events are gone.
-    let damage = damage_of(SledStore::open(&scratch.dir, StoreOptions::default()));
-    assert!(!damage.is_empty());
-    let store = SledStore::open_for_inspection(&scratch.dir).expect("opens for inspection");
+    // without an error; the store must notice that acknowledged events of the board are gone.
+    let (store, damage) = open_quarantined(&scratch.dir, board(1));
+    assert!(damage.iter().any(|item| item.problem.contains("were acknowledged but are not stored")), "{damage:?}");
+    assert_refused(&store, board(1));
+    drop(store);
+    let store = inspect(&scratch.dir);
     assert!(!store.verify().is_empty());
     drop(store);
-    // And it stays refused: the evidence does not vanish with the first look.
-    assert!(matches!(SledStore::open(&scratch.dir, StoreOptions::default()), Err(StoreError::Damaged(_))));
+    // And it stays quarantined: the evidence does not vanish with the first look.
+    let (_store, again) = open_quarantined(&scratch.dir, board(1));
+    assert_eq!(again, damage);
+}
+
+#[test]
+fn a_board_whose_acknowledged_events_sled_dropped_is_quarantined_and_the_others_are_served() {
+    let scratch = scratch();
+    {
+        let store = open(&scratch.dir);
+        for n in 0..50u128 {
+            append(&store, request(board(2), command(1000 + n), ExpectedVersion::Any, 1)).expect("appends");
+        }
+        for n in 0..200u128 {
+            let mut request = request(board(1), command(n), ExpectedVersion::Any, 1);
+            request.events[0].payload = json!({"marker": format!("MARK{n:05}"), "text": "x".repeat(300)});
+            append(&store, request).expect("appends");
+        }
+    }
+    // Damage the last event of board 1 (every copy): sled drops everything from the first copy on.
+    let db_path = scratch.dir.join("db");
+    let mut bytes = std::fs::read(&db_path).expect("reads the db file");
+    let positions: Vec<usize> =
+        bytes.windows(9).enumerate().filter(|(_, window)| *window == b"MARK00199").map(|(at, _)| at).collect();
+    assert!(!positions.is_empty());
+    for at in positions {
+        bytes[at + 4] ^= 0x01;
+    }
+    std::fs::write(&db_path, &bytes).expect("writes the db file");
+
+    let (store, damage) = open_quarantined(&scratch.dir, board(1));
+    assert!(
+        damage
+            .iter()
+            .any(|item| item.seq.is_some() && item.problem.contains("..=200 were acknowledged but are not stored")),
+        "{damage:?}"
+    );
+    assert_refused(&store, board(1));
+    assert_eq!(seqs(&store, board(2)), (1..=50).collect::<Vec<u64>>());
+    append(&store, request(board(2), command(9999), ExpectedVersion::Exact(50), 1)).expect("board 2 takes appends");
+}
+
+#[test]
+fn a_node_sled_cannot_read_in_an_older_segment_is_pinned_on_its_board() {
+    let scratch = scratch();
+    // Board 1 fills more than one of sled's 8 MiB segments with large records; board 2 comes after.
+    let big = "y".repeat(24 * 1024);
+    let records = 400u64;
+    {
+        let store = open(&scratch.dir);
+        // Twenty events an append, so the test does not wait for four hundred syncs.
+        for batch in 0..records / 20 {
+            let mut request = request(board(1), command(u128::from(batch)), ExpectedVersion::Any, 20);
+            for (index, event) in request.events.iter_mut().enumerate() {
+                let n = batch * 20 + index as u64;
+                event.payload = json!({"marker": format!("NODE{n:05}"), "text": big});
+            }
+            append(&store, request).expect("appends");
+        }
+        for n in 0..20u128 {
+            append(&store, request(board(2), command(1000 + n), ExpectedVersion::Any, 1)).expect("appends");
+        }
+    }
+    // Opening again makes sled write a snapshot of its page table; after that, recovery reads
+    // only the segment the snapshot ends in, and nodes elsewhere are read when first needed.
+    drop(open(&scratch.dir));
+    let db_path = scratch.dir.join("db");
+    let mut bytes = std::fs::read(&db_path).expect("reads the db file");
+    let segment = 8 * 1024 * 1024;
+    // Where each record's marker is in the file (one pass: the file is tens of MiB).
+    let mut places: std::collections::BTreeMap<u64, Vec<usize>> = std::collections::BTreeMap::new();
+    let mut at = 0;
+    while at + 9 <= bytes.len() {
+        if &bytes[at..at + 4] == b"NODE"
+            && let Some(n) = std::str::from_utf8(&bytes[at + 4..at + 9]).ok().and_then(|digits| digits.parse().ok())
+        {
+            places.entry(n).or_default().push(at);
+        }
+        at += 1;
+    }
+    let newest = *places[&(records - 1)].last().expect("the last record is in the file");
+    // A record sled holds in one place only, in a segment other than the newest one: the node
+    // holding it is read from there and nowhere else.
+    let (n, at) = places
+        .iter()
+        .filter_map(|(n, at)| match at[..] {
+            [at] if at / segment != newest / segment => Some((*n, at)),
+            _ => None,
+        })
+        .nth(3)
+        .unwrap_or_else(|| {
+            panic!("no record stored once outside the newest segment ({} bytes): {places:?}", bytes.len())
+        });
+    bytes[at + 4] ^= 0x01;
+    std::fs::write(&db_path, &bytes).expect("writes the db file");
+
+    let store = match SledStore::open(&scratch.dir, StoreOptions::default()) {
+        Ok(store) => store,
+        Err(error) => panic!("the store opens with board 1 in quarantine (record {n} damaged at {at}): {error}"),
+    };
+    let damaged = store.damaged_boards();
+    assert_eq!(damaged.iter().map(|(board, _)| *board).collect::<Vec<_>>(), [board(1)], "{damaged:?}");
+    assert!(damaged[0].1.iter().any(|item| item.problem.contains("sled cannot read")), "{damaged:?}");
+    assert_refused(&store, board(1));
+    assert_eq!(seqs(&store, board(2)), (1..=20).collect::<Vec<u64>>());
 }
 
 #[test]
@@ -764,8 +933,19 @@ fn bytes_flipped_all_over_sleds_db_file_never_panic_or_open_silently() {
             bytes[at] ^= 0x5a;
         }
         std::fs::write(&db_path, &bytes).expect("writes the db file");
-        let opened = SledStore::open(&scratch.dir, StoreOptions::default());
-        assert!(matches!(opened, Err(StoreError::Damaged(_))), "stride {stride}: {opened:?}");
+        // Refused, or opened with the only board in quarantine: never served as if sound.
+        match SledStore::open(&scratch.dir, StoreOptions::default()) {
+            Err(StoreError::Damaged(_)) => {}
+            Ok(store) => {
+                assert_eq!(
+                    store.damaged_boards().iter().map(|(board, _)| *board).collect::<Vec<_>>(),
+                    [board(1)],
+                    "stride {stride}"
+                );
+                assert_refused(&store, board(1));
+            }
+            Err(other) => panic!("stride {stride}: {other:?}"),
+        }
     }
 }
 

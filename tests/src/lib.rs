@@ -442,6 +442,12 @@ impl WsClient {
             .expect("a frame is sent");
     }
 
+    /// Sends any WebSocket message, waiting `patience` at most: whether it went (a server that
+    /// has stopped reading from this client makes the send wait).
+    pub async fn try_send_message(&mut self, message: Message, patience: std::time::Duration) -> bool {
+        matches!(tokio::time::timeout(patience, self.sink.send(message)).await, Ok(Ok(())))
+    }
+
     /// Sends a command with a fresh id and returns the id.
     pub async fn send_command(&mut self, command: Command) -> CommandId {
         let command_id = new_command_id();
@@ -810,5 +816,118 @@ impl ChildServer {
     pub fn kill(mut self) {
         self.child.kill().expect("the server is killed");
         self.child.wait().expect("and reaped");
+    }
+
+    /// Waits until `GET /health` answers `200`: the server is running (and handles signals).
+    pub fn wait_until_healthy(&self) {
+        use std::io::{Read, Write};
+        let address = self.base.trim_start_matches("http://").to_owned();
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            let answer = std::net::TcpStream::connect(&address).and_then(|mut stream| {
+                stream.set_read_timeout(Some(WAIT))?;
+                stream.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+                let mut answer = String::new();
+                stream.read_to_string(&mut answer)?;
+                Ok(answer)
+            });
+            if answer.is_ok_and(|answer| answer.starts_with("HTTP/1.1 200")) {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the server at {} was not healthy within {WAIT:?}",
+                self.base
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// SIGTERM, as a service manager stops it: waits until it has shut down and expects success.
+    pub fn stop(mut self) {
+        // A signal that comes before the server listens for it would end it the hard way.
+        self.wait_until_healthy();
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "SIGTERM was delivered");
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("the server's status") {
+                assert!(status.success(), "the server stopped with {status}");
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "the server did not stop within {WAIT:?} of SIGTERM");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
+
+/// A client's copy of a board, kept as the web client keeps it: a snapshot, then the views of
+/// each `changed` put in place by id. Comparing it with a fresh snapshot for the same viewer
+/// shows whether the changes it applied added up to the board.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BoardMirror {
+    pub seq: u64,
+    pub info: kipina_proto::view::BoardInfoView,
+    pub participants: std::collections::BTreeMap<ParticipantId, ParticipantView>,
+    pub columns: std::collections::BTreeMap<ColumnId, ColumnView>,
+    pub order: Vec<ColumnId>,
+    pub labels: std::collections::BTreeMap<kipina_proto::LabelId, kipina_proto::view::LabelView>,
+    pub cards: std::collections::BTreeMap<CardId, CardView>,
+    pub comments: std::collections::BTreeMap<CommentId, CommentView>,
+    pub sessions: std::collections::BTreeMap<kipina_proto::SessionId, kipina_proto::view::SessionView>,
+    pub rounds: std::collections::BTreeMap<u32, kipina_proto::view::RoundView>,
+}
+
+impl BoardMirror {
+    /// The mirror of a snapshot.
+    pub fn of(board: &BoardView) -> Self {
+        Self {
+            seq: board.seq,
+            info: board.info.clone(),
+            participants: board.participants.iter().map(|view| (view.id, view.clone())).collect(),
+            columns: board.columns.iter().map(|view| (view.id, view.clone())).collect(),
+            order: board.columns.iter().filter(|view| !view.archived).map(|view| view.id).collect(),
+            labels: board.labels.iter().map(|view| (view.id, view.clone())).collect(),
+            cards: board.cards.iter().map(|view| (view.id, view.clone())).collect(),
+            comments: board.comments.iter().map(|view| (view.id, view.clone())).collect(),
+            sessions: board.sessions.iter().map(|view| (view.id, view.clone())).collect(),
+            rounds: board.rounds.iter().map(|view| (view.number, view.clone())).collect(),
+        }
+    }
+
+    /// Folds one message into `mirror`: a snapshot replaces it, a `changed` must start right
+    /// after what it holds (a gap or a repeat fails the test) and puts its views in place.
+    /// Other messages change nothing.
+    pub fn follow(mirror: &mut Option<BoardMirror>, message: &ServerMessage) {
+        match message {
+            ServerMessage::Snapshot { board } => *mirror = Some(BoardMirror::of(board)),
+            ServerMessage::Changed { first_seq, last_seq, changes } => {
+                let Some(mirror) = mirror else { panic!("changed {first_seq}..={last_seq} before any snapshot") };
+                assert_eq!(
+                    *first_seq,
+                    mirror.seq + 1,
+                    "changed {first_seq}..={last_seq} does not follow seq {} (a gap or a repeat)",
+                    mirror.seq
+                );
+                mirror.seq = *last_seq;
+                for change in changes {
+                    match change.clone() {
+                        Change::Board(info) => mirror.info = info,
+                        Change::Participant(view) => drop(mirror.participants.insert(view.id, view)),
+                        Change::Column(view) => drop(mirror.columns.insert(view.id, view)),
+                        Change::ColumnOrder(order) => mirror.order = order,
+                        Change::Label(view) => drop(mirror.labels.insert(view.id, view)),
+                        Change::Card(view) => drop(mirror.cards.insert(view.id, view)),
+                        Change::Comment(view) => drop(mirror.comments.insert(view.id, view)),
+                        Change::Session(view) => drop(mirror.sessions.insert(view.id, view)),
+                        Change::Round(view) => drop(mirror.rounds.insert(view.number, view)),
+                    }
+                }
+            }
+            _ => {}
+        }
     }
 }

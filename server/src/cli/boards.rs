@@ -13,6 +13,11 @@ pub(super) fn run(data: &DataDir) -> anyhow::Result<String> {
     let mut output = String::new();
     writeln!(output, "{:<36}  {:>8}  {:<23}  title", "board", "events", "last change")?;
     for board in engine.store().boards()? {
+        if let Some(damage) = engine.store().damage(board) {
+            let first = damage.first().map(ToString::to_string).unwrap_or_default();
+            writeln!(output, "{board}  {:>8}  {:<23}  DAMAGED, not served: {first}", "?", "-")?;
+            continue;
+        }
         let head = engine.store().head(board)?;
         let last = engine.store().read(board, head, 1)?;
         let state = engine.load(board)?;

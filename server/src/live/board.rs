@@ -5,9 +5,15 @@
 //! whose outbox is full is dropped from the board and told to resync (it resumes from the last
 //! sequence number it saw). A change is encoded once and the same bytes go to every outbox.
 //! An event is fanned out only after the store has made it durable.
+//!
+//! Presence is coalesced: a newcomer gets it at once, as the end of its opening messages, but
+//! everyone else gets one `presence` per [`PRESENCE_INTERVAL`] at most, however many come and
+//! go. Otherwise a reconnect storm of N clients sends N presence lists of N people to each of N
+//! clients (about 40 GB for 300 clients reconnecting 20 times), and fills the outboxes it is
+//! meant to survive.
 
 use super::views::{ChangeSet, board_view};
-use super::{ConnectionId, Outbox, Viewer, error_body};
+use super::{ConnectionId, Outbox, Viewer, error_body, history_failure};
 use crate::access::Bucket;
 use crate::domain::{BoardState, Context};
 use crate::engine::{Engine, ExecuteError, Executed, PendingAppend, Prepared};
@@ -28,6 +34,8 @@ const QUEUE: usize = 1_024;
 pub const MAX_CATCH_UP: u64 = 1_000;
 /// How often a command is prepared again when the store says the board moved.
 const CONFLICT_RETRIES: usize = 3;
+/// At most one presence broadcast per this long; see the module docs.
+pub const PRESENCE_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Where a command's answer goes.
 #[derive(Debug)]
@@ -185,6 +193,10 @@ struct BoardTask {
     state: BoardState,
     subscribers: BTreeMap<ConnectionId, Subscriber>,
     metrics: Arc<Metrics>,
+    /// When the next presence broadcast is due, if someone came or went since the last one.
+    presence_due: Option<tokio::time::Instant>,
+    /// When the last presence broadcast went out.
+    presence_sent: tokio::time::Instant,
 }
 
 /// Starts the task of `board`, whose state (loaded from the log, or empty for a new board) is
@@ -205,6 +217,8 @@ pub fn spawn(
         state,
         subscribers: BTreeMap::new(),
         metrics,
+        presence_due: None,
+        presence_sent: tokio::time::Instant::now(),
     };
     actix_web::rt::spawn(task.run(inbox));
     BoardHandle { board, requests }
@@ -220,7 +234,18 @@ pub fn encode(message: &ServerMessage) -> ByteString {
 
 impl BoardTask {
     async fn run(mut self, mut inbox: mpsc::Receiver<Request>) {
-        while let Some(request) = inbox.recv().await {
+        loop {
+            let request = match self.presence_due {
+                Some(due) => tokio::select! {
+                    request = inbox.recv() => request,
+                    () = tokio::time::sleep_until(due) => {
+                        self.broadcast_presence();
+                        continue;
+                    }
+                },
+                None => inbox.recv().await,
+            };
+            let Some(request) = request else { break };
             match request {
                 Request::Execute { actor, command_id, command, respond } => {
                     self.execute(actor, command_id, command, respond).await;
@@ -230,7 +255,7 @@ impl BoardTask {
                 }
                 Request::Unsubscribe { connection } => {
                     if self.subscribers.remove(&connection).is_some() {
-                        self.broadcast_presence();
+                        self.presence_changed();
                     }
                 }
                 Request::View { participant, reply } => {
@@ -355,13 +380,10 @@ impl BoardTask {
         match last_seq {
             Some(seen) if seen <= head && head - seen <= MAX_CATCH_UP => {
                 if seen < head {
-                    let facts = self.engine.history(self.board, seen + 1, head).map_err(|error| {
-                        tracing::error!(board = %self.board, %error, "cannot read the changes a client missed");
-                        ErrorBody {
-                            code: "unavailable".into(),
-                            message: "the board's history cannot be read right now".into(),
-                        }
-                    })?;
+                    let facts = self
+                        .engine
+                        .history(self.board, seen + 1, head)
+                        .map_err(|error| history_failure(&self.engine, self.board, &error))?;
                     let mut changes = ChangeSet::default();
                     for fact in &facts {
                         changes.add(&self.state, fact);
@@ -379,13 +401,18 @@ impl BoardTask {
                 }
             }
         }
+        self.subscribers.insert(connection, Subscriber { viewer, outbox });
+        // The newcomer's opening messages end with presence, which already counts it; the
+        // others hear of it with the next coalesced broadcast.
+        first.push(self.presence());
+        let outbox = &self.subscribers[&connection].outbox;
         for message in first {
             if outbox.messages.try_send(message).is_err() {
+                self.subscribers.remove(&connection);
                 return Err(gone());
             }
         }
-        self.subscribers.insert(connection, Subscriber { viewer, outbox });
-        self.broadcast_presence();
+        self.presence_changed();
         Ok(role)
     }
 
@@ -424,7 +451,16 @@ impl BoardTask {
         }
     }
 
-    fn broadcast_presence(&mut self) {
+    /// Someone came or went: schedules a presence broadcast, unless one is already due.
+    fn presence_changed(&mut self) {
+        if self.presence_due.is_none() {
+            // The first change after a quiet spell goes out at once; a burst waits its turn.
+            self.presence_due = Some(self.presence_sent + PRESENCE_INTERVAL);
+        }
+    }
+
+    /// Who is online now, encoded.
+    fn presence(&self) -> ByteString {
         let mut online: Vec<ParticipantId> = Vec::new();
         let mut observers = 0u32;
         for subscriber in self.subscribers.values() {
@@ -435,7 +471,14 @@ impl BoardTask {
         }
         online.sort();
         online.dedup();
-        self.broadcast(&encode(&ServerMessage::Presence { online, observers }));
+        encode(&ServerMessage::Presence { online, observers })
+    }
+
+    fn broadcast_presence(&mut self) {
+        self.presence_due = None;
+        self.presence_sent = tokio::time::Instant::now();
+        let presence = self.presence();
+        self.broadcast(&presence);
     }
 
     /// Puts the same bytes into every outbox without waiting; connections whose outbox is full
@@ -469,6 +512,6 @@ impl BoardTask {
                 subscriber.outbox.kicked.notify_one();
             }
         }
-        self.broadcast_presence();
+        self.presence_changed();
     }
 }

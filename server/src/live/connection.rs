@@ -35,6 +35,11 @@ struct Connection {
     role: Option<Role>,
     outbox: mpsc::Sender<bytestring::ByteString>,
     kicked: Arc<Notify>,
+    /// How long a write may wait for a client to read.
+    write_timeout: Duration,
+    /// A direct answer (an error, a pong) could not be written within `write_timeout`: the
+    /// client stopped reading, and the connection ends.
+    stalled: bool,
 }
 
 /// Runs a connection until either side closes it.
@@ -63,14 +68,25 @@ async fn run_connection(
     let metrics = Arc::clone(boards.metrics());
     metrics.connections.inc();
     let (outbox, mut pending) = mpsc::channel(OUTBOX_CAPACITY);
-    let mut connection =
-        Connection { id, board, access, session, viewer: None, role: None, outbox, kicked: Arc::new(Notify::new()) };
+    let write_timeout = settings.heartbeat_interval.min(settings.client_timeout);
+    let mut connection = Connection {
+        id,
+        board,
+        access,
+        session,
+        viewer: None,
+        role: None,
+        outbox,
+        kicked: Arc::new(Notify::new()),
+        write_timeout,
+        stalled: false,
+    };
     let mut stream =
         stream.max_frame_size(MAX_MESSAGE_BYTES).aggregate_continuations().max_continuation_size(MAX_MESSAGE_BYTES);
     let mut heartbeat = tokio::time::interval(settings.heartbeat_interval);
     let mut last_heard = Instant::now();
     let kicked = Arc::clone(&connection.kicked);
-    let write_timeout = settings.heartbeat_interval.min(settings.client_timeout);
+    let not_reading = || CloseReason { code: CloseCode::Away, description: Some("not reading".into()) };
     let close: Option<CloseReason> = loop {
         tokio::select! {
             message = stream.next() => {
@@ -86,12 +102,18 @@ async fn run_connection(
                             }
                             Message::Binary(_) => connection.error(None, "malformed", "messages are JSON text, not binary").await,
                             Message::Ping(bytes) => {
-                                if connection.session.pong(&bytes).await.is_err() {
-                                    break None;
+                                match tokio::time::timeout(write_timeout, connection.session.pong(&bytes)).await {
+                                    Ok(Ok(())) => {}
+                                    Ok(Err(_)) => break None,
+                                    Err(_) => break Some(not_reading()),
                                 }
                             }
                             Message::Close(reason) => break reason,
                             Message::Pong(_) => {}
+                        }
+                        if connection.stalled {
+                            tracing::debug!("closing a connection that sends but does not read");
+                            break Some(not_reading());
                         }
                     }
                     Some(Err(error)) if is_too_large(&error) => {
@@ -112,13 +134,15 @@ async fn run_connection(
                     Ok(Err(_)) => break None,
                     Err(_) => {
                         tracing::debug!("closing a connection that stopped reading");
-                        break Some(CloseReason { code: CloseCode::Away, description: Some("not reading".into()) });
+                        break Some(not_reading());
                     }
                 }
             }
             () = kicked.notified() => {
                 let resync = ServerMessage::Resync { reason: "this connection fell behind; reconnect and resume".into() };
-                let _ = connection.session.text(encode(&resync)).await;
+                // A client that fell behind may have stopped reading altogether: its socket is
+                // full, and this write must not wait for it for ever.
+                let _ = tokio::time::timeout(write_timeout, connection.session.text(encode(&resync))).await;
                 break Some(CloseReason { code: CloseCode::Again, description: Some("fell behind".into()) });
             }
             _ = heartbeat.tick() => {
@@ -126,8 +150,10 @@ async fn run_connection(
                     tracing::debug!("closing a silent connection");
                     break Some(CloseReason { code: CloseCode::Away, description: Some("no heartbeat".into()) });
                 }
-                if connection.session.ping(b"").await.is_err() {
-                    break None;
+                match tokio::time::timeout(write_timeout, connection.session.ping(b"")).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(_)) => break None,
+                    Err(_) => break Some(not_reading()),
                 }
             }
         }
@@ -183,8 +209,13 @@ pub fn decode_client_message(text: &str) -> Result<ClientMessage, Refusal> {
 }
 
 impl Connection {
+    /// Answers the client directly. A client that sends but does not read would have this wait
+    /// for ever (and the heartbeat with it), so it waits `write_timeout` at most and then marks
+    /// the connection to be closed.
     async fn send(&mut self, message: &ServerMessage) {
-        let _ = self.session.text(encode(message)).await;
+        if tokio::time::timeout(self.write_timeout, self.session.text(encode(message))).await.is_err() {
+            self.stalled = true;
+        }
     }
 
     async fn error(&mut self, command_id: Option<CommandId>, code: &str, message: &str) {

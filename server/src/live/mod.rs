@@ -7,9 +7,9 @@ pub mod views;
 
 pub use board::{BoardHandle, MAX_CATCH_UP, encode};
 
-use crate::engine::{Engine, ExecuteError};
+use crate::engine::{Engine, ExecuteError, HistoryError};
 use crate::metrics::Metrics;
-use crate::store::{EventStore, StoreError};
+use crate::store::{Damage, EventStore, StoreError};
 use bytestring::ByteString;
 use kipina_proto::api::ErrorBody;
 use kipina_proto::{BoardId, ParticipantId};
@@ -40,9 +40,57 @@ pub struct Outbox {
 /// How many messages may wait for one connection before it is dropped and told to resync.
 pub const OUTBOX_CAPACITY: usize = 256;
 
+/// The answer about a board in quarantine: stored data of it is damaged, so it is not served.
+pub fn board_damaged(board: BoardId) -> ErrorBody {
+    ErrorBody {
+        code: "board_damaged".to_owned(),
+        message: format!(
+            "the stored data of board {board} is damaged, so it is not shown or changed; \
+             the server's administrator has the details in the server log and can restore the board from a backup"
+        ),
+    }
+}
+
+/// The damage a failure to read a board's history shows, if it shows damage (rather than, say,
+/// a key file that cannot be read right now).
+fn damage_in(board: BoardId, error: &HistoryError) -> Option<Vec<Damage>> {
+    match error {
+        HistoryError::Store(StoreError::Damaged(damage)) => Some(damage.clone()),
+        HistoryError::Decode { seq, source, .. } => {
+            Some(vec![Damage { board: Some(board), seq: Some(*seq), problem: format!("cannot be decoded: {source}") }])
+        }
+        HistoryError::Seal { seq, source, .. } => Some(vec![Damage {
+            board: Some(board),
+            seq: Some(*seq),
+            problem: format!("its personal fields cannot be opened: {source}"),
+        }]),
+        _ => None,
+    }
+}
+
+/// The answer to a failure to read a board's history. Damage puts the board in quarantine
+/// (the store logs it) and answers `board_damaged`; anything else is `unavailable`.
+fn history_failure(engine: &Engine, board: BoardId, error: &HistoryError) -> ErrorBody {
+    if let Some(damage) = damage_in(board, error) {
+        engine.store().quarantine(board, damage);
+        return board_damaged(board);
+    }
+    tracing::error!(%board, %error, "cannot read a board's history");
+    ErrorBody { code: "unavailable".into(), message: "the board's history cannot be read right now".into() }
+}
+
 /// The stable code and message for a failed command.
 pub fn error_body(error: &ExecuteError) -> ErrorBody {
     let (code, message) = match error {
+        ExecuteError::Store(StoreError::Damaged(damage))
+        | ExecuteError::History(HistoryError::Store(StoreError::Damaged(damage))) => {
+            match damage.iter().find_map(|damage| damage.board) {
+                Some(board) => return board_damaged(board),
+                None => {
+                    ("unavailable", "the board cannot be saved right now; nothing was changed, try again".to_owned())
+                }
+            }
+        }
         ExecuteError::Refused(refusal) => (refusal.code(), refusal.to_string()),
         ExecuteError::IdempotencyConflict(_) => ("idempotency_conflict", error.to_string()),
         ExecuteError::Contended => ("contended", error.to_string()),
@@ -87,20 +135,23 @@ impl Boards {
         self.next_connection.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// The task of an existing board, started (from its snapshot and log) if needed.
+    /// The task of an existing board, started (from its snapshot and log) if needed. A board in
+    /// quarantine, or one whose history turns out to be damaged when it is loaded, answers
+    /// `board_damaged`: it is never served, not even from its snapshot.
     pub fn get(&self, board: BoardId) -> Result<Option<BoardHandle>, ErrorBody> {
+        let store = self.engine.store();
+        if store.damage(board).is_some() {
+            return Err(board_damaged(board));
+        }
         let mut handles = self.handles.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(handle) = handles.get(&board).filter(|handle| !handle.is_closed()) {
             return Ok(Some(handle.clone()));
         }
-        let unavailable = |error: &dyn std::fmt::Display| {
-            tracing::error!(%board, %error, "cannot load a board");
-            ErrorBody { code: "unavailable".into(), message: "the board cannot be loaded right now".into() }
-        };
-        if self.engine.store().head(board).map_err(|error| unavailable(&error))? == 0 {
+        let failed = |error: HistoryError| history_failure(&self.engine, board, &error);
+        if store.head(board).map_err(|error| failed(error.into()))? == 0 {
             return Ok(None);
         }
-        let state = self.engine.load(board).map_err(|error| unavailable(&error))?;
+        let state = self.engine.load(board).map_err(failed)?;
         let handle =
             board::spawn(board, self.engine.clone(), state, Arc::clone(&self.metrics), self.max_commands_per_second);
         handles.insert(board, handle.clone());

@@ -170,7 +170,8 @@ pub fn status_of(code: &str) -> StatusCode {
         "board_locked" => StatusCode::LOCKED,
         "too_large" => StatusCode::PAYLOAD_TOO_LARGE,
         "rate_limited" => StatusCode::TOO_MANY_REQUESTS,
-        "unavailable" => StatusCode::SERVICE_UNAVAILABLE,
+        // A damaged board waits for its administrator (a restore from a backup), not for a retry.
+        "unavailable" | "board_damaged" => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     }
 }

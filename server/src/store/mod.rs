@@ -221,4 +221,19 @@ pub trait EventStore: Send + Sync + 'static {
 
     /// The board's head, updated each time new events of it become durable.
     fn subscribe(&self, board: BoardId) -> tokio::sync::watch::Receiver<u64>;
+
+    /// The damage that put the board in quarantine, if it is in quarantine. A board in
+    /// quarantine is never read or written: every call about it answers [`StoreError::Damaged`].
+    fn damage(&self, _board: BoardId) -> Option<Vec<Damage>> {
+        None
+    }
+
+    /// Every board in quarantine, with its damage, in board order.
+    fn damaged_boards(&self) -> Vec<(BoardId, Vec<Damage>)> {
+        Vec::new()
+    }
+
+    /// Puts a board in quarantine because of damage found above the store (an event that passes
+    /// its checksum but cannot be opened or decoded). A store that keeps no quarantine ignores it.
+    fn quarantine(&self, _board: BoardId, _damage: Vec<Damage>) {}
 }

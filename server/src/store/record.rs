@@ -19,7 +19,10 @@
 //!
 //! Next to sled's files the store keeps one more: the acknowledgement watermark,
 //! `[magic "KPA1"][acknowledged events u64][crc32]`, big-endian, the number of events the store
-//! has acknowledged as durable over its whole life (see the `sled_store` module docs for why).
+//! has acknowledged as durable over its whole life (see the `sled_store` module docs for why),
+//! and the acknowledged heads: one 32-byte slot per board,
+//! `[magic "KPH1"][board 16 bytes][acknowledged head u64][crc32 of the 28 bytes before]`, so that
+//! events sled lost can be pinned on the boards they belonged to. A slot of zeros is empty.
 //!
 //! Decoding never panics on arbitrary bytes: every way a record can be wrong has its own
 //! [`RecordError`] variant.
@@ -50,6 +53,11 @@ pub const WATERMARK_MAGIC: [u8; 4] = *b"KPA1";
 /// The length of the acknowledgement watermark file.
 pub const WATERMARK_LEN: usize = 4 + 8 + 4;
 
+/// The first bytes of every slot of the acknowledged-heads file.
+pub const HEAD_SLOT_MAGIC: [u8; 4] = *b"KPH1";
+/// The length of one slot of the acknowledged-heads file.
+pub const HEAD_SLOT_LEN: usize = 32;
+
 /// Why a key or a record could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
@@ -79,6 +87,8 @@ pub enum RecordError {
         "the watermark must be {WATERMARK_LEN} bytes starting with \"KPA1\", it is {len} bytes starting with {start:02x?}"
     )]
     Watermark { len: usize, start: Vec<u8> },
+    #[error("a slot of the acknowledged heads must start with \"KPH1\", this one starts with {0:02x?}")]
+    HeadSlot(Vec<u8>),
 }
 
 /// What a key says about the entry it names.
@@ -288,6 +298,33 @@ pub fn decode_watermark(bytes: &[u8]) -> Result<u64, RecordError> {
     Ok(u64_at(bytes, 4))
 }
 
+/// Encodes one slot of the acknowledged-heads file: the board and its acknowledged head.
+pub fn encode_head_slot(board: BoardId, head: u64) -> [u8; HEAD_SLOT_LEN] {
+    let mut bytes = [0u8; HEAD_SLOT_LEN];
+    bytes[..4].copy_from_slice(&HEAD_SLOT_MAGIC);
+    bytes[4..20].copy_from_slice(board.as_bytes());
+    bytes[20..28].copy_from_slice(&head.to_be_bytes());
+    let crc = crc32fast::hash(&bytes[..28]);
+    bytes[28..].copy_from_slice(&crc.to_be_bytes());
+    bytes
+}
+
+/// Decodes one slot of the acknowledged-heads file: `Ok(None)` for an empty slot (all zeros).
+pub fn decode_head_slot(bytes: &[u8; HEAD_SLOT_LEN]) -> Result<Option<(BoardId, u64)>, RecordError> {
+    if bytes.iter().all(|byte| *byte == 0) {
+        return Ok(None);
+    }
+    if bytes[..4] != HEAD_SLOT_MAGIC {
+        return Err(RecordError::HeadSlot(bytes[..4].to_vec()));
+    }
+    let stored = u32::from_be_bytes([bytes[28], bytes[29], bytes[30], bytes[31]]);
+    let computed = crc32fast::hash(&bytes[..28]);
+    if stored != computed {
+        return Err(RecordError::Checksum { stored, computed });
+    }
+    Ok(Some((BoardId::from_uuid(uuid_at(bytes, 4)), u64_at(bytes, 20))))
+}
+
 /// Checks the format byte and the checksum and returns the bytes after the header.
 fn check<'r>(key: &[u8], record: &'r [u8], min_len: usize) -> Result<&'r [u8], RecordError> {
     let (&format, _) = record.split_first().ok_or(RecordError::Empty)?;
@@ -478,6 +515,18 @@ mod tests {
             })
             .collect();
         assert_eq!(seqs, [1, 2, 256, 300, 70_000]);
+    }
+
+    #[test]
+    fn a_head_slot_round_trips_and_refuses_damage() {
+        let slot = encode_head_slot(board(7), 42);
+        assert_eq!(decode_head_slot(&slot).expect("decodes"), Some((board(7), 42)));
+        assert_eq!(decode_head_slot(&[0; HEAD_SLOT_LEN]).expect("an empty slot"), None);
+        for at in 0..HEAD_SLOT_LEN {
+            let mut damaged = slot;
+            damaged[at] ^= 0x10;
+            assert!(decode_head_slot(&damaged).is_err(), "a flip at byte {at} went unnoticed");
+        }
     }
 
     #[test]

@@ -38,6 +38,25 @@
 //! raises a false alarm. The data sled overwrote is lost either way: the check turns silent loss
 //! into a refusal to start, and the remedy is a backup.
 //!
+//! To say *whose* events sled dropped, the writer also keeps each board's acknowledged head in
+//! the file `acknowledged-heads` (one checksummed slot per board, rewritten in place after every
+//! sync and made durable with the watermark, the heads first). A board whose stream ends before
+//! its recorded head lost acknowledged events; what the boards named account for is not counted
+//! against the store as a whole.
+//!
+//! # Quarantine
+//!
+//! Opening checks everything (see [`StoreOptions::check_on_open`]). Damage that names a board (a
+//! record that fails its checksum, a gap, a bad command record, acknowledged events missing from
+//! that board, a node of sled's tree holding that board's records that sled cannot read) puts the
+//! board in quarantine: the store opens, and every read, head, command lookup and append of that
+//! board answers [`StoreError::Damaged`] with the damage found, so nothing is ever served or
+//! written on top of it, not even from a snapshot (which is loaded only after the head is read).
+//! Damage that names no board (sled cannot open its files, the watermark is unreadable, events
+//! are missing that no board accounts for, keys the store never writes, a node sled cannot read
+//! that holds no known board's records) refuses the whole store. Damage found later, by a read,
+//! quarantines its board from then on.
+//!
 //! # Durable visibility
 //!
 //! Reads go straight to sled from the caller's thread, but they never show events that are not
@@ -59,7 +78,7 @@ use super::{
     MAX_EVENTS_PER_APPEND, MAX_RECORD_BYTES, RecordedEvent, StoreError,
 };
 use kipina_proto::{BoardId, CommandId};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ffi::OsString;
 use std::fmt;
 use std::fs::File;
@@ -88,6 +107,8 @@ const WATERMARK_FILE: &str = "acknowledged";
 /// How often the writer makes the watermark file durable. It is a lower bound, so it may lag;
 /// syncing it at every group would double the cost of a commit.
 const WATERMARK_SYNC_INTERVAL: Duration = Duration::from_secs(1);
+/// The file holding each board's acknowledged head, inside the store's directory.
+const HEADS_FILE: &str = "acknowledged-heads";
 
 /// How a [`SledStore`] behaves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,8 +117,9 @@ pub struct StoreOptions {
     /// makes every append pay for its own sync; that is only useful to measure the difference.
     pub group_commit: bool,
     /// Verify every stored record when opening (its checksum, the gap-free sequence numbers,
-    /// the command records and the acknowledgement watermark), and refuse to open damaged data.
-    /// Decoding every envelope is left to [`SledStore::verify`].
+    /// the command records and the acknowledgement watermark), quarantine every board with
+    /// damage, and refuse to open when there is damage that names no board (see the module
+    /// docs). Decoding every envelope is left to [`SledStore::verify`].
     pub check_on_open: bool,
 }
 
@@ -156,6 +178,8 @@ struct Inner {
     db: sled::Db,
     /// Damage found while opening without a check (an unreadable watermark), for `verify`.
     open_damage: Vec<Damage>,
+    /// Boards that are not served, with what is wrong with each.
+    quarantine: Mutex<BTreeMap<BoardId, Vec<Damage>>>,
     shared: Arc<Shared>,
     /// The way to the writer; taken out on drop so the writer sees the channel close.
     sender: Option<mpsc::Sender<Job>>,
@@ -253,8 +277,9 @@ impl Job {
 impl SledStore {
     /// Opens (or creates) the store in `dir`, the store's own directory.
     ///
-    /// With `check_on_open` every record's checksum is verified first and damaged data is
-    /// refused with [`StoreError::Damaged`]. A directory held by another process gives [`StoreError::Locked`].
+    /// With `check_on_open` every record's checksum is verified first: boards with damage are
+    /// quarantined ([`SledStore::damaged_boards`]), and damage that names no board is refused
+    /// with [`StoreError::Damaged`]. A directory held by another process gives [`StoreError::Locked`].
     pub fn open(dir: &Path, options: StoreOptions) -> Result<SledStore, StoreError> {
         Self::open_with_sync_hook(dir, options, Arc::new(NoHook))
     }
@@ -296,8 +321,10 @@ impl SledStore {
         sync_directory(dir)?;
 
         let (watermark_file, watermark) = open_watermark(dir)?;
+        let recorded_heads = read_heads(dir)?;
         let mut open_damage = Vec::new();
-        let acknowledged = if options.check_on_open {
+        let mut quarantine: BTreeMap<BoardId, Vec<Damage>> = BTreeMap::new();
+        let (acknowledged, heads_file) = if options.check_on_open {
             let mut damage = Vec::new();
             let recorded = match watermark {
                 Ok(recorded) => recorded,
@@ -306,23 +333,41 @@ impl SledStore {
                     None
                 }
             };
-            let report = verify_tree(&db, dir, recorded, Depth::Checksums);
+            damage.extend(recorded_heads.damage.iter().cloned());
+            let acknowledged = Acknowledged { events: recorded, heads: &recorded_heads.heads };
+            let report = verify_tree(&db, dir, &acknowledged, Depth::Checksums);
             damage.extend(report.damage);
-            if !damage.is_empty() {
+            if damage.iter().any(|item| item.board.is_none()) {
                 return Err(StoreError::Damaged(damage));
             }
-            // The data is sound, so the count just taken is exact (and at least the recorded one).
-            report.events
+            for item in damage {
+                if let Some(board) = item.board {
+                    quarantine.entry(board).or_default().push(item);
+                }
+            }
+            // The heads file starts afresh from what was found, except that a quarantined board
+            // keeps the head it was acknowledged at, so its loss is found again at every start.
+            let mut heads: BTreeMap<BoardId, u64> = report.heads.into_iter().collect();
+            for board in quarantine.keys() {
+                if let Some(recorded) = recorded_heads.heads.get(board) {
+                    let head = heads.entry(*board).or_insert(0);
+                    *head = (*head).max(*recorded);
+                }
+            }
+            // Apart from the quarantined boards' missing events (which their heads keep), the
+            // count just taken is exact.
+            (report.events, HeadsFile::create(dir, &heads)?)
         } else {
             // Unchecked, the recorded count is kept as it is, so damage it reveals stays visible
             // to the next check. Only an unreadable file starts over from zero, and that is
             // kept for `verify` to report.
-            watermark
+            let acknowledged = watermark
                 .unwrap_or_else(|problem| {
                     open_damage.push(problem);
                     None
                 })
-                .unwrap_or(0)
+                .unwrap_or(0);
+            (acknowledged, HeadsFile::open(dir, &recorded_heads)?)
         };
 
         let shared = Arc::new(Shared {
@@ -338,7 +383,7 @@ impl SledStore {
             db_file,
             dir: dir.to_path_buf(),
             synced_blobs: HashSet::new(),
-            watermark: Watermark { file: watermark_file, acknowledged, synced_at: Instant::now() },
+            watermark: Watermark { file: watermark_file, acknowledged, heads: heads_file, synced_at: Instant::now() },
             heads: HashMap::new(),
             shared: Arc::clone(&shared),
             hook,
@@ -354,6 +399,7 @@ impl SledStore {
                 dir: dir.to_path_buf(),
                 db,
                 open_damage,
+                quarantine: Mutex::new(quarantine),
                 shared,
                 sender: Some(sender),
                 writer: Some(handle),
@@ -380,12 +426,73 @@ impl SledStore {
         // must be found by the scan that follows.
         let acknowledged = self.inner.shared.acknowledged.load(Ordering::Acquire);
         let mut damage = self.inner.open_damage.clone();
-        damage.extend(verify_tree(&self.inner.db, &self.inner.dir, Some(acknowledged), Depth::Envelopes).damage);
+        let recorded = read_heads(&self.inner.dir).unwrap_or_else(|error| {
+            damage.push(Damage {
+                board: None,
+                seq: None,
+                problem: format!("cannot read {}: {error}", self.inner.dir.join(HEADS_FILE).display()),
+            });
+            RecordedHeads::default()
+        });
+        damage.extend(recorded.damage.iter().cloned());
+        let acknowledged = Acknowledged { events: Some(acknowledged), heads: &recorded.heads };
+        damage.extend(verify_tree(&self.inner.db, &self.inner.dir, &acknowledged, Depth::Envelopes).damage);
         damage
+    }
+
+    /// Reads a board's events whether or not it is in quarantine, up to the first damaged
+    /// record: only for saying which board a damaged one is (its title). Never serve from it.
+    pub fn read_for_damage_report(
+        &self,
+        board: BoardId,
+        from_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.read_sound(board, from_seq, limit)
+    }
+
+    /// The boards in quarantine, each with the damage found in it, in board order.
+    pub fn damaged_boards(&self) -> Vec<(BoardId, Vec<Damage>)> {
+        self.quarantined().iter().map(|(board, damage)| (*board, damage.clone())).collect()
+    }
+
+    fn quarantined(&self) -> MutexGuard<'_, BTreeMap<BoardId, Vec<Damage>>> {
+        // Every change to the map is a single insert, so a panic elsewhere cannot have left it half-changed.
+        self.inner.quarantine.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Refuses a board in quarantine with the damage found in it.
+    fn refuse_damaged(&self, board: BoardId) -> Result<(), StoreError> {
+        match self.quarantined().get(&board) {
+            Some(damage) => Err(StoreError::Damaged(damage.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// Quarantines the board of damage a read just found.
+    fn quarantine_found<T>(&self, board: BoardId, result: Result<T, StoreError>) -> Result<T, StoreError> {
+        if let Err(StoreError::Damaged(damage)) = &result {
+            let mut quarantine = self.quarantined();
+            if let std::collections::btree_map::Entry::Vacant(entry) = quarantine.entry(board) {
+                tracing::error!(
+                    %board,
+                    damage = %damage.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
+                    "damaged data found in a board; it is quarantined and will not be served"
+                );
+                entry.insert(damage.clone());
+            }
+        }
+        result
     }
 
     /// The board's durable head; see the module docs for why this is not simply sled's last key.
     fn durable_head(&self, board: BoardId) -> Result<u64, StoreError> {
+        self.refuse_damaged(board)?;
+        let result = self.durable_head_sound(board);
+        self.quarantine_found(board, result)
+    }
+
+    fn durable_head_sound(&self, board: BoardId) -> Result<u64, StoreError> {
         let mut heads = self.inner.shared.heads();
         if let Some(head) = heads.get(&board) {
             return Ok(*head.borrow());
@@ -406,7 +513,7 @@ impl SledStore {
             StoreError::Sled(sled::Error::Corruption { at, .. }) => StoreError::Damaged(vec![Damage {
                 board,
                 seq: None,
-                problem: format!("sled found corrupt data in {} at {at:?}", self.inner.dir.join("db").display()),
+                problem: format!("{}: {}", self.inner.dir.join("db").display(), corrupt_at(at)),
             }]),
             other => other,
         }
@@ -427,6 +534,10 @@ impl Drop for Inner {
 
 impl EventStore for SledStore {
     fn append(&self, request: AppendRequest) -> AppendTicket {
+        // Nothing is written on top of damage: the next seq may be one that was acknowledged and lost.
+        if let Err(damaged) = self.refuse_damaged(request.board) {
+            return AppendTicket::ready(Err(damaged));
+        }
         let (reply, ticket) = AppendTicket::channel();
         let Some(sender) = self.inner.sender.as_ref() else {
             return AppendTicket::ready(Err(StoreError::Failed("the store is closing".into())));
@@ -447,7 +558,105 @@ impl EventStore for SledStore {
     }
 
     fn read(&self, board: BoardId, from_seq: u64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
-        let head = self.durable_head(board)?;
+        self.refuse_damaged(board)?;
+        let result = self.read_sound(board, from_seq, limit);
+        self.quarantine_found(board, result)
+    }
+
+    fn head(&self, board: BoardId) -> Result<u64, StoreError> {
+        self.durable_head(board)
+    }
+
+    fn boards(&self) -> Result<Vec<BoardId>, StoreError> {
+        let quarantined: BTreeSet<BoardId> = self.quarantined().keys().copied().collect();
+        let mut boards = Vec::new();
+        let mut lower = Bound::Included(vec![record::EVENT_PREFIX]);
+        loop {
+            let next = self
+                .inner
+                .db
+                .range::<Vec<u8>, _>((lower.clone(), Bound::Excluded(vec![record::EVENT_PREFIX + 1])))
+                .next();
+            let Some(item) = next else { break };
+            let board = match item {
+                Ok((key, _)) => match record::parse_key(&key) {
+                    Ok(ParsedKey::Event { board, .. }) => board,
+                    Ok(ParsedKey::Command { .. }) | Err(_) => {
+                        return Err(StoreError::Damaged(vec![Damage {
+                            board: record::board_of_key(&key),
+                            seq: None,
+                            problem: format!("malformed event key {key:02x?}"),
+                        }]));
+                    }
+                },
+                Err(error) => {
+                    // sled cannot read on here: past a quarantined board that is no surprise.
+                    let position = match &lower {
+                        Bound::Included(key) | Bound::Excluded(key) => key.clone(),
+                        Bound::Unbounded => Vec::new(),
+                    };
+                    let Some(board) = quarantined
+                        .iter()
+                        .copied()
+                        .find(|board| KeyRange::Events.bounds(*board).1.as_slice() > position.as_slice())
+                    else {
+                        return Err(self.located(error.into(), None));
+                    };
+                    board
+                }
+            };
+            // A board whose first events are still waiting for their sync does not exist yet.
+            if quarantined.contains(&board) || self.durable_head(board)? > 0 {
+                boards.push(board);
+            }
+            lower = Bound::Included(KeyRange::Events.bounds(board).1);
+        }
+        // A quarantined board may have lost every event.
+        boards.extend(quarantined);
+        boards.sort_unstable();
+        boards.dedup();
+        Ok(boards)
+    }
+
+    fn command(&self, board: BoardId, command_id: CommandId) -> Result<Option<CommandRecord>, StoreError> {
+        self.refuse_damaged(board)?;
+        let result = self.command_sound(board, command_id);
+        self.quarantine_found(board, result)
+    }
+
+    fn subscribe(&self, board: BoardId) -> watch::Receiver<u64> {
+        let mut heads = self.inner.shared.heads();
+        if let Some(head) = heads.get(&board) {
+            return head.subscribe();
+        }
+        // As in `durable_head`, holding the lock keeps the writer from adding unsynced events
+        // for this board before the entry exists.
+        let head = stored_head(&self.inner.db, board).unwrap_or_else(|error| {
+            tracing::error!(%board, %error, "cannot read the head for a subscription; starting it at 0");
+            0
+        });
+        let (sender, receiver) = watch::channel(head);
+        heads.insert(board, sender);
+        receiver
+    }
+
+    fn damage(&self, board: BoardId) -> Option<Vec<Damage>> {
+        self.quarantined().get(&board).cloned()
+    }
+
+    fn damaged_boards(&self) -> Vec<(BoardId, Vec<Damage>)> {
+        SledStore::damaged_boards(self)
+    }
+
+    fn quarantine(&self, board: BoardId, damage: Vec<Damage>) {
+        let _ = self.quarantine_found::<()>(board, Err(StoreError::Damaged(damage)));
+    }
+}
+
+impl SledStore {
+    /// [`EventStore::read`] of a board not in quarantine.
+    fn read_sound(&self, board: BoardId, from_seq: u64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+        let head = self.durable_head_sound(board)?;
         let from = from_seq.max(1);
         if limit == 0 || from > head {
             return Ok(Vec::new());
@@ -489,38 +698,8 @@ impl EventStore for SledStore {
         Ok(events)
     }
 
-    fn head(&self, board: BoardId) -> Result<u64, StoreError> {
-        self.durable_head(board)
-    }
-
-    fn boards(&self) -> Result<Vec<BoardId>, StoreError> {
-        let mut boards = Vec::new();
-        let mut lower = Bound::Included(vec![record::EVENT_PREFIX]);
-        loop {
-            let next =
-                self.inner.db.range::<Vec<u8>, _>((lower, Bound::Excluded(vec![record::EVENT_PREFIX + 1]))).next();
-            let Some(item) = next else { break };
-            let (key, _) = item.map_err(|error| self.located(error.into(), None))?;
-            let board = match record::parse_key(&key) {
-                Ok(ParsedKey::Event { board, .. }) => board,
-                Ok(ParsedKey::Command { .. }) | Err(_) => {
-                    return Err(StoreError::Damaged(vec![Damage {
-                        board: record::board_of_key(&key),
-                        seq: None,
-                        problem: format!("malformed event key {key:02x?}"),
-                    }]));
-                }
-            };
-            // A board whose first events are still waiting for their sync does not exist yet.
-            if self.durable_head(board)? > 0 {
-                boards.push(board);
-            }
-            lower = Bound::Excluded(record::event_key(board, u64::MAX).to_vec());
-        }
-        Ok(boards)
-    }
-
-    fn command(&self, board: BoardId, command_id: CommandId) -> Result<Option<CommandRecord>, StoreError> {
+    /// [`EventStore::command`] of a board not in quarantine.
+    fn command_sound(&self, board: BoardId, command_id: CommandId) -> Result<Option<CommandRecord>, StoreError> {
         let key = record::command_key(board, command_id);
         let Some(value) = self.inner.db.get(key).map_err(|error| self.located(error.into(), Some(board)))? else {
             return Ok(None);
@@ -538,22 +717,6 @@ impl EventStore for SledStore {
         }
         Ok(Some(command))
     }
-
-    fn subscribe(&self, board: BoardId) -> watch::Receiver<u64> {
-        let mut heads = self.inner.shared.heads();
-        if let Some(head) = heads.get(&board) {
-            return head.subscribe();
-        }
-        // As in `durable_head`, holding the lock keeps the writer from adding unsynced events
-        // for this board before the entry exists.
-        let head = stored_head(&self.inner.db, board).unwrap_or_else(|error| {
-            tracing::error!(%board, %error, "cannot read the head for a subscription; starting it at 0");
-            0
-        });
-        let (sender, receiver) = watch::channel(head);
-        heads.insert(board, sender);
-        receiver
-    }
 }
 
 /// Opens sled in `dir`, turning its lock and corruption failures into the store's own errors.
@@ -568,9 +731,7 @@ fn open_sled(dir: &Path) -> Result<sled::Db, StoreError> {
         Ok(Err(sled::Error::Io(error))) if error.to_string().contains("could not acquire lock") => {
             Err(StoreError::Locked(format!("{}: {error}", db_path.display())))
         }
-        Ok(Err(sled::Error::Corruption { at, .. })) => {
-            Err(damaged_file(&db_path, &format!("sled found corrupt data at {at:?}")))
-        }
+        Ok(Err(sled::Error::Corruption { at, .. })) => Err(damaged_file(&db_path, &corrupt_at(at))),
         Ok(Err(sled::Error::Io(error)))
             if matches!(error.kind(), io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidData) =>
         {
@@ -581,6 +742,15 @@ fn open_sled(dir: &Path) -> Result<sled::Db, StoreError> {
         }
         Ok(Err(other)) => Err(other.into()),
         Err(panic) => Err(damaged_file(&db_path, &format!("sled panicked while opening: {}", panic_message(&*panic)))),
+    }
+}
+
+/// sled's words for corrupt data, with where it is when sled says.
+fn corrupt_at(at: Option<sled::DiskPtr>) -> String {
+    match at {
+        Some(at) => format!("sled found corrupt data at {at:?}"),
+        None => "sled found corrupt data (a log message or its page-table snapshot fails its checksum or ends early)"
+            .to_owned(),
     }
 }
 
@@ -635,11 +805,129 @@ fn open_watermark(dir: &Path) -> Result<(File, Result<Option<u64>, Damage>), Sto
     Ok((file, recorded))
 }
 
+/// What the acknowledged-heads file says.
+#[derive(Debug, Default)]
+struct RecordedHeads {
+    /// The acknowledged head of each board with a readable slot.
+    heads: HashMap<BoardId, u64>,
+    /// The board in each slot, in file order (`None` for an empty or unreadable slot), so the
+    /// writer can go on using the same slots.
+    slots: Vec<Option<BoardId>>,
+    /// Unreadable slots: damage that names no board, since the board id is in the damaged bytes.
+    damage: Vec<Damage>,
+}
+
+/// Reads the acknowledged-heads file; a missing file records nothing (a store made before
+/// the file existed, or a new one).
+fn read_heads(dir: &Path) -> io::Result<RecordedHeads> {
+    let path = dir.join(HEADS_FILE);
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(RecordedHeads::default()),
+        Err(error) => return Err(error),
+    };
+    let mut recorded = RecordedHeads::default();
+    let mut slots = bytes.chunks_exact(record::HEAD_SLOT_LEN);
+    for (index, slot) in slots.by_ref().enumerate() {
+        let slot: &[u8; record::HEAD_SLOT_LEN] = slot.try_into().unwrap_or(&[0; record::HEAD_SLOT_LEN]);
+        match record::decode_head_slot(slot) {
+            Ok(Some((board, head))) => {
+                let known = recorded.heads.entry(board).or_insert(0);
+                *known = (*known).max(head);
+                recorded.slots.push(Some(board));
+            }
+            Ok(None) => recorded.slots.push(None),
+            Err(error) => {
+                recorded.slots.push(None);
+                recorded.damage.push(Damage {
+                    board: None,
+                    seq: None,
+                    problem: format!(
+                        "slot {index} of the acknowledged heads {} is unreadable: {error}",
+                        path.display()
+                    ),
+                });
+            }
+        }
+    }
+    if !slots.remainder().is_empty() {
+        // Only a new slot being appended when the power went can leave part of one; that loses
+        // the record of one board's first acknowledged events, which weakens the check but is
+        // no damage to any board.
+        tracing::warn!(path = %path.display(), "ignoring a partly written slot at the end of the acknowledged heads");
+    }
+    Ok(recorded)
+}
+
+/// The writer's side of the acknowledged-heads file: one slot per board, rewritten in place.
+struct HeadsFile {
+    file: File,
+    /// The slot of each board.
+    slots: HashMap<BoardId, u64>,
+    /// The next free slot.
+    next: u64,
+}
+
+impl HeadsFile {
+    /// Writes the file afresh with `heads` (to a new file that then replaces the old one).
+    fn create(dir: &Path, heads: &BTreeMap<BoardId, u64>) -> io::Result<Self> {
+        let path = dir.join(HEADS_FILE);
+        let fresh = dir.join(format!("{HEADS_FILE}.new"));
+        let mut bytes = Vec::with_capacity(heads.len() * record::HEAD_SLOT_LEN);
+        let mut slots = HashMap::with_capacity(heads.len());
+        for (index, (board, head)) in (0u64..).zip(heads) {
+            bytes.extend_from_slice(&record::encode_head_slot(*board, *head));
+            slots.insert(*board, index);
+        }
+        {
+            let mut file = File::create(&fresh)?;
+            file.write_all(&bytes)?;
+            file.sync_all()?;
+        }
+        std::fs::rename(&fresh, &path)?;
+        sync_directory(dir)?;
+        let file = File::options().read(true).write(true).open(&path)?;
+        Ok(Self { file, next: slots.len() as u64, slots })
+    }
+
+    /// Goes on with the file as it is (for inspection, which must not rewrite it).
+    fn open(dir: &Path, recorded: &RecordedHeads) -> io::Result<Self> {
+        let path = dir.join(HEADS_FILE);
+        let file = File::options().read(true).write(true).create(true).truncate(false).open(&path)?;
+        let slots =
+            (0u64..).zip(&recorded.slots).filter_map(|(index, board)| board.map(|board| (board, index))).collect();
+        Ok(Self { file, slots, next: recorded.slots.len() as u64 })
+    }
+
+    /// Records `head` as the board's acknowledged head (in the page cache; see `Watermark::sync`).
+    fn set(&mut self, board: BoardId, head: u64) -> io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        let next = &mut self.next;
+        let index = *self.slots.entry(board).or_insert_with(|| {
+            *next += 1;
+            *next - 1
+        });
+        self.file.write_all_at(&record::encode_head_slot(board, head), index * record::HEAD_SLOT_LEN as u64)
+    }
+}
+
+/// What the store has acknowledged, to compare with what a scan finds.
+struct Acknowledged<'a> {
+    /// Events acknowledged over the store's life, when known.
+    events: Option<u64>,
+    /// Each board's acknowledged head, as far as recorded.
+    heads: &'a HashMap<BoardId, u64>,
+}
+
 /// What a scan of all stored data found.
 struct VerifyReport {
     damage: Vec<Damage>,
     /// The number of event keys found.
     events: u64,
+    /// The last sequence number found of each board.
+    heads: HashMap<BoardId, u64>,
+    /// The number of events found of each board.
+    counts: HashMap<BoardId, u64>,
 }
 
 /// How far a scan looks into each event record.
@@ -653,28 +941,68 @@ enum Depth {
     Envelopes,
 }
 
-/// Scans all stored data; see [`SledStore::verify`]. `acknowledged` is the number of events the
-/// store has acknowledged, when known; finding fewer is damage.
-fn verify_tree(db: &sled::Db, dir: &Path, acknowledged: Option<u64>, depth: Depth) -> VerifyReport {
+/// Scans all stored data; see [`SledStore::verify`]. Finding fewer events than were
+/// acknowledged is damage: of the boards whose recorded head is past what is found, and of the
+/// store as a whole for whatever those boards do not account for.
+fn verify_tree(db: &sled::Db, dir: &Path, acknowledged: &Acknowledged<'_>, depth: Depth) -> VerifyReport {
     // sled 0.34 may panic on data damaged in ways its checks do not foresee; that is damage to
     // report, not a reason to take the caller down.
-    let scanned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scan_tree(db, dir, depth)));
-    let mut report = scanned.unwrap_or_else(|panic| VerifyReport {
-        damage: vec![Damage {
+    let known: BTreeSet<BoardId> = acknowledged.heads.keys().copied().collect();
+    let scanned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scan_tree(db, dir, depth, &known)));
+    let (mut report, unreadable) = scanned.unwrap_or_else(|panic| {
+        let damage = vec![Damage {
             board: None,
             seq: None,
             problem: format!("sled panicked while reading {}: {}", dir.join("db").display(), panic_message(&*panic)),
-        }],
-        events: 0,
+        }];
+        (VerifyReport { damage, events: 0, heads: HashMap::new(), counts: HashMap::new() }, BTreeSet::new())
     });
-    if let Some(acknowledged) = acknowledged.filter(|acknowledged| report.events < *acknowledged) {
+    // Events missing from the boards that say so (lost from the end of a stream, or from a gap
+    // in it), counted so the store-wide check below only reports what no board accounts for.
+    let mut accounted = 0u64;
+    let mut lost: Vec<(BoardId, u64, u64)> = Vec::new();
+    for (board, recorded) in acknowledged.heads {
+        accounted += recorded.saturating_sub(report.counts.get(board).copied().unwrap_or(0));
+        let found = report.heads.get(board).copied().unwrap_or(0);
+        if found < *recorded {
+            lost.push((*board, found, *recorded));
+        }
+    }
+    lost.sort_unstable();
+    for (board, found, recorded) in lost {
+        // A board sled could not read all of is reported as that already.
+        if unreadable.contains(&board) {
+            continue;
+        }
+        let problem = if found == 0 {
+            format!(
+                "{recorded} events were acknowledged but none is stored: sled dropped part of its log in {} \
+                 (a damaged record ends sled's recovery without an error), or they were deleted",
+                dir.join("db").display()
+            )
+        } else {
+            format!(
+                "events {}..={recorded} were acknowledged but are not stored: sled dropped part of its log in {} \
+                 (a damaged record ends sled's recovery without an error), or they were deleted",
+                found + 1,
+                dir.join("db").display()
+            )
+        };
+        report.damage.push(Damage { board: Some(board), seq: Some(found + 1), problem });
+    }
+    if let Some(events) = acknowledged.events.filter(|events| report.events.saturating_add(accounted) < *events) {
         report.damage.push(Damage {
             board: None,
             seq: None,
             problem: format!(
-                "{acknowledged} events were acknowledged but only {} are stored: sled dropped part of its log in {} \
+                "{events} events were acknowledged but only {} are stored{}: sled dropped part of its log in {} \
                  (a damaged record ends sled's recovery without an error), or records were deleted",
                 report.events,
+                if accounted > 0 {
+                    format!(" and {accounted} are missing from the boards named")
+                } else {
+                    String::new()
+                },
                 dir.join("db").display()
             ),
         });
@@ -691,25 +1019,37 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
         .unwrap_or("no message")
 }
 
-/// The scan behind [`verify_tree`].
-fn scan_tree(db: &sled::Db, dir: &Path, depth: Depth) -> VerifyReport {
+/// The scan behind [`verify_tree`]: the report, and the boards sled could not read all of.
+fn scan_tree(db: &sled::Db, dir: &Path, depth: Depth, known: &BTreeSet<BoardId>) -> (VerifyReport, BTreeSet<BoardId>) {
     // The two passes read disjoint key ranges, so they run side by side: the command records on
     // a thread of their own, the events here. Whatever the command records claim is compared
     // with the event streams' heads once both are done.
     let (events_pass, commands_pass) = std::thread::scope(|scope| {
-        let commands = scope.spawn(|| scan_commands(db, dir));
-        let events = scan_events(db, dir, depth);
+        let commands = scope.spawn(|| scan_commands(db, dir, known));
+        let events = scan_events(db, dir, depth, known);
         // A panic inside sled on the other thread is re-raised here, for `verify_tree` to report.
         (events, commands.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
     });
-    let EventsPass { mut damage, events, heads } = events_pass;
-    let CommandsPass { damage: command_damage, highest_claims } = commands_pass;
+    let EventsPass { mut damage, events, heads, counts, unreadable } = events_pass;
+    let commands_pass = if commands_pass.unpinned {
+        // Where sled could not read command records it could not pin on a board it knew of,
+        // every board with events is known now; command records of any other board would be
+        // damage anyway.
+        let mut all_known = known.clone();
+        all_known.extend(heads.keys().copied());
+        scan_commands(db, dir, &all_known)
+    } else {
+        commands_pass
+    };
+    let CommandsPass { damage: command_damage, highest_claims, unreadable: unreadable_commands, .. } = commands_pass;
     damage.extend(command_damage);
+    let mut unreadable_any = unreadable;
+    unreadable_any.extend(unreadable_commands.iter().copied());
     // Only a board with a claim past its head (damage, so rare) has its command records read
     // again, to name every such command.
     for (board, highest) in highest_claims {
         let head = heads.get(&board).copied().unwrap_or(0);
-        if highest <= head {
+        if highest <= head || unreadable_any.contains(&board) {
             continue;
         }
         let mut prefix = vec![record::COMMAND_PREFIX];
@@ -733,7 +1073,122 @@ fn scan_tree(db: &sled::Db, dir: &Path, depth: Depth) -> VerifyReport {
             }
         }
     }
-    VerifyReport { damage, events }
+    (VerifyReport { damage, events, heads, counts }, unreadable_any)
+}
+
+/// One of the two key ranges each board has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum KeyRange {
+    Events,
+    Commands,
+}
+
+impl KeyRange {
+    /// The first key of the board's range, and the first key after it.
+    fn bounds(self, board: BoardId) -> (Vec<u8>, Vec<u8>) {
+        let prefix = match self {
+            KeyRange::Events => record::EVENT_PREFIX,
+            KeyRange::Commands => record::COMMAND_PREFIX,
+        };
+        let mut start = vec![prefix];
+        start.extend_from_slice(board.as_bytes());
+        let end = successor(&start);
+        (start, end)
+    }
+}
+
+/// The smallest key greater than every key starting with `prefix`.
+fn successor(prefix: &[u8]) -> Vec<u8> {
+    let mut next = prefix.to_vec();
+    while let Some(last) = next.last_mut() {
+        if *last == u8::MAX {
+            next.pop();
+        } else {
+            *last += 1;
+            break;
+        }
+    }
+    next
+}
+
+/// Whether sled can read every record of the board's range.
+fn readable(db: &sled::Db, range: KeyRange, board: BoardId) -> bool {
+    let (start, end) = range.bounds(board);
+    db.range(start..end).all(|item| item.is_ok())
+}
+
+/// After sled failed to read the entry after `position`, the board whose records it could not
+/// read, if that can be told: sled keeps keys in nodes covering contiguous key ranges, so the
+/// node it could not read holds the next key after `position`. Of the boards in `candidates`,
+/// the first whose range does not end before `position` is the one that key belongs to, if it
+/// belongs to any known board, and then sled cannot read all of that board. When that board
+/// reads, the key belongs to none of them: `None`. When it does not, the node is blamed on it.
+/// (A key of a board nobody knows of could share the node; its events are then missing from
+/// the count of events found, which the store-wide check reports.)
+fn blame(db: &sled::Db, range: KeyRange, position: &[u8], candidates: &BTreeSet<BoardId>) -> Option<BoardId> {
+    for board in candidates {
+        let (start, end) = range.bounds(*board);
+        if end.as_slice() <= position {
+            continue;
+        }
+        if !readable(db, range, *board) {
+            return Some(*board);
+        }
+        if start.as_slice() > position {
+            return None;
+        }
+    }
+    None
+}
+
+/// Reads every entry from `start` up to `end` in key order, handing each to `visit` (which
+/// answers the board the key belongs to, if any). Where sled cannot read on, the records of the
+/// board to [`blame`] are skipped after telling `unreadable`; a failure that cannot be pinned on a
+/// board ends the walk and is returned.
+fn walk(
+    db: &sled::Db,
+    start: Vec<u8>,
+    end: Bound<Vec<u8>>,
+    range: KeyRange,
+    known: &BTreeSet<BoardId>,
+    mut visit: impl FnMut(&[u8], &[u8]) -> Option<BoardId>,
+    mut unreadable: impl FnMut(BoardId, String),
+) -> Result<(), sled::Error> {
+    let mut seen: BTreeSet<BoardId> = BTreeSet::new();
+    let mut resume = start;
+    loop {
+        // The last key read, or where reading started.
+        let mut position = resume.clone();
+        let mut failure = None;
+        for item in db.range::<Vec<u8>, _>((Bound::Included(resume), end.clone())) {
+            match item {
+                Ok((key, value)) => {
+                    if let Some(board) = visit(&key, &value) {
+                        seen.insert(board);
+                    }
+                    position = key.to_vec();
+                }
+                Err(error) => {
+                    // An iterator that failed once cannot be trusted to make progress.
+                    failure = Some(error);
+                    break;
+                }
+            }
+        }
+        let Some(error) = failure else { return Ok(()) };
+        let candidates: BTreeSet<BoardId> = known.union(&seen).copied().collect();
+        let Some(board) = blame(db, range, &position, &candidates) else { return Err(error) };
+        unreadable(board, error.to_string());
+        resume = range.bounds(board).1;
+        let past_the_end = match &end {
+            Bound::Excluded(end) => resume >= *end,
+            Bound::Included(end) => resume > *end,
+            Bound::Unbounded => false,
+        };
+        if past_the_end {
+            return Ok(());
+        }
+    }
 }
 
 /// What the scan of the event streams found.
@@ -742,6 +1197,10 @@ struct EventsPass {
     events: u64,
     /// The last sequence number found of each board.
     heads: HashMap<BoardId, u64>,
+    /// The number of events found of each board.
+    counts: HashMap<BoardId, u64>,
+    /// Boards sled could not read all events of.
+    unreadable: BTreeSet<BoardId>,
 }
 
 /// What the scan of everything but events found.
@@ -750,6 +1209,10 @@ struct CommandsPass {
     /// The highest sequence number any sound command record of each board claims, to be
     /// checked against the board's head.
     highest_claims: HashMap<BoardId, u64>,
+    /// Boards sled could not read all command records of.
+    unreadable: BTreeSet<BoardId>,
+    /// Whether sled failed somewhere it could not pin on a board (reported in `damage`).
+    unpinned: bool,
 }
 
 /// sled's own read failure, as damage of its `db` file.
@@ -757,105 +1220,149 @@ fn sled_failure(dir: &Path, error: sled::Error) -> Damage {
     Damage { board: None, seq: None, problem: format!("sled could not read {}: {error}", dir.join("db").display()) }
 }
 
+/// sled's read failure inside one board's records.
+fn unreadable_board(dir: &Path, board: BoardId, seq: Option<u64>, what: &str, error: &str) -> Damage {
+    Damage {
+        board: Some(board),
+        seq,
+        problem: format!("sled cannot read the board's {what} in {}: {error}", dir.join("db").display()),
+    }
+}
+
 /// Pass 1: the event streams, in key order, so each board's events come together and in seq order.
-fn scan_events(db: &sled::Db, dir: &Path, depth: Depth) -> EventsPass {
+fn scan_events(db: &sled::Db, dir: &Path, depth: Depth, known: &BTreeSet<BoardId>) -> EventsPass {
     let mut damage = Vec::new();
     let mut events = 0u64;
     let mut heads: HashMap<BoardId, u64> = HashMap::new();
+    let mut counts: HashMap<BoardId, u64> = HashMap::new();
+    let mut unreadable = BTreeSet::new();
     let mut current: Option<(BoardId, u64)> = None;
-    for item in db.range(vec![record::EVENT_PREFIX]..vec![record::EVENT_PREFIX + 1]) {
-        let (key, value) = match item {
-            Ok(entry) => entry,
-            Err(error) => {
-                // An iterator that failed once cannot be trusted to make progress; stop here.
-                damage.push(sled_failure(dir, error));
-                break;
-            }
-        };
-        let (board, seq) = match record::parse_key(&key) {
-            Ok(ParsedKey::Event { board, seq }) => {
-                events += 1;
-                (board, seq)
-            }
-            Ok(ParsedKey::Command { .. }) => {
-                damage.push(outside_range(&key));
-                continue;
-            }
-            Err(error) => {
-                damage.push(Damage {
-                    board: record::board_of_key(&key),
-                    seq: None,
-                    problem: format!("malformed event key {key:02x?}: {error}"),
-                });
-                continue;
-            }
-        };
-        let previous = match current {
-            Some((current_board, last)) if current_board == board => last,
-            _ => 0,
-        };
-        if seq != previous + 1 {
-            let problem = if previous == 0 {
-                format!("the stream starts at seq {seq} instead of 1")
-            } else {
-                format!("events {}..={} are missing", previous + 1, seq - 1)
+    let walked = {
+        let damage = &mut damage;
+        let heads_seen = &mut heads;
+        let counts = &mut counts;
+        let current = &mut current;
+        let visit = |key: &[u8], value: &[u8]| {
+            let (board, seq) = match record::parse_key(key) {
+                Ok(ParsedKey::Event { board, seq }) => {
+                    events += 1;
+                    (board, seq)
+                }
+                Ok(ParsedKey::Command { .. }) => {
+                    damage.push(outside_range(key));
+                    return None;
+                }
+                Err(error) => {
+                    damage.push(Damage {
+                        board: record::board_of_key(key),
+                        seq: None,
+                        problem: format!("malformed event key {key:02x?}: {error}"),
+                    });
+                    return record::board_of_key(key);
+                }
             };
-            damage.push(Damage { board: Some(board), seq: Some(previous + 1), problem });
-        }
-        let checked = match depth {
-            Depth::Checksums => record::check_event(&key, &value),
-            Depth::Envelopes => record::decode_event(&key, &value).map(|_| ()),
+            let previous = match *current {
+                Some((current_board, last)) if current_board == board => last,
+                _ => 0,
+            };
+            if seq != previous + 1 {
+                let problem = if previous == 0 {
+                    format!("the stream starts at seq {seq} instead of 1")
+                } else {
+                    format!("events {}..={} are missing", previous + 1, seq - 1)
+                };
+                damage.push(Damage { board: Some(board), seq: Some(previous + 1), problem });
+            }
+            let checked = match depth {
+                Depth::Checksums => record::check_event(key, value),
+                Depth::Envelopes => record::decode_event(key, value).map(|_| ()),
+            };
+            if let Err(error) = checked {
+                damage.push(Damage { board: Some(board), seq: Some(seq), problem: error.to_string() });
+            }
+            *current = Some((board, seq));
+            heads_seen.insert(board, seq);
+            *counts.entry(board).or_insert(0) += 1;
+            Some(board)
         };
-        if let Err(error) = checked {
-            damage.push(Damage { board: Some(board), seq: Some(seq), problem: error.to_string() });
-        }
-        current = Some((board, seq));
-        heads.insert(board, seq);
+        let mut blamed = Vec::new();
+        let walked = walk(
+            db,
+            vec![record::EVENT_PREFIX],
+            Bound::Excluded(vec![record::EVENT_PREFIX + 1]),
+            KeyRange::Events,
+            known,
+            visit,
+            |board, error| blamed.push((board, error)),
+        );
+        (walked, blamed)
+    };
+    let (walked, blamed) = walked;
+    for (board, error) in blamed {
+        let next = heads.get(&board).map_or(1, |head| head + 1);
+        damage.push(unreadable_board(dir, board, Some(next), "events from here on", &error));
+        unreadable.insert(board);
     }
-    EventsPass { damage, events, heads }
+    if let Err(error) = walked {
+        damage.push(sled_failure(dir, error));
+    }
+    EventsPass { damage, events, heads, counts, unreadable }
 }
 
 /// Pass 2: everything else, which must be command records pointing inside their stream.
-fn scan_commands(db: &sled::Db, dir: &Path) -> CommandsPass {
+fn scan_commands(db: &sled::Db, dir: &Path, known: &BTreeSet<BoardId>) -> CommandsPass {
     let mut damage = Vec::new();
     let mut highest_claims: HashMap<BoardId, u64> = HashMap::new();
-    let others = db
-        .range::<Vec<u8>, _>(..vec![record::EVENT_PREFIX])
-        .chain(db.range::<Vec<u8>, _>(vec![record::EVENT_PREFIX + 1]..));
-    for item in others {
-        let (key, value) = match item {
-            Ok(entry) => entry,
-            Err(error) => {
-                damage.push(sled_failure(dir, error));
-                break;
+    let mut unreadable = BTreeSet::new();
+    let mut unpinned = false;
+    // Everything before the events, then everything after them.
+    let regions =
+        [(Vec::new(), Bound::Excluded(vec![record::EVENT_PREFIX])), (vec![record::EVENT_PREFIX + 1], Bound::Unbounded)];
+    for (start, end) in regions {
+        let visit = |key: &[u8], value: &[u8]| {
+            let (board, command_id) = match record::parse_key(key) {
+                Ok(ParsedKey::Command { board, command_id }) => (board, command_id),
+                Ok(ParsedKey::Event { .. }) => {
+                    damage.push(outside_range(key));
+                    return None;
+                }
+                Err(error) => {
+                    let board = if matches!(error, RecordError::UnknownKeyPrefix(_)) {
+                        None
+                    } else {
+                        record::board_of_key(key)
+                    };
+                    damage.push(Damage { board, seq: None, problem: format!("key {key:02x?}: {error}") });
+                    return board;
+                }
+            };
+            match record::decode_command(key, value) {
+                Ok(command) => {
+                    let highest = highest_claims.entry(board).or_insert(0);
+                    *highest = (*highest).max(command.last);
+                }
+                Err(error) => damage.push(Damage {
+                    board: Some(board),
+                    seq: None,
+                    problem: format!("the record of command {command_id}: {error}"),
+                }),
             }
+            Some(board)
         };
-        let (board, command_id) = match record::parse_key(&key) {
-            Ok(ParsedKey::Command { board, command_id }) => (board, command_id),
-            Ok(ParsedKey::Event { .. }) => {
-                damage.push(outside_range(&key));
-                continue;
-            }
-            Err(error) => {
-                let board =
-                    if matches!(error, RecordError::UnknownKeyPrefix(_)) { None } else { record::board_of_key(&key) };
-                damage.push(Damage { board, seq: None, problem: format!("key {key:02x?}: {error}") });
-                continue;
-            }
-        };
-        match record::decode_command(&key, &value) {
-            Ok(command) => {
-                let highest = highest_claims.entry(board).or_insert(0);
-                *highest = (*highest).max(command.last);
-            }
-            Err(error) => damage.push(Damage {
-                board: Some(board),
-                seq: None,
-                problem: format!("the record of command {command_id}: {error}"),
-            }),
+        let mut blamed = Vec::new();
+        let walked = walk(db, start, end, KeyRange::Commands, known, visit, |board, error| {
+            blamed.push((board, error));
+        });
+        for (board, error) in blamed {
+            damage.push(unreadable_board(dir, board, None, "command records", &error));
+            unreadable.insert(board);
+        }
+        if let Err(error) = walked {
+            damage.push(sled_failure(dir, error));
+            unpinned = true;
         }
     }
-    CommandsPass { damage, highest_claims }
+    CommandsPass { damage, highest_claims, unreadable, unpinned }
 }
 
 /// A key from the wrong half of the scan. The ranges make this impossible; should sled ever
@@ -919,7 +1426,7 @@ impl Writer {
             self.commit(group);
         }
         if self.failure.is_none()
-            && let Err(error) = self.watermark.file.sync_data()
+            && let Err(error) = self.watermark.sync()
         {
             tracing::error!(
                 %error,
@@ -1064,7 +1571,7 @@ impl Writer {
         // Only now are the events durable, so only now may the watermark count them. Should
         // writing the watermark fail, the group is answered as failed although its events are
         // stored; a retry with the same command id then finds them.
-        self.watermark.raise(events)?;
+        self.watermark.raise(events, boards)?;
         self.shared.acknowledged.fetch_add(events, Ordering::AcqRel);
         Ok(())
     }
@@ -1102,21 +1609,34 @@ impl Writer {
 struct Watermark {
     file: File,
     acknowledged: u64,
+    /// Each board's acknowledged head.
+    heads: HeadsFile,
     synced_at: Instant,
 }
 
 impl Watermark {
-    /// Counts newly durable events: rewrites the file in place and syncs it when the last sync
-    /// is old enough. The 16 bytes sit in one disk sector, and the checksum catches a torn write.
-    fn raise(&mut self, events: u64) -> io::Result<()> {
+    /// Counts newly durable events, in all and per board: rewrites the files in place and syncs
+    /// them when the last sync is old enough. The 16 bytes of the count sit in one disk sector,
+    /// and so does each 32-byte slot of the heads; the checksums catch a torn write.
+    fn raise(&mut self, events: u64, boards: &HashMap<BoardId, (u64, u64)>) -> io::Result<()> {
+        for (board, (_, last)) in boards {
+            self.heads.set(*board, *last)?;
+        }
         self.acknowledged += events;
         self.file.seek(SeekFrom::Start(0))?;
         self.file.write_all(&record::encode_watermark(self.acknowledged))?;
         if self.synced_at.elapsed() >= WATERMARK_SYNC_INTERVAL {
-            self.file.sync_data()?;
+            self.sync()?;
             self.synced_at = Instant::now();
         }
         Ok(())
+    }
+
+    /// Makes both files durable: the heads first, so that after a power cut they never cover
+    /// fewer events than the count does, and every loss the count shows is pinned on a board.
+    fn sync(&self) -> io::Result<()> {
+        self.heads.file.sync_data()?;
+        self.file.sync_data()
     }
 }
 

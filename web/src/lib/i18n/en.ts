@@ -649,6 +649,7 @@ export const en = {
     not_author: 'Only the author can do this.',
     not_found: 'Not found: the link, code or item is not valid.',
     board_not_found: 'The board does not exist.',
+    board_damaged: 'The board’s stored data is damaged, so it is not shown and cannot be changed. The administrator can restore it from a backup.',
     not_joined: 'You have not joined this board.',
     already_joined: 'You have already joined this board.',
     participant_erased: 'This participant’s data has been erased.',

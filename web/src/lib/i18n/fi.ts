@@ -649,6 +649,7 @@ export const fi: Messages = {
     not_author: 'Vain kirjoittaja voi tehdä tämän.',
     not_found: 'Ei löydy: linkki, koodi tai kohde ei ole voimassa.',
     board_not_found: 'Taulua ei ole olemassa.',
+    board_damaged: 'Taulun tallennetut tiedot ovat vahingoittuneet, joten sitä ei näytetä eikä sitä voi muokata. Ylläpitäjä voi palauttaa sen varmuuskopiosta.',
     not_joined: 'Et ole liittynyt tälle taululle.',
     already_joined: 'Olet jo liittynyt tälle taululle.',
     participant_erased: 'Osallistujan tiedot on poistettu.',

@@ -648,6 +648,7 @@ export const sv: Messages = {
     not_author: 'Endast skribenten kan göra det här.',
     not_found: 'Hittades inte: länken, koden eller objektet gäller inte.',
     board_not_found: 'Tavlan finns inte.',
+    board_damaged: 'Tavlans sparade data är skadade, så den visas inte och kan inte ändras. Administratören kan återställa den från en säkerhetskopia.',
     not_joined: 'Du har inte gått med i den här tavlan.',
     already_joined: 'Du har redan gått med i den här tavlan.',
     participant_erased: 'Deltagarens uppgifter har raderats.',
