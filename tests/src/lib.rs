@@ -879,6 +879,8 @@ pub struct BoardMirror {
     pub comments: std::collections::BTreeMap<CommentId, CommentView>,
     pub sessions: std::collections::BTreeMap<kipina_proto::SessionId, kipina_proto::view::SessionView>,
     pub rounds: std::collections::BTreeMap<u32, kipina_proto::view::RoundView>,
+    /// The viewer's own notifications, oldest first.
+    pub notifications: Vec<kipina_proto::view::NotificationView>,
 }
 
 impl BoardMirror {
@@ -895,6 +897,7 @@ impl BoardMirror {
             comments: board.comments.iter().map(|view| (view.id, view.clone())).collect(),
             sessions: board.sessions.iter().map(|view| (view.id, view.clone())).collect(),
             rounds: board.rounds.iter().map(|view| (view.number, view.clone())).collect(),
+            notifications: board.notifications.clone(),
         }
     }
 
@@ -924,6 +927,14 @@ impl BoardMirror {
                         Change::Comment(view) => drop(mirror.comments.insert(view.id, view)),
                         Change::Session(view) => drop(mirror.sessions.insert(view.id, view)),
                         Change::Round(view) => drop(mirror.rounds.insert(view.number, view)),
+                        Change::Notification(view) => {
+                            // As the web client does: by sequence number, the newest the board keeps.
+                            mirror.notifications.retain(|kept| kept.seq != view.seq);
+                            mirror.notifications.push(view);
+                            mirror.notifications.sort_by_key(|kept| kept.seq);
+                            let excess = mirror.notifications.len().saturating_sub(200);
+                            mirror.notifications.drain(..excess);
+                        }
                     }
                 }
             }
