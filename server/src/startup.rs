@@ -133,6 +133,7 @@ impl Application {
             // Ten wrong guesses at once, then one every ten seconds: about 9,000 a day against
             // 887 million join codes.
             join_limiter: RateLimiter::new(0.1, 10),
+            search: Default::default(),
         });
         let demo = match demo_board {
             Some(board) => Some((

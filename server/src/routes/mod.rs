@@ -3,6 +3,7 @@
 pub mod boards;
 mod health;
 mod join;
+mod search;
 mod static_files;
 pub mod transfer;
 mod ws;
@@ -27,6 +28,8 @@ pub struct AppState {
     pub public_url: String,
     /// Invitation attempts per client address: join codes are short enough to guess.
     pub join_limiter: RateLimiter<IpAddr>,
+    /// The search indexes of the boards searched lately.
+    pub search: Arc<crate::search::IndexCache>,
 }
 
 /// Headers on every answer: the client's scripts and styles come only from this server, the page
@@ -69,6 +72,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route("/api/boards/{board}/links", web::get().to(boards::links))
         .route("/api/boards/{board}/qr.svg", web::get().to(boards::qr))
         .route("/api/boards/{board}/export", web::get().to(transfer::export))
+        .route("/api/boards/{board}/search", web::get().to(search::search))
         .service(
             web::resource("/api/import/log")
                 .app_data(web::PayloadConfig::new(transfer::MAX_UPLOAD))
