@@ -224,20 +224,29 @@ impl Index {
     pub fn build(corpus: Corpus) -> Self {
         let Corpus { version, language, documents } = corpus;
         let mut ids: HashMap<Box<str>, u32> = HashMap::new();
+        // Words as written, each folded once: most words of a board are written again and again.
+        let mut written: HashMap<&str, u32> = HashMap::new();
         let mut lists: Vec<Vec<Posting>> = Vec::new();
         let mut folded = String::new();
         for (number, document) in documents.iter().enumerate() {
-            // unwrap-free: a board holds at most 10,000 cards with 500 comments each, far below u32::MAX.
+            // A board holds at most 10,000 cards with 500 comments each, far below u32::MAX.
             let number = u32::try_from(number).unwrap_or(u32::MAX);
             for text in &document.texts {
                 for (_, word) in words(&text.text) {
-                    fold_into(word, &mut folded);
-                    let id = match ids.get(folded.as_str()) {
+                    let id = match written.get(word) {
                         Some(id) => *id,
                         None => {
-                            let id = u32::try_from(lists.len()).unwrap_or(u32::MAX);
-                            ids.insert(folded.as_str().into(), id);
-                            lists.push(Vec::new());
+                            fold_into(word, &mut folded);
+                            let id = match ids.get(folded.as_str()) {
+                                Some(id) => *id,
+                                None => {
+                                    let id = u32::try_from(lists.len()).unwrap_or(u32::MAX);
+                                    ids.insert(folded.as_str().into(), id);
+                                    lists.push(Vec::new());
+                                    id
+                                }
+                            };
+                            written.insert(word, id);
                             id
                         }
                     };
@@ -251,6 +260,7 @@ impl Index {
                 }
             }
         }
+        drop(written);
         let mut sorted: Vec<(Box<str>, u32)> = ids.into_iter().collect();
         sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let mut terms = Vec::with_capacity(sorted.len());

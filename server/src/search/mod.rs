@@ -10,7 +10,7 @@
 //! part) — then by how many of the document's words matched, the newest first on a tie; and
 //! each comes with its matched text as highlighted spans.
 //!
-//! - `fold`: folding and word boundaries. `query`: a parsed query and how a word matches.
+//! - `fold`: word boundaries and folding. `query`: a parsed query and how a word matches.
 //! - `index`: a board's documents ([`Corpus`], gathered from the board state on the board's
 //!   task) and their inverted index ([`Index`], built and searched off it).
 //! - `highlight`: matched text as spans, cut to a window around the first match.
