@@ -142,9 +142,14 @@ async fn the_next_search_finds_what_changed_on_the_board() {
     let before = found(&server, workshop.board, token, "kesateatteri").await;
     assert_eq!(before.total, 1);
 
-    // A new card is found at once: the index of the older version is not used.
+    // A new card is found at once: the index of the older version is not used. Searches at the
+    // same moment share one build of the new version and all see it.
     let (second, command) = add_card(workshop.column, "Kesäteatterin puvut");
     let (_, last_seq) = server.http_applied(workshop.board, token, &command).await;
+    let together = (0..8).map(|_| found(&server, workshop.board, token, "kesateatteri"));
+    for results in futures_util::future::join_all(together).await {
+        assert_eq!((results.seq, results.total), (last_seq, 2));
+    }
     let after = found(&server, workshop.board, token, "kesateatteri").await;
     assert_eq!(after.seq, last_seq);
     assert_eq!(after.total, 2);

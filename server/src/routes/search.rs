@@ -2,12 +2,13 @@
 //! words, for its participants and for whoever holds its observer link.
 //!
 //! The board's task only looks up the cached index (or, when the board moved on, copies its
-//! texts out); folding the texts into an index and running the query happen on a blocking
-//! thread, so a search never holds up the board's commands for longer than that copy.
+//! texts out, once for all the searches of that version); folding the texts into an index and
+//! running the query happen on blocking threads, so a search never holds up the board's
+//! commands for longer than that copy.
 
 use super::{ApiError, AppState, board_handle};
 use crate::live::Viewer;
-use crate::search::{Corpus, DEFAULT_LIMIT, Index, IndexCache, Query, QueryError};
+use crate::search::{Building, Corpus, DEFAULT_LIMIT, Index, IndexCache, Query, QueryError, Slot};
 use actix_web::{HttpRequest, HttpResponse, web};
 use kipina_proto::{BoardId, Language, Role};
 use serde::Deserialize;
@@ -46,10 +47,16 @@ fn malformed(error: QueryError) -> ApiError {
     ApiError::new("malformed", error.to_string())
 }
 
-/// What the board's task hands back: the current index, or the texts to build it from.
+/// What the board's task hands back: the index, a build to wait for, or the texts to build it.
 enum Lookup {
-    Cached(Arc<Index>),
-    Build(Corpus),
+    Ready(Arc<Index>),
+    Pending(Building),
+    Build(Corpus, tokio::sync::watch::Sender<Option<Arc<Index>>>),
+}
+
+fn unavailable(error: impl std::fmt::Display) -> ApiError {
+    tracing::error!(%error, "a search failed");
+    ApiError::new("unavailable", "the board cannot be searched right now")
 }
 
 pub async fn search(
@@ -73,44 +80,49 @@ pub async fn search(
             {
                 return None;
             }
-            Some(match cache.get(board, board_state.version) {
-                Some(index) => Lookup::Cached(index),
-                None => Lookup::Build(Corpus::of(board_state)),
+            Some(match cache.slot(board, board_state.version) {
+                Slot::Ready(index) => Lookup::Ready(index),
+                Slot::Pending(building) => Lookup::Pending(building),
+                Slot::Build(sender) => Lookup::Build(Corpus::of(board_state), sender),
             })
         })
         .await?
         .ok_or_else(ApiError::unauthorized)?;
-    let cache = Arc::clone(&state.search);
+    let index = match lookup {
+        Lookup::Ready(index) => index,
+        Lookup::Pending(mut building) => {
+            let built = building.wait_for(Option::is_some).await.map_err(unavailable)?.clone();
+            built.ok_or_else(|| unavailable("a finished build held no index"))?
+        }
+        // A blocking task runs to its end even when this search is dropped (its client went
+        // away), so the searches waiting for this build get it.
+        Lookup::Build(corpus, sender) => tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
+            let index = Arc::new(Index::build(corpus));
+            tracing::debug!(
+                %board,
+                version = index.version(),
+                documents = index.documents(),
+                terms = index.terms(),
+                elapsed_ms = started.elapsed().as_secs_f64() * 1_000.0,
+                "search index built"
+            );
+            sender.send_replace(Some(Arc::clone(&index)));
+            index
+        })
+        .await
+        .map_err(unavailable)?,
+    };
     let participant = match viewer {
         Viewer::Participant(participant) => Some(participant),
         Viewer::Observer => None,
     };
     let results = web::block(move || {
-        let index = match lookup {
-            Lookup::Cached(index) => index,
-            Lookup::Build(corpus) => {
-                let started = std::time::Instant::now();
-                let index = Arc::new(Index::build(corpus));
-                tracing::debug!(
-                    %board,
-                    version = index.version(),
-                    documents = index.documents(),
-                    terms = index.terms(),
-                    elapsed_ms = started.elapsed().as_secs_f64() * 1_000.0,
-                    "search index built"
-                );
-                cache.put(board, Arc::clone(&index));
-                index
-            }
-        };
         let query = Query::parse(&q, index.language())?;
         Ok(index.search(&query, participant, limit.unwrap_or(DEFAULT_LIMIT)))
     })
     .await
-    .map_err(|error| {
-        tracing::error!(%error, "a search failed");
-        ApiError::new("unavailable", "the board cannot be searched right now")
-    })?
+    .map_err(unavailable)?
     .map_err(malformed)?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "private, no-store")).json(results))
 }

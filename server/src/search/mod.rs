@@ -14,7 +14,8 @@
 //! - `index`: a board's documents ([`Corpus`], gathered from the board state on the board's
 //!   task) and their inverted index ([`Index`], built and searched off it).
 //! - `highlight`: matched text as spans, cut to a window around the first match.
-//! - `cache`: the indexes of the boards searched lately, each valid for one board version.
+//! - `cache`: the indexes of the boards searched lately, each valid for one board version, and
+//!   the builds under way (one per board version, however many search at once).
 //!
 //! Erased and deleted text is never in a corpus, so it cannot be found; an anonymous author is
 //! named only to that author, as in the board's views.
@@ -25,7 +26,7 @@ mod highlight;
 mod index;
 mod query;
 
-pub use cache::IndexCache;
+pub use cache::{Building, IndexCache, Slot};
 pub use highlight::WINDOW_CHARS;
 pub use index::{Corpus, Document, Index, MAX_LIMIT};
 pub use query::{MAX_QUERY_CHARS, MAX_QUERY_WORDS, Query, QueryError};
