@@ -1,6 +1,6 @@
 //! `kipina-bench search`: search on a board at the card limit (10,000 cards, each with
 //! comments) written in Finnish with the words of the source texts (`search_words.txt`, as often
-//! as they occur there), made by the real engine.
+//! as they occur there, a third of them with an ending added), made by the real engine.
 //!
 //! Measured, each over repeated rounds:
 //! - what a search costs the board's task when the board changed (copying its texts out) and
@@ -75,6 +75,10 @@ const EVERYDAY: [(&str, u32); 8] = [
     ("nuorille", 2),
 ];
 
+/// Case endings and clitics added to drawn words (not always grammatical, but as varied).
+const ENDINGS: [&str; 14] =
+    ["n", "a", "ssa", "sta", "lla", "lta", "lle", "ksi", "t", "ni", "mme", "kin", "han", "ineen"];
+
 /// Words with their weights, and a way to draw them as often as they occur.
 struct Words {
     words: Vec<&'static str>,
@@ -107,12 +111,23 @@ impl Words {
         self.words[index.min(self.words.len() - 1)]
     }
 
+    /// A word, a third of the time with a case ending or a clitic added, so the board has as
+    /// many different word forms as Finnish text has (the source texts alone have 2,200).
+    fn draw_inflected(&self, random: &mut Random, into: &mut String) {
+        into.push_str(self.draw(random));
+        if random.next().is_multiple_of(3) {
+            into.push_str(ENDINGS[(random.next() % ENDINGS.len() as u64) as usize]);
+        }
+    }
+
     /// A sentence of `from..=to` words: capitalised, a comma now and then, a full stop.
     fn sentence(&self, random: &mut Random, from: u64, to: u64) -> String {
         let count = from + random.next() % (to - from + 1);
         let mut text = String::new();
+        let mut word = String::new();
         for number in 0..count {
-            let word = self.draw(random);
+            word.clear();
+            self.draw_inflected(random, &mut word);
             if number == 0 {
                 let mut letters = word.chars();
                 if let Some(first) = letters.next() {
@@ -121,7 +136,7 @@ impl Words {
                 }
             } else {
                 text.push_str(if random.next().is_multiple_of(9) { ", " } else { " " });
-                text.push_str(word);
+                text.push_str(&word);
             }
         }
         text.push('.');
@@ -281,7 +296,10 @@ pub async fn run(options: &SearchOptions) -> anyhow::Result<Section> {
 
     // The index: copying the texts out (on the board's task) and building it (off the task).
     let (corpus_times, corpus) = times(options.build_rounds, || Corpus::of(&made.state));
-    let (build_times, index) = times(options.build_rounds, || Index::build(corpus.clone()));
+    // The build takes its corpus, as the server's does: the copies are made before the clock runs.
+    let mut copies: Vec<Corpus> = (0..options.build_rounds.max(1)).map(|_| corpus.clone()).collect();
+    let (build_times, index) =
+        times(options.build_rounds, || Index::build(copies.pop().unwrap_or_else(|| corpus.clone())));
     let (lower_times, naive) = times(options.build_rounds, || Naive::of(&corpus));
     let documents = index.documents();
     let terms = index.terms();
@@ -344,7 +362,7 @@ pub async fn run(options: &SearchOptions) -> anyhow::Result<Section> {
         Row::new("search", &case, "HTTP after a change", "ms")
             .kipina(after_change)
             .baseline("index built, in-process", build_stats)
-            .target("p99 < 1000 ms", after_change.p99 < 1_000.0),
+            .target("p99 < 250 ms", after_change.p99 < 250.0),
     );
     rows.push(Row::new("search", &case, "HTTP first (loads)", "ms").kipina(Stats::lower_is_better(&[http.first_ms])));
     let details = json!({

@@ -3,9 +3,9 @@
 //!
 //! The index is a projection of the board state at one version, built whole and never changed:
 //! a newer state gets a new index (see [`super::IndexCache`]). The words of the index are kept
-//! sorted, so the words a searched word is a prefix of are one range found by binary search;
-//! searched words long enough to be looked for inside compounds scan the whole vocabulary,
-//! which is a few tens of thousands of short strings on the biggest board.
+//! sorted in one string, so the words a searched word is a prefix of are one range found by
+//! binary search, and the words holding a searched word inside (compounds) are found by one
+//! substring search over that string: a few hundred kilobytes on the biggest board.
 
 use super::fold::{fold_into, words};
 use super::highlight::{has_match, spans};
@@ -155,6 +155,20 @@ struct Posting {
     count: u16,
 }
 
+/// The first of `0..count` for which `before` is false (`before` holds for a leading run).
+fn partition_point(count: usize, before: impl Fn(usize) -> bool) -> usize {
+    let (mut low, mut high) = (0, count);
+    while low < high {
+        let middle = low + (high - low) / 2;
+        if before(middle) {
+            low = middle + 1;
+        } else {
+            high = middle;
+        }
+    }
+    low
+}
+
 /// How much a field weighs: a match in a heavier field always outranks one in a lighter field,
 /// whatever the match's quality.
 fn field_rank(field: SearchField) -> u16 {
@@ -185,12 +199,18 @@ pub struct Index {
     version: u64,
     language: Language,
     documents: Vec<Document>,
-    /// Every folded word, sorted.
-    terms: Vec<Box<str>>,
-    /// The postings of `terms[i]` are `postings[offsets[i]..offsets[i + 1]]`.
+    /// Every folded word, sorted, each followed by a line break (which no word holds), so a
+    /// part of a word is found in all of them with one substring search.
+    terms: String,
+    /// Where each word starts in `terms`, and where the next would (one more than there are words).
+    starts: Vec<u32>,
+    /// The postings of word `i` are `postings[offsets[i]..offsets[i + 1]]`.
     offsets: Vec<u32>,
     postings: Vec<Posting>,
 }
+
+/// What ends each word in [`Index::terms`].
+const TERM_END: char = '\n';
 
 impl std::fmt::Debug for Index {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -198,7 +218,7 @@ impl std::fmt::Debug for Index {
             .debug_struct("Index")
             .field("version", &self.version)
             .field("documents", &self.documents.len())
-            .field("terms", &self.terms.len())
+            .field("terms", &self.terms())
             .field("postings", &self.postings.len())
             .finish()
     }
@@ -263,16 +283,25 @@ impl Index {
         drop(written);
         let mut sorted: Vec<(Box<str>, u32)> = ids.into_iter().collect();
         sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let mut terms = Vec::with_capacity(sorted.len());
+        let mut terms = String::with_capacity(sorted.iter().map(|(term, _)| term.len() + 1).sum());
+        let mut starts = Vec::with_capacity(sorted.len() + 1);
         let mut offsets = Vec::with_capacity(sorted.len() + 1);
         let mut postings = Vec::with_capacity(lists.iter().map(Vec::len).sum());
         offsets.push(0);
         for (term, id) in sorted {
-            terms.push(term);
+            starts.push(u32::try_from(terms.len()).unwrap_or(u32::MAX));
+            terms.push_str(&term);
+            terms.push(TERM_END);
             postings.extend_from_slice(&lists[id as usize]);
             offsets.push(u32::try_from(postings.len()).unwrap_or(u32::MAX));
         }
-        Self { version, language, documents, terms, offsets, postings }
+        starts.push(u32::try_from(terms.len()).unwrap_or(u32::MAX));
+        Self { version, language, documents, terms, starts, offsets, postings }
+    }
+
+    /// Word `index` of the sorted words.
+    fn term(&self, index: usize) -> &str {
+        &self.terms[self.starts[index] as usize..self.starts[index + 1] as usize - TERM_END.len_utf8()]
     }
 
     /// The board version this index describes.
@@ -289,35 +318,46 @@ impl Index {
         self.documents.len()
     }
 
+    /// How many different words the index holds.
     pub fn terms(&self) -> usize {
-        self.terms.len()
+        self.starts.len() - 1
     }
 
-    /// The terms starting with `prefix`.
+    /// The words starting with `prefix`: a range of the sorted words.
     fn prefix_range(&self, prefix: &str) -> Range<usize> {
-        let start = self.terms.partition_point(|term| term.as_ref() < prefix);
-        let end = start + self.terms[start..].partition_point(|term| term.starts_with(prefix));
+        let count = self.terms();
+        let start = partition_point(count, |index| self.term(index) < prefix);
+        let end = start + partition_point(count - start, |index| self.term(start + index).starts_with(prefix));
         start..end
     }
 
-    /// Every term that `word` matches, with how well.
-    fn matching_terms(&self, word: &QueryWord) -> Vec<(usize, Quality)> {
-        let quality = |index: usize| word.quality(&self.terms[index]).map(|quality| (index, quality));
-        if word.part {
-            return (0..self.terms.len()).filter_map(quality).collect();
-        }
-        let mut ranges = vec![self.prefix_range(&word.text)];
-        if let Some(stem) = &word.stem {
-            ranges.push(self.prefix_range(stem));
-        }
-        ranges.sort_by_key(|range| range.start);
-        let mut found = Vec::new();
-        let mut next = 0;
-        for range in ranges {
-            found.extend((range.start.max(next)..range.end).filter_map(quality));
-            next = next.max(range.end);
+    /// The words that hold `part` anywhere, in order.
+    fn holding(&self, part: &str) -> Vec<usize> {
+        let mut found: Vec<usize> = Vec::new();
+        for at in memchr::memmem::find_iter(self.terms.as_bytes(), part.as_bytes()) {
+            let at = u32::try_from(at).unwrap_or(u32::MAX);
+            let index = self.starts.partition_point(|start| *start <= at).saturating_sub(1);
+            if found.last() != Some(&index) {
+                found.push(index);
+            }
         }
         found
+    }
+
+    /// Every word that `word` matches, with how well.
+    fn matching_terms(&self, word: &QueryWord) -> Vec<(usize, Quality)> {
+        // The words holding the searched word include those it starts and those it equals.
+        let mut candidates: Vec<usize> =
+            if word.part { self.holding(&word.text) } else { self.prefix_range(&word.text).collect() };
+        if let Some(stem) = &word.stem {
+            candidates.extend(self.prefix_range(stem));
+            candidates.sort_unstable();
+            candidates.dedup();
+        }
+        candidates
+            .into_iter()
+            .filter_map(|index| word.quality(self.term(index)).map(|quality| (index, quality)))
+            .collect()
     }
 
     /// The documents that match every word of `query`, best first, at most `limit` of them

@@ -118,6 +118,23 @@ mod tests {
     }
 
     #[test]
+    fn a_part_is_found_in_every_word_holding_it_at_either_end_of_the_word_list() {
+        let state = workshop()
+            .given(ALICE, add(card(1), "Aatalo", ""))
+            .given(ALICE, add(card(2), "Talotalo", ""))
+            .given(ALICE, add(card(3), "Zzztalo", ""))
+            .given(ALICE, add(card(4), "Kylä", "Ei taloa"))
+            .state()
+            .clone();
+        let found = search(&state, "talo");
+        // "Talotalo" starts with the word (a prefix match, in a title) and comes first; "taloa"
+        // too, but in a body; the others hold it inside, the newest first.
+        assert_eq!(targets(&found), vec![card_hit(card(2)), card_hit(card(3)), card_hit(card(1)), card_hit(card(4))]);
+        assert_eq!(found.hits[3].field, SearchField::Body);
+        assert_eq!(highlighted(&found.hits[0].title), vec!["Talotalo"]);
+    }
+
+    #[test]
     fn every_word_must_match() {
         let state = village().state().clone();
         assert_eq!(targets(&search(&state, "kylä ääniä")), vec![card_hit(card(3))]);
