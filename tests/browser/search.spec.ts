@@ -2,7 +2,7 @@
  * Search: a participant types an accent-less word and finds a comment written with ä, its match
  * marked; choosing it opens the comment's card. On a 360 px phone an observer (the observer
  * link, not joined) searches too, and the results fit the screen. The dialog with its results
- * has no axe-core violation.
+ * has no axe-core violation, and results are text: markup in a card never becomes elements.
  */
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
@@ -92,4 +92,24 @@ test('an observer searches on a 360 px phone', async ({ open }) => {
 
   await dialog.getByLabel('Hakusanat').fill('ei löydy mitään');
   await expect(dialog.getByRole('status')).toHaveText('Ei osumia.');
+});
+
+test('results are text: markup in a card is shown as written and never runs', async ({ open }) => {
+  const created = await createBoard({ title: 'Merkit', name: 'Fanni' });
+  const view = await boardView(created.session);
+  const title = '<img src=x onerror="window.__ran=1"><b>Kylätalo</b>';
+  await addCard(created.session, view.columns[0]!.id, title);
+
+  const context = await open({ session: created.session });
+  const page = await context.newPage();
+  await openBoard(page, created.session.board);
+  await page.getByRole('button', { name: 'Hae', exact: true }).click();
+  const dialog = page.getByRole('dialog', { name: 'Hae taululta' });
+  await dialog.getByLabel('Hakusanat').fill('kylatalo');
+  const hit = dialog.getByTestId('search-hit');
+  await expect(hit.locator('.search-hit-title')).toHaveText(title);
+  // Only the word is marked; the markup around it is text, not elements.
+  await expect(hit.locator('mark')).toHaveText(['Kylätalo']);
+  await expect(dialog.locator('img, b')).toHaveCount(0);
+  expect(await page.evaluate(() => (window as unknown as { __ran?: number }).__ran)).toBeUndefined();
 });
