@@ -49,7 +49,8 @@ pub enum QueryError {
 pub struct QueryWord {
     /// Folded.
     pub text: String,
-    /// The folded stem, when it is shorter than the word and long enough to be telling.
+    /// The folded stem, when it is long enough to be telling and finds more than the word's own
+    /// prefix does (the stemmer took an ending off).
     pub stem: Option<String>,
     /// Whether the word is also looked for inside longer words.
     pub part: bool,
@@ -150,6 +151,16 @@ mod tests {
         // Short words are not looked for inside others: "tie" would be in far too many.
         assert_eq!(word("tie").quality("kehittaja"), None);
         assert_eq!(word("tie").quality("tieto"), Some(Quality::Prefix));
+    }
+
+    #[test]
+    fn the_stemmer_is_the_boards_language() {
+        let swedish = Query::parse("kommunerna", Language::Sv).expect("a query").words.remove(0);
+        assert_eq!(swedish.quality("kommunen"), Some(Quality::Stem));
+        let english = Query::parse("villages", Language::En).expect("a query").words.remove(0);
+        assert_eq!(english.quality("village"), Some(Quality::Stem));
+        // The Finnish stemmer leaves a Swedish plural as it is.
+        assert_eq!(word("kommunerna").quality("kommunen"), None);
     }
 
     #[test]
