@@ -22,6 +22,7 @@ mod dataset;
 mod fanout;
 mod memory;
 mod report;
+mod search;
 mod server_thread;
 mod storm;
 mod summary;
@@ -52,6 +53,8 @@ enum Benchmark {
     ColdStart(Common),
     /// Resident memory of a server holding 50 boards of 500 cards.
     Memory(Common),
+    /// Search on a 10,000-card board: index build, query latency in-process and over HTTP.
+    Search(Common),
     /// Serves a data directory until standard input closes (the child process of `cold-start`
     /// and `memory`).
     #[command(hide = true)]
@@ -174,6 +177,15 @@ async fn memory_section(quick: bool) -> anyhow::Result<Section> {
     memory::run(&options).await
 }
 
+async fn search_section(quick: bool) -> anyhow::Result<Section> {
+    let options = if quick { search::SearchOptions::quick() } else { search::SearchOptions::full() };
+    progress(&format!(
+        "search: {} cards with {} comments each, {} rounds per query (making the board takes a while)",
+        options.cards, options.comments_per_card, options.query_rounds
+    ));
+    search::run(&options).await
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -188,6 +200,7 @@ async fn main() -> anyhow::Result<()> {
                 storm_section(quick).await?,
                 cold_start_section(quick).await?,
                 memory_section(quick).await?,
+                search_section(quick).await?,
             ];
             ("all", common, sections)
         }
@@ -200,6 +213,7 @@ async fn main() -> anyhow::Result<()> {
         Benchmark::Storm(common) => ("storm", common, vec![storm_section(common.quick).await?]),
         Benchmark::ColdStart(common) => ("cold-start", common, vec![cold_start_section(common.quick).await?]),
         Benchmark::Memory(common) => ("memory", common, vec![memory_section(common.quick).await?]),
+        Benchmark::Search(common) => ("search", common, vec![search_section(common.quick).await?]),
     };
     let mode = if common.quick { "quick" } else { "full" };
     let machine = Machine::describe();

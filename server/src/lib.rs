@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod personal_data;
 pub mod projection;
 pub mod routes;
+pub mod search;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -205,6 +205,7 @@ impl Application {
             // 887 million join codes.
             join_limiter: RateLimiter::new(0.1, 10),
             activity: Default::default(),
+            search: Default::default(),
         });
         let demo = match demo_board {
             Some(board) => Some((

@@ -4,6 +4,7 @@ mod activity;
 pub mod boards;
 mod health;
 mod join;
+mod search;
 mod static_files;
 pub mod transfer;
 mod ws;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub join_limiter: RateLimiter<IpAddr>,
     /// Each board's activity, folded from its log (see `crate::activity`).
     pub activity: Arc<crate::activity::ActivityCache>,
+    /// The search indexes of the boards searched lately.
+    pub search: Arc<crate::search::IndexCache>,
 }
 
 /// Headers on every answer: the client's scripts and styles come only from this server, the page
@@ -76,6 +79,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route("/api/boards/{board}/history", web::get().to(activity::history))
         .route("/api/boards/{board}/timeline", web::get().to(activity::timeline))
         .route("/api/boards/{board}/feed.atom", web::get().to(activity::feed))
+        .route("/api/boards/{board}/search", web::get().to(search::search))
         .service(
             web::resource("/api/import/log")
                 .app_data(web::PayloadConfig::new(transfer::MAX_UPLOAD))

@@ -1,0 +1,128 @@
+//! `GET /api/boards/{board}/search?q=…&limit=…`: a board's cards, comments and statements by
+//! words, for its participants and for whoever holds its observer link.
+//!
+//! The board's task only looks up the cached index (or, when the board moved on, copies its
+//! texts out, once for all the searches of that version); folding the texts into an index and
+//! running the query happen on blocking threads, so a search never holds up the board's
+//! commands for longer than that copy.
+
+use super::{ApiError, AppState, board_handle};
+use crate::live::Viewer;
+use crate::search::{Building, Corpus, DEFAULT_LIMIT, Index, IndexCache, Query, QueryError, Slot};
+use actix_web::{HttpRequest, HttpResponse, web};
+use kipina_proto::{BoardId, Language, Role};
+use serde::Deserialize;
+use std::sync::Arc;
+
+#[derive(Debug, Deserialize)]
+pub struct SearchQuery {
+    q: String,
+    limit: Option<usize>,
+}
+
+/// Who is searching: a participant's token, or the observer link's `{board}/o/{secret}`, both
+/// as `Authorization: Bearer …` (the same token the client subscribes with).
+fn viewer(request: &HttpRequest, state: &AppState, board: BoardId) -> Result<Viewer, ApiError> {
+    let token = request
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(ApiError::unauthorized)?;
+    match state.access.resolve_token(token) {
+        Ok(Some((token_board, participant))) if token_board == board => Ok(Viewer::Participant(participant)),
+        Ok(_) => match state.access.link(token) {
+            Some(invitation) if invitation.board == board && invitation.role == Role::Observer => Ok(Viewer::Observer),
+            _ => Err(ApiError::unauthorized()),
+        },
+        Err(error) => {
+            tracing::error!(%error, "cannot read access records");
+            Err(ApiError::new("unavailable", "access records cannot be read right now"))
+        }
+    }
+}
+
+fn malformed(error: QueryError) -> ApiError {
+    ApiError::new("malformed", error.to_string())
+}
+
+/// What the board's task hands back: the index, a build to wait for, or the texts to build it.
+enum Lookup {
+    Ready(Arc<Index>),
+    Pending(Building),
+    Build(Corpus, tokio::sync::watch::Sender<Option<Arc<Index>>>),
+}
+
+fn unavailable(error: impl std::fmt::Display) -> ApiError {
+    tracing::error!(%error, "a search failed");
+    ApiError::new("unavailable", "the board cannot be searched right now")
+}
+
+pub async fn search(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<BoardId>,
+    query: web::Query<SearchQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let board = path.into_inner();
+    let viewer = viewer(&request, &state, board)?;
+    let SearchQuery { q, limit } = query.into_inner();
+    // Checked here already (length, words), so a query that is no query costs the board nothing;
+    // the board's own language, whose stemmer reads the words, is known once the index is.
+    Query::parse(&q, Language::Fi).map_err(malformed)?;
+    let cache: Arc<IndexCache> = Arc::clone(&state.search);
+    let lookup = board_handle(&state, board)?
+        .inspect(move |board_state| {
+            // A participant who was erased (or whose board lost them) no longer reads it.
+            if let Viewer::Participant(participant) = viewer
+                && board_state.active_participant(participant).is_none()
+            {
+                return None;
+            }
+            Some(match cache.slot(board, board_state.version) {
+                Slot::Ready(index) => Lookup::Ready(index),
+                Slot::Pending(building) => Lookup::Pending(building),
+                Slot::Build(sender) => Lookup::Build(Corpus::of(board_state), sender),
+            })
+        })
+        .await?
+        .ok_or_else(ApiError::unauthorized)?;
+    let index = match lookup {
+        Lookup::Ready(index) => index,
+        Lookup::Pending(mut building) => {
+            let built = building.wait_for(Option::is_some).await.map_err(unavailable)?.clone();
+            built.ok_or_else(|| unavailable("a finished build held no index"))?
+        }
+        // A blocking task runs to its end even when this search is dropped (its client went
+        // away), so the searches waiting for this build get it.
+        Lookup::Build(corpus, sender) => tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
+            let index = Arc::new(Index::build(corpus));
+            tracing::debug!(
+                %board,
+                version = index.version(),
+                documents = index.documents(),
+                terms = index.terms(),
+                elapsed_ms = started.elapsed().as_secs_f64() * 1_000.0,
+                "search index built"
+            );
+            sender.send_replace(Some(Arc::clone(&index)));
+            index
+        })
+        .await
+        .map_err(unavailable)?,
+    };
+    let participant = match viewer {
+        Viewer::Participant(participant) => Some(participant),
+        Viewer::Observer => None,
+    };
+    let results = web::block(move || {
+        let query = Query::parse(&q, index.language())?;
+        Ok(index.search(&query, participant, limit.unwrap_or(DEFAULT_LIMIT)))
+    })
+    .await
+    .map_err(unavailable)?
+    .map_err(malformed)?;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "private, no-store")).json(results))
+}
