@@ -13,50 +13,9 @@ use kipina_proto::{BoardId, ParticipantId, Role};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 
-/// Who reads: a participant by their token, or someone with the observer link.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Reader {
-    Participant(ParticipantId),
-    Observer,
-}
+use super::reader;
+use crate::live::Viewer as Reader;
 
-/// The reader behind the `Authorization: Bearer` header or the `token` parameter. A
-/// participant's token is taken from the header only, so it never ends up in a URL.
-fn reader(
-    request: &HttpRequest,
-    state: &AppState,
-    board: BoardId,
-    query_token: Option<&str>,
-) -> Result<Reader, ApiError> {
-    let header = request
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::trim);
-    if let Some(token) = header {
-        match state.access.resolve_token(token) {
-            Ok(Some((token_board, participant))) if token_board == board => {
-                return Ok(Reader::Participant(participant));
-            }
-            Ok(_) => {}
-            Err(error) => {
-                tracing::error!(%error, "cannot read access records");
-                return Err(ApiError::new("unavailable", "access records cannot be read right now"));
-            }
-        }
-    }
-    let observer = header.into_iter().chain(query_token).any(|token| {
-        state
-            .access
-            .link(token)
-            .is_some_and(|invitation| invitation.board == board && invitation.role == Role::Observer)
-    });
-    if observer { Ok(Reader::Observer) } else { Err(ApiError::unauthorized()) }
-}
-
-/// Whom views are made for, checked against the board as it is now: a participant who was
-/// erased can no longer read it.
 fn viewer(projection: &Projection, reader: Reader) -> Result<ViewerId, ApiError> {
     match reader {
         Reader::Observer => Ok(None),

@@ -198,6 +198,44 @@ pub fn bearer(request: &HttpRequest, state: &AppState, board: BoardId) -> Result
     }
 }
 
+/// Who reads a board over HTTP: a participant by their token in `Authorization: Bearer …`, or
+/// someone with the board's observer link, whose `{board}/o/{secret}` part comes as the bearer
+/// token or, where a header cannot be sent (feed readers), as `query_token`. A participant's
+/// token is taken from the header only, so it never ends up in a URL.
+pub fn reader(
+    request: &HttpRequest,
+    state: &AppState,
+    board: BoardId,
+    query_token: Option<&str>,
+) -> Result<crate::live::Viewer, ApiError> {
+    use crate::live::Viewer;
+    let header = request
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim);
+    if let Some(token) = header {
+        match state.access.resolve_token(token) {
+            Ok(Some((token_board, participant))) if token_board == board => {
+                return Ok(Viewer::Participant(participant));
+            }
+            Ok(_) => {}
+            Err(error) => {
+                tracing::error!(%error, "cannot read access records");
+                return Err(ApiError::new("unavailable", "access records cannot be read right now"));
+            }
+        }
+    }
+    let observer = header.into_iter().chain(query_token).any(|token| {
+        state
+            .access
+            .link(token)
+            .is_some_and(|invitation| invitation.board == board && invitation.role == kipina_proto::Role::Observer)
+    });
+    if observer { Ok(Viewer::Observer) } else { Err(ApiError::unauthorized()) }
+}
+
 /// The board's task, or `board_not_found`.
 pub fn board_handle(state: &AppState, board: BoardId) -> Result<crate::live::BoardHandle, ApiError> {
     state.boards.get(board)?.ok_or_else(|| ApiError::new("board_not_found", "no such board"))

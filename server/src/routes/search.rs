@@ -10,7 +10,7 @@ use super::{ApiError, AppState, board_handle};
 use crate::live::Viewer;
 use crate::search::{Building, Corpus, DEFAULT_LIMIT, Index, IndexCache, Query, QueryError, Slot};
 use actix_web::{HttpRequest, HttpResponse, web};
-use kipina_proto::{BoardId, Language, Role};
+use kipina_proto::{BoardId, Language};
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -18,29 +18,6 @@ use std::sync::Arc;
 pub struct SearchQuery {
     q: String,
     limit: Option<usize>,
-}
-
-/// Who is searching: a participant's token, or the observer link's `{board}/o/{secret}`, both
-/// as `Authorization: Bearer …` (the same token the client subscribes with).
-fn viewer(request: &HttpRequest, state: &AppState, board: BoardId) -> Result<Viewer, ApiError> {
-    let token = request
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::trim)
-        .ok_or_else(ApiError::unauthorized)?;
-    match state.access.resolve_token(token) {
-        Ok(Some((token_board, participant))) if token_board == board => Ok(Viewer::Participant(participant)),
-        Ok(_) => match state.access.link(token) {
-            Some(invitation) if invitation.board == board && invitation.role == Role::Observer => Ok(Viewer::Observer),
-            _ => Err(ApiError::unauthorized()),
-        },
-        Err(error) => {
-            tracing::error!(%error, "cannot read access records");
-            Err(ApiError::new("unavailable", "access records cannot be read right now"))
-        }
-    }
 }
 
 fn malformed(error: QueryError) -> ApiError {
@@ -66,7 +43,7 @@ pub async fn search(
     query: web::Query<SearchQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let board = path.into_inner();
-    let viewer = viewer(&request, &state, board)?;
+    let viewer = super::reader(&request, &state, board, None)?;
     let SearchQuery { q, limit } = query.into_inner();
     // Checked here already (length, words), so a query that is no query costs the board nothing;
     // the board's own language, whose stemmer reads the words, is known once the index is.
