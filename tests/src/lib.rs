@@ -932,7 +932,10 @@ impl BoardMirror {
                             mirror.notifications.retain(|kept| kept.seq != view.seq);
                             mirror.notifications.push(view);
                             mirror.notifications.sort_by_key(|kept| kept.seq);
-                            let excess = mirror.notifications.len().saturating_sub(200);
+                            let excess = mirror
+                                .notifications
+                                .len()
+                                .saturating_sub(kipina_server::domain::attention::MAX_NOTIFICATIONS);
                             mirror.notifications.drain(..excess);
                         }
                     }
