@@ -1,5 +1,6 @@
 //! Prometheus metrics (`GET /metrics`): connections, events appended, append latency,
-//! commands by outcome, and fan-out queue drops (connections kicked for falling behind).
+//! commands by outcome, fan-out queue drops (connections kicked for falling behind), and
+//! connections the server let go of, by why.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -13,6 +14,32 @@ pub struct OutcomeLabel {
     pub outcome: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabel {
+    pub reason: &'static str,
+}
+
+/// Why the server closed a connection that was not keeping up with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LetGo {
+    /// Its outgoing queue was full (it was told to resync).
+    FellBehind,
+    /// A write to it did not finish within the write timeout: it stopped reading.
+    NotReading,
+    /// Nothing was heard from it within the client timeout.
+    Silent,
+}
+
+impl LetGo {
+    fn label(self) -> &'static str {
+        match self {
+            LetGo::FellBehind => "fell_behind",
+            LetGo::NotReading => "not_reading",
+            LetGo::Silent => "silent",
+        }
+    }
+}
+
 /// The server's metrics and their registry.
 #[derive(Debug)]
 pub struct Metrics {
@@ -22,6 +49,7 @@ pub struct Metrics {
     pub append_latency: Histogram,
     pub commands: Family<OutcomeLabel, Counter>,
     pub fanout_drops: Counter,
+    pub let_go: Family<ReasonLabel, Counter>,
     pub boards_damaged: Gauge,
 }
 
@@ -34,6 +62,7 @@ impl Default for Metrics {
         let append_latency = Histogram::new(exponential_buckets(0.000_1, 2.0, 16));
         let commands = Family::<OutcomeLabel, Counter>::default();
         let fanout_drops = Counter::default();
+        let let_go = Family::<ReasonLabel, Counter>::default();
         let boards_damaged = Gauge::default();
         registry.register("kipina_connections", "Open WebSocket connections", connections.clone());
         registry.register("kipina_events_appended", "Events appended durably", events_appended.clone());
@@ -49,11 +78,17 @@ impl Default for Metrics {
             fanout_drops.clone(),
         );
         registry.register(
+            "kipina_connections_let_go",
+            "Connections the server closed because they did not keep up: fell_behind (queue full), not_reading \
+             (a write timed out), silent (no heartbeat)",
+            let_go.clone(),
+        );
+        registry.register(
             "kipina_boards_damaged",
             "Boards in quarantine because their stored data is damaged (not served)",
             boards_damaged.clone(),
         );
-        Self { registry, connections, events_appended, append_latency, commands, fanout_drops, boards_damaged }
+        Self { registry, connections, events_appended, append_latency, commands, fanout_drops, let_go, boards_damaged }
     }
 }
 
@@ -68,5 +103,9 @@ impl Metrics {
 
     pub fn command(&self, outcome: &'static str) {
         self.commands.get_or_create(&OutcomeLabel { outcome }).inc();
+    }
+
+    pub fn let_go(&self, why: LetGo) {
+        self.let_go.get_or_create(&ReasonLabel { reason: why.label() }).inc();
     }
 }

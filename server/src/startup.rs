@@ -9,14 +9,15 @@ use crate::engine::{Engine, OpenError};
 use crate::live::Boards;
 use crate::metrics::Metrics;
 use crate::routes::{self, AppState};
-use crate::store::{Damage, EventStore, SledStore, StoreError};
+use crate::store::{Damage, EventStore, StoreError};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
 use kipina_proto::BoardId;
 use kipina_proto::api::BoardLinks;
 use std::net::TcpListener;
-use std::sync::{Arc, Weak};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -62,7 +63,7 @@ fn damaged_message(dir: &str, damage: &[Damage]) -> String {
 
 /// Opens the data directory's engine, turning failures into errors a person can act on.
 pub fn open_engine(data: &DataDir) -> Result<Engine, StartError> {
-    patient_while_locked(data, || match Engine::open(data) {
+    open_unless_held(data, || match Engine::open(data) {
         Err(OpenError::Store(StoreError::Locked(_))) => Err(None),
         Err(OpenError::Store(StoreError::Damaged(damage))) => {
             Err(Some(StartError::Damaged { dir: data.root().display().to_string(), damage }))
@@ -116,7 +117,7 @@ fn report_quarantine(engine: &Engine, data: &DataDir) {
 
 /// Opens the access records, with the same patience.
 fn open_access(data: &DataDir) -> Result<AccessStore, StartError> {
-    patient_while_locked(data, || match AccessStore::open(&data.root().join("access")) {
+    open_unless_held(data, || match AccessStore::open(&data.root().join("access")) {
         Err(crate::access::AccessError::Sled(sled::Error::Io(error)))
             if error.to_string().contains("could not acquire lock") =>
         {
@@ -126,25 +127,12 @@ fn open_access(data: &DataDir) -> Result<AccessStore, StartError> {
     })
 }
 
-/// Runs `open` until it succeeds, fails for another reason than a lock (`Err(Some(_))`), or the
-/// lock (`Err(None)`) has been held for two seconds. sled releases its file lock from background
-/// I/O threads a moment after the last handle is dropped, so a directory this process has just
-/// let go of (a restart) may still look held; only a lock that stays is another process's.
-fn patient_while_locked<T>(
-    data: &DataDir,
-    mut open: impl FnMut() -> Result<T, Option<StartError>>,
-) -> Result<T, StartError> {
-    let deadline = Instant::now() + Duration::from_secs(2);
-    loop {
-        match open() {
-            Ok(opened) => return Ok(opened),
-            Err(Some(error)) => return Err(error),
-            Err(None) if Instant::now() >= deadline => {
-                return Err(StartError::InUse(data.root().display().to_string()));
-            }
-            Err(None) => std::thread::sleep(Duration::from_millis(50)),
-        }
-    }
+/// Runs `open` once, turning a held lock (`Err(None)`) into [`StartError::InUse`]. A store closed
+/// in this process lets go of its directory before its close returns (`store::release`), and one
+/// closed by a process that ended is let go by the kernel, so a lock that is held is another
+/// running program's: there is nothing to wait for.
+fn open_unless_held<T>(data: &DataDir, open: impl FnOnce() -> Result<T, Option<StartError>>) -> Result<T, StartError> {
+    open().map_err(|error| error.unwrap_or_else(|| StartError::InUse(data.root().display().to_string())))
 }
 
 /// A server that is bound and ready to run.
@@ -153,8 +141,9 @@ pub struct Application {
     public_url: String,
     server: Server,
     demo: Option<(BoardId, BoardLinks)>,
-    store: Weak<SledStore>,
-    access: Weak<AccessStore>,
+    /// Become `true` once the event store and the access records are closed.
+    store_closed: watch::Receiver<bool>,
+    access_closed: watch::Receiver<bool>,
 }
 
 impl std::fmt::Debug for Application {
@@ -188,8 +177,8 @@ impl Application {
             TcpListener::bind(&config.bind).map_err(|source| StartError::Bind { bind: config.bind.clone(), source })?;
         let address = listener.local_addr().map_err(|source| StartError::Bind { bind: config.bind.clone(), source })?;
         let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{address}"));
-        let store = Arc::downgrade(engine.store());
-        let access_held = Arc::downgrade(&access);
+        let store_closed = engine.store().closed();
+        let access_closed = access.closed();
         let boards = Arc::new(Boards::new(engine, Arc::new(Metrics::default()), config.max_commands_per_second));
         let workers = if config.workers == 0 {
             std::thread::available_parallelism().map_or(2, usize::from)
@@ -230,7 +219,7 @@ impl Application {
         .listen(listener)
         .map_err(|source| StartError::Bind { bind: address.to_string(), source })?
         .run();
-        Ok(Self { port: address.port(), public_url, server, demo, store, access: access_held })
+        Ok(Self { port: address.port(), public_url, server, demo, store_closed, access_closed })
     }
 
     pub fn port(&self) -> u16 {
@@ -253,13 +242,17 @@ impl Application {
     }
 
     /// Serves until stopped, then waits (a bounded time) until every board task and worker has
-    /// let go of the event store and the access records, so the store's writer has answered
-    /// every queued append and the data directory is free to open again.
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+    /// let go of the event store and the access records and both are closed: the store's writer
+    /// has answered every queued append and the data directory is free to open again.
+    pub async fn run_until_stopped(mut self) -> std::io::Result<()> {
         let result = self.server.await;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while (self.store.strong_count() > 0 || self.access.strong_count() > 0) && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(10)).await;
+        let closed = async {
+            // An error means the sender is gone, which happens only after it said `true`.
+            let _ = self.store_closed.wait_for(|closed| *closed).await;
+            let _ = self.access_closed.wait_for(|closed| *closed).await;
+        };
+        if tokio::time::timeout(Duration::from_secs(10), closed).await.is_err() {
+            tracing::warn!("the data directory was still held 10 s after the server stopped");
         }
         result
     }

@@ -5,6 +5,7 @@
 use kipina_proto::{Command, ReactionTarget, ServerMessage};
 use kipina_tests::{Received, TestServer, WAIT, Workshop, WsClient, add_card, add_column, link_part};
 use std::time::Duration;
+use tokio::sync::watch;
 
 /// The value of an unlabelled sample in the Prometheus text of `/metrics`.
 async fn metric(server: &TestServer, name: &str) -> f64 {
@@ -15,13 +16,40 @@ async fn metric(server: &TestServer, name: &str) -> f64 {
         .unwrap_or_else(|| panic!("no sample {name} in:\n{text}"))
 }
 
+/// Reads everything the client is sent until it has applied the head it is then given.
+async fn read_through(mut client: WsClient, mut head: watch::Receiver<Option<u64>>) -> WsClient {
+    loop {
+        let target = *head.borrow_and_update();
+        if let Some(target) = target
+            && client.last_seq.is_some_and(|seen| seen >= target)
+        {
+            return client;
+        }
+        tokio::select! {
+            received = client.receive() => match received {
+                Received::Message(_) => {}
+                other => panic!("the observer's connection ended: {other:?}"),
+            },
+            changed = head.changed() => changed.expect("the test gives the head"),
+        }
+    }
+}
+
+/// Connections the server let go of for not keeping up, whatever the reason.
+async fn let_go_total(server: &TestServer) -> f64 {
+    let text = server.get("/metrics").await.text().await.expect("a body");
+    text.lines()
+        .filter_map(|line| line.strip_prefix("kipina_connections_let_go_total{"))
+        .filter_map(|rest| rest.rsplit(' ').next().and_then(|value| value.trim().parse::<f64>().ok()))
+        .sum()
+}
+
 #[tokio::test]
 async fn a_client_that_stops_reading_is_let_go_without_holding_up_the_others() {
     let server = TestServer::start_with(|config| {
         config.max_commands_per_second = 100_000;
         config.heartbeat_interval = Duration::from_millis(200);
-        // Long enough that the observer, not read during the floods, still answers in time on a
-        // busy machine; short enough that the silent client is let go within the test's wait.
+        // Short, so the silent client is let go soon after it stops reading.
         config.client_timeout = Duration::from_secs(5);
     })
     .await;
@@ -31,8 +59,12 @@ async fn a_client_that_stops_reading_is_let_go_without_holding_up_the_others() {
 
     let mut slow = WsClient::connect_with_receive_buffer(&server, workshop.board, &sleeper.token, None, 4096).await;
     slow.expect_presence().await;
-    let mut observer =
+    let observer =
         WsClient::connect_and_settle(&server, workshop.board, link_part(&workshop.links.observer), None).await;
+    // The observer keeps reading all along, as a browser does: it stands for everyone who keeps
+    // up, and must receive everything however long the floods take on a busy machine.
+    let (head_sender, head) = watch::channel(None);
+    let observing = tokio::spawn(read_through(observer, head));
     let mut writer_client = WsClient::connect_and_settle(&server, workshop.board, &writer.token, None).await;
 
     // First large messages (each `changed` carries the column's whole card list, which grows)
@@ -50,8 +82,9 @@ async fn a_client_that_stops_reading_is_let_go_without_holding_up_the_others() {
     let outcomes = writer_client.flood(vec![toggle; 400]).await;
     assert!(outcomes.iter().all(|outcome| matches!(outcome, Ok(kipina_proto::AckOutcome::Applied { .. }))));
     let head = writer_client.last_seq.expect("applied");
-    observer.expect_changed_through(head).await;
-    assert!(metric(&server, "kipina_fanout_queue_drops_total").await >= 1.0, "the slow connection was dropped");
+    head_sender.send_replace(Some(head));
+    let observer = observing.await.expect("the observer read everything");
+    assert_eq!(observer.last_seq, Some(head), "the observer received every change");
     writer_client.close().await;
     observer.close().await;
 
@@ -71,6 +104,11 @@ async fn a_client_that_stops_reading_is_let_go_without_holding_up_the_others() {
             "the connection that stopped reading was still open {WAIT:?} after it fell behind ({open} open)"
         );
     }
+    // Which of its limits lets it go first (its queue filling, a write to its full socket timing
+    // out, or its silence outlasting the client timeout) depends on how busy the machine is; that
+    // the server let it go for not keeping up does not.
+    let let_go = let_go_total(&server).await;
+    assert!(let_go >= 1.0, "the server let the slow connection go for not keeping up ({let_go} let go)");
 
     // What the slow client does get is gap-free (the harness checks each `changed`), and ends.
     let mut resynced = false;

@@ -197,9 +197,7 @@ async fn a_flood_of_commands_is_rate_limited_while_other_clients_are_served() {
         }
         outcomes
     };
-    let started = tokio::time::Instant::now();
     let (flood_outcomes, calm_outcomes) = tokio::join!(flooder_client.flood(flood), calm_work);
-    assert!(started.elapsed() < WAIT);
 
     let applied = flood_outcomes.iter().filter(|outcome| matches!(outcome, Ok(AckOutcome::Applied { .. }))).count();
     let limited =

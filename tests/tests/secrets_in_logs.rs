@@ -5,8 +5,8 @@
 
 use futures_util::{SinkExt, StreamExt};
 use kipina_proto::api::{CreateBoardRequest, CreateBoardResponse, JoinRequest, Session};
-use kipina_proto::{ClientMessage, Command, CommandId};
-use kipina_tests::{ChildServer, link_part};
+use kipina_proto::{ClientMessage, Command, CommandId, ServerMessage};
+use kipina_tests::{ChildServer, WAIT, link_part};
 use std::process::Stdio;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -79,13 +79,20 @@ async fn no_token_link_secret_or_join_code_reaches_the_log() {
         let (mut sink, mut stream) = socket.split();
         let subscribe = ClientMessage::Subscribe { token, last_seq: None };
         sink.send(Message::text(serde_json::to_string(&subscribe).expect("json"))).await.expect("sent");
-        let command = ClientMessage::Command {
-            command_id: CommandId(Uuid::now_v7()),
-            command: Command::Rename { display_name: "Aino K.".into() },
-        };
+        let command_id = CommandId(Uuid::now_v7());
+        let command =
+            ClientMessage::Command { command_id, command: Command::Rename { display_name: "Aino K.".into() } };
         sink.send(Message::text(serde_json::to_string(&command).expect("json"))).await.expect("sent");
-        for _ in 0..3 {
-            let _ = tokio::time::timeout(std::time::Duration::from_millis(300), stream.next()).await;
+        // Until the command is answered (applied, or refused for the observer and the wrong
+        // token) or the server closes: by then the server has logged all it will about it.
+        loop {
+            let frame = tokio::time::timeout(WAIT, stream.next()).await.expect("the server answers the command");
+            let Some(Ok(Message::Text(text))) = frame else { break };
+            match serde_json::from_str::<ServerMessage>(&text).expect("a server message") {
+                ServerMessage::Ack { command_id: answered, .. } if answered == command_id => break,
+                ServerMessage::Error { command_id: Some(answered), .. } if answered == command_id => break,
+                _ => {}
+            }
         }
     }
     server.kill();

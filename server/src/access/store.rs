@@ -10,6 +10,8 @@ use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::Path;
 
+use crate::store::release::{OpenedSled, Release};
+
 type HmacSha256 = Hmac<Sha256>;
 
 /// The prefix of participant tokens, so a leaked one is recognisable (and greppable).
@@ -45,6 +47,8 @@ pub struct AccessStore {
     board_codes: sled::Tree,
     db_file: File,
     key: [u8; 32],
+    /// Last, so it drops after the database: waits until sled has let go of the directory.
+    release: Release,
 }
 
 fn role_letter(role: Role) -> char {
@@ -75,16 +79,20 @@ impl AccessStore {
     pub fn open(dir: &Path) -> Result<Self, AccessError> {
         fs::create_dir_all(dir)?;
         let key = load_or_create_key(&dir.join("server.key"))?;
-        let db = sled::Config::new().path(dir.join("records")).open()?;
-        let db_file = File::open(dir.join("records").join("db"))?;
-        Ok(Self {
-            tokens: db.open_tree("tokens")?,
-            codes: db.open_tree("codes")?,
-            board_codes: db.open_tree("board_codes")?,
-            db,
-            db_file,
-            key,
-        })
+        let records = dir.join("records");
+        // On an early return `opened` drops whole: sled first, then the wait for its lock.
+        let opened = OpenedSled::open(&sled::Config::new().path(&records), &records)?;
+        // Trees declared after `opened` drop before it.
+        let tokens = opened.db.open_tree("tokens")?;
+        let codes = opened.db.open_tree("codes")?;
+        let board_codes = opened.db.open_tree("board_codes")?;
+        let db_file = File::open(records.join("db"))?;
+        Ok(Self { tokens, codes, board_codes, db: opened.db, db_file, key, release: opened.release })
+    }
+
+    /// Becomes `true` once the records are closed and their directory can be opened again.
+    pub fn closed(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.release.closed()
     }
 
     /// Makes every write so far durable: sled's flush, then a real fdatasync of its file.

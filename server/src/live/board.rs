@@ -17,7 +17,7 @@ use super::{ConnectionId, Outbox, Viewer, error_body, history_failure};
 use crate::access::Bucket;
 use crate::domain::{BoardState, Context};
 use crate::engine::{Engine, ExecuteError, Executed, PendingAppend, Prepared};
-use crate::metrics::Metrics;
+use crate::metrics::{LetGo, Metrics};
 use crate::store::EventStore;
 use bytestring::ByteString;
 use kipina_proto::api::ErrorBody;
@@ -507,6 +507,7 @@ impl BoardTask {
             if let Some(subscriber) = self.subscribers.remove(connection) {
                 if !subscriber.outbox.messages.is_closed() {
                     self.metrics.fanout_drops.inc();
+                    self.metrics.let_go(LetGo::FellBehind);
                     tracing::warn!(board = %self.board, connection, "dropping a connection that fell behind");
                 }
                 subscriber.outbox.kicked.notify_one();

@@ -8,6 +8,7 @@
 
 use super::{BoardHandle, Boards, ConnectionId, OUTBOX_CAPACITY, Outbox, Viewer, encode};
 use crate::access::AccessStore;
+use crate::metrics::LetGo;
 use actix_ws::{AggregatedMessage as Message, CloseCode, CloseReason, MessageStream, ProtocolError, Session};
 use futures_util::StreamExt;
 use kipina_proto::{ClientMessage, CommandId, Role, ServerMessage};
@@ -86,7 +87,10 @@ async fn run_connection(
     let mut heartbeat = tokio::time::interval(settings.heartbeat_interval);
     let mut last_heard = Instant::now();
     let kicked = Arc::clone(&connection.kicked);
-    let not_reading = || CloseReason { code: CloseCode::Away, description: Some("not reading".into()) };
+    let not_reading = || {
+        metrics.let_go(LetGo::NotReading);
+        CloseReason { code: CloseCode::Away, description: Some("not reading".into()) }
+    };
     let close: Option<CloseReason> = loop {
         tokio::select! {
             message = stream.next() => {
@@ -148,6 +152,7 @@ async fn run_connection(
             _ = heartbeat.tick() => {
                 if last_heard.elapsed() > settings.client_timeout {
                     tracing::debug!("closing a silent connection");
+                    metrics.let_go(LetGo::Silent);
                     break Some(CloseReason { code: CloseCode::Away, description: Some("no heartbeat".into()) });
                 }
                 match tokio::time::timeout(write_timeout, connection.session.ping(b"")).await {

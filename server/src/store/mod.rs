@@ -10,6 +10,7 @@
 //! the embedded default.
 
 pub mod record;
+pub mod release;
 pub mod sled_store;
 
 use kipina_proto::{BoardId, CommandId, EventId, ParticipantId, Timestamp};

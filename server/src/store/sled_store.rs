@@ -73,6 +73,7 @@
 //! is closed (which releases its lock on the directory).
 
 use super::record::{self, EnvelopeRef, ParsedKey, RecordError, UnsealedRecord};
+use super::release::{OpenedSled, Release};
 use super::{
     AppendOutcome, AppendRequest, AppendTicket, CommandRecord, Damage, EventStore, ExpectedVersion,
     MAX_EVENTS_PER_APPEND, MAX_RECORD_BYTES, RecordedEvent, StoreError,
@@ -184,6 +185,8 @@ struct Inner {
     /// The way to the writer; taken out on drop so the writer sees the channel close.
     sender: Option<mpsc::Sender<Job>>,
     writer: Option<JoinHandle<()>>,
+    /// Last, so it drops after `db`: waits until sled has let go of the directory.
+    release: Release,
 }
 
 /// State the writer thread and the handles both use.
@@ -310,7 +313,9 @@ impl SledStore {
             }
         }
 
-        let db = open_sled(dir)?;
+        // `opened` drops as a whole on an early return: sled first, then the wait for its lock.
+        let opened = open_sled(dir)?;
+        let db = &opened.db;
 
         // sled creates `conf`, `db` and `blobs/` without syncing them or the directory, so make
         // them durable once before the first append relies on them.
@@ -335,7 +340,7 @@ impl SledStore {
             };
             damage.extend(recorded_heads.damage.iter().cloned());
             let acknowledged = Acknowledged { events: recorded, heads: &recorded_heads.heads };
-            let report = verify_tree(&db, dir, &acknowledged, Depth::Checksums);
+            let report = verify_tree(db, dir, &acknowledged, Depth::Checksums);
             damage.extend(report.damage);
             if damage.iter().any(|item| item.board.is_none()) {
                 return Err(StoreError::Damaged(damage));
@@ -397,14 +402,21 @@ impl SledStore {
         Ok(SledStore {
             inner: Arc::new(Inner {
                 dir: dir.to_path_buf(),
-                db,
+                db: opened.db,
                 open_damage,
                 quarantine: Mutex::new(quarantine),
                 shared,
                 sender: Some(sender),
                 writer: Some(handle),
+                release: opened.release,
             }),
         })
+    }
+
+    /// Becomes `true` once the last handle is gone: the writer has answered every queued append
+    /// and the directory can be opened again.
+    pub fn closed(&self) -> watch::Receiver<bool> {
+        self.inner.release.closed()
     }
 
     /// What the writer did since the store was opened.
@@ -720,12 +732,12 @@ impl SledStore {
 }
 
 /// Opens sled in `dir`, turning its lock and corruption failures into the store's own errors.
-fn open_sled(dir: &Path) -> Result<sled::Db, StoreError> {
+fn open_sled(dir: &Path) -> Result<OpenedSled, StoreError> {
     let db_path = dir.join("db");
     let config = sled::Config::new().path(dir).segment_size(SEGMENT_SIZE);
     // sled 0.34 panics instead of erroring on some damaged files; a panic while opening is
     // reported as damage so the caller gets an answer it can act on.
-    let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open()));
+    let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| OpenedSled::open(&config, dir)));
     match opened {
         Ok(Ok(db)) => Ok(db),
         Ok(Err(sled::Error::Io(error))) if error.to_string().contains("could not acquire lock") => {
@@ -1673,7 +1685,8 @@ mod tests {
         }
         {
             // Our own encoder never writes this: a body that is not JSON, with a valid checksum.
-            let db = open_sled(&path).expect("sled opens");
+            let opened = open_sled(&path).expect("sled opens");
+            let db = &opened.db;
             let key = record::event_key(board, 1);
             let mut bytes = vec![record::FORMAT_V1, 0, 0, 0, 0];
             bytes.extend_from_slice(b"not json");
@@ -1684,18 +1697,9 @@ mod tests {
             db.insert(key, bytes).expect("writes");
             db.flush().expect("flushes");
         }
-        let mut store = None;
-        // sled lets go of its lock from background threads a moment after the last handle.
-        for _ in 0..200 {
-            match SledStore::open(&path, StoreOptions::default()) {
-                Err(StoreError::Locked(_)) => std::thread::sleep(Duration::from_millis(10)),
-                other => {
-                    store = Some(other.expect("a record with a valid checksum opens"));
-                    break;
-                }
-            }
-        }
-        let damage = store.expect("the lock was let go").verify();
+        // Dropping `opened` waited until sled let go of the directory.
+        let store = SledStore::open(&path, StoreOptions::default()).expect("a record with a valid checksum opens");
+        let damage = store.verify();
         assert_eq!(damage.len(), 1, "{damage:?}");
         assert_eq!((damage[0].board, damage[0].seq), (Some(board), Some(1)));
     }
