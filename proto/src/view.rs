@@ -314,4 +314,6 @@ pub struct RoundView {
 pub struct RoundResult {
     pub card: CardId,
     pub votes: u32,
+    /// 1-based; cards with as many dots share a place and the next place skips (1, 1, 3).
+    pub place: u32,
 }
