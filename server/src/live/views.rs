@@ -300,7 +300,7 @@ pub fn round_view(state: &BoardState, index: usize) -> Option<RoundView> {
         settings: round.settings,
         hidden: round.hidden,
         revealed: round.revealed,
-        current: index + 1 == state.rounds.len(),
+        current: index + 1 == state.rounds.len() && !round.ended,
         started_at: round.started_at,
         results,
     })
@@ -387,7 +387,8 @@ impl ChangeSet {
                 every_card(touched);
                 every_participant(touched);
             }
-            Event::VotesRevealed {} => {
+            Event::VotesRevealed {} | Event::VoteRoundEnded {} => {
+                touched.insert(Touched::Board);
                 touched.insert(Touched::Round(current_round));
                 every_card(touched);
             }

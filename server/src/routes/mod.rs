@@ -167,6 +167,7 @@ pub fn status_of(code: &str) -> StatusCode {
         | "no_timer"
         | "votes_not_hidden"
         | "card_in_group"
+        | "vote_round_ended"
         | "has_votes"
         | "proposal_outdated"
         | "proposal_adopted"

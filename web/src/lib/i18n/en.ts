@@ -704,6 +704,7 @@ export const en = {
     no_timer: 'No timer is running.',
     votes_not_hidden: 'The votes of this round are not hidden.',
     card_in_group: 'The card is in a group: vote on the group.',
+    vote_round_ended: 'The vote round ended when the session was closed. A facilitator can start a new round.',
     has_votes: 'It has dots in this round: take them back or start a new round first.',
     invalid_group: 'The group is not valid.',
     statement_column: 'A statement holds only proposed wordings: cards cannot be added or moved there.',
