@@ -241,6 +241,10 @@ pub struct CardView {
     pub likes: Vec<ParticipantId>,
     /// Comments and replies, tombstones included, oldest first.
     pub comments: Vec<CommentId>,
+    /// Likes on the card and, for a group, on its cards too.
+    pub total_likes: u32,
+    /// Comments and replies that are not deleted, on the card and, for a group, on its cards too.
+    pub total_comments: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]

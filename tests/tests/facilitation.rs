@@ -342,9 +342,10 @@ async fn closing_a_session_freezes_its_vote_round_for_the_results_and_the_export
     let board = server.board(room.workshop.board, &room.workshop.facilitator.token).await;
     let round = board.rounds.last().expect("the round");
     assert!(!round.current, "the round ended with the session");
-    assert_eq!(round.results.iter().map(|result| (result.card, result.votes, result.place)).collect::<Vec<_>>(), vec![
-        (card, 2, 1)
-    ]);
+    assert_eq!(
+        round.results.iter().map(|result| (result.card, result.votes, result.place)).collect::<Vec<_>>(),
+        vec![(card, 2, 1)]
+    );
     assert_eq!(board.info.gates.vote.participant.as_deref(), Some("vote_round_ended"));
     let export = |format: &'static str| {
         let url = format!("{}/api/boards/{}/export?format={format}", server.base_url(), room.workshop.board);

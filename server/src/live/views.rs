@@ -212,6 +212,10 @@ pub fn card_view(state: &BoardState, card: &Card, viewer: ViewerId) -> CardView 
         votes,
         likes: card.likes.iter().copied().collect(),
         comments: card.comments.clone(),
+        total_likes: count(with_members(state, card).map(|card| card.likes.len())),
+        total_comments: count(with_members(state, card).map(|card| {
+            card.comments.iter().filter(|id| state.comments.get(id).is_some_and(|comment| !comment.deleted)).count()
+        })),
         group: card.group,
         is_group: card.is_group,
         members: card.members.clone(),
@@ -229,6 +233,15 @@ pub fn card_view(state: &BoardState, card: &Card, viewer: ViewerId) -> CardView 
             }
         }),
     }
+}
+
+/// A card and, for a group, its cards.
+fn with_members<'a>(state: &'a BoardState, card: &'a Card) -> impl Iterator<Item = &'a Card> {
+    std::iter::once(card).chain(card.members.iter().filter_map(|id| state.cards.get(id)))
+}
+
+fn count(counts: impl Iterator<Item = usize>) -> u32 {
+    u32::try_from(counts.sum::<usize>()).unwrap_or(u32::MAX)
 }
 
 pub fn comment_view(state: &BoardState, comment: &Comment, viewer: ViewerId) -> CommentView {
@@ -495,8 +508,15 @@ impl ChangeSet {
                 touched.insert(Touched::Comment(*comment));
                 touched.insert(Touched::Card(*card));
             }
-            Event::CommentEdited { comment, .. } | Event::CommentDeleted { comment } => {
+            Event::CommentEdited { comment, .. } => {
                 touched.insert(Touched::Comment(*comment));
+            }
+            Event::CommentDeleted { comment } => {
+                touched.insert(Touched::Comment(*comment));
+                // The card's count of comments changed.
+                if let Some(found) = state.comments.get(comment) {
+                    touched.insert(Touched::Card(found.card));
+                }
             }
             Event::VoteCast { card } | Event::VoteWithdrawn { card } => {
                 // A hidden dot is news to its voter only: others must not even learn which card
@@ -523,6 +543,18 @@ impl ChangeSet {
                     touched.insert(Touched::Comment(*comment));
                 }
             },
+        }
+        // A group shows its cards' likes and comments: a like or a comment on a card in a group
+        // touches the group too.
+        let liked_or_commented = match &fact.event {
+            Event::ReactionAdded { target: ReactionTarget::Card(card) }
+            | Event::ReactionRemoved { target: ReactionTarget::Card(card) }
+            | Event::CommentAdded { card, .. } => Some(*card),
+            Event::CommentDeleted { comment } => state.comments.get(comment).map(|comment| comment.card),
+            _ => None,
+        };
+        if let Some(group) = liked_or_commented.and_then(|card| state.cards.get(&card)).and_then(|card| card.group) {
+            self.touched.insert(Touched::Card(group));
         }
     }
 

@@ -514,12 +514,9 @@ fn closing_a_session_ends_its_vote_round_and_freezes_its_results() {
     // Reopening the session and going back to voting does not reopen the round; a new round does.
     let reopened = closed.clone().given(FACILITATOR, phase(CAMP, Phase::Vote));
     let _ = reopened.clone().when(ALICE, vote(ALICES_CARD)).then_error("vote_round_ended");
-    let _ = reopened
-        .given(FACILITATOR, round(5, 3, false))
-        .when(ALICE, vote(ALICES_CARD))
-        .then_state(|state| {
-            assert_eq!(state.rounds[state.rounds.len() - 2].results, std::collections::BTreeMap::from([(BOBS_CARD, 2)]));
-        });
+    let _ = reopened.given(FACILITATOR, round(5, 3, false)).when(ALICE, vote(ALICES_CARD)).then_state(|state| {
+        assert_eq!(state.rounds[state.rounds.len() - 2].results, std::collections::BTreeMap::from([(BOBS_CARD, 2)]));
+    });
     // Closing again ends nothing more: the ended round is not ended twice.
     let _ = closed
         .given(FACILITATOR, phase(CAMP, Phase::Results))

@@ -128,6 +128,8 @@ export const en = {
     dotsHiddenMine: 'Dots hidden; yours: {{count}}',
     inGroup: 'In the group “{{group}}”: vote on the group.',
     group: 'Group',
+    commentCount_one: '{{count}} comment',
+    commentCount_other: '{{count}} comments',
     groupMembers: 'Cards in the group',
     ungroup: 'Ungroup',
     addToGroup: 'Add to the group',

@@ -128,6 +128,8 @@ export const fi: Messages = {
     dotsHiddenMine: 'Äänimäärä piilotettu; sinun äänesi: {{count}}',
     inGroup: 'Ryhmässä ”{{group}}”: äänestä ryhmää.',
     group: 'Ryhmä',
+    commentCount_one: '{{count}} kommentti',
+    commentCount_other: '{{count}} kommenttia',
     groupMembers: 'Ryhmän kortit',
     ungroup: 'Pura ryhmä',
     addToGroup: 'Lisää ryhmään',

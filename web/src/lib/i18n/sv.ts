@@ -127,6 +127,8 @@ export const sv: Messages = {
     dotsHiddenMine: 'Antalet prickar är dolt; dina: {{count}}',
     inGroup: 'I gruppen ”{{group}}”: rösta på gruppen.',
     group: 'Grupp',
+    commentCount_one: '{{count}} kommentar',
+    commentCount_other: '{{count}} kommentarer',
     groupMembers: 'Korten i gruppen',
     ungroup: 'Lös upp gruppen',
     addToGroup: 'Lägg till i gruppen',
