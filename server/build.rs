@@ -4,6 +4,10 @@
 //!
 //! Set `KIPINA_SKIP_WEB_BUILD=1` to use whatever `web/dist` holds (or nothing) without running
 //! npm; the server then answers pages with a short note that the client is not built.
+//!
+//! It then compresses the client's text files (brotli at its best quality, and gzip) into
+//! `OUT_DIR/precompressed/` and writes `OUT_DIR/precompressed.rs`, a table the server embeds
+//! and serves by the browser's `Accept-Encoding` — compressed once here, never per request.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -29,9 +33,13 @@ fn main() {
     }
     println!("cargo:rerun-if-changed={}", web.join("dist").display());
     let skip = std::env::var_os("KIPINA_SKIP_WEB_BUILD").is_some_and(|value| value != "0");
-    if skip || !web.join("package.json").exists() {
-        return;
+    if !skip && web.join("package.json").exists() {
+        build_client(&web);
     }
+    precompress(&web.join("dist"));
+}
+
+fn build_client(web: &Path) {
     let dist = web.join("dist");
     if newest(&web.join("dist")).is_some_and(|built| {
         SOURCES.iter().filter_map(|source| newest(&web.join(source))).all(|changed| changed <= built)
@@ -39,9 +47,9 @@ fn main() {
         return;
     }
     if !web.join("node_modules").exists() {
-        npm(&web, &["ci", "--no-audit", "--no-fund"]);
+        npm(web, &["ci", "--no-audit", "--no-fund"]);
     }
-    npm(&web, &["run", "build"]);
+    npm(web, &["run", "build"]);
     if !dist.join("index.html").exists() {
         panic!("the web client's build finished but wrote no {}", dist.join("index.html").display());
     }
@@ -67,4 +75,81 @@ fn newest(path: &Path) -> Option<SystemTime> {
         return metadata.modified().ok();
     }
     std::fs::read_dir(path).ok()?.filter_map(Result::ok).filter_map(|entry| newest(&entry.path())).max()
+}
+
+/// The kinds of file worth compressing (images and fonts are compressed already).
+const COMPRESSIBLE: &[&str] = &["js", "mjs", "css", "html", "svg", "json", "webmanifest", "txt", "map", "xml"];
+
+/// Files smaller than this are sent as they are: compressing them saves less than it costs.
+const SMALLEST: usize = 1024;
+
+/// Writes the brotli and gzip forms of `dist`'s text files into `OUT_DIR` and a table of them.
+/// A compressed form that is not smaller than the file is left out.
+fn precompress(dist: &Path) {
+    let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let folder = out.join("precompressed");
+    let _ = std::fs::remove_dir_all(&folder);
+    let mut files = Vec::new();
+    list(dist, dist, &mut files);
+    // Sorted by the names the server looks up (it searches the table by halves).
+    files.sort_by_key(|relative| relative.to_string_lossy().replace('\\', "/"));
+    let mut table = String::from(
+        "/// `(path in web/dist, brotli, gzip)`, made by build.rs.\n\
+         pub static PRECOMPRESSED: &[(&str, Option<&[u8]>, Option<&[u8]>)] = &[\n",
+    );
+    for relative in files {
+        let name = relative.to_string_lossy().replace('\\', "/");
+        let extension = relative.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
+        if !COMPRESSIBLE.contains(&extension.as_str()) {
+            continue;
+        }
+        let data = std::fs::read(dist.join(&relative)).unwrap_or_else(|e| panic!("reading {name}: {e}"));
+        if data.len() < SMALLEST {
+            continue;
+        }
+        let brotli = brotli_of(&data);
+        let gzip = gzip_of(&data);
+        let mut entry = format!("    ({name:?}, ");
+        for (suffix, compressed) in [("br", brotli), ("gz", gzip)] {
+            if compressed.len() < data.len() {
+                let path = folder.join(format!("{name}.{suffix}"));
+                std::fs::create_dir_all(path.parent().expect("a file has a folder")).expect("OUT_DIR is writable");
+                std::fs::write(&path, compressed).expect("OUT_DIR is writable");
+                entry.push_str(&format!("Some(include_bytes!({:?})), ", path.display().to_string()));
+            } else {
+                entry.push_str("None, ");
+            }
+        }
+        entry.push_str("),\n");
+        table.push_str(&entry);
+    }
+    table.push_str("];\n");
+    std::fs::write(out.join("precompressed.rs"), table).expect("OUT_DIR is writable");
+}
+
+/// The files under `folder`, relative to `root`.
+fn list(root: &Path, folder: &Path, files: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(folder) else { return };
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        if path.is_dir() {
+            list(root, &path, files);
+        } else if let Ok(relative) = path.strip_prefix(root) {
+            files.push(relative.to_owned());
+        }
+    }
+}
+
+fn brotli_of(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
+    brotli::BrotliCompress(&mut std::io::Cursor::new(data), &mut out, &params).expect("compressing in memory");
+    out
+}
+
+fn gzip_of(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(data).expect("compressing in memory");
+    encoder.finish().expect("compressing in memory")
 }

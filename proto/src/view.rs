@@ -241,6 +241,10 @@ pub struct CardView {
     pub likes: Vec<ParticipantId>,
     /// Comments and replies, tombstones included, oldest first.
     pub comments: Vec<CommentId>,
+    /// Likes on the card and, for a group, on its cards too.
+    pub total_likes: u32,
+    /// Comments and replies that are not deleted, on the card and, for a group, on its cards too.
+    pub total_comments: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -314,4 +318,6 @@ pub struct RoundView {
 pub struct RoundResult {
     pub card: CardId,
     pub votes: u32,
+    /// 1-based; cards with as many dots share a place and the next place skips (1, 1, 3).
+    pub place: u32,
 }

@@ -199,9 +199,10 @@ fn the_csv_has_a_bom_one_row_per_card_and_no_cell_a_spreadsheet_would_run() {
         .column_order
         .iter()
         .filter_map(|id| state.columns.get(id))
-        .map(|column| column.cards.len())
+        .flat_map(|column| &column.cards)
+        .map(|card| 1 + state.cards[card].members.len())
         .sum::<usize>();
-    assert_eq!(rows.len(), on_board, "one row per card on the board (proposals included)");
+    assert_eq!(rows.len(), on_board, "one row per card on the board (proposals and a group's cards included)");
     for row in &rows {
         for cell in row {
             assert!(!cell.starts_with(['=', '+', '-', '@', '\t', '\r']), "a live formula: {cell:?}");
@@ -383,4 +384,248 @@ fn malformed_or_foreign_json_is_refused_and_creates_nothing() {
         assert!(matches!(result, Err(trello::TrelloError::NotTrello(_))), "{result:?}");
     }
     assert!(engine.store().boards().unwrap().is_empty(), "nothing was created"); // unwrap: test
+}
+
+/// What people typed on a board made for one test: every text goes into the places an export
+/// writes it (board, column, cards, a group, comments on a card and on a grouped card, a
+/// statement and a proposal).
+#[derive(Clone, Debug)]
+struct Typed {
+    board: String,
+    description: String,
+    column: String,
+    title: String,
+    body: String,
+    comment: String,
+    heading: String,
+    statement: String,
+}
+
+impl Typed {
+    fn all(text: &str) -> Typed {
+        Typed {
+            board: text.into(),
+            description: text.into(),
+            column: text.into(),
+            title: text.into(),
+            body: text.into(),
+            comment: text.into(),
+            heading: text.into(),
+            statement: text.into(),
+        }
+    }
+}
+
+/// A board with `typed` in every place, made by its commands on `engine`; the single-line texts
+/// must be single lines (the server refuses line breaks in titles).
+fn board_with_text(engine: &Engine, typed: &Typed) -> BoardId {
+    let board = BoardId(Uuid::now_v7());
+    let facilitator = ParticipantId(Uuid::now_v7());
+    let friend = ParticipantId(Uuid::now_v7());
+    let mut state = BoardState::default();
+    let mut run = |actor: ParticipantId, command: Command| run(engine, board, &mut state, actor, command);
+    run(
+        facilitator,
+        Command::CreateBoard {
+            title: typed.board.clone(),
+            description: typed.description.clone(),
+            language: kipina_proto::Language::Fi,
+            facilitator_name: "Fanni".into(),
+        },
+    );
+    run(friend, Command::Join { display_name: "Kaveri".into(), role: Role::Participant });
+    let column = kipina_proto::ColumnId(Uuid::now_v7());
+    run(facilitator, Command::AddColumn { column, title: typed.column.clone() });
+    let (alone, first, second, group) =
+        (CardId(Uuid::now_v7()), CardId(Uuid::now_v7()), CardId(Uuid::now_v7()), CardId(Uuid::now_v7()));
+    for card in [alone, first, second] {
+        run(friend, Command::AddCard { card, column, title: typed.title.clone(), body: typed.body.clone() });
+    }
+    run(
+        friend,
+        Command::AddComment {
+            comment: kipina_proto::CommentId(Uuid::now_v7()),
+            card: alone,
+            reply_to: None,
+            body: typed.comment.clone(),
+        },
+    );
+    run(
+        friend,
+        Command::AddComment {
+            comment: kipina_proto::CommentId(Uuid::now_v7()),
+            card: second,
+            reply_to: None,
+            body: typed.comment.clone(),
+        },
+    );
+    run(facilitator, Command::GroupCards { group, heading: typed.heading.clone(), cards: vec![first, second] });
+    run(friend, Command::CastVote { card: alone });
+    run(friend, Command::CastVote { card: group });
+    run(friend, Command::ToggleReaction { target: kipina_proto::ReactionTarget::Card(second) });
+    let statement = kipina_proto::ColumnId(Uuid::now_v7());
+    run(
+        facilitator,
+        Command::AddStatement { column: statement, title: typed.column.clone(), text: typed.statement.clone() },
+    );
+    run(
+        friend,
+        Command::ProposeWording {
+            card: CardId(Uuid::now_v7()),
+            statement,
+            text: format!("{} {}", typed.statement, typed.title),
+            reason: typed.title.clone(),
+            base_version: 1,
+        },
+    );
+    board
+}
+
+/// The text of a Markdown document as a reader sees it, without its white space (which
+/// Markdown may fold); and a panic when typed text became a link, an image or HTML.
+fn markdown_words(markdown: &str) -> String {
+    use pulldown_cmark::{Event, Options, Parser, Tag};
+    let mut words = String::new();
+    for event in Parser::new_ext(markdown, Options::ENABLE_STRIKETHROUGH) {
+        match event {
+            Event::Text(text) | Event::Code(text) => words.push_str(&text),
+            Event::Start(Tag::Link { .. } | Tag::Image { .. }) | Event::Html(_) | Event::InlineHtml(_) => {
+                panic!("typed text became markup: {event:?} in\n{markdown}")
+            }
+            _ => {}
+        }
+    }
+    words.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+fn without_space(text: &str) -> String {
+    text.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// Every document format of a board with `typed` everywhere: each is written, reads back, and
+/// has the typed text in it.
+fn every_format_reads_back(engine: &Engine, typed: &Typed) {
+    use calamine::{Data, Reader, Xlsx};
+    let board = board_with_text(engine, typed);
+    let state = engine.load(board).unwrap(); // unwrap: just written
+    let write = |format| {
+        export::document(board, &state, format, None, Timestamp(1_800_000_000_000))
+            .unwrap_or_else(|error| panic!("{} export failed: {error} for {typed:?}", format.name()))
+    };
+
+    let markdown = String::from_utf8(write(Format::Markdown)).expect("Markdown is UTF-8");
+    let words = markdown_words(&markdown);
+    for typed in [&typed.title, &typed.body, &typed.comment, &typed.heading, &typed.statement, &typed.column] {
+        assert!(words.contains(&without_space(typed)), "{typed:?} is in the Markdown:\n{markdown}");
+    }
+
+    let csv = write(Format::Csv);
+    let mut reader = csv::Reader::from_reader(&csv[3..]);
+    let rows: Vec<csv::StringRecord> = reader.records().map(|row| row.expect("a CSV row")).collect();
+    let titles = rows.iter().filter(|row| &row[1] == export::table::neutralise(&typed.title).as_ref()).count();
+    assert!(titles >= 3, "the three cards are rows of the CSV: {rows:?}");
+    assert!(rows.iter().any(|row| &row[2] == export::table::neutralise(&typed.body).as_ref()), "{rows:?}");
+
+    let xlsx = write(Format::Xlsx);
+    let mut workbook: Xlsx<_> = Xlsx::new(std::io::Cursor::new(xlsx)).expect("an xlsx file");
+    let cards = workbook.worksheet_range("Kortit").expect("the cards");
+    let title = Data::String(export::table::neutralise(&typed.title).into_owned());
+    assert!(cards.rows().filter(|row| row[1] == title).count() >= 3, "the three cards are in the workbook");
+    let comments = workbook.worksheet_range("Kommentit").expect("the comments");
+    let comment = export::table::neutralise(&typed.comment).into_owned();
+    assert_eq!(comments.rows().skip(1).filter(|row| row[3] == Data::String(comment.clone())).count(), 2);
+
+    let docx = write(Format::Docx);
+    let xml = unzip(&docx, "word/document.xml");
+    assert!(xml.starts_with("<?xml"), "the Word document's XML");
+}
+
+/// A card text that once made the Markdown export fail with "Cannot preserve this event block".
+const MARKUP: &str = "Vertaisoppimista <b>yli rajojen</b> & \"lainausmerkit\". ";
+
+#[test]
+fn html_looking_markup_and_odd_spacing_export_in_every_format() {
+    let dir = tempfile::tempdir().unwrap(); // unwrap: test
+    let engine = Engine::open(&DataDir::new(dir.path())).unwrap(); // unwrap: fresh directory
+    for text in [MARKUP, MARKUP.trim_end(), " **tähti** ", "_ _", "a\u{a0}", "`koodi` [x](y) <!-- -->", "1. # > -"] {
+        every_format_reads_back(&engine, &Typed::all(text));
+    }
+    let mut lines = Typed::all(MARKUP);
+    for multi in ["eka\n\n  toka \r\nkolmas\rneljäs\n", "\n<b>\n</b>\n", "   \n\t"] {
+        (lines.body, lines.comment, lines.statement, lines.description) =
+            (multi.into(), format!("{multi}x"), format!("x{multi}y"), multi.into());
+        every_format_reads_back(&engine, &lines);
+    }
+}
+
+/// One line of text as people type or import it: anything printable, weighted towards what
+/// means something in Markdown, HTML, CSV and spreadsheets.
+fn a_line() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    prop_oneof!["[ -~]{1,30}", "[a-zäö <>&\"'*_`#\\[\\]()!\\\\~|=+@.:;\u{a0}\u{3000}\u{200b}-]{1,30}", "\\PC{1,20}",]
+        .prop_filter("a title is not blank", |text| !text.trim().is_empty())
+}
+
+/// Text that may span lines.
+fn some_lines() -> impl proptest::strategy::Strategy<Value = String> {
+    "[a-zäö <>&\"'*_`#\\[\\]()!\\\\~|=+@.:;\t\n\r\u{a0}-]{0,60}"
+}
+
+#[test]
+fn any_typed_text_exports_in_every_format_and_reads_back() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+    let dir = tempfile::tempdir().unwrap(); // unwrap: test
+    let engine = Engine::open(&DataDir::new(dir.path())).unwrap(); // unwrap: fresh directory
+    let typed = (a_line(), some_lines(), a_line(), a_line(), some_lines(), some_lines(), a_line(), some_lines())
+        .prop_filter("a comment and a statement are not blank", |texts| {
+            !texts.4.trim().is_empty() && !texts.5.trim().is_empty()
+        })
+        .prop_map(|(board, description, column, title, body, comment, heading, statement)| Typed {
+            board,
+            description,
+            column,
+            title,
+            body: body.clone(),
+            comment,
+            heading,
+            statement: if statement.trim().is_empty() { body } else { statement },
+        });
+    let mut runner = TestRunner::new(Config { cases: 48, failure_persistence: None, ..Config::default() });
+    runner
+        .run(&typed, |typed| {
+            every_format_reads_back(&engine, &typed);
+            Ok(())
+        })
+        .unwrap(); // unwrap: the failing case is in the panic
+}
+
+/// The texts of the first table in a Word document, cell by cell.
+fn table_cells(xml: &str) -> Vec<String> {
+    let table = &xml[xml.find("<w:tbl>").expect("a table")..xml.find("</w:tbl>").expect("the table ends")];
+    table
+        .split("</w:t>")
+        .filter_map(|part| part.rfind('>').map(|at| part[at + 1..].to_owned()))
+        .filter(|text| !text.is_empty())
+        .collect()
+}
+
+#[test]
+fn ties_share_a_place_in_every_format_and_dots_are_counted_in_finnish() {
+    let dir = tempfile::tempdir().unwrap(); // unwrap: test
+    let engine = Engine::open(&DataDir::new(dir.path())).unwrap(); // unwrap: fresh directory
+    // A card and a group with one dot each: a tie for the first place.
+    let board = board_with_text(&engine, &Typed::all("Tasapeli"));
+    let state = engine.load(board).unwrap(); // unwrap: just written
+    let write = |format| export::document(board, &state, format, None, Timestamp(1_800_000_000_000)).unwrap(); // unwrap: test
+    let cells = table_cells(&unzip(&write(Format::Docx), "word/document.xml"));
+    assert_eq!(
+        cells,
+        ["Sija", "Otsikko", "Sarake", "Äänet", "1", "Tasapeli", "Tasapeli", "1", "1", "Tasapeli", "Tasapeli", "1"],
+        "the Word report ranks a tie as the results view does"
+    );
+    let markdown = String::from_utf8(write(Format::Markdown)).unwrap(); // unwrap: UTF-8
+    assert!(!markdown.contains("äänet"), "no \"1 äänet\":\n{markdown}");
+    assert_eq!(markdown.matches("1\\. Tasapeli — 1 ääni").count(), 2, "both share the first place:\n{markdown}");
+    assert_eq!(markdown.matches("1\\. **Tasapeli** — Äänet: 1").count(), 2, "in the column too:\n{markdown}");
 }

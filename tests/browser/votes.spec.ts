@@ -2,7 +2,8 @@
  * Dot voting at the edges: the budget and the per-card cap are the server's rules; the client
  * sends the vote and shows the server's refusal (it does not decide by itself).
  */
-import { addCard, boardView, card, createBoard, dots, expect, joinBoard, openBoard, test } from './helpers';
+import { randomUUID } from 'node:crypto';
+import { addCard, addComment, boardView, card, command, commentCount, createBoard, dots, expect, joinBoard, openBoard, test } from './helpers';
 
 test('votes past the per-card cap and the budget are refused by the server and shown', async ({ open }) => {
   const created = await createBoard({ title: 'Äänestys', name: 'Fanni' });
@@ -57,4 +58,36 @@ test('votes past the per-card cap and the budget are refused by the server and s
     (stored.cards as unknown as { title: string; vote_total: number }[]).map((found) => [found.title, found.vote_total]),
   );
   expect(totals).toEqual({ 'Kortti A': 2, 'Kortti B': 3 });
+});
+
+test('a group shows its cards’ likes and comments, and each card’s own, live', async ({ open }) => {
+  const created = await createBoard({ title: 'Ryhmät', name: 'Fanni' });
+  const voter = await joinBoard(created.links.participant, 'Ville');
+  const view = await boardView(created.session);
+  const ideas = view.columns[0]!.id;
+  const first = await addCard(voter, ideas, 'Kyläkoulu etäpisteeksi');
+  const second = await addCard(voter, ideas, 'Kylätalon kahvila');
+  await command(voter, { type: 'toggle_reaction', target: { kind: 'card', id: first } });
+  await command(created.session, { type: 'toggle_reaction', target: { kind: 'card', id: first } });
+  await addComment(voter, second, 'Kahvila olisi kiva');
+  const group = randomUUID();
+  await command(created.session, { type: 'group_cards', group, heading: 'Kylän tilat', cards: [first, second] });
+
+  const context = await open({ session: voter });
+  const page = await context.newPage();
+  await openBoard(page, voter.board);
+  const grouped = page.locator('[data-testid="card"][data-group="true"]');
+  await expect(grouped.locator('.card-title')).toHaveText('Kylän tilat');
+  // The group's own counts include its cards' (it showed 0 and 0).
+  await expect(grouped.locator('.like-button .count')).toHaveText('2');
+  await expect(commentCount(grouped)).toHaveText('1');
+  // Each card in the group says what it has.
+  const members = grouped.getByTestId('group-member');
+  await expect(members.nth(0).getByTestId('member-counts')).toHaveText('♥ 2 tykkäystä');
+  await expect(members.nth(1).getByTestId('member-counts')).toHaveText('1 kommentti');
+
+  // A new comment on a card in the group reaches the group at once.
+  await addComment(created.session, first, 'Etätyöpiste kouluun');
+  await expect(commentCount(grouped)).toHaveText('2');
+  await expect(members.nth(0).getByTestId('member-counts')).toHaveText('♥ 2 tykkäystä 1 kommentti');
 });

@@ -226,6 +226,18 @@ async fn joining_by_link_or_join_code_gives_the_links_role() {
         assert_eq!(found.role, role, "the board records the role of the link");
     }
 
+    // The code as the projector shows it (with a space), with a hyphen, in small letters.
+    let code = &links.join_code;
+    for typed in [
+        format!("{} {}", &code[..3], &code[3..]),
+        format!("{}-{}", &code[..3], &code[3..]),
+        format!(" {} ", code.to_lowercase()),
+    ] {
+        let session = server.join(&typed, "Koodilla liittyvä").await;
+        assert_eq!((session.board, session.role), (board, Role::Participant), "{typed:?}");
+        participants.push(session.participant);
+    }
+
     let refused = server.try_join("ZZZZZZ", "Arvaaja").await.expect_err("a made-up join code is refused");
     assert!((400..500).contains(&refused.0), "{refused:?}");
     let forged_link = format!("/join/{board}/f/{}", "A".repeat(43));

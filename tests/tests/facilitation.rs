@@ -315,3 +315,63 @@ async fn the_join_qr_code_is_drawn_by_the_server_for_facilitators_only() {
     let body: serde_json::Value = unknown.json().await.expect("an error body");
     assert_eq!(body["code"], "malformed");
 }
+
+/// Closing a session ends its vote round: what the projector showed at the close is what the
+/// board and every export say afterwards, and later dots are refused with a code.
+#[tokio::test]
+async fn closing_a_session_freezes_its_vote_round_for_the_results_and_the_exports() {
+    let server = TestServer::start().await;
+    let mut room = Room::open(&server).await;
+    let (card, command) = add_card(room.workshop.column, "Yhteinen sauna");
+    room.aino.applied(command).await;
+    let (other, command) = add_card(room.workshop.column, "Kyläbussi");
+    room.aino.applied(command).await;
+    let session = SessionId(uuid::Uuid::now_v7());
+    room.facilitate(
+        &server,
+        Command::CreateSession { session, name: "Kevätleiri".into(), date: "2026-06-12".into(), anonymous: false },
+    )
+    .await;
+    room.facilitate(&server, Command::StartSession { session }).await;
+    room.facilitate(&server, Command::SetPhase { session, phase: Phase::Vote }).await;
+    room.aino.applied(Command::CastVote { card }).await;
+    room.eero.applied(Command::CastVote { card }).await;
+    let head = room.facilitate(&server, Command::SetPhase { session, phase: Phase::Closed }).await;
+    room.settle(head).await;
+
+    let board = server.board(room.workshop.board, &room.workshop.facilitator.token).await;
+    let round = board.rounds.last().expect("the round");
+    assert!(!round.current, "the round ended with the session");
+    assert_eq!(
+        round.results.iter().map(|result| (result.card, result.votes, result.place)).collect::<Vec<_>>(),
+        vec![(card, 2, 1)]
+    );
+    assert_eq!(board.info.gates.vote.participant.as_deref(), Some("vote_round_ended"));
+    let export = |format: &'static str| {
+        let url = format!("{}/api/boards/{}/export?format={format}", server.base_url(), room.workshop.board);
+        let token = room.workshop.facilitator.token.clone();
+        let http = server.http().clone();
+        async move { http.get(url).bearer_auth(token).send().await.expect("the export").text().await.expect("text") }
+    };
+    let before = export("md").await;
+    assert!(before.contains("1\\. Yhteinen sauna — 2 ääntä"), "{before}");
+
+    // After the close nobody changes the round: not a new dot, not taking one back.
+    assert_eq!(room.eero.refused(Command::CastVote { card: other }).await, "vote_round_ended");
+    assert_eq!(room.aino.refused(Command::WithdrawVote { card }).await, "vote_round_ended");
+    assert_eq!(room.facilitator.refused(Command::CastVote { card: other }).await, "vote_round_ended");
+    let refused = server
+        .http_command(
+            room.workshop.board,
+            Some(&room.eero_token),
+            kipina_tests::new_command_id(),
+            &Command::CastVote { card: other },
+        )
+        .await;
+    assert_eq!(refused.map_err(|(status, body)| (status, body.code)).err(), Some((409, "vote_round_ended".to_owned())));
+    let after = server.board(room.workshop.board, &room.workshop.facilitator.token).await;
+    assert_eq!(after.rounds, board.rounds, "the results stay as they were shown");
+    let exported = export("md").await;
+    let rounds = |text: &str| text[text.find("## Äänestyskierrokset").expect("the rounds")..].to_owned();
+    assert_eq!(rounds(&exported), rounds(&before), "the export still matches");
+}

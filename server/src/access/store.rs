@@ -189,7 +189,7 @@ impl AccessStore {
         if let Some(invitation) = self.link(text) {
             return Ok(Some(invitation));
         }
-        let code = text.to_ascii_uppercase();
+        let code = super::typed_join_code(text);
         if code.len() != CODE_LEN || !code.bytes().all(|byte| CODE_ALPHABET.contains(&byte)) {
             return Ok(None);
         }

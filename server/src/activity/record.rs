@@ -49,6 +49,8 @@ pub fn record_of(before: &BoardState, fact: &Fact) -> Option<ActivityItem> {
             item.round = current_round();
             K::VotesRevealed
         }
+        // Said by the session's end, which it comes with.
+        Event::VoteRoundEnded {} => return None,
         Event::ParticipantJoined { participant, role, .. } => {
             item.participant = Some(*participant);
             item.role = Some(*role);

@@ -112,10 +112,12 @@ const IDEAS: &[(usize, usize, &str, &str)] = &[
     (6, 3, "Ideoiden kipinät toiminnan voimaksi", "Pop up -osallistumista ja vankkaa kehittämistaitoa."),
 ];
 
-/// Builds the demo. `new_id` makes every id; `start` is when the demo "workshop" began.
-pub fn leader_cornerstones(mut new_id: impl FnMut() -> Uuid, start: Timestamp) -> DemoBoard {
+/// Builds the demo. `new_id` makes every id; `now` is when its last step happens: the demo
+/// "workshop" ran a minute a step up to then, so nothing in it is later than now (a version
+/// adopted after the demo was made must not look older than the demo's own).
+pub fn leader_cornerstones(mut new_id: impl FnMut() -> Uuid, now: Timestamp) -> DemoBoard {
     let minute = 60_000;
-    let mut clock = start.millis();
+    let mut clock = 0;
     let mut steps = Vec::new();
     let mut step = |actor: ParticipantId, command: Command| {
         clock += minute;
@@ -286,6 +288,10 @@ pub fn leader_cornerstones(mut new_id: impl FnMut() -> Uuid, start: Timestamp) -
         },
     );
 
+    let last = steps.last().map_or(0, |step: &DemoStep| step.at.millis());
+    for step in &mut steps {
+        step.at = Timestamp(now.millis() - (last - step.at.millis()));
+    }
     DemoBoard { facilitator, steps }
 }
 
@@ -332,6 +338,11 @@ mod tests {
         let vision = state.columns.values().find(|column| column.title == "Visio").and_then(|c| c.statement.as_ref());
         assert_eq!(vision.map(|statement| statement.versions[1].session.is_some()), Some(true), "adopted at the camp");
         assert_eq!(state.participants.len(), 4);
+        // Everything happened by the time given, a minute a step, the last step then.
+        assert_eq!(demo.steps.last().map(|step| step.at), Some(Timestamp(1_479_722_400_000)));
+        assert!(demo.steps.windows(2).all(|pair| pair[1].at.millis() - pair[0].at.millis() == 60_000));
+        let adopted = state.columns.values().filter_map(|column| column.statement.as_ref()).flat_map(|s| &s.versions);
+        assert!(adopted.into_iter().all(|version| version.adopted_at <= Timestamp(1_479_722_400_000)));
         assert_eq!(state.cards.len(), PRINCIPLES.len() + IDEAS.len() + 3, "and three proposals");
         assert_eq!(state.comments.values().filter(|comment| comment.reply_to.is_some()).count(), 1);
         // Matti's reply mentions Kaisa, who is notified of it between camps.

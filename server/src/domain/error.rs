@@ -114,6 +114,8 @@ pub enum DomainError {
     VotesNotHidden,
     #[error("the card is in a group; vote on the group")]
     CardInGroup,
+    #[error("the vote round ended when its session was closed; a facilitator may start a new round")]
+    VoteRoundEnded,
     #[error("dots have been placed on it in the current round; take them back or start a new round first")]
     HasVotes,
     #[error("invalid group: {0}")]
@@ -172,6 +174,7 @@ impl DomainError {
             DomainError::NoTimer => "no_timer",
             DomainError::VotesNotHidden => "votes_not_hidden",
             DomainError::CardInGroup => "card_in_group",
+            DomainError::VoteRoundEnded => "vote_round_ended",
             DomainError::HasVotes => "has_votes",
             DomainError::InvalidGroup(_) => "invalid_group",
             DomainError::StatementColumn => "statement_column",

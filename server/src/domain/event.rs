@@ -61,6 +61,9 @@ pub enum Event {
     },
     /// (A struct variant with no fields, so its stored payload is an object like every other.)
     VotesRevealed {},
+    /// The current round ended without a new one: its session was closed. Its totals are kept
+    /// as its results and no more dots are placed or taken back in it.
+    VoteRoundEnded {},
 
     ParticipantJoined {
         participant: ParticipantId,
@@ -239,6 +242,7 @@ impl Event {
             Event::TimerSet { .. } => "timer_set",
             Event::VoteRoundStarted { .. } => "vote_round_started",
             Event::VotesRevealed {} => "votes_revealed",
+            Event::VoteRoundEnded {} => "vote_round_ended",
             Event::ParticipantJoined { .. } => "participant_joined",
             Event::ParticipantRenamed { .. } => "participant_renamed",
             Event::RoleChanged { .. } => "role_changed",

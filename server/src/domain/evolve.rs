@@ -41,6 +41,7 @@ fn apply(state: &mut BoardState, fact: &Fact) {
                 revealed: false,
                 started_at: at,
                 results: Default::default(),
+                ended: false,
             }];
         }
         Event::BoardEdited { title, description } => {
@@ -99,6 +100,7 @@ fn apply(state: &mut BoardState, fact: &Fact) {
                 round.revealed = true;
             }
         }
+        Event::VoteRoundEnded {} => end_round(state),
 
         Event::ParticipantJoined { participant, display_name, role } => {
             state.participants.insert(
@@ -464,12 +466,19 @@ fn set_phase(
     }
 }
 
-/// Ends the current round, keeping its totals, and starts the next with fresh budgets.
-fn start_round(state: &mut BoardState, settings: kipina_proto::BoardSettings, hidden: bool, at: Timestamp) {
-    if let Some(round) = state.rounds.last_mut() {
+/// Ends the current round, keeping its totals as its results (once: an ended round's results
+/// stay as they were). The dots stay on the cards until the next round starts.
+fn end_round(state: &mut BoardState) {
+    if let Some(round) = state.rounds.last_mut().filter(|round| !round.ended) {
         round.results =
             state.cards.values().map(|card| (card.id, card.vote_total())).filter(|(_, votes)| *votes > 0).collect();
+        round.ended = true;
     }
+}
+
+/// Ends the current round, keeping its totals, and starts the next with fresh budgets.
+fn start_round(state: &mut BoardState, settings: kipina_proto::BoardSettings, hidden: bool, at: Timestamp) {
+    end_round(state);
     for card in state.cards.values_mut() {
         card.votes.clear();
     }
@@ -488,6 +497,7 @@ fn start_round(state: &mut BoardState, settings: kipina_proto::BoardSettings, hi
         revealed: false,
         started_at: at,
         results: Default::default(),
+        ended: false,
     });
 }
 

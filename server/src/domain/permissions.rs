@@ -60,6 +60,9 @@ pub fn gate(state: &BoardState, role: Role, action: Action) -> Result<(), Domain
     if !phase_allows(phase, role, action) {
         return Err(DomainError::PhaseForbids { action, phase });
     }
+    if action == Action::Vote && state.current_round().is_some_and(|round| round.ended) {
+        return Err(DomainError::VoteRoundEnded);
+    }
     Ok(())
 }
 

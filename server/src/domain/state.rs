@@ -273,12 +273,16 @@ pub struct VoteRound {
     pub started_at: Timestamp,
     /// Dots per card, filled in when the round ends.
     pub results: BTreeMap<CardId, u32>,
+    /// Ended: by the next round, or by closing its session (then no dots are placed or taken
+    /// back until a facilitator starts a new round).
+    #[serde(default)]
+    pub ended: bool,
 }
 
 impl VoteRound {
     /// Whether each participant sees only their own dots now.
     pub fn votes_hidden(&self) -> bool {
-        self.hidden && !self.revealed
+        self.hidden && !self.revealed && !self.ended
     }
 }
 

@@ -1,13 +1,14 @@
 //! The Word report a facilitator sends onward: title, date and participant count, statements
 //! with their current wording, a table of the top cards, and the results per column.
 
-use super::report::Report;
+use super::report::{Report, ReportCard};
 use super::{ExportError, local_time};
+use crate::live::views::places;
 use docx_rs::{Docx, Paragraph, Run, Style, StyleType, Table, TableCell, TableRow, WidthType};
 
 fn paragraph(text: &str) -> Paragraph {
     let mut run = Run::new();
-    for (index, line) in text.lines().enumerate() {
+    for (index, line) in text.replace("\r\n", "\n").split(['\n', '\r']).enumerate() {
         if index > 0 {
             run = run.add_break(docx_rs::BreakType::TextWrapping);
         }
@@ -89,9 +90,9 @@ pub fn write(report: &Report) -> Result<Vec<u8>, ExportError> {
             cell(words.column, true),
             cell(words.votes, true),
         ])];
-        for (index, card) in top.iter().enumerate() {
+        for (place, card) in &top {
             rows.push(TableRow::new(vec![
-                cell(&(index + 1).to_string(), false),
+                cell(&place.to_string(), false),
                 cell(&card.title, false),
                 cell(&card.column, false),
                 cell(&card.votes.unwrap_or(0).to_string(), false),
@@ -103,15 +104,11 @@ pub fn write(report: &Report) -> Result<Vec<u8>, ExportError> {
     doc = doc.add_paragraph(heading(1, words.results));
     for column in &report.columns {
         doc = doc.add_paragraph(heading(2, &column.title));
-        for card in &column.cards {
-            let votes = card.votes.map_or_else(|| words.hidden.to_owned(), |votes| votes.to_string());
-            doc = doc.add_paragraph(
-                Paragraph::new()
-                    .add_run(Run::new().add_text(&card.title).bold())
-                    .add_run(Run::new().add_text(format!(" — {}: {votes}", words.votes))),
-            );
-            if !card.body.trim().is_empty() {
-                doc = doc.add_paragraph(paragraph(&card.body));
+        let places = places(column.cards.iter().map(|card| card.votes.unwrap_or(0)));
+        for (place, card) in places.into_iter().zip(&column.cards) {
+            doc = card_paragraphs(doc, report, card, Some(place), 0);
+            for member in &card.members {
+                doc = card_paragraphs(doc, report, member, None, 1);
             }
         }
     }
@@ -119,4 +116,35 @@ pub fn write(report: &Report) -> Result<Vec<u8>, ExportError> {
     let mut buffer = std::io::Cursor::new(Vec::new());
     doc.build().pack(&mut buffer).map_err(|error| ExportError::Write(error.to_string()))?;
     Ok(buffer.into_inner())
+}
+
+/// One card: its place (while dots are shown), title and dots, likes, author, group, text and
+/// comments, indented by `depth` (a group's cards under the group).
+fn card_paragraphs(mut doc: Docx, report: &Report, card: &ReportCard, place: Option<u32>, depth: i32) -> Docx {
+    let words = report.words;
+    let indent = |paragraph: Paragraph, extra: i32| {
+        let left = 720 * (depth + extra);
+        if left == 0 { paragraph } else { paragraph.indent(Some(left), None, None, None) }
+    };
+    let votes = card.votes.map_or_else(|| words.hidden.to_owned(), |votes| votes.to_string());
+    let mut title = Paragraph::new();
+    if let (Some(place), Some(_)) = (place, card.votes) {
+        title = title.add_run(Run::new().add_text(format!("{place}. ")));
+    }
+    let author = card.author.as_deref().unwrap_or(words.anonymous);
+    let mut about = format!(" — {}: {votes}, {}: {}, {author}", words.votes, words.likes, card.likes);
+    if let Some(group) = &card.group {
+        about.push_str(&format!(", {}: {group}", words.group_of));
+    }
+    title = title.add_run(Run::new().add_text(&card.title).bold()).add_run(Run::new().add_text(about));
+    doc = doc.add_paragraph(indent(title, 0));
+    if !card.body.trim().is_empty() {
+        doc = doc.add_paragraph(indent(paragraph(&card.body), 0));
+    }
+    for comment in &card.comments {
+        let author = comment.author.as_deref().unwrap_or(words.anonymous);
+        let reply = if comment.reply { "↳ " } else { "" };
+        doc = doc.add_paragraph(indent(paragraph(&format!("{reply}{author}: {}", comment.body)), 1));
+    }
+    doc
 }

@@ -42,6 +42,11 @@ impl Format {
         Format::ALL.into_iter().find(|format| format.name() == name)
     }
 
+    /// Whether the file is a zip archive (compressed already).
+    pub fn is_zip(self) -> bool {
+        matches!(self, Format::Xlsx | Format::Docx)
+    }
+
     pub fn content_type(self) -> &'static str {
         match self {
             Format::Markdown => "text/markdown; charset=utf-8",

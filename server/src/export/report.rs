@@ -4,7 +4,7 @@
 
 use super::words::Words;
 use crate::domain::BoardState;
-use crate::live::views::board_view;
+use crate::live::views::{board_view, places};
 use kipina_proto::view::{BoardView, CardView, DiffSpan};
 use kipina_proto::{BoardId, CardId, CardStatus, Language, ParticipantId, SessionId, Timestamp};
 use std::collections::BTreeMap;
@@ -64,8 +64,17 @@ pub struct ReportCard {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub archived: bool,
-    /// For a group: the titles of its cards.
-    pub members: Vec<String>,
+    /// For a card in a group: the group's title.
+    pub group: Option<String>,
+    /// For a group: its cards, in the group's order, each with its own likes and comments.
+    pub members: Vec<ReportCard>,
+}
+
+impl ReportCard {
+    /// The card and, for a group, its cards after it.
+    pub fn with_members(&self) -> impl Iterator<Item = &ReportCard> {
+        std::iter::once(self).chain(&self.members)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -104,8 +113,8 @@ pub struct ReportRound {
     pub per_card: u32,
     pub hidden: bool,
     pub current: bool,
-    /// Dots per card title, most first; empty while the round's votes are hidden.
-    pub results: Vec<(String, u32)>,
+    /// Place, card title and dots, most first; empty while the round's votes are hidden.
+    pub results: Vec<(u32, String, u32)>,
 }
 
 impl Report {
@@ -194,6 +203,7 @@ impl Report {
                 let mut results: Vec<(String, u32)> = if round.current {
                     view.cards
                         .iter()
+                        .filter(|card| card.group.is_none() && !card.archived)
                         .filter_map(|card| card.vote_total.filter(|votes| *votes > 0).map(|votes| (card.id, votes)))
                         .map(|(id, votes)| (title_of(&id), votes))
                         .collect()
@@ -201,6 +211,9 @@ impl Report {
                     round.results.iter().map(|result| (title_of(&result.card), result.votes)).collect()
                 };
                 results.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                let ranks = places(results.iter().map(|(_, votes)| *votes));
+                let results =
+                    ranks.into_iter().zip(results).map(|(place, (title, votes))| (place, title, votes)).collect();
                 ReportRound {
                     number: round.number,
                     session: session_name(round.session),
@@ -233,17 +246,27 @@ impl Report {
         })
     }
 
-    /// Every card of every idea column, in column order and rank.
+    /// Every card of every idea column, in column order and rank, a group's cards after it.
     pub fn cards(&self) -> impl Iterator<Item = &ReportCard> {
-        self.columns.iter().flat_map(|column| &column.cards)
+        self.columns.iter().flat_map(|column| &column.cards).flat_map(ReportCard::with_members)
     }
 
-    /// The cards with the most dots over all columns, at most `n`.
-    pub fn top(&self, n: usize) -> Vec<&ReportCard> {
-        let mut all: Vec<&ReportCard> = self.cards().filter(|card| card.votes.unwrap_or(0) > 0).collect();
+    /// Every card, proposals of statements included, a group's cards after it.
+    pub fn all_cards(&self) -> impl Iterator<Item = &ReportCard> {
+        let proposals = self.statements.iter().flat_map(|statement| &statement.proposals);
+        self.cards().chain(proposals.flat_map(ReportCard::with_members))
+    }
+
+    /// The cards and groups with the most dots over all columns, at most `n`.
+    /// (A group is voted on as one: its cards are not ranked apart.) Each comes with its place,
+    /// by the one ranking rule of the results view ([`places`]): equal dots share a place.
+    pub fn top(&self, n: usize) -> Vec<(u32, &ReportCard)> {
+        let mut all: Vec<&ReportCard> =
+            self.columns.iter().flat_map(|column| &column.cards).filter(|card| card.votes.unwrap_or(0) > 0).collect();
         all.sort_by(|a, b| b.votes.cmp(&a.votes).then_with(|| a.title.cmp(&b.title)));
         all.truncate(n);
-        all
+        let ranks = places(all.iter().map(|card| card.votes.unwrap_or(0)));
+        ranks.into_iter().zip(all).collect()
     }
 }
 
@@ -302,11 +325,12 @@ impl<'a> Names<'a> {
             created_at: card.created_at,
             updated_at: card.updated_at,
             archived: card.archived,
+            group: card.group.and_then(|id| cards.get(&id)).map(|group| group.title.clone().unwrap_or_else(erased)),
             members: card
                 .members
                 .iter()
                 .filter_map(|id| cards.get(id))
-                .map(|member| member.title.clone().unwrap_or_else(erased))
+                .map(|member| self.card(member, column, view, cards))
                 .collect(),
         }
     }

@@ -1,4 +1,4 @@
-//! CSV: one row per card, UTF-8 with a byte order mark so Excel reads Finnish letters, every
+//! CSV: one row per card (a group's cards too, each naming its group), UTF-8 with a byte order mark so Excel reads Finnish letters, every
 //! cell neutralised against formula injection (OWASP "CSV injection").
 
 use super::report::Report;
@@ -31,6 +31,7 @@ pub fn header(report: &Report) -> Vec<&'static str> {
         words.comment_count,
         words.created,
         words.updated,
+        words.group_of,
     ]
 }
 
@@ -39,8 +40,7 @@ pub fn write(report: &Report) -> Result<Vec<u8>, ExportError> {
     let mut out = csv::Writer::from_writer(BOM.to_vec());
     let error = |error: csv::Error| ExportError::Write(error.to_string());
     out.write_record(header(report)).map_err(error)?;
-    let proposals = report.statements.iter().flat_map(|statement| &statement.proposals);
-    for card in report.cards().chain(proposals) {
+    for card in report.all_cards() {
         let votes = card.votes.map_or_else(|| words.hidden.to_owned(), |votes| votes.to_string());
         let row = [
             card.column.clone(),
@@ -54,6 +54,7 @@ pub fn write(report: &Report) -> Result<Vec<u8>, ExportError> {
             card.comments.len().to_string(),
             local_time(card.created_at),
             local_time(card.updated_at),
+            card.group.clone().unwrap_or_default(),
         ];
         out.write_record(row.iter().map(|cell| neutralise(cell).into_owned())).map_err(error)?;
     }

@@ -49,6 +49,8 @@ pub struct Words {
     pub archived: &'static str,
     pub reply: &'static str,
     pub text: &'static str,
+    /// A number of dots: after 1, after any other number ("1 ääni", "5 ääntä").
+    dot_counts: [&'static str; 2],
     statuses: [&'static str; 6],
     phases: [&'static str; 5],
 }
@@ -72,6 +74,12 @@ impl Words {
             CardStatus::Declined => 5,
         };
         self.statuses[index]
+    }
+
+    /// `count` dots in words, with the number's grammatical form: "1 ääni", "5 ääntä", "0 ääntä".
+    pub fn dots(&self, count: u32) -> String {
+        let word = if count == 1 { self.dot_counts[0] } else { self.dot_counts[1] };
+        format!("{count} {word}")
     }
 
     pub fn phase(&self, phase: Option<Phase>) -> &'static str {
@@ -127,6 +135,7 @@ static FI: Words = Words {
     archived: "arkistoitu",
     reply: "vastaus",
     text: "Muotoilu",
+    dot_counts: ["ääni", "ääntä"],
     statuses: ["Uusi", "Tarkastelussa", "Valittu valmisteluun", "Työn alla", "Toteutettu", "Ei jatkoon"],
     phases: ["Ideointi", "Keskustelu", "Äänestys", "Tulokset", "Päättynyt"],
 };
@@ -176,6 +185,7 @@ static SV: Words = Words {
     archived: "arkiverad",
     reply: "svar",
     text: "Lydelse",
+    dot_counts: ["röst", "röster"],
     statuses: ["Ny", "Granskas", "Vald för beredning", "Pågår", "Genomförd", "Går inte vidare"],
     phases: ["Idéer", "Diskussion", "Röstning", "Resultat", "Avslutad"],
 };
@@ -225,6 +235,26 @@ static EN: Words = Words {
     archived: "archived",
     reply: "reply",
     text: "Wording",
+    dot_counts: ["vote", "votes"],
     statuses: ["New", "Under review", "Selected", "In progress", "Done", "Declined"],
     phases: ["Ideas", "Discussion", "Voting", "Results", "Closed"],
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_number_of_dots_takes_the_form_its_number_needs() {
+        let fi = Words::of(Language::Fi);
+        assert_eq!((fi.dots(1), fi.dots(5), fi.dots(0)), ("1 ääni".into(), "5 ääntä".into(), "0 ääntä".into()));
+        assert_eq!(
+            (Words::of(Language::Sv).dots(1), Words::of(Language::Sv).dots(2)),
+            ("1 röst".into(), "2 röster".into())
+        );
+        assert_eq!(
+            (Words::of(Language::En).dots(1), Words::of(Language::En).dots(3)),
+            ("1 vote".into(), "3 votes".into())
+        );
+    }
+}

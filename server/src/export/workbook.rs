@@ -1,4 +1,4 @@
-//! The Excel workbook: sheets for cards, comments, votes per round and statements, with typed
+//! The Excel workbook: sheets for cards (a group's cards too, each naming its group), comments, votes per round and statements, with typed
 //! cells (dates as dates, counts as numbers), a frozen header row and sized columns.
 
 use super::report::Report;
@@ -75,10 +75,10 @@ fn build(report: &Report) -> Result<Vec<u8>, XlsxError> {
             (words.comment_count, 12.0),
             (words.created, 18.0),
             (words.updated, 18.0),
+            (words.group_of, 30.0),
         ],
     )?;
-    let proposals = report.statements.iter().flat_map(|statement| &statement.proposals);
-    for (index, card) in report.cards().chain(proposals).enumerate() {
+    for (index, card) in report.all_cards().enumerate() {
         let row = u32::try_from(index + 1).unwrap_or(u32::MAX);
         text(cards, row, 0, &card.column)?;
         text(cards, row, 1, &card.title)?;
@@ -94,6 +94,9 @@ fn build(report: &Report) -> Result<Vec<u8>, XlsxError> {
         number(cards, row, 8, u32::try_from(card.comments.len()).unwrap_or(u32::MAX))?;
         date(cards, row, 9, card.created_at, &when)?;
         date(cards, row, 10, card.updated_at, &when)?;
+        if let Some(group) = &card.group {
+            text(cards, row, 11, group)?;
+        }
     }
 
     let comments = sheet(
@@ -107,8 +110,7 @@ fn build(report: &Report) -> Result<Vec<u8>, XlsxError> {
             (words.created, 18.0),
         ],
     )?;
-    let proposals = report.statements.iter().flat_map(|statement| &statement.proposals);
-    let all = report.cards().chain(proposals).flat_map(|card| card.comments.iter().map(move |comment| (card, comment)));
+    let all = report.all_cards().flat_map(|card| card.comments.iter().map(move |comment| (card, comment)));
     for (index, (card, comment)) in all.enumerate() {
         let row = u32::try_from(index + 1).unwrap_or(u32::MAX);
         text(comments, row, 0, &card.column)?;
@@ -122,7 +124,7 @@ fn build(report: &Report) -> Result<Vec<u8>, XlsxError> {
     let votes = sheet(
         &mut workbook,
         words.rounds,
-        &[(words.round, 10.0), (words.session, 28.0), (words.title, 50.0), (words.votes, 10.0)],
+        &[(words.round, 10.0), (words.session, 28.0), (words.title, 50.0), (words.votes, 10.0), (words.rank, 8.0)],
     )?;
     let mut row = 1;
     for round in &report.rounds {
@@ -133,11 +135,12 @@ fn build(report: &Report) -> Result<Vec<u8>, XlsxError> {
             row += 1;
             continue;
         }
-        for (title, count) in &round.results {
+        for (place, title, count) in &round.results {
             number(votes, row, 0, round.number)?;
             text(votes, row, 1, round.session.as_deref().unwrap_or(""))?;
             text(votes, row, 2, title)?;
             number(votes, row, 3, *count)?;
+            number(votes, row, 4, *place)?;
             row += 1;
         }
     }

@@ -212,6 +212,10 @@ pub fn card_view(state: &BoardState, card: &Card, viewer: ViewerId) -> CardView 
         votes,
         likes: card.likes.iter().copied().collect(),
         comments: card.comments.clone(),
+        total_likes: count(with_members(state, card).map(|card| card.likes.len())),
+        total_comments: count(with_members(state, card).map(|card| {
+            card.comments.iter().filter(|id| state.comments.get(id).is_some_and(|comment| !comment.deleted)).count()
+        })),
         group: card.group,
         is_group: card.is_group,
         members: card.members.clone(),
@@ -229,6 +233,15 @@ pub fn card_view(state: &BoardState, card: &Card, viewer: ViewerId) -> CardView 
             }
         }),
     }
+}
+
+/// A card and, for a group, its cards.
+fn with_members<'a>(state: &'a BoardState, card: &'a Card) -> impl Iterator<Item = &'a Card> {
+    std::iter::once(card).chain(card.members.iter().filter_map(|id| state.cards.get(id)))
+}
+
+fn count(counts: impl Iterator<Item = usize>) -> u32 {
+    u32::try_from(counts.sum::<usize>()).unwrap_or(u32::MAX)
 }
 
 pub fn comment_view(state: &BoardState, comment: &Comment, viewer: ViewerId) -> CommentView {
@@ -266,20 +279,41 @@ pub fn session_view(session: &Session) -> SessionView {
     }
 }
 
+/// The one ranking rule, used by the results view and every export: places for dot counts
+/// sorted most first, where equal dots share a place and the next place skips ("standard
+/// competition ranking": 5, 5, 3 dots are places 1, 1, 3).
+pub fn places(sorted_votes: impl IntoIterator<Item = u32>) -> Vec<u32> {
+    let mut places: Vec<u32> = Vec::new();
+    let mut previous = None;
+    for (index, votes) in sorted_votes.into_iter().enumerate() {
+        let place = match (previous, places.last()) {
+            (Some(before), Some(last)) if before == votes => *last,
+            _ => u32::try_from(index + 1).unwrap_or(u32::MAX),
+        };
+        places.push(place);
+        previous = Some(votes);
+    }
+    places
+}
+
 /// The round at `index`. An ended round shows its totals, most first (ending a round makes its
 /// totals public); the current round's totals are on its cards.
 pub fn round_view(state: &BoardState, index: usize) -> Option<RoundView> {
     let round = state.rounds.get(index)?;
     let mut results: Vec<RoundResult> =
-        round.results.iter().map(|(card, votes)| RoundResult { card: *card, votes: *votes }).collect();
+        round.results.iter().map(|(card, votes)| RoundResult { card: *card, votes: *votes, place: 0 }).collect();
     results.sort_by(|a, b| b.votes.cmp(&a.votes).then(a.card.cmp(&b.card)));
+    let ranks = places(results.iter().map(|result| result.votes).collect::<Vec<_>>());
+    for (result, place) in results.iter_mut().zip(ranks) {
+        result.place = place;
+    }
     Some(RoundView {
         number: round.number,
         session: round.session,
         settings: round.settings,
         hidden: round.hidden,
         revealed: round.revealed,
-        current: index + 1 == state.rounds.len(),
+        current: index + 1 == state.rounds.len() && !round.ended,
         started_at: round.started_at,
         results,
     })
@@ -366,7 +400,8 @@ impl ChangeSet {
                 every_card(touched);
                 every_participant(touched);
             }
-            Event::VotesRevealed {} => {
+            Event::VotesRevealed {} | Event::VoteRoundEnded {} => {
+                touched.insert(Touched::Board);
                 touched.insert(Touched::Round(current_round));
                 every_card(touched);
             }
@@ -473,8 +508,15 @@ impl ChangeSet {
                 touched.insert(Touched::Comment(*comment));
                 touched.insert(Touched::Card(*card));
             }
-            Event::CommentEdited { comment, .. } | Event::CommentDeleted { comment } => {
+            Event::CommentEdited { comment, .. } => {
                 touched.insert(Touched::Comment(*comment));
+            }
+            Event::CommentDeleted { comment } => {
+                touched.insert(Touched::Comment(*comment));
+                // The card's count of comments changed.
+                if let Some(found) = state.comments.get(comment) {
+                    touched.insert(Touched::Card(found.card));
+                }
             }
             Event::VoteCast { card } | Event::VoteWithdrawn { card } => {
                 // A hidden dot is news to its voter only: others must not even learn which card
@@ -501,6 +543,18 @@ impl ChangeSet {
                     touched.insert(Touched::Comment(*comment));
                 }
             },
+        }
+        // A group shows its cards' likes and comments: a like or a comment on a card in a group
+        // touches the group too.
+        let liked_or_commented = match &fact.event {
+            Event::ReactionAdded { target: ReactionTarget::Card(card) }
+            | Event::ReactionRemoved { target: ReactionTarget::Card(card) }
+            | Event::CommentAdded { card, .. } => Some(*card),
+            Event::CommentDeleted { comment } => state.comments.get(comment).map(|comment| comment.card),
+            _ => None,
+        };
+        if let Some(group) = liked_or_commented.and_then(|card| state.cards.get(&card)).and_then(|card| card.group) {
+            self.touched.insert(Touched::Card(group));
         }
     }
 
@@ -591,6 +645,13 @@ mod tests {
     //! snapshot or in a change, and everyone outside `personal_viewers` gets the shared bytes.
 
     use super::*;
+
+    #[test]
+    fn equal_dots_share_a_place_and_the_next_place_skips() {
+        assert_eq!(super::places([5, 5, 3, 2, 2, 2, 0]), vec![1, 1, 3, 4, 4, 4, 7]);
+        assert_eq!(super::places([1]), vec![1]);
+        assert!(super::places([]).is_empty());
+    }
     use crate::domain::tests::{
         ALICE, ALICES_CARD, BOB, BOBS_CARD, FACILITATOR, IDEAS, OBSERVER, Scenario, add_card, add_comment, comment,
         like_card, session, vote, with_cards,

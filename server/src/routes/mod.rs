@@ -71,15 +71,15 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route("/health", web::get().to(health::health))
         .route("/metrics", web::get().to(health::metrics))
         .route("/api/boards", web::post().to(boards::create))
-        .route("/api/boards/{board}", web::get().to(boards::view))
+        .service(compressed("/api/boards/{board}").route(web::get().to(boards::view)))
         .route("/api/boards/{board}/links", web::get().to(boards::links))
-        .route("/api/boards/{board}/qr.svg", web::get().to(boards::qr))
-        .route("/api/boards/{board}/export", web::get().to(transfer::export))
-        .route("/api/boards/{board}/activity", web::get().to(activity::activity))
-        .route("/api/boards/{board}/history", web::get().to(activity::history))
-        .route("/api/boards/{board}/timeline", web::get().to(activity::timeline))
-        .route("/api/boards/{board}/feed.atom", web::get().to(activity::feed))
-        .route("/api/boards/{board}/search", web::get().to(search::search))
+        .service(compressed("/api/boards/{board}/qr.svg").route(web::get().to(boards::qr)))
+        .service(compressed("/api/boards/{board}/export").route(web::get().to(transfer::export)))
+        .service(compressed("/api/boards/{board}/activity").route(web::get().to(activity::activity)))
+        .service(compressed("/api/boards/{board}/history").route(web::get().to(activity::history)))
+        .service(compressed("/api/boards/{board}/timeline").route(web::get().to(activity::timeline)))
+        .service(compressed("/api/boards/{board}/feed.atom").route(web::get().to(activity::feed)))
+        .service(compressed("/api/boards/{board}/search").route(web::get().to(search::search)))
         .service(
             web::resource("/api/import/log")
                 .app_data(web::PayloadConfig::new(transfer::MAX_UPLOAD))
@@ -95,6 +95,42 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route("/api/invitations/{board}/{role}/{secret}", web::get().to(join::invitation))
         .route("/api/join", web::post().to(join::join))
         .default_service(web::get().to(static_files::serve));
+}
+
+/// A route whose answers (board views, history, search, exports: JSON, text and XML, large on a
+/// big board) are compressed with brotli or gzip when the client asks for it, and carry
+/// `Vary: Accept-Encoding`. The WebSocket (its frames are small and compressing an upgrade is
+/// wrong), the web client's files (precompressed at build time, see `static_files`) and small
+/// answers are not wrapped.
+fn compressed(
+    path: &str,
+) -> actix_web::Resource<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    // The compressor says `Vary` only when it compresses; a plain answer needs it too, or a
+    // cache could hand it to a client that asked for brotli (and the other way round).
+    let vary = actix_web::middleware::DefaultHeaders::new()
+        .add((actix_web::http::header::VARY, actix_web::http::header::HeaderValue::from_static("Accept-Encoding")));
+    web::resource(path)
+        .wrap(actix_web::middleware::Compress::default())
+        .wrap_fn(|mut request, service| {
+            // Brotli when the client takes it: the compressor picks the first of equally
+            // welcome codings, and browsers list gzip first ("gzip, deflate, br, zstd").
+            if static_files::accepts(request.request(), "br") {
+                request.headers_mut().insert(
+                    actix_web::http::header::ACCEPT_ENCODING,
+                    actix_web::http::header::HeaderValue::from_static("br"),
+                );
+            }
+            actix_web::dev::Service::call(service, request)
+        })
+        .wrap(vary)
 }
 
 /// An error answer: a stable code, a message, and the HTTP status that goes with the code.
@@ -167,6 +203,7 @@ pub fn status_of(code: &str) -> StatusCode {
         | "no_timer"
         | "votes_not_hidden"
         | "card_in_group"
+        | "vote_round_ended"
         | "has_votes"
         | "proposal_outdated"
         | "proposal_adopted"

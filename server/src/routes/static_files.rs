@@ -1,8 +1,12 @@
 //! The web client, embedded into the binary from `web/dist` (built by `build.rs`). Any path
 //! that is not an API route or a built file gets `index.html`, so the client's own routes
 //! (`/join/…`, `/b/…`) work when opened directly or reloaded.
+//!
+//! Text files also come in brotli and gzip forms made at build time (`build.rs`); a browser that
+//! accepts one gets it with `Content-Encoding`, and every such file's answer says
+//! `Vary: Accept-Encoding` so caches keep the forms apart.
 
-use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use actix_web::http::header::{ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, VARY};
 use actix_web::{HttpRequest, HttpResponse};
 use rust_embed::RustEmbed;
 
@@ -10,6 +14,54 @@ use rust_embed::RustEmbed;
 #[folder = "../web/dist"]
 #[allow_missing = true]
 struct WebClient;
+
+mod precompressed {
+    include!(concat!(env!("OUT_DIR"), "/precompressed.rs"));
+}
+
+/// The brotli and gzip forms of a built file, when it has any.
+fn forms(path: &str) -> Option<(Option<&'static [u8]>, Option<&'static [u8]>)> {
+    let table = precompressed::PRECOMPRESSED;
+    table.binary_search_by(|(name, _, _)| (*name).cmp(path)).ok().map(|index| (table[index].1, table[index].2))
+}
+
+/// Whether the request's `Accept-Encoding` accepts `coding`: named with a quality above zero,
+/// or covered by `*` when not named.
+pub(crate) fn accepts(request: &HttpRequest, coding: &str) -> bool {
+    let mut star = false;
+    for header in request.headers().get_all(ACCEPT_ENCODING).filter_map(|value| value.to_str().ok()) {
+        for item in header.split(',') {
+            let mut parts = item.split(';');
+            let name = parts.next().unwrap_or_default().trim();
+            let quality = parts
+                .filter_map(|parameter| parameter.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if name.eq_ignore_ascii_case(coding) || (coding == "gzip" && name.eq_ignore_ascii_case("x-gzip")) {
+                return quality > 0.0;
+            }
+            if name == "*" {
+                star = quality > 0.0;
+            }
+        }
+    }
+    star
+}
+
+/// A built file, in the best form the browser accepts (brotli, then gzip, then as it is).
+fn file_answer(request: &HttpRequest, path: &str, data: Vec<u8>, content_type: &str, cache: &str) -> HttpResponse {
+    let mut answer = HttpResponse::Ok();
+    answer.insert_header((CONTENT_TYPE, content_type.to_owned())).insert_header((CACHE_CONTROL, cache.to_owned()));
+    let Some((brotli, gzip)) = forms(path) else { return answer.body(data) };
+    answer.insert_header((VARY, "Accept-Encoding"));
+    if let Some(brotli) = brotli.filter(|_| accepts(request, "br")) {
+        return answer.insert_header((CONTENT_ENCODING, "br")).body(brotli);
+    }
+    if let Some(gzip) = gzip.filter(|_| accepts(request, "gzip")) {
+        return answer.insert_header((CONTENT_ENCODING, "gzip")).body(gzip);
+    }
+    answer.body(data)
+}
 
 /// Shown when the binary was built without its client (`KIPINA_SKIP_WEB_BUILD`).
 const NOT_BUILT: &str = "<!doctype html><html lang=\"fi\"><meta charset=\"utf-8\"><title>Kipinä</title>\
@@ -26,16 +78,12 @@ pub async fn serve(request: HttpRequest) -> HttpResponse {
         let mime = mime_guess::from_path(path).first_or_octet_stream();
         // Vite names built assets by their content hash, so they never change under a name.
         let cache = if path.starts_with("assets/") { "public, max-age=31536000, immutable" } else { "no-cache" };
-        return HttpResponse::Ok()
-            .insert_header((CONTENT_TYPE, mime.essence_str().to_owned()))
-            .insert_header((CACHE_CONTROL, cache))
-            .body(file.data.into_owned());
+        return file_answer(&request, path, file.data.into_owned(), mime.essence_str(), cache);
     }
     match WebClient::get("index.html") {
-        Some(index) => HttpResponse::Ok()
-            .insert_header((CONTENT_TYPE, "text/html; charset=utf-8"))
-            .insert_header((CACHE_CONTROL, "no-cache"))
-            .body(index.data.into_owned()),
+        Some(index) => {
+            file_answer(&request, "index.html", index.data.into_owned(), "text/html; charset=utf-8", "no-cache")
+        }
         None => HttpResponse::Ok().insert_header((CONTENT_TYPE, "text/html; charset=utf-8")).body(NOT_BUILT),
     }
 }

@@ -41,6 +41,8 @@ export function card(id: string, column: string, overrides: Partial<CardView> = 
     proposal: null,
     likes: [],
     comments: [],
+    total_likes: 0,
+    total_comments: 0,
     ...overrides,
   };
 }

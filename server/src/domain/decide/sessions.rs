@@ -76,7 +76,17 @@ pub(super) fn set_phase(state: &BoardState, actor: &Participant, session: Sessio
     if reopening && state.running_session.is_some_and(|running| running != session) {
         return Err(DomainError::SessionRunning);
     }
-    Ok(vec![Event::PhaseSet { session, phase }])
+    // Closing a session ends the vote round open then: the results shown at the close are the
+    // results (docs/protocol.md, "Closing a session ends its vote round").
+    // The round ends first, so the board "at the end of the session" (as of the closing
+    // `PhaseSet`'s sequence number) has its results.
+    let ending_round = phase == Phase::Closed && state.current_round().is_some_and(|round| !round.ended);
+    let mut events = Vec::new();
+    if ending_round {
+        events.push(Event::VoteRoundEnded {});
+    }
+    events.push(Event::PhaseSet { session, phase });
+    Ok(events)
 }
 
 fn timer_seconds(seconds: u32) -> Result<i64, DomainError> {

@@ -70,7 +70,8 @@ fn each_phase_lets_each_role_do_what_its_table_says() {
         (Phase::Discuss, &[Comment, React, Group], &[AddCard, Comment, React, Group]),
         (Phase::Vote, &[Vote], &[AddCard, Comment, React, Vote, Group]),
         (Phase::Results, &[Comment, React], &[AddCard, Comment, React, Group]),
-        (Phase::Closed, &[AddCard, Comment, React, Vote, Group], &[AddCard, Comment, React, Vote, Group]),
+        // Closing the session ended its vote round (see below): no dots until a new round.
+        (Phase::Closed, &[AddCard, Comment, React, Group], &[AddCard, Comment, React, Group]),
     ];
     for (at, participants, facilitators) in table {
         let board = camp_in(at);
@@ -79,6 +80,8 @@ fn each_phase_lets_each_role_do_what_its_table_says() {
                 let outcome = board.clone().when(actor, command_for(action));
                 if allowed.contains(&action) {
                     assert!(outcome.result.is_ok(), "{at:?} {action:?} by {}: {:?}", who(actor), outcome.result);
+                } else if at == Phase::Closed {
+                    let _ = outcome.then_error_eq(DomainError::VoteRoundEnded);
                 } else {
                     let _ = outcome.then_error_eq(DomainError::PhaseForbids { action, phase: at });
                 }
@@ -485,4 +488,38 @@ fn a_group_needs_two_free_cards_without_dots() {
     let _ = grouped
         .when(FACILITATOR, Command::Ungroup { group: THIRD_CARD })
         .then_error_eq(invalid("that card is not a group"));
+}
+
+/// What closing a session means for its vote round: the round ends, its totals at the close are
+/// its results for good (the projector's and every export's), and dots are neither placed nor
+/// taken back until a facilitator starts a new round. Reopening the session does not reopen it.
+#[test]
+fn closing_a_session_ends_its_vote_round_and_freezes_its_results() {
+    let voting = camp_in(Phase::Vote).given(ALICE, vote(BOBS_CARD)).given(BOB, vote(BOBS_CARD));
+    let closed = voting
+        .when(FACILITATOR, phase(CAMP, Phase::Closed))
+        .then_events(vec![Event::VoteRoundEnded {}, Event::PhaseSet { session: CAMP, phase: Phase::Closed }])
+        .then_state(|state| {
+            let round = state.current_round().expect("the round");
+            assert!(round.ended);
+            assert_eq!(round.results, std::collections::BTreeMap::from([(BOBS_CARD, 2)]));
+            assert_eq!(state.cards[&BOBS_CARD].votes.values().sum::<u32>(), 2, "the dots stay on the card");
+        })
+        .and();
+    for actor in [ALICE, BOB, FACILITATOR] {
+        let _ = closed.clone().when(actor, vote(ALICES_CARD)).then_error("vote_round_ended");
+    }
+    let _ = closed.clone().when(ALICE, Command::WithdrawVote { card: BOBS_CARD }).then_error("vote_round_ended");
+    assert_eq!(crate::domain::gate(closed.state(), Role::Participant, Action::Vote), Err(DomainError::VoteRoundEnded));
+    // Reopening the session and going back to voting does not reopen the round; a new round does.
+    let reopened = closed.clone().given(FACILITATOR, phase(CAMP, Phase::Vote));
+    let _ = reopened.clone().when(ALICE, vote(ALICES_CARD)).then_error("vote_round_ended");
+    let _ = reopened.given(FACILITATOR, round(5, 3, false)).when(ALICE, vote(ALICES_CARD)).then_state(|state| {
+        assert_eq!(state.rounds[state.rounds.len() - 2].results, std::collections::BTreeMap::from([(BOBS_CARD, 2)]));
+    });
+    // Closing again ends nothing more: the ended round is not ended twice.
+    let _ = closed
+        .given(FACILITATOR, phase(CAMP, Phase::Results))
+        .when(FACILITATOR, phase(CAMP, Phase::Closed))
+        .then_events(vec![Event::PhaseSet { session: CAMP, phase: Phase::Closed }]);
 }

@@ -66,4 +66,12 @@ likes: Array<ParticipantId>,
 /**
  * Comments and replies, tombstones included, oldest first.
  */
-comments: Array<CommentId>, };
+comments: Array<CommentId>, 
+/**
+ * Likes on the card and, for a group, on its cards too.
+ */
+total_likes: number, 
+/**
+ * Comments and replies that are not deleted, on the card and, for a group, on its cards too.
+ */
+total_comments: number, };

@@ -138,7 +138,7 @@ describe('BoardState', () => {
 
     board.applyChanged(14, 14, [
       { kind: 'round', value: round(2, { hidden: true }) },
-      { kind: 'round', value: round(1, { current: false, results: [{ card: 'k1', votes: 2 }] }) },
+      { kind: 'round', value: round(1, { current: false, results: [{ card: 'k1', votes: 2, place: 1 }] }) },
     ]);
     expect(board.rounds.map((found) => [found.number, found.current])).toEqual([
       [1, false],

@@ -62,10 +62,10 @@ describe('ranking a vote round', () => {
       current: false,
       hidden: true,
       results: [
-        { card: 'k2', votes: 4 },
-        { card: 'k3', votes: 4 },
-        { card: 'k1', votes: 1 },
-        { card: 'gone', votes: 1 },
+        { card: 'k2', votes: 4, place: 1 },
+        { card: 'k3', votes: 4, place: 1 },
+        { card: 'k1', votes: 1, place: 3 },
+        { card: 'gone', votes: 1, place: 3 },
       ],
     });
     const result = ranking({ round: ended, cards, columns });

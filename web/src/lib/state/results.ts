@@ -37,7 +37,8 @@ export interface RankingInput {
   columns: readonly ColumnView[];
 }
 
-/** Gives places: equal dots share a place, the next one skips (1, 2, 2, 4). */
+/** Gives places by the server's rule (`places` in server/src/live/views.rs): equal dots share a
+ * place, the next one skips (1, 2, 2, 4). */
 function ranked(items: { card: CardView; votes: number }[]): RankedCard[] {
   let place = 0;
   return items.map((item, index) => {
@@ -48,7 +49,7 @@ function ranked(items: { card: CardView; votes: number }[]): RankedCard[] {
 
 export function ranking({ round, cards, columns }: RankingInput): Ranking {
   const hidden = round.current && round.hidden && !round.revealed;
-  let found: { card: CardView; votes: number }[] = [];
+  let found: { card: CardView; votes: number; place?: number }[] = [];
   if (round.current) {
     if (!hidden) {
       // Board order first, so cards with as many dots keep the order people see them in.
@@ -62,16 +63,20 @@ export function ranking({ round, cards, columns }: RankingInput): Ranking {
       found.sort((a, b) => b.votes - a.votes || place(a.card) - place(b.card));
     }
   } else {
-    // The server sends an ended round's results most first.
+    // The server sends an ended round's results most first, each with its place.
     found = round.results.flatMap((result) => {
       const card = cards.get(result.card);
-      return card && result.votes > 0 ? [{ card, votes: result.votes }] : [];
+      return card && result.votes > 0 ? [{ card, votes: result.votes, place: result.place }] : [];
     });
   }
-  const overall = ranked(found);
+  // An ended round's places are the server's (the exports rank by the same rule); the current
+  // round's totals change with every dot, so its places are given here by that rule.
+  const overall = round.current
+    ? ranked(found)
+    : found.map(({ card, votes, place }) => ({ card, votes, rank: place ?? 0 }));
   const byColumn = columns.map((column) => ({
     column,
-    items: ranked(found.filter((item) => item.card.column === column.id)),
+    items: ranked(found.filter((item) => item.card.column === column.id).map(({ card, votes }) => ({ card, votes }))),
   }));
   return { hidden, overall, byColumn, most: found[0]?.votes ?? 0 };
 }
