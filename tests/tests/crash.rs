@@ -136,7 +136,7 @@ async fn trial(http: &reqwest::Client, totals: &mut Totals) {
     let mut writers = Vec::new();
     for index in 0..WRITERS {
         let join =
-            JoinRequest { invitation: created.links.participant.clone(), display_name: format!("Kirjoittaja {index}") };
+            JoinRequest { invitation: created.links.participant.clone(), display_name: format!("Kirjoittaja {index}"), known_tokens: vec![] };
         let session: Session = post(http, format!("{base}/api/join"), None, &join).await;
         writers.push(tokio::spawn(writer(base.clone(), board, session.token, column)));
     }

@@ -122,6 +122,7 @@ mod tests {
             Event::ParticipantRenamed { participant: person, display_name: "Aino Ä.".into() },
             Event::RoleChanged { participant: person, role: Role::Facilitator },
             Event::ParticipantErased { participant: person },
+            Event::ParticipantRemoved { participant: person },
             Event::ColumnAdded { column, title: "Ideat".into() },
             Event::ColumnRenamed { column, title: "Ideoita".into() },
             Event::ColumnMoved { column, to_index: 2 },
@@ -218,6 +219,7 @@ mod tests {
             Event::CardUnfollowed { .. } => 44,
             Event::SeenThrough { .. } => 45,
             Event::NotificationsRead { .. } => 46,
+            Event::ParticipantRemoved { .. } => 47,
         }
     }
 
@@ -225,7 +227,7 @@ mod tests {
     fn events_of_every_kind_round_trip_through_their_stored_form() {
         let events = one_of_each();
         let kinds: std::collections::BTreeSet<usize> = events.iter().map(kind_index).collect();
-        assert_eq!(kinds, (0..=46).collect(), "one_of_each lacks a kind of event");
+        assert_eq!(kinds, (0..=47).collect(), "one_of_each lacks a kind of event");
         for event in events {
             let encoded = encode(&event);
             assert_eq!(encoded.event_type, event.type_name());

@@ -215,7 +215,7 @@ impl Report {
         let participants = view
             .participants
             .iter()
-            .filter(|participant| !participant.erased && participant.role != kipina_proto::Role::Observer)
+            .filter(|participant| !participant.erased && !participant.removed && participant.role != kipina_proto::Role::Observer)
             .count();
         Some(Report {
             board,

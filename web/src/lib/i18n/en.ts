@@ -59,6 +59,8 @@ export const en = {
     create: 'Create board',
     creating: 'Creating…',
     myBoards: 'Your boards in this browser',
+    titleMissing: 'Give the board a name.',
+    nameMissing: 'Write your name: participants see it.',
   },
   join: {
     eyebrow: 'You have been invited to the board',
@@ -103,6 +105,8 @@ export const en = {
     restore: 'Restore',
   },
   card: {
+    capReached: 'At most {{count}} dots per card',
+    noDotsLeft: 'All {{count}} of your dots are used',
     title: 'Title',
     body: 'Description',
     vote: 'Add a dot',

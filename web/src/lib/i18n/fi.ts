@@ -59,6 +59,8 @@ export const fi: Messages = {
     create: 'Luo taulu',
     creating: 'Luodaan…',
     myBoards: 'Taulusi tässä selaimessa',
+    titleMissing: 'Anna taululle nimi.',
+    nameMissing: 'Kirjoita nimesi: se näkyy osallistujille.',
   },
   join: {
     eyebrow: 'Sinut on kutsuttu taululle',
@@ -103,6 +105,8 @@ export const fi: Messages = {
     restore: 'Palauta',
   },
   card: {
+    capReached: '{{count}} pistettä kortille on enimmäismäärä',
+    noDotsLeft: 'Kaikki {{count}} pistettäsi on käytetty',
     title: 'Otsikko',
     body: 'Kuvaus',
     vote: 'Anna ääni',

@@ -58,6 +58,8 @@ export const sv: Messages = {
     create: 'Skapa tavla',
     creating: 'Skapar…',
     myBoards: 'Dina tavlor i den här webbläsaren',
+    titleMissing: 'Ge tavlan ett namn.',
+    nameMissing: 'Skriv ditt namn: deltagarna ser det.',
   },
   join: {
     eyebrow: 'Du har bjudits in till tavlan',
@@ -102,6 +104,8 @@ export const sv: Messages = {
     restore: 'Återställ',
   },
   card: {
+    capReached: 'Högst {{count}} prickar per kort',
+    noDotsLeft: 'Alla dina {{count}} prickar är använda',
     title: 'Rubrik',
     body: 'Beskrivning',
     vote: 'Ge en prick',

@@ -14,6 +14,10 @@ display_name: string | null, role: Role,
  */
 permissions: Permissions, erased: boolean, 
 /**
+ * A facilitator removed them from the board: they can no longer act or read it.
+ */
+removed: boolean, 
+/**
  * Dots placed in the current round; `None` while the round's votes are hidden from you.
  */
 votes_used: number | null, 
