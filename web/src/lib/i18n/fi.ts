@@ -105,8 +105,8 @@ export const fi: Messages = {
     restore: 'Palauta',
   },
   card: {
-    capReached: '{{count}} pistettä kortille on enimmäismäärä',
-    noDotsLeft: 'Kaikki {{count}} pistettäsi on käytetty',
+    capReached: 'Enintään {{count}} ääntä kortille',
+    noDotsLeft: 'Kaikki {{count}} ääntäsi on käytetty',
     title: 'Otsikko',
     body: 'Kuvaus',
     vote: 'Anna ääni',
