@@ -62,6 +62,9 @@ export const en = {
     titleMissing: 'Give the board a name.',
     nameMissing: 'Write your name: participants see it.',
   },
+  notices: {
+    dismiss: 'Hide these notes',
+  },
   join: {
     eyebrow: 'You have been invited to the board',
     asRole: 'You are joining as a {{role}}.',

@@ -62,6 +62,9 @@ export const fi: Messages = {
     titleMissing: 'Anna taululle nimi.',
     nameMissing: 'Kirjoita nimesi: se näkyy osallistujille.',
   },
+  notices: {
+    dismiss: 'Piilota nämä huomautukset',
+  },
   join: {
     eyebrow: 'Sinut on kutsuttu taululle',
     asRole: 'Liityt roolissa: {{role}}.',

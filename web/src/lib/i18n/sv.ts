@@ -61,6 +61,9 @@ export const sv: Messages = {
     titleMissing: 'Ge tavlan ett namn.',
     nameMissing: 'Skriv ditt namn: deltagarna ser det.',
   },
+  notices: {
+    dismiss: 'Dölj de här meddelandena',
+  },
   join: {
     eyebrow: 'Du har bjudits in till tavlan',
     asRole: 'Du går med som {{role}}.',
