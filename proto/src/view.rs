@@ -82,6 +82,8 @@ pub struct ParticipantView {
     pub erased: bool,
     /// A facilitator removed them from the board: they can no longer act or read it.
     pub removed: bool,
+    /// When they joined (the server's clock).
+    pub joined_at: Timestamp,
     /// Dots placed in the current round; `None` while the round's votes are hidden from you.
     pub votes_used: Option<u32>,
     /// What only the participant themselves is sent (`None` in everyone else's view): how far

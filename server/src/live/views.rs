@@ -121,6 +121,7 @@ pub fn participant_view(_state: &BoardState, participant: &Participant, viewer: 
         permissions: crate::domain::permissions(participant.role),
         erased: participant.erased,
         removed: participant.removed,
+        joined_at: participant.joined_at,
         votes_used: visible.then_some(participant.votes_used),
         own: visible.then(|| OwnView {
             seen_through: participant.seen_through,

@@ -308,6 +308,7 @@ export const fi: Messages = {
     gone: 'Se on poistettu, joten muokkaustasi ei voi säilyttää.',
   },
   share: {
+    showFacilitator: 'Näytä fasilitaattorilinkki',
     open: 'Jaa linkit',
     title: 'Kutsu taululle',
     code: 'Liittymiskoodi',
@@ -344,6 +345,7 @@ export const fi: Messages = {
     groupFacilitators: 'Tällä taululla vain fasilitaattorit ryhmittelevät kortteja.',
   },
   phaseBar: {
+    timerStopped: 'Ajastin pysähtyi, koska vaihe vaihtui.',
     label: 'Työpajan vaihe',
     timeLeft: 'Aikaa jäljellä',
     timeUp: 'Aika loppui',
@@ -352,6 +354,16 @@ export const fi: Messages = {
     anonymous: 'Uudet kortit ja kommentit ovat nimettömiä.',
   },
   facilitation: {
+    phaseStopsTimer: 'Vaiheen vaihtaminen pysäyttää käynnissä olevan ajastimen.',
+    voted: '{{voted}} / {{voters}} on käyttänyt ääniään',
+    people: 'Osallistujat ({{count}})',
+    joined: 'liittyi {{at}}',
+    sameName: 'sama nimi kuin toisella',
+    remove: 'Poista {{name}} taululta',
+    removeShort: 'Poista',
+    removeConfirm: 'Vahvista: poista {{name}} taululta',
+    removeConfirmShort: 'Vahvista poisto',
+    removeNote: 'Poistettu ei voi enää toimia taululla, ja hänen äänensä tältä kierrokselta palautuvat. Hänen korttinsa ja kommenttinsa jäävät.',
     toggle: 'Ohjaus',
     heading: 'Työpajan ohjaus',
     session: 'Työpaja',
@@ -601,6 +613,7 @@ export const fi: Messages = {
       participant_renamed: '{{actor}} vaihtoi nimeään',
       role_changed: '{{actor}} antoi henkilölle {{participant}} roolin {{role}}',
       participant_erased: 'Osallistujan tiedot poistettiin',
+      participant_removed: '{{actor}} poisti osallistujan {{participant}} taululta',
     },
     variants: {
       voteCastAnonymous: 'Kortti «{{card}}» sai äänen',
@@ -680,6 +693,7 @@ export const fi: Messages = {
     not_joined: 'Et ole liittynyt tälle taululle.',
     already_joined: 'Olet jo liittynyt tälle taululle.',
     participant_erased: 'Osallistujan tiedot on poistettu.',
+    participant_removed: 'Fasilitaattori on poistanut sinut tältä taululta.',
     already_exists: 'Se on jo olemassa.',
     archived: 'Se on arkistoitu.',
     not_archived: 'Se ei ole arkistossa.',

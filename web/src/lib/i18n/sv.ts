@@ -307,6 +307,7 @@ export const sv: Messages = {
     gone: 'Det har tagits bort, så din redigering kan inte behållas.',
   },
   share: {
+    showFacilitator: 'Visa facilitatorslänken',
     open: 'Dela länkar',
     title: 'Bjud in till tavlan',
     code: 'Kod',
@@ -343,6 +344,7 @@ export const sv: Messages = {
     groupFacilitators: 'På den här tavlan grupperar bara facilitatorerna kort.',
   },
   phaseBar: {
+    timerStopped: 'Timern stannade eftersom fasen byttes.',
     label: 'Workshoppens fas',
     timeLeft: 'Tid kvar',
     timeUp: 'Tiden är ute',
@@ -351,6 +353,16 @@ export const sv: Messages = {
     anonymous: 'Nya kort och kommentarer är anonyma.',
   },
   facilitation: {
+    phaseStopsTimer: 'Att byta fas stoppar den pågående timern.',
+    voted: '{{voted}} / {{voters}} har använt sina prickar',
+    people: 'Deltagare ({{count}})',
+    joined: 'gick med {{at}}',
+    sameName: 'samma namn som en annan',
+    remove: 'Ta bort {{name}} från tavlan',
+    removeShort: 'Ta bort',
+    removeConfirm: 'Bekräfta: ta bort {{name}} från tavlan',
+    removeConfirmShort: 'Bekräfta',
+    removeNote: 'Den som tas bort kan inte längre göra något på tavlan, och hens prickar i den här omgången går tillbaka. Hens kort och kommentarer blir kvar.',
     toggle: 'Styrning',
     heading: 'Styr workshoppen',
     session: 'Workshop',
@@ -600,6 +612,7 @@ export const sv: Messages = {
       participant_renamed: '{{actor}} bytte namn',
       role_changed: '{{actor}} gav {{participant}} rollen {{role}}',
       participant_erased: 'En deltagares uppgifter raderades',
+      participant_removed: '{{actor}} tog bort {{participant}} från tavlan',
     },
     variants: {
       voteCastAnonymous: 'Kortet «{{card}}» fick en röst',
@@ -679,6 +692,7 @@ export const sv: Messages = {
     not_joined: 'Du har inte gått med i den här tavlan.',
     already_joined: 'Du har redan gått med i den här tavlan.',
     participant_erased: 'Deltagarens uppgifter har raderats.',
+    participant_removed: 'En facilitator har tagit bort dig från den här tavlan.',
     already_exists: 'Det finns redan.',
     archived: 'Det har arkiverats.',
     not_archived: 'Det är inte arkiverat.',
