@@ -3,7 +3,7 @@
  * the vote buttons at the cap and with no dots left, and removing a duplicate participant.
  */
 import { devices, type BrowserContext, type Page } from '@playwright/test';
-import { addCard, boardView, card, column, command, createBoard, dots, expect, expectConnected, test, type Created } from './helpers';
+import { addCard, boardView, card, column, command, createBoard, dots, expect, expectConnected, joinBoard, test, type Created } from './helpers';
 
 const PHONE = {
   viewport: { width: 360, height: 800 },
@@ -105,4 +105,129 @@ test('the vote "+" is off at the card cap and with no dots left, and says why be
   await page.reload();
   await expectConnected(page);
   await expect(page.getByTestId('unsent')).toHaveCount(0);
+});
+
+test('a facilitator sees a duplicate in the participant list and removes it: its dots go back, live', async ({ open }) => {
+  const { created, first } = await votingBoard(3, 3);
+  const view = await boardView(created.session);
+  const cardId = view.cards[0]!.id;
+  // Aino joined twice before this was fixed; her second self placed two dots.
+  await joinBoard(created.links.join_code, 'Aino');
+  const duplicate = await joinBoard(created.links.join_code, 'Aino');
+  await command(duplicate, { type: 'cast_vote', card: cardId });
+  await command(duplicate, { type: 'cast_vote', card: cardId });
+
+  const facilitator = await (await open({ viewport: { width: 1366, height: 768 }, session: created.session })).newPage();
+  await facilitator.goto(`/b/${created.session.board}`);
+  await expectConnected(facilitator);
+  const watcher = await (await open({ session: await joinBoard(created.links.join_code, 'Eero') })).newPage();
+  await watcher.goto(`/b/${created.session.board}`);
+  await expectConnected(watcher);
+  await expect(dots(card(column(watcher, first), 'Kyläkoulu iltakäyttöön'))).toHaveText('2 ääntä');
+
+  await facilitator.getByRole('button', { name: 'Ohjaus' }).click();
+  const list = facilitator.getByTestId('participants');
+  await expect(list.getByTestId('same-name')).toHaveCount(2);
+  await expect(facilitator.getByTestId('voting-progress')).toHaveText('1 / 4 on käyttänyt ääniään');
+  const twin = list.locator(`[data-participant="${duplicate.participant}"]`);
+  await twin.getByRole('button', { name: 'Poista Aino taululta' }).click();
+  await twin.getByRole('button', { name: 'Vahvista: poista Aino taululta' }).click();
+
+  await expect(twin).toHaveCount(0);
+  await expect(list.getByTestId('same-name')).toHaveCount(0);
+  await expect(facilitator.getByTestId('voting-progress')).toHaveText('0 / 3 on käyttänyt ääniään');
+  await expect(dots(card(column(watcher, first), 'Kyläkoulu iltakäyttöön'))).toHaveText('0 ääntä');
+});
+
+test('the projector counts who has used their dots, never naming them', async ({ open }) => {
+  const { created } = await votingBoard(2, 2);
+  const session = crypto.randomUUID();
+  await command(created.session, { type: 'create_session', session, name: 'Äänestys', date: '2026-06-13', anonymous: false });
+  await command(created.session, { type: 'start_session', session });
+  await command(created.session, { type: 'set_phase', session, phase: 'vote' });
+  const aino = await joinBoard(created.links.participant, 'Aino');
+  await joinBoard(created.links.participant, 'Eero');
+  const projector = await (await open({ viewport: { width: 1920, height: 1080 }, session: created.session })).newPage();
+  await projector.goto(`/b/${created.session.board}/present`);
+  const voted = projector.getByTestId('present-voted');
+  await expect(voted).toHaveText('0 / 3 on käyttänyt ääniään');
+  const view = await boardView(created.session);
+  await command(aino, { type: 'cast_vote', card: view.cards[0]!.id });
+  await expect(voted).toHaveText('1 / 3 on käyttänyt ääniään');
+  await expect(voted).not.toContainText('Aino');
+});
+
+test('a phase change that stops the timer says so', async ({ open }) => {
+  const created = await createBoard({ title: 'Ajastin', name: 'Fanni' });
+  const session = crypto.randomUUID();
+  await command(created.session, { type: 'create_session', session, name: 'Ilta', date: '2026-06-13', anonymous: false });
+  await command(created.session, { type: 'start_session', session });
+  await command(created.session, { type: 'start_timer', seconds: 600 });
+  const page = await (await open({ viewport: { width: 1366, height: 768 }, session: created.session })).newPage();
+  await page.goto(`/b/${created.session.board}`);
+  await expectConnected(page);
+  await page.getByRole('button', { name: 'Ohjaus' }).click();
+  await expect(page.getByTestId('phase-stops-timer')).toHaveText('Vaiheen vaihtaminen pysäyttää käynnissä olevan ajastimen.');
+  await expect(page.getByTestId('timer-stopped')).toHaveCount(0);
+  await page.getByTestId('facilitation').getByRole('button', { name: /Keskustelu/ }).first().click();
+  await expect(page.getByTestId('phase')).toHaveText('Keskustelu');
+  await expect(page.getByTestId('timer-stopped')).toHaveText('Ajastin pysähtyi, koska vaihe vaihtui.');
+});
+
+test('the share dialog, often on the projector, keeps the facilitator link folded away', async ({ open }) => {
+  const created = await createBoard({ title: 'Jako', name: 'Fanni' });
+  const page = await (await open({ viewport: { width: 1366, height: 768 }, session: created.session })).newPage();
+  await page.goto(`/b/${created.session.board}`);
+  await expectConnected(page);
+  await page.getByRole('button', { name: 'Jaa linkit' }).click();
+  await expect(page.getByTestId('join-code')).toHaveText(created.links.join_code);
+  const facilitatorLink = page.getByLabel('Fasilitaattorilinkki');
+  await expect(facilitatorLink).toBeHidden();
+  await page.getByText('Näytä fasilitaattorilinkki').click();
+  await expect(facilitatorLink).toBeVisible();
+  await expect(facilitatorLink).toHaveValue(/\/f\//);
+});
+
+test('creating a board with empty fields names the empty field and sends nothing', async ({ open }) => {
+  const page = await (await open({ viewport: { width: 1366, height: 768 } })).newPage();
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(message.text());
+  });
+  await page.goto('/');
+  const form = page.getByTestId('create-board-form');
+  await form.getByRole('button', { name: 'Luo taulu' }).click();
+  await expect(page.locator('#board-title-missing')).toHaveText('Anna taululle nimi.');
+  await expect(page.locator('#facilitator-name-missing')).toHaveText('Kirjoita nimesi: se näkyy osallistujille.');
+  await expect(form.getByLabel('Taulun nimi')).toBeFocused();
+  await expect(form.getByLabel('Taulun nimi')).toHaveAttribute('aria-invalid', 'true');
+  await form.getByLabel('Taulun nimi').fill('Kylätalo');
+  await expect(page.locator('#board-title-missing')).toHaveCount(0);
+  await form.getByRole('button', { name: 'Luo taulu' }).click();
+  await expect(form.getByLabel('Nimesi')).toBeFocused();
+  expect(problems, 'no console errors').toEqual([]);
+});
+
+test('the boards of this browser are on the home page without scrolling', async ({ open }) => {
+  const created = await createBoard({ title: 'Oma taulu', name: 'Fanni' });
+  const page = await (await open({ viewport: { width: 1366, height: 768 }, session: created.session, title: 'Oma taulu' })).newPage();
+  await page.goto('/');
+  const mine = page.getByTestId('my-boards');
+  await expect(mine.getByRole('link', { name: 'Oma taulu' })).toBeInViewport();
+  const phone = await (await open({ ...PHONE, session: created.session, title: 'Oma taulu' })).newPage();
+  await phone.goto('/');
+  await expect(phone.getByTestId('my-boards').getByRole('link', { name: 'Oma taulu' })).toBeInViewport();
+});
+
+test('what arrives while the page is open is not "new since your last visit"', async ({ open }) => {
+  const created = await createBoard({ title: 'Uutta', name: 'Fanni' });
+  const view = await boardView(created.session);
+  const aino = await joinBoard(created.links.participant, 'Aino');
+  const page = await (await open({ session: aino })).newPage();
+  await page.goto(`/b/${created.session.board}`);
+  await expectConnected(page);
+  await addCard(created.session, view.columns[0]!.id, 'Tuli livenä');
+  await expect(card(page, 'Tuli livenä')).toBeVisible();
+  await expect(page.getByTestId('new-since')).toHaveCount(0);
+  await expect(card(page, 'Tuli livenä').getByTestId('new-badge')).toHaveCount(0);
 });
