@@ -69,7 +69,6 @@ pub struct VotingProgress {
     pub voters: u32,
 }
 
-
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct ParticipantView {

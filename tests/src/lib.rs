@@ -144,7 +144,8 @@ impl TestServer {
 
     /// `POST /api/join`: the session (after `201`), or the status and error body.
     pub async fn try_join(&self, invitation: &str, display_name: &str) -> Result<Session, (u16, ErrorBody)> {
-        let request = JoinRequest { invitation: invitation.into(), display_name: display_name.into(), known_tokens: vec![] };
+        let request =
+            JoinRequest { invitation: invitation.into(), display_name: display_name.into(), known_tokens: vec![] };
         self.try_join_with(&request).await.map(|(_, session)| session)
     }
 

@@ -8,7 +8,7 @@
 use kipina_proto::api::JoinRequest;
 use kipina_proto::view::VotingProgress;
 use kipina_proto::{BoardSettings, Change, Command, Role, ServerMessage};
-use kipina_tests::{TestServer, WsClient, Workshop, add_card, card_in, changes, new_command_id};
+use kipina_tests::{TestServer, Workshop, WsClient, add_card, card_in, changes, new_command_id};
 
 fn round(budget: u32, cap: u32) -> Command {
     Command::StartVoteRound { settings: BoardSettings { vote_budget: budget, votes_per_card: cap }, hidden: false }
@@ -68,10 +68,8 @@ async fn coming_back_with_the_join_code_and_the_held_token_is_the_same_participa
         .await
         .expect("joining by link is answered");
     assert_eq!((status, by_link.participant), (200, aino.participant));
-    let (status, stranger) = server
-        .try_join_with(&request(&code, "Eero", vec![other.session.token.clone()]))
-        .await
-        .expect("Eero joins");
+    let (status, stranger) =
+        server.try_join_with(&request(&code, "Eero", vec![other.session.token.clone()])).await.expect("Eero joins");
     assert_eq!(status, 201);
     assert_ne!(stranger.participant, aino.participant);
     assert_eq!(stranger.role, Role::Participant);
@@ -118,8 +116,9 @@ async fn a_facilitator_removes_a_duplicate_whose_dots_go_back_live() {
         .expect_err("the last facilitator stays");
     assert_eq!(refused.1.code, "last_facilitator");
 
-    let (_, removed_at) =
-        server.http_applied(board, &facilitator, &Command::RemoveParticipant { participant: duplicate.participant }).await;
+    let (_, removed_at) = server
+        .http_applied(board, &facilitator, &Command::RemoveParticipant { participant: duplicate.participant })
+        .await;
     let change = watching.expect_changed_through(removed_at).await;
     let shown = changes(&change).iter().find_map(|found| match found {
         Change::Participant(view) if view.id == duplicate.participant => Some(view.clone()),
@@ -135,6 +134,14 @@ async fn a_facilitator_removes_a_duplicate_whose_dots_go_back_live() {
         .await
         .expect_err("a removed participant cannot vote");
     assert_eq!((refused.0, refused.1.code.as_str()), (403, "participant_removed"));
+    let read = server
+        .http()
+        .get(format!("{}/api/boards/{board}", server.base_url()))
+        .bearer_auth(&duplicate.token)
+        .send()
+        .await
+        .expect("GET /api/boards/{board} is answered");
+    assert_eq!(read.status().as_u16(), 401, "a removed participant no longer reads the board");
     let (status, back) = server
         .try_join_with(&request(&workshop.links.join_code, "Aino", vec![duplicate.token.clone()]))
         .await

@@ -43,7 +43,11 @@ async fn no_token_link_secret_or_join_code_reaches_the_log() {
     let by_link: Session = post(
         &http,
         format!("{base}/api/join"),
-        &JoinRequest { invitation: created.links.participant.clone(), display_name: "Aino".into(), known_tokens: vec![] },
+        &JoinRequest {
+            invitation: created.links.participant.clone(),
+            display_name: "Aino".into(),
+            known_tokens: vec![],
+        },
     )
     .await;
     let by_code: Session = post(
