@@ -306,7 +306,8 @@ async fn drive(server: &ServerThread, options: &StormOptions, scratch: &std::pat
         .map(|number| {
             let (http, join_url, invitation) = (http.clone(), join_url.clone(), invitation.clone());
             async move {
-                let request = JoinRequest { invitation, display_name: format!("Osallistuja {number}") };
+                let request =
+                    JoinRequest { invitation, display_name: format!("Osallistuja {number}"), known_tokens: vec![] };
                 post::<_, Session>(&http, &join_url, None, &request).await
             }
         })

@@ -89,6 +89,7 @@ pub enum ActivityKind {
     RoleChanged,
     /// `participant`'s name and words were erased.
     ParticipantErased,
+    ParticipantRemoved,
 }
 
 /// The groups a feed is filtered by.
@@ -145,7 +146,9 @@ impl ActivityKind {
             | BoardUnlocked | SessionCreated | SessionStarted | PhaseSet | SessionEnded | TimerStarted
             | TimerStopped | VoteRoundStarted | VotesRevealed | ColumnAdded | ColumnRenamed | ColumnMoved
             | ColumnArchived | ColumnRestored | LabelCreated => ActivityGroup::Facilitation,
-            ParticipantJoined | ParticipantRenamed | RoleChanged | ParticipantErased => ActivityGroup::People,
+            ParticipantJoined | ParticipantRenamed | RoleChanged | ParticipantErased | ParticipantRemoved => {
+                ActivityGroup::People
+            }
         }
     }
 }

@@ -62,6 +62,18 @@ pub struct CreateBoardResponse {
 pub struct JoinRequest {
     pub invitation: String,
     pub display_name: String,
+    /// Participant tokens this browser already holds (for any board; at most
+    /// [`JoinRequest::MAX_KNOWN_TOKENS`] are looked at). When one belongs to the invited board and
+    /// its participant can still act there, the answer is that same session (same id, same
+    /// token) and `display_name` is not used: the same browser stays the same participant
+    /// whichever way it comes back, so its dots, cards and notifications stay its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[ts(optional, as = "Option<Vec<String>>")]
+    pub known_tokens: Vec<String>,
+}
+
+impl JoinRequest {
+    pub const MAX_KNOWN_TOKENS: usize = 64;
 }
 
 /// `GET /api/invitations/{secret}`: what a link leads to, before joining.

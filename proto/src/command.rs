@@ -60,6 +60,10 @@ pub enum Command {
     ChangeRole { participant: ParticipantId, role: Role },
     /// Makes a participant's name and words unreadable for good (GDPR art. 17).
     EraseParticipant { participant: ParticipantId },
+    /// Facilitators: takes someone off the board (a duplicate made by joining twice, someone who
+    /// left): they can no longer act or read the board, and their dots in the current round are
+    /// released. Unlike erasure, their name and words stay readable.
+    RemoveParticipant { participant: ParticipantId },
 
     // Columns
     /// Adds a column at the end.
@@ -166,6 +170,7 @@ impl Command {
             Command::Rename { .. } => "rename",
             Command::ChangeRole { .. } => "change_role",
             Command::EraseParticipant { .. } => "erase_participant",
+            Command::RemoveParticipant { .. } => "remove_participant",
             Command::AddColumn { .. } => "add_column",
             Command::RenameColumn { .. } => "rename_column",
             Command::MoveColumn { .. } => "move_column",

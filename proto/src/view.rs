@@ -54,6 +54,19 @@ pub struct BoardInfoView {
     pub anonymous_now: bool,
     /// What each role may do right now, and why not.
     pub gates: Gates,
+    /// How many of those who may vote have placed at least one dot in the current round, and
+    /// how many may vote: counts only, never who ("5 / 12 have used their dots").
+    pub voting: VotingProgress,
+}
+
+/// Counts for "N / M have used their dots" in the current round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct VotingProgress {
+    /// Participants and facilitators who can act and have a dot on some card in this round.
+    pub voted: u32,
+    /// Participants and facilitators who can act (observers and removed people are not counted).
+    pub voters: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -66,6 +79,10 @@ pub struct ParticipantView {
     /// What the role allows (from the server's rules; for showing controls only).
     pub permissions: Permissions,
     pub erased: bool,
+    /// A facilitator removed them from the board: they can no longer act or read it.
+    pub removed: bool,
+    /// When they joined (the server's clock).
+    pub joined_at: Timestamp,
     /// Dots placed in the current round; `None` while the round's votes are hidden from you.
     pub votes_used: Option<u32>,
     /// What only the participant themselves is sent (`None` in everyone else's view): how far

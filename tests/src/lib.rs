@@ -146,18 +146,25 @@ impl TestServer {
 
     /// `POST /api/join`: the session (after `201`), or the status and error body.
     pub async fn try_join(&self, invitation: &str, display_name: &str) -> Result<Session, (u16, ErrorBody)> {
-        let request = JoinRequest { invitation: invitation.into(), display_name: display_name.into() };
+        let request =
+            JoinRequest { invitation: invitation.into(), display_name: display_name.into(), known_tokens: vec![] };
+        self.try_join_with(&request).await.map(|(_, session)| session)
+    }
+
+    /// `POST /api/join` with a whole request (e.g. with the tokens a browser already holds): the
+    /// status (`201` for a new participant, `200` for a returning one) and the session.
+    pub async fn try_join_with(&self, request: &JoinRequest) -> Result<(u16, Session), (u16, ErrorBody)> {
         let response = self
             .http
             .post(format!("{}/api/join", self.base_url()))
-            .json(&request)
+            .json(request)
             .send()
             .await
             .expect("POST /api/join is answered");
         let status = response.status().as_u16();
         let text = response.text().await.expect("a body");
-        if status == 201 {
-            Ok(serde_json::from_str(&text).unwrap_or_else(|error| panic!("a Session ({error}): {text}")))
+        if status == 201 || status == 200 {
+            Ok((status, serde_json::from_str(&text).unwrap_or_else(|error| panic!("a Session ({error}): {text}"))))
         } else {
             Err((status, error_body(status, &text)))
         }

@@ -135,8 +135,11 @@ async fn trial(http: &reqwest::Client, totals: &mut Totals) {
         post(http, format!("{base}/api/boards/{board}/commands"), Some(&facilitator), &add_column).await;
     let mut writers = Vec::new();
     for index in 0..WRITERS {
-        let join =
-            JoinRequest { invitation: created.links.participant.clone(), display_name: format!("Kirjoittaja {index}") };
+        let join = JoinRequest {
+            invitation: created.links.participant.clone(),
+            display_name: format!("Kirjoittaja {index}"),
+            known_tokens: vec![],
+        };
         let session: Session = post(http, format!("{base}/api/join"), None, &join).await;
         writers.push(tokio::spawn(writer(base.clone(), board, session.token, column)));
     }

@@ -199,8 +199,11 @@ async fn check_quarantine(data: &Path, log: &Path, sound: &Written, damaged: &Wr
     assert_board_damaged("the export", client.send(client.http.get(export).bearer_auth(&damaged.token)).await);
     let invitation = format!("{}/api/invitations/{}", client.base, link_part(&damaged.participant_link));
     assert_board_damaged("the invitation", client.send(client.http.get(invitation)).await);
-    let join =
-        kipina_proto::api::JoinRequest { invitation: damaged.participant_link.clone(), display_name: "Pia".into() };
+    let join = kipina_proto::api::JoinRequest {
+        invitation: damaged.participant_link.clone(),
+        display_name: "Pia".into(),
+        known_tokens: vec![],
+    };
     assert_board_damaged(
         "joining",
         client.send(client.http.post(format!("{}/api/join", client.base)).json(&join)).await,

@@ -43,13 +43,17 @@ async fn no_token_link_secret_or_join_code_reaches_the_log() {
     let by_link: Session = post(
         &http,
         format!("{base}/api/join"),
-        &JoinRequest { invitation: created.links.participant.clone(), display_name: "Aino".into() },
+        &JoinRequest {
+            invitation: created.links.participant.clone(),
+            display_name: "Aino".into(),
+            known_tokens: vec![],
+        },
     )
     .await;
     let by_code: Session = post(
         &http,
         format!("{base}/api/join"),
-        &JoinRequest { invitation: created.links.join_code.clone(), display_name: "Eero".into() },
+        &JoinRequest { invitation: created.links.join_code.clone(), display_name: "Eero".into(), known_tokens: vec![] },
     )
     .await;
     for link in [&created.links.participant, &created.links.observer, &created.links.facilitator] {

@@ -69,6 +69,10 @@ pub fn record_of(before: &BoardState, fact: &Fact) -> Option<ActivityItem> {
             item.participant = Some(*participant);
             K::ParticipantErased
         }
+        Event::ParticipantRemoved { participant } => {
+            item.participant = Some(*participant);
+            K::ParticipantRemoved
+        }
         Event::ColumnAdded { column, .. } => column_kind(&mut item, *column, K::ColumnAdded),
         Event::ColumnRenamed { column, .. } => column_kind(&mut item, *column, K::ColumnRenamed),
         Event::ColumnMoved { column, .. } => column_kind(&mut item, *column, K::ColumnMoved),

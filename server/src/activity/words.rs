@@ -311,6 +311,11 @@ fn template(item: &ActivityItem) -> [&'static str; 3] {
         K::ParticipantErased => {
             ["Osallistujan tiedot poistettiin", "En deltagares uppgifter raderades", "A participant's data was erased"]
         }
+        K::ParticipantRemoved => [
+            "{actor} poisti osallistujan {participant} taululta",
+            "{actor} tog bort {participant} från tavlan",
+            "{actor} removed {participant} from the board",
+        ],
     }
 }
 

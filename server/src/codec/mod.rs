@@ -123,6 +123,7 @@ mod tests {
             Event::ParticipantRenamed { participant: person, display_name: "Aino Ä.".into() },
             Event::RoleChanged { participant: person, role: Role::Facilitator },
             Event::ParticipantErased { participant: person },
+            Event::ParticipantRemoved { participant: person },
             Event::ColumnAdded { column, title: "Ideat".into() },
             Event::ColumnRenamed { column, title: "Ideoita".into() },
             Event::ColumnMoved { column, to_index: 2 },
@@ -220,6 +221,7 @@ mod tests {
             Event::SeenThrough { .. } => 45,
             Event::NotificationsRead { .. } => 46,
             Event::VoteRoundEnded {} => 47,
+            Event::ParticipantRemoved { .. } => 48,
         }
     }
 

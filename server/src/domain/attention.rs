@@ -22,7 +22,7 @@ pub fn mentions(state: &BoardState, text: &str) -> Vec<ParticipantId> {
     let names: Vec<(ParticipantId, Vec<char>)> = state
         .participants
         .values()
-        .filter(|participant| !participant.erased)
+        .filter(|participant| !participant.erased && !participant.removed)
         .filter_map(|participant: &Participant| {
             let name = participant.display_name.as_text()?.trim();
             (!name.is_empty()).then(|| (participant.id, name.chars().collect()))

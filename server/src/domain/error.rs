@@ -50,6 +50,8 @@ pub enum DomainError {
     AlreadyJoined,
     #[error("this participant's data has been erased")]
     ParticipantErased,
+    #[error("a facilitator has removed you from this board")]
+    ParticipantRemoved,
     #[error("a {role:?} may not {action}")]
     Forbidden { action: &'static str, role: Role },
     #[error("only the author may {action}")]
@@ -143,6 +145,7 @@ impl DomainError {
             DomainError::NotJoined => "not_joined",
             DomainError::AlreadyJoined => "already_joined",
             DomainError::ParticipantErased => "participant_erased",
+            DomainError::ParticipantRemoved => "participant_removed",
             DomainError::Forbidden { .. } => "forbidden",
             DomainError::NotAuthor { .. } => "not_author",
             DomainError::NotFound { .. } => "not_found",

@@ -81,6 +81,11 @@ pub enum Event {
     ParticipantErased {
         participant: ParticipantId,
     },
+    /// A facilitator took the participant off the board; their dots in the current round went
+    /// back (the cards' totals fell by them).
+    ParticipantRemoved {
+        participant: ParticipantId,
+    },
 
     ColumnAdded {
         column: ColumnId,
@@ -247,6 +252,7 @@ impl Event {
             Event::ParticipantRenamed { .. } => "participant_renamed",
             Event::RoleChanged { .. } => "role_changed",
             Event::ParticipantErased { .. } => "participant_erased",
+            Event::ParticipantRemoved { .. } => "participant_removed",
             Event::ColumnAdded { .. } => "column_added",
             Event::ColumnRenamed { .. } => "column_renamed",
             Event::ColumnMoved { .. } => "column_moved",

@@ -111,6 +111,7 @@ fn apply(state: &mut BoardState, fact: &Fact) {
                     role: *role,
                     joined_at: at,
                     erased: false,
+                    removed: false,
                     votes_used: 0,
                     seen_through: 0,
                     notifications_read_through: 0,
@@ -129,6 +130,16 @@ fn apply(state: &mut BoardState, fact: &Fact) {
             }
         }
         Event::ParticipantErased { participant } => erase(state, *participant),
+        Event::ParticipantRemoved { participant } => {
+            if let Some(found) = state.participants.get_mut(participant) {
+                found.removed = true;
+                found.votes_used = 0;
+                found.following.clear();
+            }
+            for card in state.cards.values_mut() {
+                card.votes.remove(participant);
+            }
+        }
 
         Event::ColumnAdded { column, title } => {
             state.columns.insert(

@@ -75,6 +75,9 @@ pub struct Participant {
     pub joined_at: Timestamp,
     /// Set when the participant's personal data was erased; they can no longer act.
     pub erased: bool,
+    /// Set when a facilitator removed them from the board; they can no longer act or read it.
+    #[serde(default)]
+    pub removed: bool,
     /// Dots this participant has placed in the current round.
     pub votes_used: u32,
     /// Everything up to this sequence number has been seen (on any of their devices).
@@ -320,16 +323,16 @@ impl BoardState {
         comment.anonymous || self.info.as_ref().is_some_and(|info| info.options.anonymous)
     }
 
-    /// A participant who has joined and has not been erased.
+    /// A participant who has joined and has been neither erased nor removed.
     pub fn active_participant(&self, id: ParticipantId) -> Option<&Participant> {
-        self.participants.get(&id).filter(|participant| !participant.erased)
+        self.participants.get(&id).filter(|participant| !participant.erased && !participant.removed)
     }
 
     /// How many facilitators the board has who can still act.
     pub fn facilitator_count(&self) -> usize {
         self.participants
             .values()
-            .filter(|participant| !participant.erased && participant.role == Role::Facilitator)
+            .filter(|participant| !participant.erased && !participant.removed && participant.role == Role::Facilitator)
             .count()
     }
 }

@@ -228,7 +228,9 @@ impl Report {
         let participants = view
             .participants
             .iter()
-            .filter(|participant| !participant.erased && participant.role != kipina_proto::Role::Observer)
+            .filter(|participant| {
+                !participant.erased && !participant.removed && participant.role != kipina_proto::Role::Observer
+            })
             .count();
         Some(Report {
             board,

@@ -89,7 +89,25 @@ fn info_view(state: &BoardState, info: &crate::domain::BoardInfo) -> BoardInfoVi
         timer_ends_at: state.timer_ends_at,
         anonymous_now: state.anonymous_now(),
         gates: crate::domain::gates(state),
+        voting: voting_progress(state),
     }
+}
+
+/// "N / M have used their dots": counts over those who may vote, never who.
+pub fn voting_progress(state: &BoardState) -> kipina_proto::view::VotingProgress {
+    let voters = state
+        .participants
+        .values()
+        .filter(|participant| state.active_participant(participant.id).is_some())
+        .filter(|participant| crate::domain::permissions(participant.role).contribute);
+    let (mut voted, mut count) = (0u32, 0u32);
+    for participant in voters {
+        count += 1;
+        if participant.votes_used > 0 {
+            voted += 1;
+        }
+    }
+    kipina_proto::view::VotingProgress { voted, voters: count }
 }
 
 pub fn participant_view(_state: &BoardState, participant: &Participant, viewer: ViewerId) -> ParticipantView {
@@ -102,6 +120,8 @@ pub fn participant_view(_state: &BoardState, participant: &Participant, viewer: 
         role: participant.role,
         permissions: crate::domain::permissions(participant.role),
         erased: participant.erased,
+        removed: participant.removed,
+        joined_at: participant.joined_at,
         votes_used: visible.then_some(participant.votes_used),
         own: visible.then(|| OwnView {
             seen_through: participant.seen_through,
@@ -405,13 +425,24 @@ impl ChangeSet {
                 touched.insert(Touched::Round(current_round));
                 every_card(touched);
             }
-            Event::ParticipantJoined { participant, .. }
-            | Event::ParticipantRenamed { participant, .. }
-            | Event::RoleChanged { participant, .. } => {
+            Event::ParticipantJoined { participant, .. } | Event::RoleChanged { participant, .. } => {
+                // Who may vote changed: the board's voting counts.
                 touched.insert(Touched::Participant(*participant));
+                touched.insert(Touched::Board);
+            }
+            Event::ParticipantRenamed { participant, .. } => {
+                touched.insert(Touched::Participant(*participant));
+            }
+            Event::ParticipantRemoved { participant } => {
+                // Their dots went back: every card's total may have fallen (which cards held
+                // them is not in the event; the state no longer knows).
+                touched.insert(Touched::Participant(*participant));
+                touched.insert(Touched::Board);
+                every_card(touched);
             }
             Event::ParticipantErased { participant } => {
                 touched.insert(Touched::Participant(*participant));
+                touched.insert(Touched::Board);
                 for card in
                     state.cards.values().filter(|card| card.text_by == *participant || card.title_by == *participant)
                 {
@@ -521,6 +552,16 @@ impl ChangeSet {
             Event::VoteCast { card } | Event::VoteWithdrawn { card } => {
                 // A hidden dot is news to its voter only: others must not even learn which card
                 // moved. The count of used dots is the voter's alone in any case.
+                // How many have used their dots is counted for everyone (never who): it moves
+                // only with someone's first dot placed or last dot taken back.
+                let votes_used = state.participants.get(&fact.actor).map_or(0, |found| found.votes_used);
+                let first_or_last = match fact.event {
+                    Event::VoteCast { .. } => votes_used == 1,
+                    _ => votes_used == 0,
+                };
+                if first_or_last {
+                    touched.insert(Touched::Board);
+                }
                 let own = self.private.entry(fact.actor).or_default();
                 own.insert(Touched::Participant(fact.actor));
                 if state.votes_hidden() {
@@ -713,7 +754,12 @@ mod tests {
         live.check_shared(&changes);
         assert_eq!(changes.personal_viewers(&live.state), BTreeSet::from([ALICE]));
         for other in [None, Some(BOB), Some(FACILITATOR)] {
-            assert_eq!(changes.render(&live.state, other), vec![], "{other:?} must not learn that a card got a dot");
+            // Only the count of those who have used dots: not which card, nor who.
+            let told = changes.render(&live.state, other);
+            assert!(
+                matches!(told.as_slice(), [Change::Board(info)] if info.voting.voted == 1),
+                "{other:?} must not learn that a card got a dot: {told:?}"
+            );
         }
         let own = changes.render(&live.state, Some(ALICE));
         let card = own.iter().find_map(|change| match change {

@@ -49,7 +49,7 @@ pub async fn join(
     body: web::Json<JoinRequest>,
 ) -> Result<HttpResponse, ApiError> {
     check_guesses(&state, &request)?;
-    let JoinRequest { invitation, display_name } = body.into_inner();
+    let JoinRequest { invitation, display_name, known_tokens } = body.into_inner();
     let invitation = state
         .access
         .invitation(&invitation)
@@ -60,6 +60,9 @@ pub async fn join(
         .ok_or_else(|| wrong_guess(&state, &request))?;
     let board: BoardId = invitation.board;
     let handle = board_handle(&state, board)?;
+    if let Some(session) = returning(&state, &handle, board, &known_tokens).await? {
+        return Ok(HttpResponse::Ok().json(session));
+    }
     let participant = ParticipantId(Uuid::now_v7());
     // The token is durable before the participant exists, so a crash in between leaves at most
     // an unused token, never a participant nobody can act as.
@@ -76,4 +79,30 @@ pub async fn join(
         return Err(refused.into());
     }
     Ok(HttpResponse::Created().json(Session { board, participant, role, token }))
+}
+
+/// The session of a browser coming back: the first of its known tokens that belongs to `board`
+/// and whose participant can still act there (not erased, not removed). Tokens of other boards
+/// and unknown tokens are passed over without a word, so nothing is learnt from sending them.
+async fn returning(
+    state: &AppState,
+    handle: &crate::live::BoardHandle,
+    board: BoardId,
+    known_tokens: &[String],
+) -> Result<Option<Session>, ApiError> {
+    for token in known_tokens.iter().take(JoinRequest::MAX_KNOWN_TOKENS) {
+        let found = state.access.resolve_token(token.trim()).map_err(|error| {
+            tracing::error!(%error, "cannot read access records");
+            ApiError::new("unavailable", "access records cannot be read right now")
+        })?;
+        let Some((token_board, participant)) = found else { continue };
+        if token_board != board {
+            continue;
+        }
+        let role = handle.inspect(move |board| board.active_participant(participant).map(|found| found.role)).await?;
+        if let Some(role) = role {
+            return Ok(Some(Session { board, participant, role, token: token.trim().to_owned() }));
+        }
+    }
+    Ok(None)
 }

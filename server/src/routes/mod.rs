@@ -187,7 +187,12 @@ pub fn status_of(code: &str) -> StatusCode {
         | "not_a_statement"
         | "not_a_proposal" => StatusCode::BAD_REQUEST,
         "unauthorized" => StatusCode::UNAUTHORIZED,
-        "forbidden" | "not_author" | "read_only" | "forbidden_origin" | "participant_erased" => StatusCode::FORBIDDEN,
+        "forbidden"
+        | "not_author"
+        | "read_only"
+        | "forbidden_origin"
+        | "participant_erased"
+        | "participant_removed" => StatusCode::FORBIDDEN,
         "board_not_found" | "not_found" | "not_joined" => StatusCode::NOT_FOUND,
         "stale_version"
         | "already_exists"

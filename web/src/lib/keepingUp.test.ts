@@ -59,6 +59,9 @@ describe('new since the last visit', () => {
     expect(isNew({ created_seq: 11, author: ME }, 10, ME)).toBe(false);
     expect(isNew({ created_seq: 10, author: OTHER }, 10, ME)).toBe(false);
     expect(isNew({ created_seq: 11, author: null }, null, ME)).toBe(false);
+    // What arrived after the page got the board (at 12) came live: it is not "new since the last visit".
+    expect(isNew({ created_seq: 12, author: OTHER }, 10, ME, 12)).toBe(true);
+    expect(isNew({ created_seq: 13, author: OTHER }, 10, ME, 12)).toBe(false);
     const cards = [card('k1', 'c1', { created_seq: 12, author: null, comments: ['m1', 'm2', 'm3'] }), card('k2', 'c1', { created_seq: 5 })];
     const comments = new Map([
       ['m1', comment('m1', 'k1', { created_seq: 13, author: OTHER })],

@@ -100,16 +100,36 @@ export function insertMention(text: string, start: number, caret: number, name: 
   return { text: text.slice(0, start) + inserted + text.slice(caret), caret: start + inserted.length };
 }
 
-/** Whether something made at `seq` by `author` is new to this viewer since `baseline`. */
-export function isNew(item: { created_seq: number; author: ParticipantId | null }, baseline: number | null, me: ParticipantId | null): boolean {
-  return baseline !== null && item.created_seq > baseline && (me === null || item.author !== me);
+/**
+ * Whether something made at `seq` by `author` is new to this viewer: made after `baseline` and
+ * no later than `until`, the board as the page first got it. What arrives while the page is
+ * open is seen as it arrives, so it is not "new since your last visit".
+ */
+export function isNew(
+  item: { created_seq: number; author: ParticipantId | null },
+  baseline: number | null,
+  me: ParticipantId | null,
+  until: number | null = null,
+): boolean {
+  return (
+    baseline !== null &&
+    item.created_seq > baseline &&
+    (until === null || item.created_seq <= until) &&
+    (me === null || item.author !== me)
+  );
 }
 
 /** Whether a statement got a new wording since `baseline` (its first version is not a change). */
-export function statementChanged(column: ColumnView, baseline: number | null): boolean {
+export function statementChanged(column: ColumnView, baseline: number | null, until: number | null = null): boolean {
   const versions = column.statement?.versions ?? [];
   const current = versions[versions.length - 1];
-  return current !== undefined && current.number > 1 && baseline !== null && current.adopted_seq > baseline;
+  return (
+    current !== undefined &&
+    current.number > 1 &&
+    baseline !== null &&
+    current.adopted_seq > baseline &&
+    (until === null || current.adopted_seq <= until)
+  );
 }
 
 /** What is new in one column: cards, and comments on its cards. */
@@ -125,14 +145,15 @@ export function columnNews(
   comment: (id: string) => CommentView | undefined,
   baseline: number | null,
   me: ParticipantId | null,
+  until: number | null = null,
 ): ColumnNews {
   const news: ColumnNews = { cards: 0, comments: 0 };
   if (baseline === null) return news;
   for (const card of cards(column)) {
-    if (isNew(card, baseline, me)) news.cards += 1;
+    if (isNew(card, baseline, me, until)) news.cards += 1;
     for (const id of card.comments) {
       const found = comment(id);
-      if (found && !found.deleted && isNew(found, baseline, me)) news.comments += 1;
+      if (found && !found.deleted && isNew(found, baseline, me, until)) news.comments += 1;
     }
   }
   return news;

@@ -91,7 +91,7 @@ export function proposal(
 }
 
 export function participant(id: string, overrides: Partial<ParticipantView> = {}): ParticipantView {
-  return { id, display_name: `Name ${id}`, role: 'participant', permissions: { contribute: true, change_any_card: false, facilitate: false }, erased: false, votes_used: 0, own: null, ...overrides };
+  return { id, display_name: `Name ${id}`, role: 'participant', permissions: { contribute: true, change_any_card: false, facilitate: false }, erased: false, removed: false, joined_at: 1_700_000_000_000, votes_used: 0, own: null, ...overrides };
 }
 
 export function comment(id: string, cardId: string, overrides: Partial<CommentView> = {}): CommentView {
@@ -131,6 +131,7 @@ export function boardView(seq: number, overrides: Partial<BoardView> = {}): Boar
       timer_ends_at: null,
       anonymous_now: false,
       gates: openGates(),
+      voting: { voted: 0, voters: 2 },
     },
     columns: [column('c1', ['k1', 'k2']), column('c2', [])],
     participants: [participant(ME), participant(OTHER)],

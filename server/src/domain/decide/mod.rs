@@ -76,6 +76,7 @@ fn decide_as(state: &BoardState, context: &Context, actor: &Participant, command
         Command::Rename { display_name } => participants::rename(state, actor, display_name),
         Command::ChangeRole { participant, role } => participants::change_role(state, actor, *participant, *role),
         Command::EraseParticipant { participant } => participants::erase(state, actor, *participant),
+        Command::RemoveParticipant { participant } => participants::remove(state, actor, *participant),
 
         Command::AddColumn { column, title } => columns::add(state, actor, *column, title),
         Command::RenameColumn { column, title, base_version } => {
@@ -132,6 +133,7 @@ fn acting_participant(state: &BoardState, actor: ParticipantId) -> Result<&Parti
     match state.participants.get(&actor) {
         None => Err(DomainError::NotJoined),
         Some(participant) if participant.erased => Err(DomainError::ParticipantErased),
+        Some(participant) if participant.removed => Err(DomainError::ParticipantRemoved),
         Some(participant) => Ok(participant),
     }
 }

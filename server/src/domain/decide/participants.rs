@@ -14,6 +14,7 @@ pub(super) fn join(state: &BoardState, context: &Context, display_name: &str, ro
     }
     match state.participants.get(&context.actor) {
         Some(participant) if participant.erased => return Err(DomainError::ParticipantErased),
+        Some(participant) if participant.removed => return Err(DomainError::ParticipantRemoved),
         Some(_) => return Err(DomainError::AlreadyJoined),
         None => {}
     }
@@ -66,4 +67,23 @@ pub(super) fn erase(state: &BoardState, actor: &Participant, target: Participant
         return Ok(vec![]);
     }
     Ok(vec![Event::ParticipantErased { participant: target }])
+}
+
+/// Facilitators take someone off the board (a duplicate, someone who left). Their dots in the
+/// current round are released; what they wrote stays, under their name. The last facilitator
+/// who can act cannot be removed (the board would have nobody to run it); erasure, which is
+/// the person's right, is the other command.
+pub(super) fn remove(state: &BoardState, actor: &Participant, target: ParticipantId) -> Decision {
+    require_facilitator(actor, "remove a participant")?;
+    let participant = state
+        .participants
+        .get(&target)
+        .ok_or_else(|| DomainError::NotFound { kind: Kind::Participant, id: target.to_string() })?;
+    if participant.removed || participant.erased {
+        return Ok(vec![]);
+    }
+    if participant.role == Role::Facilitator && state.facilitator_count() == 1 {
+        return Err(DomainError::LastFacilitator);
+    }
+    Ok(vec![Event::ParticipantRemoved { participant: target }])
 }

@@ -157,3 +157,49 @@ fn the_board_keeps_at_least_one_facilitator() {
         .when(FACILITATOR, change_role(FACILITATOR, Role::Participant))
         .then_error_eq(DomainError::LastFacilitator);
 }
+
+fn remove(participant: ParticipantId) -> Command {
+    Command::RemoveParticipant { participant }
+}
+
+#[test]
+fn a_facilitator_removes_a_participant_whose_dots_go_back_and_who_can_no_longer_act() {
+    let board = with_cards()
+        .given(ALICE, vote(BOBS_CARD))
+        .given(ALICE, vote(BOBS_CARD))
+        .given(BOB, vote(BOBS_CARD))
+        .given(ALICE, vote(ALICES_CARD));
+    let removed = board
+        .clone()
+        .when(FACILITATOR, remove(ALICE))
+        .then_events(vec![Event::ParticipantRemoved { participant: ALICE }])
+        .then_state(|state| {
+            let alice = &state.participants[&ALICE];
+            assert!(alice.removed && !alice.erased);
+            assert_eq!(alice.votes_used, 0);
+            assert_eq!(state.cards[&BOBS_CARD].vote_total(), 1, "Bob's own dot stays");
+            assert_eq!(state.cards[&ALICES_CARD].vote_total(), 0);
+            assert_eq!(state.cards[&ALICES_CARD].title, PersonalText::from("Kyläkahvila"), "her words stay");
+            assert!(state.active_participant(ALICE).is_none());
+        })
+        .and();
+    for command in every_acting_command() {
+        let _ = removed.clone().when(ALICE, command).then_error_eq(DomainError::ParticipantRemoved);
+    }
+    let _ = removed.clone().when(ALICE, join("Aino", Role::Participant)).then_error_eq(DomainError::ParticipantRemoved);
+    let _ = removed.when(FACILITATOR, remove(ALICE)).then_no_events();
+}
+
+#[test]
+fn only_facilitators_remove_and_never_the_last_facilitator() {
+    let _ = people().when(ALICE, remove(BOB)).then_error_eq(forbidden("remove a participant", Role::Participant));
+    let _ = people().when(OBSERVER, remove(BOB)).then_error_eq(forbidden("remove a participant", Role::Observer));
+    let _ = people().when(FACILITATOR, remove(FACILITATOR)).then_error_eq(DomainError::LastFacilitator);
+    let _ = people().when(FACILITATOR, remove(STRANGER)).then_error_eq(not_found(Kind::Participant, STRANGER));
+    let _ = people().when(FACILITATOR, remove(ERASED)).then_no_events();
+    let two = people().given(FACILITATOR, change_role(BOB, Role::Facilitator));
+    let _ = two
+        .when(BOB, remove(FACILITATOR))
+        .then_events(vec![Event::ParticipantRemoved { participant: FACILITATOR }])
+        .then_state(|state| assert_eq!(state.facilitator_count(), 1));
+}

@@ -15,6 +15,8 @@ function person(id: string, display_name: string | null): ParticipantView {
     role: 'participant',
     permissions: { contribute: true, change_any_card: false, facilitate: false },
     erased: display_name === null,
+    removed: false,
+    joined_at: 0,
     votes_used: null,
     own: null,
   };

@@ -59,6 +59,11 @@ export const en = {
     create: 'Create board',
     creating: 'Creating…',
     myBoards: 'Your boards in this browser',
+    titleMissing: 'Give the board a name.',
+    nameMissing: 'Write your name: participants see it.',
+  },
+  notices: {
+    dismiss: 'Hide these notes',
   },
   join: {
     eyebrow: 'You have been invited to the board',
@@ -103,6 +108,8 @@ export const en = {
     restore: 'Restore',
   },
   card: {
+    capReached: 'At most {{count}} dots per card',
+    noDotsLeft: 'All {{count}} of your dots are used',
     title: 'Title',
     body: 'Description',
     vote: 'Add a dot',
@@ -303,6 +310,7 @@ export const en = {
     gone: 'It has been removed, so your edit cannot be kept.',
   },
   share: {
+    showFacilitator: 'Show the facilitator link',
     open: 'Share links',
     title: 'Invite people to the board',
     code: 'Join code',
@@ -339,6 +347,7 @@ export const en = {
     groupFacilitators: 'Only facilitators group cards on this board.',
   },
   phaseBar: {
+    timerStopped: 'The timer stopped because the phase changed.',
     label: 'Workshop phase',
     timeLeft: 'Time left',
     timeUp: 'Time is up',
@@ -347,6 +356,16 @@ export const en = {
     anonymous: 'New cards and comments are anonymous.',
   },
   facilitation: {
+    phaseStopsTimer: 'Changing the phase stops the running timer.',
+    voted: '{{voted}} / {{voters}} have used their dots',
+    people: 'Participants ({{count}})',
+    joined: 'joined {{at}}',
+    sameName: 'same name as another',
+    remove: 'Remove {{name}} from the board',
+    removeShort: 'Remove',
+    removeConfirm: 'Confirm: remove {{name}} from the board',
+    removeConfirmShort: 'Confirm removal',
+    removeNote: 'Someone removed can no longer act on the board, and their dots in this round go back. Their cards and comments stay.',
     toggle: 'Facilitation',
     heading: 'Run the workshop',
     session: 'Session',
@@ -596,6 +615,7 @@ export const en = {
       participant_renamed: '{{actor}} changed their name',
       role_changed: '{{actor}} made {{participant}} {{role}}',
       participant_erased: "A participant's data was erased",
+      participant_removed: '{{actor}} removed {{participant}} from the board',
     },
     variants: {
       voteCastAnonymous: '“{{card}}” got a dot',
@@ -675,6 +695,7 @@ export const en = {
     not_joined: 'You have not joined this board.',
     already_joined: 'You have already joined this board.',
     participant_erased: 'This participant’s data has been erased.',
+    participant_removed: 'A facilitator has removed you from this board.',
     already_exists: 'It already exists.',
     archived: 'It has been archived.',
     not_archived: 'It is not archived.',

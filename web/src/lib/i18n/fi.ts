@@ -59,6 +59,11 @@ export const fi: Messages = {
     create: 'Luo taulu',
     creating: 'Luodaan…',
     myBoards: 'Taulusi tässä selaimessa',
+    titleMissing: 'Anna taululle nimi.',
+    nameMissing: 'Kirjoita nimesi: se näkyy osallistujille.',
+  },
+  notices: {
+    dismiss: 'Piilota nämä huomautukset',
   },
   join: {
     eyebrow: 'Sinut on kutsuttu taululle',
@@ -103,6 +108,8 @@ export const fi: Messages = {
     restore: 'Palauta',
   },
   card: {
+    capReached: 'Enintään {{count}} ääntä kortille',
+    noDotsLeft: 'Kaikki {{count}} ääntäsi on käytetty',
     title: 'Otsikko',
     body: 'Kuvaus',
     vote: 'Anna ääni',
@@ -303,6 +310,7 @@ export const fi: Messages = {
     gone: 'Se on poistettu, joten muokkaustasi ei voi säilyttää.',
   },
   share: {
+    showFacilitator: 'Näytä fasilitaattorilinkki',
     open: 'Jaa linkit',
     title: 'Kutsu taululle',
     code: 'Liittymiskoodi',
@@ -339,6 +347,7 @@ export const fi: Messages = {
     groupFacilitators: 'Tällä taululla vain fasilitaattorit ryhmittelevät kortteja.',
   },
   phaseBar: {
+    timerStopped: 'Ajastin pysähtyi, koska vaihe vaihtui.',
     label: 'Työpajan vaihe',
     timeLeft: 'Aikaa jäljellä',
     timeUp: 'Aika loppui',
@@ -347,6 +356,16 @@ export const fi: Messages = {
     anonymous: 'Uudet kortit ja kommentit ovat nimettömiä.',
   },
   facilitation: {
+    phaseStopsTimer: 'Vaiheen vaihtaminen pysäyttää käynnissä olevan ajastimen.',
+    voted: '{{voted}} / {{voters}} on käyttänyt ääniään',
+    people: 'Osallistujat ({{count}})',
+    joined: 'liittyi {{at}}',
+    sameName: 'sama nimi kuin toisella',
+    remove: 'Poista {{name}} taululta',
+    removeShort: 'Poista',
+    removeConfirm: 'Vahvista: poista {{name}} taululta',
+    removeConfirmShort: 'Vahvista poisto',
+    removeNote: 'Poistettu ei voi enää toimia taululla, ja hänen äänensä tältä kierrokselta palautuvat. Hänen korttinsa ja kommenttinsa jäävät.',
     toggle: 'Ohjaus',
     heading: 'Työpajan ohjaus',
     session: 'Työpaja',
@@ -596,6 +615,7 @@ export const fi: Messages = {
       participant_renamed: '{{actor}} vaihtoi nimeään',
       role_changed: '{{actor}} antoi henkilölle {{participant}} roolin {{role}}',
       participant_erased: 'Osallistujan tiedot poistettiin',
+      participant_removed: '{{actor}} poisti osallistujan {{participant}} taululta',
     },
     variants: {
       voteCastAnonymous: 'Kortti «{{card}}» sai äänen',
@@ -675,6 +695,7 @@ export const fi: Messages = {
     not_joined: 'Et ole liittynyt tälle taululle.',
     already_joined: 'Olet jo liittynyt tälle taululle.',
     participant_erased: 'Osallistujan tiedot on poistettu.',
+    participant_removed: 'Fasilitaattori on poistanut sinut tältä taululta.',
     already_exists: 'Se on jo olemassa.',
     archived: 'Se on arkistoitu.',
     not_archived: 'Se ei ole arkistossa.',

@@ -58,6 +58,11 @@ export const sv: Messages = {
     create: 'Skapa tavla',
     creating: 'Skapar…',
     myBoards: 'Dina tavlor i den här webbläsaren',
+    titleMissing: 'Ge tavlan ett namn.',
+    nameMissing: 'Skriv ditt namn: deltagarna ser det.',
+  },
+  notices: {
+    dismiss: 'Dölj de här meddelandena',
   },
   join: {
     eyebrow: 'Du har bjudits in till tavlan',
@@ -102,6 +107,8 @@ export const sv: Messages = {
     restore: 'Återställ',
   },
   card: {
+    capReached: 'Högst {{count}} prickar per kort',
+    noDotsLeft: 'Alla dina {{count}} prickar är använda',
     title: 'Rubrik',
     body: 'Beskrivning',
     vote: 'Ge en prick',
@@ -302,6 +309,7 @@ export const sv: Messages = {
     gone: 'Det har tagits bort, så din redigering kan inte behållas.',
   },
   share: {
+    showFacilitator: 'Visa facilitatorslänken',
     open: 'Dela länkar',
     title: 'Bjud in till tavlan',
     code: 'Kod',
@@ -338,6 +346,7 @@ export const sv: Messages = {
     groupFacilitators: 'På den här tavlan grupperar bara facilitatorerna kort.',
   },
   phaseBar: {
+    timerStopped: 'Timern stannade eftersom fasen byttes.',
     label: 'Workshoppens fas',
     timeLeft: 'Tid kvar',
     timeUp: 'Tiden är ute',
@@ -346,6 +355,16 @@ export const sv: Messages = {
     anonymous: 'Nya kort och kommentarer är anonyma.',
   },
   facilitation: {
+    phaseStopsTimer: 'Att byta fas stoppar den pågående timern.',
+    voted: '{{voted}} / {{voters}} har använt sina prickar',
+    people: 'Deltagare ({{count}})',
+    joined: 'gick med {{at}}',
+    sameName: 'samma namn som en annan',
+    remove: 'Ta bort {{name}} från tavlan',
+    removeShort: 'Ta bort',
+    removeConfirm: 'Bekräfta: ta bort {{name}} från tavlan',
+    removeConfirmShort: 'Bekräfta',
+    removeNote: 'Den som tas bort kan inte längre göra något på tavlan, och hens prickar i den här omgången går tillbaka. Hens kort och kommentarer blir kvar.',
     toggle: 'Styrning',
     heading: 'Styr workshoppen',
     session: 'Workshop',
@@ -595,6 +614,7 @@ export const sv: Messages = {
       participant_renamed: '{{actor}} bytte namn',
       role_changed: '{{actor}} gav {{participant}} rollen {{role}}',
       participant_erased: 'En deltagares uppgifter raderades',
+      participant_removed: '{{actor}} tog bort {{participant}} från tavlan',
     },
     variants: {
       voteCastAnonymous: 'Kortet «{{card}}» fick en röst',
@@ -674,6 +694,7 @@ export const sv: Messages = {
     not_joined: 'Du har inte gått med i den här tavlan.',
     already_joined: 'Du har redan gått med i den här tavlan.',
     participant_erased: 'Deltagarens uppgifter har raderats.',
+    participant_removed: 'En facilitator har tagit bort dig från den här tavlan.',
     already_exists: 'Det finns redan.',
     archived: 'Det har arkiverats.',
     not_archived: 'Det är inte arkiverat.',

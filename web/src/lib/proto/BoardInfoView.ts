@@ -6,6 +6,7 @@ import type { Language } from "./Language";
 import type { Phase } from "./Phase";
 import type { SessionId } from "./SessionId";
 import type { Timestamp } from "./Timestamp";
+import type { VotingProgress } from "./VotingProgress";
 
 export type BoardInfoView = { title: string, description: string, 
 /**
@@ -36,4 +37,9 @@ anonymous_now: boolean,
 /**
  * What each role may do right now, and why not.
  */
-gates: Gates, };
+gates: Gates, 
+/**
+ * How many of those who may vote have placed at least one dot in the current round, and
+ * how many may vote: counts only, never who ("5 / 12 have used their dots").
+ */
+voting: VotingProgress, };

@@ -4,4 +4,12 @@
  * `POST /api/join`: exchanges an invitation (a link's secret or a join code) and a display
  * name for a participant token.
  */
-export type JoinRequest = { invitation: string, display_name: string, };
+export type JoinRequest = { invitation: string, display_name: string, 
+/**
+ * Participant tokens this browser already holds (for any board; at most
+ * [`JoinRequest::MAX_KNOWN_TOKENS`] are looked at). When one belongs to the invited board and
+ * its participant can still act there, the answer is that same session (same id, same
+ * token) and `display_name` is not used: the same browser stays the same participant
+ * whichever way it comes back, so its dots, cards and notifications stay its own.
+ */
+known_tokens?: Array<string>, };

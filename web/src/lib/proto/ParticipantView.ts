@@ -3,6 +3,7 @@ import type { OwnView } from "./OwnView";
 import type { ParticipantId } from "./ParticipantId";
 import type { Permissions } from "./Permissions";
 import type { Role } from "./Role";
+import type { Timestamp } from "./Timestamp";
 
 export type ParticipantView = { id: ParticipantId, 
 /**
@@ -13,6 +14,14 @@ display_name: string | null, role: Role,
  * What the role allows (from the server's rules; for showing controls only).
  */
 permissions: Permissions, erased: boolean, 
+/**
+ * A facilitator removed them from the board: they can no longer act or read it.
+ */
+removed: boolean, 
+/**
+ * When they joined (the server's clock).
+ */
+joined_at: Timestamp, 
 /**
  * Dots placed in the current round; `None` while the round's votes are hidden from you.
  */

@@ -65,6 +65,8 @@ export class BoardState {
    * (nothing marked yet) it is the board as first shown: nothing is new on a first visit.
    */
   visitBaseline = $state<number | null>(null);
+  /** The board's sequence number when the page first got it: what came later arrived live. */
+  visitUntil = $state<number | null>(null);
   /** Whether the server had no "seen" mark for this participant when the page got the board. */
   firstVisit = $state(false);
 
@@ -108,6 +110,7 @@ export class BoardState {
       const seen = this.own?.seen_through ?? 0;
       this.firstVisit = seen === 0;
       this.visitBaseline = seen === 0 ? view.seq : seen;
+      this.visitUntil = view.seq;
     }
   }
 

@@ -34,6 +34,19 @@ const EDITS = new Set<Command['type']>([
   'rebase_proposal',
 ]);
 
+/**
+ * Taps (a dot, a like) whose refusal is told where the person tapped rather than kept as
+ * unsent: trying one again later means nothing ("all your dots are used" stays true).
+ */
+const MOMENTARY = new Set<Command['type']>(['cast_vote', 'withdraw_vote', 'toggle_reaction']);
+
+/** A tap the server refused, to be told beside the control that made it. */
+export interface Refusal {
+  id: CommandId;
+  command: Command;
+  error: ErrorBody;
+}
+
 export interface OutboxOptions {
   store: KeyValueStore;
   key: string;
@@ -57,6 +70,8 @@ export type Sender = (id: CommandId, command: Command) => boolean;
  */
 export class Outbox {
   entries = $state<OutboxEntry[]>([]);
+  /** The latest refused tap (see `MOMENTARY`); it never stays in `entries`. */
+  lastRefusal = $state.raw<Refusal | null>(null);
 
   private readonly store: KeyValueStore;
   private readonly key: string;
@@ -91,11 +106,15 @@ export class Outbox {
     this.tokens = this.burst;
     this.refilledAt = this.now();
     const saved = readJson<OutboxEntry[]>(this.store, this.key);
-    this.entries = Array.isArray(saved) ? saved.filter(isEntry) : [];
+    // A refused tap kept by an older version of the client is no longer anything to do.
+    this.entries = Array.isArray(saved)
+      ? saved.filter(isEntry).filter((entry) => entry.status === 'waiting' || !MOMENTARY.has(entry.command.type))
+      : [];
   }
 
   /** Keeps a new command and sends it when it can. Returns its entry. */
   add(command: Command): OutboxEntry {
+    if (MOMENTARY.has(command.type)) this.lastRefusal = null;
     const entry: OutboxEntry = { id: this.newId(), command, status: 'waiting', at: this.now() };
     this.entries.push(entry);
     this.persist();
@@ -160,6 +179,13 @@ export class Outbox {
       this.pausedUntil = this.now() + 1000;
       this.pump();
       return entry;
+    }
+    if (MOMENTARY.has(entry.command.type)) {
+      this.entries.splice(index, 1);
+      this.lastRefusal = { id, command: entry.command, error };
+      this.persist();
+      this.pump();
+      return { ...entry, status: 'failed', error };
     }
     const status: EntryStatus = error.code === 'stale_version' && EDITS.has(entry.command.type) ? 'stale' : 'failed';
     const updated: OutboxEntry = { ...entry, status, error };

@@ -113,9 +113,9 @@ describe('Outbox', () => {
     const { outbox, store } = makeOutbox();
     const sent: string[] = [];
     outbox.attach((id) => (sent.push(id), true));
-    outbox.add(vote);
-    outbox.refused('id-1', { code: 'vote_budget_exhausted', message: 'all 5 of your dots are used' });
-    expect(outbox.failed.map((entry) => [entry.id, entry.error?.code])).toEqual([['id-1', 'vote_budget_exhausted']]);
+    outbox.add(addCard('x'));
+    outbox.refused('id-1', { code: 'text_too_long', message: 'too long' });
+    expect(outbox.failed.map((entry) => [entry.id, entry.error?.code])).toEqual([['id-1', 'text_too_long']]);
     expect(outbox.waiting).toEqual([]);
     outbox.detach();
     outbox.attach((id) => (sent.push(id), true));
@@ -127,7 +127,7 @@ describe('Outbox', () => {
     const { outbox } = makeOutbox();
     const sent: string[] = [];
     outbox.attach((id) => (sent.push(id), true));
-    outbox.add(vote);
+    outbox.add(addCard('y'));
     outbox.add(addCard('x'));
     outbox.refused('id-1', { code: 'forbidden', message: 'no' });
     outbox.refused('id-2', { code: 'text_too_long', message: 'too long' });
@@ -139,6 +139,27 @@ describe('Outbox', () => {
     ]);
     outbox.drop('id-2');
     expect(outbox.entries.map((entry) => entry.id)).toEqual(['id-3']);
+  });
+
+  it('tells a refused dot where it was tapped and keeps nothing unsent, even after a reload', () => {
+    const { outbox, store } = makeOutbox();
+    outbox.attach(() => true);
+    outbox.add(vote);
+    outbox.refused('id-1', { code: 'vote_cap_reached', message: 'at most 2 of your dots on one card' });
+    expect(outbox.entries).toEqual([]);
+    expect(outbox.lastRefusal).toEqual({ id: 'id-1', command: vote, error: { code: 'vote_cap_reached', message: 'at most 2 of your dots on one card' } });
+    expect(new Outbox({ store, key: outboxKey('b1') }).entries).toEqual([]);
+    outbox.add(vote);
+    expect(outbox.lastRefusal).toBeNull();
+  });
+
+  it('forgets a refused dot an older client kept as unsent', () => {
+    const store = new MemoryStore();
+    store.setItem(
+      outboxKey('b1'),
+      JSON.stringify([{ id: 'old', command: vote, status: 'failed', error: { code: 'vote_budget_exhausted', message: 'no' }, at: 1 }]),
+    );
+    expect(new Outbox({ store, key: outboxKey('b1') }).entries).toEqual([]);
   });
 
   it('sends a rate-limited command again later with the same id', () => {

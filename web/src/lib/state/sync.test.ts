@@ -147,11 +147,20 @@ describe('BoardSync', () => {
     sync.start();
     const socket = FakeSocket.latest();
     subscribe(socket, () => socket.receive({ type: 'snapshot', board: boardView(7) }));
+    sync.send({ type: 'add_card', card: 'k9', column: 'c1', title: 'x', body: '' });
+    socket.receive({ type: 'error', command_id: 'cmd-1', code: 'text_too_long', message: 'too long' });
+    expect(sync.outbox.failed.map((entry) => entry.error)).toEqual([{ code: 'text_too_long', message: 'too long' }]);
+  });
+
+  it('tells a refused dot where it was tapped instead of keeping it unsent', () => {
+    const { sync } = makeSync();
+    sync.start();
+    const socket = FakeSocket.latest();
+    subscribe(socket, () => socket.receive({ type: 'snapshot', board: boardView(7) }));
     sync.send({ type: 'cast_vote', card: 'k1' });
     socket.receive({ type: 'error', command_id: 'cmd-1', code: 'vote_budget_exhausted', message: 'all 5 of your dots are used' });
-    expect(sync.outbox.failed.map((entry) => entry.error)).toEqual([
-      { code: 'vote_budget_exhausted', message: 'all 5 of your dots are used' },
-    ]);
+    expect(sync.outbox.failed).toEqual([]);
+    expect(sync.outbox.lastRefusal?.error.code).toBe('vote_budget_exhausted');
   });
 
   it('stops trying when the token is refused', () => {
