@@ -341,7 +341,11 @@ fn own_origins(config: &Config, public_url: &str, address: std::net::SocketAddr)
     if config.public_url.is_none() {
         let port = address.port();
         if address.ip().is_loopback() {
-            origins.extend([format!("http://localhost:{port}"), format!("http://127.0.0.1:{port}"), format!("http://[::1]:{port}")]);
+            origins.extend([
+                format!("http://localhost:{port}"),
+                format!("http://127.0.0.1:{port}"),
+                format!("http://[::1]:{port}"),
+            ]);
         } else if address.ip().is_unspecified() {
             tracing::warn!(
                 "listening on {address} without --public-url: links name {public_url} and browsers elsewhere cannot open \

@@ -19,7 +19,9 @@ async fn metric(server: &TestServer, name: &str) -> f64 {
 async fn a_client_that_stops_reading_is_let_go_without_holding_up_the_others() {
     let server = TestServer::start_with(|config| {
         config.max_commands_per_second = 100_000;
-        config.heartbeat_interval = Duration::from_millis(200);
+        // A write waits at most a heartbeat: long enough that the slow client's queue fills (the
+        // drop this test is about) before its blocked write gives up on it.
+        config.heartbeat_interval = Duration::from_secs(2);
         // Long enough that the observer, not read during the floods, still answers in time on a
         // busy machine; short enough that the silent client is let go within the test's wait.
         config.client_timeout = Duration::from_secs(5);
@@ -35,22 +37,39 @@ async fn a_client_that_stops_reading_is_let_go_without_holding_up_the_others() {
         WsClient::connect_and_settle(&server, workshop.board, link_part(&workshop.links.observer), None).await;
     let mut writer_client = WsClient::connect_and_settle(&server, workshop.board, &writer.token, None).await;
 
-    // First large messages (each `changed` carries the column's whole card list, which grows)
-    // to fill the socket and the server's write buffers, then small ones (likes toggled on a
-    // card) to fill the connection's queue of 256 messages.
-    let outcomes = writer_client
-        .flood((0..400).map(|number| add_card(workshop.column, &format!("Kortti {number}")).1).collect())
-        .await;
-    assert!(outcomes.iter().all(|outcome| matches!(outcome, Ok(kipina_proto::AckOutcome::Applied { .. }))));
-    let (small_column, command) = add_column("Pienet");
-    server.http_applied(workshop.board, &workshop.facilitator.token, &command).await;
-    let (liked, command) = add_card(small_column, "Tykätty");
-    writer_client.applied(command).await;
-    let toggle = Command::ToggleReaction { target: ReactionTarget::Card(liked) };
-    let outcomes = writer_client.flood(vec![toggle; 400]).await;
-    assert!(outcomes.iter().all(|outcome| matches!(outcome, Ok(kipina_proto::AckOutcome::Applied { .. }))));
-    let head = writer_client.last_seq.expect("applied");
-    observer.expect_changed_through(head).await;
+    // First large messages (cards with the longest bodies, 10 KB each: 4 MB in all) to fill the
+    // slow client's socket and the server's write buffers, then small ones (likes toggled on a
+    // card) to fill the connection's queue of 256 messages. The observer reads meanwhile, as a
+    // projector does; each command here stores one event.
+    const CARDS: u64 = 400;
+    const TOGGLES: u64 = 400;
+    let start = writer_client.last_seq.expect("a snapshot");
+    let head = start + CARDS + 2 + TOGGLES;
+    let body = "ä".repeat(kipina_server::domain::limits::CARD_BODY);
+    let write = async {
+        let outcomes = writer_client
+            .flood(
+                (0..CARDS)
+                    .map(|number| Command::AddCard {
+                        card: kipina_tests::new_card_id(),
+                        column: workshop.column,
+                        title: format!("Kortti {number}"),
+                        body: body.clone(),
+                    })
+                    .collect(),
+            )
+            .await;
+        assert!(outcomes.iter().all(|outcome| matches!(outcome, Ok(kipina_proto::AckOutcome::Applied { .. }))));
+        let (small_column, command) = add_column("Pienet");
+        server.http_applied(workshop.board, &workshop.facilitator.token, &command).await;
+        let (liked, command) = add_card(small_column, "Tykätty");
+        writer_client.applied(command).await;
+        let toggle = Command::ToggleReaction { target: ReactionTarget::Card(liked) };
+        let outcomes = writer_client.flood(vec![toggle; TOGGLES as usize]).await;
+        assert!(outcomes.iter().all(|outcome| matches!(outcome, Ok(kipina_proto::AckOutcome::Applied { .. }))));
+        assert_eq!(writer_client.last_seq, Some(head), "one event per command");
+    };
+    tokio::join!(write, observer.seen_through(head));
     assert!(metric(&server, "kipina_fanout_queue_drops_total").await >= 1.0, "the slow connection was dropped");
     writer_client.close().await;
     observer.close().await;

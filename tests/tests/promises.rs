@@ -5,7 +5,7 @@ use kipina_proto::api::{ErrorBody, JoinRequest, Session};
 use kipina_proto::view::BoardView;
 use kipina_proto::{AckOutcome, Command, ServerMessage};
 use kipina_tests::{
-    ChildServer, Received, TestServer, WAIT, WsClient, Workshop, add_card, link_part, new_command_id, open_websocket,
+    ChildServer, Received, TestServer, WAIT, Workshop, WsClient, add_card, link_part, new_command_id, open_websocket,
     within,
 };
 use std::net::IpAddr;
@@ -16,12 +16,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 /// one test can be several places at once: the facilitator's office, the venue, somewhere else.
 fn client_from(address: &str) -> reqwest::Client {
     let address: IpAddr = address.parse().expect("a loopback address");
-    reqwest::Client::builder()
-        .no_proxy()
-        .timeout(WAIT)
-        .local_address(address)
-        .build()
-        .expect("an HTTP client")
+    reqwest::Client::builder().no_proxy().timeout(WAIT).local_address(address).build().expect("an HTTP client")
 }
 
 /// `POST /api/join` from `client`: the status and the body (a `Session` or an `ErrorBody`).
@@ -167,7 +162,9 @@ async fn an_erased_participants_open_websocket_is_closed_and_hears_nothing_more(
             "the erased participant heard changes after the erasure: {heard:#?}"
         );
         assert!(
-            heard.iter().any(|message| matches!(message, ServerMessage::Error { code, .. } if code == "participant_erased")),
+            heard
+                .iter()
+                .any(|message| matches!(message, ServerMessage::Error { code, .. } if code == "participant_erased")),
             "told why: {heard:#?}"
         );
     }
@@ -208,7 +205,8 @@ async fn a_command_id_belongs_to_its_sender() {
 #[tokio::test]
 async fn sigterm_closes_every_websocket_with_1001_and_the_server_exits() {
     let data = tempfile::tempdir().expect("a data directory");
-    let child = ChildServer::start(env!("CARGO_BIN_EXE_kipina-under-test"), data.path(), "error", std::process::Stdio::null());
+    let child =
+        ChildServer::start(env!("CARGO_BIN_EXE_kipina-under-test"), data.path(), "error", std::process::Stdio::null());
     child.wait_until_healthy();
     let http = reqwest::Client::builder().no_proxy().timeout(WAIT).build().expect("an HTTP client");
     let created: kipina_proto::api::CreateBoardResponse = http
@@ -303,7 +301,9 @@ async fn the_board_route_reads_as_the_doc_says() {
     }
 
     // A command with the observer link is read_only, as over WebSocket.
-    let refused = server.http_command(workshop.board, Some(&observer), new_command_id(), &add_card(workshop.column, "Ei").1).await;
+    let refused = server
+        .http_command(workshop.board, Some(&observer), new_command_id(), &add_card(workshop.column, "Ei").1)
+        .await;
     let (status, body) = refused.expect_err("an observer cannot write");
     assert_eq!((status, body.code.as_str()), (403, "read_only"));
 }
@@ -325,4 +325,54 @@ async fn a_text_frame_that_is_not_utf8_is_closed_with_1007() {
         }
     };
     assert_eq!(frame.expect("a close frame").code, CloseCode::Invalid, "RFC 6455: 1007 for text that is not UTF-8");
+}
+
+#[tokio::test]
+async fn a_new_card_on_a_big_board_sends_the_card_and_its_place_not_the_whole_column() {
+    const CARDS: usize = 1_000;
+    let server = TestServer::start_with(|config| config.max_commands_per_second = 100_000).await;
+    let workshop = Workshop::open(&server).await;
+    let mut facilitator =
+        WsClient::connect_and_settle(&server, workshop.board, &workshop.facilitator.token, None).await;
+    let outcomes =
+        facilitator.flood((0..CARDS).map(|n| add_card(workshop.column, &format!("Idea {n}")).1).collect()).await;
+    assert!(outcomes.iter().all(|outcome| matches!(outcome, Ok(AckOutcome::Applied { .. }))), "every card was added");
+    let aino = workshop.participant(&server, "Aino").await;
+    let mut bystander = WsClient::connect_and_settle(&server, workshop.board, &aino.token, None).await;
+    let Some(ServerMessage::Snapshot { board }) =
+        bystander.log.iter().find(|message| matches!(message, ServerMessage::Snapshot { .. })).cloned()
+    else {
+        panic!("a snapshot first")
+    };
+    let before = board.columns.iter().find(|column| column.id == workshop.column).expect("the column").clone();
+    assert_eq!(before.cards.len(), CARDS);
+
+    let (card, add) = add_card(workshop.column, "Vielä yksi");
+    let (_, last) = facilitator.applied(add).await;
+    bystander.seen_through(last).await;
+    let raw = bystander.raw.last().expect("the changed as sent").clone();
+    let ServerMessage::Changed { changes, .. } = bystander.log.last().expect("the changed").clone() else {
+        panic!("the last message is the changed")
+    };
+    assert!(kipina_tests::card_in(bystander.log.last().expect("it"), card).is_some(), "the new card's view");
+    // What the whole column would have been (as it was sent before).
+    let mut whole = before.clone();
+    whole.cards.push(card);
+    let whole = serde_json::to_string(&kipina_proto::Change::Column(whole)).expect("JSON").len();
+    eprintln!(
+        "changed for one new card on a board of {CARDS} cards: {} bytes (the whole column alone: {whole} bytes)",
+        raw.len()
+    );
+    assert!(raw.len() < 4_096, "the changed for one new card is {} bytes: {raw:.300}", raw.len());
+
+    // A client that applies it ends with the fresh snapshot's list.
+    let mut mirror = Some(kipina_tests::BoardMirror::of(&board));
+    for message in bystander.log.iter().skip_while(|message| !matches!(message, ServerMessage::Snapshot { .. })).skip(1)
+    {
+        kipina_tests::BoardMirror::follow(&mut mirror, message);
+    }
+    let fresh = server.board(workshop.board, &aino.token).await;
+    let fresh_column = fresh.columns.iter().find(|column| column.id == workshop.column).expect("the column");
+    assert_eq!(mirror.expect("a mirror").columns[&workshop.column].cards, fresh_column.cards);
+    assert!(changes.iter().all(|change| !matches!(change, kipina_proto::Change::Column(_))), "{changes:?}");
 }

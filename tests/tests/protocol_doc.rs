@@ -103,7 +103,11 @@ fn every_error_code_the_server_can_answer_is_in_the_protocol_doc() {
         .filter(|(code, _)| !doc.contains(&format!("`{code}`")))
         .map(|(code, places)| format!("{code} ({})", places.iter().cloned().collect::<Vec<_>>().join(", ")))
         .collect();
-    assert!(missing.is_empty(), "error codes the server answers but docs/protocol.md does not name:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "error codes the server answers but docs/protocol.md does not name:\n{}",
+        missing.join("\n")
+    );
 }
 
 #[test]

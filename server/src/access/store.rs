@@ -108,7 +108,9 @@ impl AccessStore {
             // The code was derived from the key; find which derivation it was.
             let attempt = (0u32..10_000)
                 .find(|attempt| self.derive_code(board, *attempt).as_bytes() == code.as_ref())
-                .ok_or_else(|| AccessError::Damaged(format!("the join code of board {board} was not made with this server key")))?;
+                .ok_or_else(|| {
+                    AccessError::Damaged(format!("the join code of board {board} was not made with this server key"))
+                })?;
             self.code_macs.insert(self.code_mac(&self.derive_code(board, attempt)), board.as_bytes())?;
             self.code_attempts.insert(board.as_bytes(), &attempt.to_be_bytes())?;
         }
@@ -219,8 +221,10 @@ impl AccessStore {
     /// The board's join code, if it has one.
     pub fn join_code(&self, board: BoardId) -> Result<Option<String>, AccessError> {
         let Some(attempt) = self.code_attempts.get(board.as_bytes())? else { return Ok(None) };
-        let attempt: [u8; 4] =
-            attempt.as_ref().try_into().map_err(|_| AccessError::Damaged("a join code record is not 4 bytes".into()))?;
+        let attempt: [u8; 4] = attempt
+            .as_ref()
+            .try_into()
+            .map_err(|_| AccessError::Damaged("a join code record is not 4 bytes".into()))?;
         Ok(Some(self.derive_code(board, u32::from_be_bytes(attempt))))
     }
 
@@ -373,6 +377,8 @@ mod tests {
         let store = AccessStore::open(dir.path()).unwrap(); // unwrap: test
         assert_eq!(store.join_code(BOARD).unwrap(), Some(code.clone())); // unwrap: test
         assert_eq!(store.code_board(&code).unwrap(), Some(BOARD)); // unwrap: test
-        assert!(!store.db.tree_names().iter().any(|name| name == "board_codes".as_bytes() || name == "codes".as_bytes()));
+        assert!(
+            !store.db.tree_names().iter().any(|name| name == "board_codes".as_bytes() || name == "codes".as_bytes())
+        );
     }
 }

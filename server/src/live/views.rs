@@ -14,7 +14,8 @@ use kipina_proto::view::{
     StatementVersionView, StatementView, VoteView,
 };
 use kipina_proto::{
-    BoardId, CardId, CardPlace, CardsInserted, Change, ColumnId, CommentId, LabelId, ParticipantId, ReactionTarget, SessionId,
+    BoardId, CardId, CardPlace, CardsInserted, Change, ColumnId, CommentId, LabelId, ParticipantId, ReactionTarget,
+    SessionId,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
