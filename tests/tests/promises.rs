@@ -12,6 +12,11 @@ use std::net::IpAddr;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
+/// A measurement for the report (shown with `--nocapture`).
+fn report(line: &str) {
+    std::io::Write::write_all(&mut std::io::stderr(), format!("{line}\n").as_bytes()).expect("stderr");
+}
+
 /// An HTTP client whose requests come from `address` (any of 127.0.0.0/8 reaches the server), so
 /// one test can be several places at once: the facilitator's office, the venue, somewhere else.
 fn client_from(address: &str) -> reqwest::Client {
@@ -245,7 +250,7 @@ async fn sigterm_closes_every_websocket_with_1001_and_the_server_exits() {
     let closed = signalled.elapsed();
     let status = within("the server's exit", tokio::task::spawn_blocking(move || child.wait())).await.expect("waited");
     assert!(status.success(), "the server stopped with {status}");
-    eprintln!("SIGTERM → every close frame: {closed:?}; → exit: {:?}", signalled.elapsed());
+    report(&format!("SIGTERM → every close frame: {closed:?}; → exit: {:?}", signalled.elapsed()));
 }
 
 #[tokio::test]
@@ -359,10 +364,10 @@ async fn a_new_card_on_a_big_board_sends_the_card_and_its_place_not_the_whole_co
     let mut whole = before.clone();
     whole.cards.push(card);
     let whole = serde_json::to_string(&kipina_proto::Change::Column(whole)).expect("JSON").len();
-    eprintln!(
+    report(&format!(
         "changed for one new card on a board of {CARDS} cards: {} bytes (the whole column alone: {whole} bytes)",
         raw.len()
-    );
+    ));
     assert!(raw.len() < 4_096, "the changed for one new card is {} bytes: {raw:.300}", raw.len());
 
     // A client that applies it ends with the fresh snapshot's list.

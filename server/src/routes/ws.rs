@@ -27,8 +27,9 @@ pub fn origin_of(url: &str) -> String {
 /// one, or (with no public URL configured, on a loopback address) the loopback names of its port.
 /// Never the request's own `Host`, which a DNS-rebinding page controls.
 fn origin_allowed(state: &AppState, origin: &str) -> bool {
-    let origin = origin_of(origin);
-    state.own_origins.iter().any(|allowed| *allowed == origin)
+    // Browsers send `Origin` as scheme, host and port only (no default port, no path), which is
+    // the form `own_origins` holds; anything else does not match.
+    state.own_origins.contains(&origin.trim().to_ascii_lowercase())
 }
 
 pub async fn connect(
