@@ -248,6 +248,10 @@ async fn sigterm_closes_every_websocket_with_1001_and_the_server_exits() {
         assert_eq!(frame.code, CloseCode::Away, "1001 going away: {frame:?}");
     }
     let closed = signalled.elapsed();
+    // As a browser does, each client answers the close and lets the connection end.
+    for client in &mut clients {
+        while !matches!(client.receive().await, Received::Ended(_)) {}
+    }
     let status = within("the server's exit", tokio::task::spawn_blocking(move || child.wait())).await.expect("waited");
     assert!(status.success(), "the server stopped with {status}");
     report(&format!("SIGTERM → every close frame: {closed:?}; → exit: {:?}", signalled.elapsed()));
