@@ -385,3 +385,38 @@ async fn a_new_card_on_a_big_board_sends_the_card_and_its_place_not_the_whole_co
     assert_eq!(mirror.expect("a mirror").columns[&workshop.column].cards, fresh_column.cards);
     assert!(changes.iter().all(|change| !matches!(change, kipina_proto::Change::Column(_))), "{changes:?}");
 }
+
+#[tokio::test]
+async fn a_locked_out_venue_joins_by_code_once_the_facilitator_has_opened_the_board_there() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::http::HeaderValue;
+    let server = TestServer::start().await;
+    let venue = client_from("127.0.0.4");
+    let workshop = server.create_board("Fasilitaattori").await;
+    for n in 0..10 {
+        let (status, _) = join_from(&venue, &server, &wrong_code(&workshop.links.join_code, n)).await;
+        assert_eq!(status, 404);
+    }
+    // Nobody at the venue has opened the board yet: its right code is not tried.
+    let (status, body) = join_from(&venue, &server, &workshop.links.join_code).await;
+    assert_eq!((status, code_of(&body)), (429, "rate_limited".to_owned()));
+
+    // The facilitator opens the board on the projector at the venue (a WebSocket from there).
+    let socket = tokio::net::TcpSocket::new_v4().expect("a TCP socket");
+    socket.bind("127.0.0.4:0".parse().expect("an address")).expect("bound at the venue");
+    let stream = within("connecting", socket.connect(([127, 0, 0, 1], server.port()).into())).await.expect("connected");
+    let mut request = server.ws_url(workshop.session.board).into_client_request().expect("a request");
+    request.headers_mut().insert("Origin", HeaderValue::from_str(&server.base_url()).expect("a header"));
+    let (socket, _) = within(
+        "the upgrade",
+        tokio_tungstenite::client_async(request, tokio_tungstenite::MaybeTlsStream::Plain(stream)),
+    )
+    .await
+    .expect("upgraded");
+    let mut projector = WsClient::from_socket(socket);
+    projector.subscribe(&workshop.session.token, None).await;
+    projector.expect(|message| matches!(message, ServerMessage::Presence { .. })).await;
+
+    let (status, body) = join_from(&venue, &server, &workshop.links.join_code).await;
+    assert_eq!(status, 201, "the workshop's code from the venue: {body}");
+}

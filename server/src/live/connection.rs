@@ -40,6 +40,8 @@ struct Connection {
     kicked: Arc<Kick>,
     /// The server is stopping: commands are no longer taken.
     stopping: tokio::sync::watch::Receiver<bool>,
+    /// Called when a participant's token subscribed: the client's address has opened the board.
+    opened: Box<dyn Fn()>,
     /// How long a write may wait for a client to read.
     write_timeout: Duration,
     /// A direct answer (an error, a pong) could not be written within `write_timeout`: the
@@ -55,21 +57,24 @@ pub async fn run(
     session: Session,
     stream: MessageStream,
     settings: ConnectionSettings,
+    opened: Box<dyn Fn()>,
 ) {
     let id = boards.next_connection_id();
     let span = tracing::info_span!("connection", board = %board.board(), connection = id);
-    run_connection(id, boards, access, board, session, stream, settings).instrument(span).await;
+    run_connection(id, Parts { boards, access, board, session, opened }, stream, settings).instrument(span).await;
 }
 
-async fn run_connection(
-    id: ConnectionId,
+/// What a connection is made of besides its stream and settings.
+struct Parts {
     boards: Arc<Boards>,
     access: Arc<AccessStore>,
     board: BoardHandle,
     session: Session,
-    stream: MessageStream,
-    settings: ConnectionSettings,
-) {
+    opened: Box<dyn Fn()>,
+}
+
+async fn run_connection(id: ConnectionId, parts: Parts, stream: MessageStream, settings: ConnectionSettings) {
+    let Parts { boards, access, board, session, opened } = parts;
     let metrics = Arc::clone(boards.metrics());
     metrics.connections.inc();
     let (outbox, mut pending) = mpsc::channel(OUTBOX_CAPACITY);
@@ -84,6 +89,7 @@ async fn run_connection(
         outbox,
         kicked: Arc::new(Kick::default()),
         stopping: boards.stopping(),
+        opened,
         write_timeout,
         stalled: false,
     };
@@ -319,6 +325,9 @@ impl Connection {
         let outbox = Outbox { messages: self.outbox.clone(), kicked: Arc::clone(&self.kicked) };
         match self.board.subscribe(self.id, viewer, last_seq, outbox).await {
             Ok(role) => {
+                if matches!(viewer, Viewer::Participant(_)) {
+                    (self.opened)();
+                }
                 self.viewer = Some(viewer);
                 self.role = Some(role);
                 None

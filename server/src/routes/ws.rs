@@ -53,6 +53,8 @@ pub async fn connect(
         heartbeat_interval: state.config.heartbeat_interval,
         client_timeout: state.config.client_timeout,
     };
+    let (address, board_id, known) = (super::join::client_address(&request), board.board(), state.clone());
+    let opened = Box::new(move || known.guesses.remember(address, board_id, std::time::Instant::now()));
     actix_web::rt::spawn(connection::run(
         Arc::clone(&state.boards),
         Arc::clone(&state.access),
@@ -60,6 +62,7 @@ pub async fn connect(
         session,
         stream,
         settings,
+        opened,
     ));
     Ok(response)
 }
