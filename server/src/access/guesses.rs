@@ -9,7 +9,7 @@
 //! does not know (the answer is `rate_limited`, right or wrong, so the limit cannot be used to
 //! tell a right code from a wrong one). It still joins the boards it knows: a board it created,
 //! or one that someone at that address opened with a link, a right code or a participant's token
-//! in the last day. So one person guessing at a venue cannot keep the workshop from joining once
+//! (over HTTP or a WebSocket subscription) in the last day. So one person guessing at a venue cannot keep the workshop from joining once
 //! its first participant has scanned the QR code or the facilitator has opened the board there.
 //! No scheme can do more: if every right code passed from an address however much it had guessed,
 //! the answer itself would let that address try codes without limit.
