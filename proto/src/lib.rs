@@ -16,7 +16,7 @@ pub mod view;
 
 pub use command::Command;
 pub use ids::{BoardId, CardId, ColumnId, CommandId, CommentId, EventId, LabelId, ParticipantId, SessionId};
-pub use message::{AckOutcome, Change, ClientMessage, ServerMessage};
+pub use message::{AckOutcome, CardPlace, CardsInserted, Change, ClientMessage, ServerMessage};
 pub use values::{
     Action, BoardOptions, BoardSettings, BoardTemplate, CardStatus, Gate, Gates, Language, Permissions, Phase,
     ReactionTarget, Role, Timestamp,

@@ -5,7 +5,7 @@
 //! sequence order. See `docs/protocol.md` for the whole exchange and every error code.
 
 use crate::command::Command;
-use crate::ids::{BoardId, ColumnId, CommandId, ParticipantId};
+use crate::ids::{BoardId, CardId, ColumnId, CommandId, ParticipantId};
 use crate::values::{Role, Timestamp};
 use crate::view::{
     BoardInfoView, BoardView, CardView, ColumnView, CommentView, LabelView, NotificationView, ParticipantView,
@@ -77,6 +77,9 @@ pub enum Change {
     Column(ColumnView),
     /// The order of the active columns.
     ColumnOrder(Vec<ColumnId>),
+    /// Cards put into a column's list (`ColumnView.cards`) when nothing else in that list
+    /// changed: sent instead of the whole column, whose list may hold thousands of cards.
+    CardsInserted(CardsInserted),
     Label(LabelView),
     Card(CardView),
     Comment(CommentView),
@@ -84,4 +87,33 @@ pub enum Change {
     Round(RoundView),
     /// A new notification for the viewer (sent to them only).
     Notification(NotificationView),
+}
+
+/// New cards in a column's list. To apply: take `cards` out of the column's list wherever they
+/// are, then insert each at its `index`, in the order given (indices ascend). The result is the
+/// column's list as of the `changed`'s `last_seq`, also when part of the range was applied before.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct CardsInserted {
+    pub column: ColumnId,
+    pub cards: Vec<CardPlace>,
+}
+
+/// Where a card now is in its column's list (0 is the top).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct CardPlace {
+    pub index: u32,
+    pub card: CardId,
+}
+
+impl CardsInserted {
+    /// Applies the insertion to a column's list of cards (see the type's docs).
+    pub fn apply(&self, list: &mut Vec<CardId>) {
+        list.retain(|card| !self.cards.iter().any(|place| place.card == *card));
+        for place in &self.cards {
+            let index = usize::try_from(place.index).unwrap_or(usize::MAX).min(list.len());
+            list.insert(index, place.card);
+        }
+    }
 }

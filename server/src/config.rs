@@ -18,7 +18,8 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     /// Create the demo board when the data directory has no boards.
     pub create_demo: bool,
-    /// Commands one connection may send per second (bursts of twice as many).
+    /// Commands one participant may send per second, over all their connections and HTTP
+    /// (bursts of twice as many).
     pub max_commands_per_second: u32,
     /// How often the server pings each WebSocket.
     pub heartbeat_interval: Duration,

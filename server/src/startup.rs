@@ -2,7 +2,7 @@
 //! makes the demo board when asked, binds (port 0 allowed) and returns an application whose
 //! port is known; `run_until_stopped` serves until SIGINT/SIGTERM or `handle().stop()`.
 
-use crate::access::{AccessStore, RateLimiter};
+use crate::access::AccessStore;
 use crate::config::Config;
 use crate::data_dir::DataDir;
 use crate::engine::{Engine, OpenError};
@@ -15,7 +15,7 @@ use actix_web::{App, HttpServer, web};
 use kipina_proto::BoardId;
 use kipina_proto::api::BoardLinks;
 use std::net::TcpListener;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -144,6 +144,27 @@ pub struct Application {
     /// Become `true` once the event store and the access records are closed.
     store_closed: watch::Receiver<bool>,
     access_closed: watch::Receiver<bool>,
+    boards: Arc<Boards>,
+}
+
+/// Stops a running server the way SIGTERM does: connections are closed with 1001 at once,
+/// commands are refused with `shutting_down`, appends on their way finish.
+#[derive(Clone, Debug)]
+pub struct StopHandle {
+    server: ServerHandle,
+    /// Weak, so a handle kept by someone does not keep the store open after the server stopped.
+    boards: Weak<Boards>,
+}
+
+impl StopHandle {
+    /// Stops the server and waits until it has stopped taking requests.
+    pub async fn stop(&self) {
+        tracing::info!("stopping: closing the WebSockets and finishing the appends on their way");
+        if let Some(boards) = self.boards.upgrade() {
+            boards.stop();
+        }
+        self.server.stop(true).await;
+    }
 }
 
 impl std::fmt::Debug for Application {
@@ -177,9 +198,11 @@ impl Application {
             TcpListener::bind(&config.bind).map_err(|source| StartError::Bind { bind: config.bind.clone(), source })?;
         let address = listener.local_addr().map_err(|source| StartError::Bind { bind: config.bind.clone(), source })?;
         let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{address}"));
+        let own_origins = own_origins(&config, &public_url, address);
         let store_closed = engine.store().closed();
         let access_closed = access.closed();
         let boards = Arc::new(Boards::new(engine, Arc::new(Metrics::default()), config.max_commands_per_second));
+        let boards_held = Arc::clone(&boards);
         let workers = if config.workers == 0 {
             std::thread::available_parallelism().map_or(2, usize::from)
         } else {
@@ -190,9 +213,10 @@ impl Application {
             access,
             config,
             public_url: public_url.clone(),
-            // Ten wrong guesses at once, then one every ten seconds: about 9,000 a day against
-            // 887 million join codes.
-            join_limiter: RateLimiter::new(0.1, 10),
+            own_origins,
+            // Ten wrong join codes at once, then one every ten seconds: about 9,000 a day against
+            // 887 million codes (see docs/protocol.md).
+            guesses: Default::default(),
             activity: Default::default(),
             search: Default::default(),
         });
@@ -215,11 +239,14 @@ impl Application {
         // Small messages (a `changed`, then an `ack`) must not wait for the client's delayed
         // acknowledgement, which Nagle's algorithm would make them do (about 40 ms).
         .tcp_nodelay(true)
-        .shutdown_timeout(10)
+        // SIGINT and SIGTERM are handled in `run_until_stopped`, which closes the WebSockets
+        // first; what is still open after this long is dropped.
+        .disable_signals()
+        .shutdown_timeout(5)
         .listen(listener)
         .map_err(|source| StartError::Bind { bind: address.to_string(), source })?
         .run();
-        Ok(Self { port: address.port(), public_url, server, demo, store_closed, access_closed })
+        Ok(Self { port: address.port(), public_url, server, demo, store_closed, access_closed, boards: boards_held })
     }
 
     pub fn port(&self) -> u16 {
@@ -231,9 +258,16 @@ impl Application {
         &self.public_url
     }
 
-    /// Stops the server from another task: `handle().stop(true).await`.
+    /// Stops the server from another task: `handle().stop(true).await`. This stops the HTTP
+    /// server alone; open WebSockets keep it waiting. [`Application::stop_handle`] stops it as
+    /// SIGTERM does.
     pub fn handle(&self) -> ServerHandle {
         self.server.handle()
+    }
+
+    /// Stops the server from another task as SIGTERM does (see [`StopHandle`]).
+    pub fn stop_handle(&self) -> StopHandle {
+        StopHandle { server: self.server.handle(), boards: Arc::downgrade(&self.boards) }
     }
 
     /// The demo board made at start-up, with its links.
@@ -244,16 +278,73 @@ impl Application {
     /// Serves until stopped, then waits (a bounded time) until every board task and worker has
     /// let go of the event store and the access records and both are closed: the store's writer
     /// has answered every queued append and the data directory is free to open again.
-    pub async fn run_until_stopped(mut self) -> std::io::Result<()> {
-        let result = self.server.await;
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let stopper = self.stop_handle();
+        let signals = tokio::spawn(async move {
+            if stop_signal().await {
+                stopper.stop().await;
+            }
+        });
+        let Self { server, mut store_closed, mut access_closed, boards, .. } = self;
+        drop(boards);
+        let result = server.await;
+        signals.abort();
         let closed = async {
             // An error means the sender is gone, which happens only after it said `true`.
-            let _ = self.store_closed.wait_for(|closed| *closed).await;
-            let _ = self.access_closed.wait_for(|closed| *closed).await;
+            let _ = store_closed.wait_for(|closed| *closed).await;
+            let _ = access_closed.wait_for(|closed| *closed).await;
         };
         if tokio::time::timeout(Duration::from_secs(10), closed).await.is_err() {
             tracing::warn!("the data directory was still held 10 s after the server stopped");
         }
         result
     }
+}
+
+/// Waits for SIGINT or SIGTERM; false when they cannot be listened for (the server then runs
+/// until stopped through its handle).
+async fn stop_signal() -> bool {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut interrupt), Ok(mut terminate)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
+        else {
+            tracing::error!("cannot listen for SIGINT and SIGTERM");
+            return false;
+        };
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+        true
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.is_ok()
+    }
+}
+
+/// The origins WebSockets are accepted from: the public URL's, the allowlist, and, when no public
+/// URL is configured and the server listens on a loopback address, that port's loopback names
+/// (a browser on the same machine may call it `localhost`).
+fn own_origins(config: &Config, public_url: &str, address: std::net::SocketAddr) -> Vec<String> {
+    use crate::routes::ws::origin_of;
+    let mut origins = vec![origin_of(public_url)];
+    origins.extend(config.allowed_origins.iter().map(|origin| origin_of(origin)));
+    if config.public_url.is_none() {
+        let port = address.port();
+        if address.ip().is_loopback() {
+            origins.extend([
+                format!("http://localhost:{port}"),
+                format!("http://127.0.0.1:{port}"),
+                format!("http://[::1]:{port}"),
+            ]);
+        } else if address.ip().is_unspecified() {
+            tracing::warn!(
+                "listening on {address} without --public-url: links name {public_url} and browsers elsewhere cannot open \
+                 WebSockets; set --public-url to the address people use"
+            );
+        }
+    }
+    origins
 }

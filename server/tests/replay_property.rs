@@ -412,6 +412,11 @@ impl Mirror {
                 Change::Participant(view) => drop(self.participants.insert(view.id, view)),
                 Change::Column(view) => drop(self.columns.insert(view.id, view)),
                 Change::ColumnOrder(order) => self.order = order,
+                Change::CardsInserted(inserted) => {
+                    if let Some(column) = self.columns.get_mut(&inserted.column) {
+                        inserted.apply(&mut column.cards);
+                    }
+                }
                 Change::Label(view) => drop(self.labels.insert(view.id, view)),
                 Change::Card(view) => drop(self.cards.insert(view.id, view)),
                 Change::Comment(view) => drop(self.comments.insert(view.id, view)),

@@ -42,7 +42,7 @@ pub struct TestServer {
     data_dir: tempfile::TempDir,
     configure: Configure,
     port: u16,
-    handle: actix_web::dev::ServerHandle,
+    handle: kipina_server::startup::StopHandle,
     task: Option<JoinHandle<Result<(), String>>>,
     http: reqwest::Client,
 }
@@ -79,7 +79,7 @@ impl TestServer {
 
     /// Stops the server gracefully and waits until it has finished.
     pub async fn stop(&mut self) {
-        tokio::time::timeout(WAIT, self.handle.stop(true)).await.expect("the server stops within the wait");
+        tokio::time::timeout(WAIT, self.handle.stop()).await.expect("the server stops within the wait");
         if let Some(task) = self.task.take() {
             let result = tokio::time::timeout(WAIT, task).await.expect("the server task ends within the wait");
             result.expect("the server task does not panic").expect("the server stops without an error");
@@ -88,6 +88,11 @@ impl TestServer {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The server's data directory.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.data_dir.path()
     }
 
     /// `http://127.0.0.1:{port}`, which is also the server's own WebSocket origin.
@@ -255,12 +260,12 @@ impl TestServer {
 async fn launch(
     data_dir: &tempfile::TempDir,
     configure: &Configure,
-) -> (u16, actix_web::dev::ServerHandle, JoinHandle<Result<(), String>>) {
+) -> (u16, kipina_server::startup::StopHandle, JoinHandle<Result<(), String>>) {
     let mut config = Config::for_tests(data_dir.path().to_path_buf());
     configure(&mut config);
     let app = Application::build(config).await.expect("the server starts on a fresh port");
     let port = app.port();
-    let handle = app.handle();
+    let handle = app.stop_handle();
     let task = tokio::spawn(async move { app.run_until_stopped().await.map_err(|error| error.to_string()) });
     (port, handle, task)
 }
@@ -852,6 +857,22 @@ impl ChildServer {
         }
     }
 
+    /// Sends SIGTERM and returns at once (see [`ChildServer::wait`]).
+    pub fn terminate(&self) {
+        // A signal that comes before the server listens for it would end it the hard way.
+        self.wait_until_healthy();
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "SIGTERM was delivered");
+    }
+
+    /// Waits until the process has exited (blocking), and says how.
+    pub fn wait(mut self) -> std::process::ExitStatus {
+        self.child.wait().expect("the server's status")
+    }
+
     /// SIGTERM, as a service manager stops it: waits until it has shut down and expects success.
     pub fn stop(mut self) {
         // A signal that comes before the server listens for it would end it the hard way.
@@ -931,6 +952,11 @@ impl BoardMirror {
                         Change::Participant(view) => drop(mirror.participants.insert(view.id, view)),
                         Change::Column(view) => drop(mirror.columns.insert(view.id, view)),
                         Change::ColumnOrder(order) => mirror.order = order,
+                        Change::CardsInserted(inserted) => {
+                            if let Some(column) = mirror.columns.get_mut(&inserted.column) {
+                                inserted.apply(&mut column.cards);
+                            }
+                        }
                         Change::Label(view) => drop(mirror.labels.insert(view.id, view)),
                         Change::Card(view) => drop(mirror.cards.insert(view.id, view)),
                         Change::Comment(view) => drop(mirror.comments.insert(view.id, view)),

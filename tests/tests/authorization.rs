@@ -306,6 +306,8 @@ async fn a_whole_workshop_joins_from_one_address_but_guessing_codes_is_stopped()
     }
     assert_eq!(&statuses[..10], &[404; 10], "{statuses:?}");
     assert_eq!(&statuses[10..], &[429, 429], "{statuses:?}");
-    let (status, body) = server.try_join(&created.links.join_code, "Myöhästynyt").await.expect_err("the address waits");
-    assert_eq!((status, body.code.as_str()), (429, "rate_limited"));
+    // The guesser does not lock the workshop out: this address has opened the board, so its
+    // right code still works (a board it never opened answers 429, see `promises.rs`).
+    let late = server.join(&created.links.join_code, "Myöhästynyt").await;
+    assert_eq!(late.board, created.session.board);
 }

@@ -13,6 +13,7 @@ struct Pair {
     aino: WsClient,
     eero: WsClient,
     eero_token: String,
+    aino_token: String,
 }
 
 impl Pair {
@@ -24,7 +25,7 @@ impl Pair {
         let eero = WsClient::connect_and_settle(server, workshop.board, &eero_session.token, None).await;
         assert_eq!(aino.you, Some(aino_session.participant));
         assert_eq!(eero.you, Some(eero_session.participant));
-        Self { workshop, aino, eero, eero_token: eero_session.token }
+        Self { workshop, aino, eero, eero_token: eero_session.token, aino_token: aino_session.token }
     }
 
     /// Aino adds a card to the workshop's column, and Eero has seen it.
@@ -62,8 +63,15 @@ async fn a_card_added_by_one_participant_reaches_the_other_with_its_view() {
     assert_eq!(view.text_version, 1);
     assert_eq!(view.vote_total, Some(0));
     assert!(!view.archived);
-    let column = column_in(&message, pair.workshop.column).expect("the column's card list changed too");
-    assert_eq!(column.cards, vec![card]);
+    // The column's list is not sent whole: only where the new card went.
+    assert!(column_in(&message, pair.workshop.column).is_none(), "the whole column was sent");
+    let places = kipina_tests::changes(&message).iter().find_map(|change| match change {
+        kipina_proto::Change::CardsInserted(inserted) if inserted.column == pair.workshop.column => {
+            Some(&inserted.cards)
+        }
+        _ => None,
+    });
+    assert_eq!(places, Some(&vec![kipina_proto::CardPlace { index: 0, card }]));
 }
 
 #[tokio::test]
@@ -297,7 +305,8 @@ async fn an_erased_participants_words_disappear_for_everyone() {
     pair.eero.expect_comment(comment).await;
     pair.eero.applied(Command::CastVote { card }).await;
 
-    pair.aino.applied(Command::EraseParticipant { participant: aino }).await;
+    // Aino's own connection is closed at once (4001): she hears nothing more, not even the ack.
+    pair.aino.send_command(Command::EraseParticipant { participant: aino }).await;
     let message = pair.eero.expect(|message| participant_in(message, aino).is_some_and(|view| view.erased)).await;
     let view = participant_in(&message, aino).expect("matched");
     assert_eq!(view.display_name, None);
@@ -312,6 +321,27 @@ async fn an_erased_participants_words_disappear_for_everyone() {
     assert_eq!(stored.title, None);
     assert!(!serde_json::to_string(&board).expect("serialises").contains("Ainon"), "no trace of Aino's words");
 
-    let code = pair.aino.refused(add_card(pair.workshop.column, "Vielä").1).await;
-    assert_eq!(code, "participant_erased");
+    let ServerMessage::Changed { first_seq: erased_at, .. } = message else { unreachable!("a changed matched") };
+    let closed = loop {
+        match pair.aino.receive().await {
+            kipina_tests::Received::Message(ServerMessage::Changed { last_seq, .. }) if last_seq >= erased_at => {
+                panic!("Aino heard a change after her erasure")
+            }
+            kipina_tests::Received::Message(_) => continue,
+            other => break other,
+        }
+    };
+    assert!(
+        matches!(&closed, kipina_tests::Received::Closed(Some(frame)) if u16::from(frame.code) == 4001),
+        "{closed:?}"
+    );
+    let refused = server
+        .http_command(
+            pair.workshop.board,
+            Some(&pair.aino_token),
+            kipina_tests::new_command_id(),
+            &add_card(pair.workshop.column, "Vielä").1,
+        )
+        .await;
+    assert_eq!(refused.expect_err("refused").1.code, "participant_erased");
 }

@@ -39,6 +39,8 @@ fn random(below: u64) -> u64 {
 /// What one writer saw before the server died.
 #[derive(Debug, Default)]
 struct Written {
+    /// The writer's token: a retry is the same sender's.
+    token: String,
     acknowledged: Vec<(CommandId, CardId)>,
     /// Sent, with no answer yet.
     in_flight: Vec<(CommandId, Command, CardId)>,
@@ -46,7 +48,7 @@ struct Written {
 
 /// Adds cards one after another until the connection breaks.
 async fn writer(base: String, board: BoardId, token: String, column: ColumnId) -> Written {
-    let mut written = Written::default();
+    let mut written = Written { token: token.clone(), ..Written::default() };
     let url = format!("{}/api/boards/{board}/ws", base.replace("http://", "ws://"));
     let mut request = url.into_client_request().expect("a request");
     request.headers_mut().insert("Origin", base.parse().expect("an origin"));
@@ -154,11 +156,14 @@ async fn trial(http: &reqwest::Client, totals: &mut Totals) {
     let server = Server::start(dir.path());
     let base = server.base.clone();
     // Every command on its way is sent again with its own id: stored before the kill, it is a
-    // duplicate; lost, it is applied now. Either way it must end up there once.
-    for (command_id, command, _) in written.iter().flat_map(|written| &written.in_flight) {
+    // duplicate; lost, it is applied now. Either way it must end up there once. The retry comes
+    // from the writer who sent it (another participant reusing its id would be a conflict).
+    for (token, (command_id, command, _)) in
+        written.iter().flat_map(|written| written.in_flight.iter().map(move |sent| (&written.token, sent)))
+    {
         let retry = CommandRequest { command_id: *command_id, command: command.clone() };
         let answer: CommandResponse =
-            post(http, format!("{base}/api/boards/{board}/commands"), Some(&facilitator), &retry).await;
+            post(http, format!("{base}/api/boards/{board}/commands"), Some(token), &retry).await;
         match answer.outcome {
             AckOutcome::Duplicate { .. } => totals.in_flight_stored += 1,
             AckOutcome::Applied { .. } => totals.in_flight_lost += 1,

@@ -43,8 +43,10 @@ pub struct Invitation {
 pub struct AccessStore {
     db: sled::Db,
     tokens: sled::Tree,
-    codes: sled::Tree,
-    board_codes: sled::Tree,
+    /// HMAC of a join code (under the server key) → its board.
+    code_macs: sled::Tree,
+    /// Board → which derivation of its code it got (a 32-bit number; the code is derived again).
+    code_attempts: sled::Tree,
     db_file: File,
     key: [u8; 32],
     /// Last, so it drops after the database: waits until sled has let go of the directory.
@@ -84,15 +86,49 @@ impl AccessStore {
         let opened = OpenedSled::open(&sled::Config::new().path(&records), &records)?;
         // Trees declared after `opened` drop before it.
         let tokens = opened.db.open_tree("tokens")?;
-        let codes = opened.db.open_tree("codes")?;
-        let board_codes = opened.db.open_tree("board_codes")?;
+        let code_macs = opened.db.open_tree("code_macs")?;
+        let code_attempts = opened.db.open_tree("code_attempts")?;
         let db_file = File::open(records.join("db"))?;
-        Ok(Self { tokens, codes, board_codes, db: opened.db, db_file, key, release: opened.release })
+        let store =
+            Self { tokens, code_macs, code_attempts, db: opened.db, db_file, key, release: opened.release };
+        store.migrate_clear_codes()?;
+        Ok(store)
     }
 
     /// Becomes `true` once the records are closed and their directory can be opened again.
     pub fn closed(&self) -> tokio::sync::watch::Receiver<bool> {
         self.release.closed()
+    }
+
+    /// Data directories written before join codes were kept as HMACs held them in the clear
+    /// (trees `codes` and `board_codes`): keep each board's code as it was, and drop those trees.
+    fn migrate_clear_codes(&self) -> Result<(), AccessError> {
+        const OLD_CODES: &str = "codes";
+        const OLD_BOARD_CODES: &str = "board_codes";
+        let names = self.db.tree_names();
+        if !names.iter().any(|name| name == OLD_BOARD_CODES.as_bytes() || name == OLD_CODES.as_bytes()) {
+            return Ok(());
+        }
+        let old = self.db.open_tree(OLD_BOARD_CODES)?;
+        for entry in &old {
+            let (board, code) = entry?;
+            let board = uuid::Uuid::from_slice(&board).map_err(|error| AccessError::Damaged(error.to_string()))?;
+            let board = BoardId(board);
+            // The code was derived from the key; find which derivation it was.
+            let attempt = (0u32..10_000)
+                .find(|attempt| self.derive_code(board, *attempt).as_bytes() == code.as_ref())
+                .ok_or_else(|| {
+                    AccessError::Damaged(format!("the join code of board {board} was not made with this server key"))
+                })?;
+            self.code_macs.insert(self.code_mac(&self.derive_code(board, attempt)), board.as_bytes())?;
+            self.code_attempts.insert(board.as_bytes(), &attempt.to_be_bytes())?;
+        }
+        self.sync()?;
+        self.db.drop_tree(OLD_BOARD_CODES)?;
+        self.db.drop_tree(OLD_CODES)?;
+        self.sync()?;
+        tracing::info!("join codes are now kept as HMACs; the old clear records were dropped");
+        Ok(())
     }
 
     /// Makes every write so far durable: sled's flush, then a real fdatasync of its file.
@@ -156,18 +192,34 @@ impl AccessStore {
         format!("/join/{board}/{}/{}", role_letter(role), self.link_secret(board, role))
     }
 
+    /// The code of `board` made by derivation number `attempt` (the next one is tried when a code
+    /// is taken by another board).
+    fn derive_code(&self, board: BoardId, attempt: u32) -> String {
+        let digest = self.mac(b"kipina-code\0", board, &attempt.to_be_bytes()).finalize().into_bytes();
+        digest[..CODE_LEN].iter().map(|byte| CODE_ALPHABET[usize::from(byte % 31)] as char).collect()
+    }
+
+    /// What a join code is stored as: its HMAC under the server key, so the records alone do not
+    /// give the code away (a plain hash of 887 million codes would be undone in seconds).
+    fn code_mac(&self, code: &str) -> [u8; 32] {
+        // unwrap-free: HMAC takes keys of any length.
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.key).unwrap_or_else(|_| unreachable!());
+        mac.update(b"kipina-code-lookup\0");
+        mac.update(code.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
     /// Gives a new board its join code.
     pub fn register_board(&self, board: BoardId) -> Result<String, AccessError> {
-        if let Some(code) = self.board_codes.get(board.as_bytes())? {
-            return String::from_utf8(code.to_vec()).map_err(|error| AccessError::Damaged(error.to_string()));
+        if let Some(code) = self.join_code(board)? {
+            return Ok(code);
         }
         for attempt in 0u32.. {
-            let digest = self.mac(b"kipina-code\0", board, &attempt.to_be_bytes()).finalize().into_bytes();
-            let code: String =
-                digest[..CODE_LEN].iter().map(|byte| CODE_ALPHABET[usize::from(byte % 31)] as char).collect();
+            let code = self.derive_code(board, attempt);
             // Another board may have the same code already: try the next derivation.
-            if self.codes.compare_and_swap(code.as_bytes(), None as Option<&[u8]>, Some(board.as_bytes()))?.is_ok() {
-                self.board_codes.insert(board.as_bytes(), code.as_bytes())?;
+            let mac = self.code_mac(&code);
+            if self.code_macs.compare_and_swap(mac, None as Option<&[u8]>, Some(board.as_bytes()))?.is_ok() {
+                self.code_attempts.insert(board.as_bytes(), &attempt.to_be_bytes())?;
                 self.sync()?;
                 return Ok(code);
             }
@@ -177,10 +229,25 @@ impl AccessStore {
 
     /// The board's join code, if it has one.
     pub fn join_code(&self, board: BoardId) -> Result<Option<String>, AccessError> {
-        self.board_codes
-            .get(board.as_bytes())?
-            .map(|code| String::from_utf8(code.to_vec()).map_err(|error| AccessError::Damaged(error.to_string())))
-            .transpose()
+        let Some(attempt) = self.code_attempts.get(board.as_bytes())? else { return Ok(None) };
+        let attempt: [u8; 4] = attempt
+            .as_ref()
+            .try_into()
+            .map_err(|_| AccessError::Damaged("a join code record is not 4 bytes".into()))?;
+        Ok(Some(self.derive_code(board, u32::from_be_bytes(attempt))))
+    }
+
+    /// `text` as a join code (trimmed, upper case), if it has the shape of one.
+    pub fn as_code(text: &str) -> Option<String> {
+        let code = text.trim().to_ascii_uppercase();
+        (code.len() == CODE_LEN && code.bytes().all(|byte| CODE_ALPHABET.contains(&byte))).then_some(code)
+    }
+
+    /// The board a join code (as [`AccessStore::as_code`] gives it) leads to, if any.
+    pub fn code_board(&self, code: &str) -> Result<Option<BoardId>, AccessError> {
+        let Some(board) = self.code_macs.get(self.code_mac(code))? else { return Ok(None) };
+        let board = uuid::Uuid::from_slice(&board).map_err(|error| AccessError::Damaged(error.to_string()))?;
+        Ok(Some(BoardId(board)))
     }
 
     /// Reads an invitation: a link (whole path or its `{board}/{r}/{secret}` part) or a join code.
@@ -189,13 +256,8 @@ impl AccessStore {
         if let Some(invitation) = self.link(text) {
             return Ok(Some(invitation));
         }
-        let code = super::typed_join_code(text);
-        if code.len() != CODE_LEN || !code.bytes().all(|byte| CODE_ALPHABET.contains(&byte)) {
-            return Ok(None);
-        }
-        let Some(board) = self.codes.get(code.as_bytes())? else { return Ok(None) };
-        let board = uuid::Uuid::from_slice(&board).map_err(|error| AccessError::Damaged(error.to_string()))?;
-        Ok(Some(Invitation { board: BoardId(board), role: Role::Participant }))
+        let Some(code) = Self::as_code(text) else { return Ok(None) };
+        Ok(self.code_board(&code)?.map(|board| Invitation { board, role: Role::Participant }))
     }
 
     /// Reads `[…/join/]{board}/{r}/{secret}` and checks the secret in constant time.
@@ -293,12 +355,39 @@ mod tests {
 
     #[test]
     fn join_codes_are_short_typable_and_lead_to_the_board_as_participant() {
-        let (_dir, store) = store();
+        let (dir, store) = store();
         let code = store.register_board(BOARD).unwrap(); // unwrap: test
         assert_eq!(code.len(), CODE_LEN);
         assert_eq!(store.register_board(BOARD).unwrap(), code, "registering twice keeps the code"); // unwrap: test
         let invitation = store.invitation(&code.to_lowercase()).unwrap(); // unwrap: test
         assert_eq!(invitation, Some(Invitation { board: BOARD, role: Role::Participant }));
         assert_eq!(store.invitation("ZZZZZZ").unwrap(), None); // unwrap: test
+        drop(store);
+        let reopened = AccessStore::open(dir.path()).unwrap(); // unwrap: test
+        assert_eq!(reopened.join_code(BOARD).unwrap(), Some(code.clone()), "the code is derived again"); // unwrap: test
+        drop(reopened);
+        for entry in walk(dir.path()) {
+            let bytes = fs::read(&entry).unwrap(); // unwrap: test
+            assert!(!bytes.windows(CODE_LEN).any(|window| window == code.as_bytes()), "{entry:?} holds the code");
+        }
+    }
+
+    #[test]
+    fn codes_kept_in_the_clear_by_an_older_version_are_moved_to_hmacs() {
+        let (dir, store) = store();
+        let code = store.derive_code(BOARD, 0);
+        // What an older version wrote.
+        let old_codes = store.db.open_tree("codes").unwrap(); // unwrap: test
+        let old_board_codes = store.db.open_tree("board_codes").unwrap(); // unwrap: test
+        old_codes.insert(code.as_bytes(), BOARD.as_bytes()).unwrap(); // unwrap: test
+        old_board_codes.insert(BOARD.as_bytes(), code.as_bytes()).unwrap(); // unwrap: test
+        store.sync().unwrap(); // unwrap: test
+        drop((old_codes, old_board_codes, store));
+        let store = AccessStore::open(dir.path()).unwrap(); // unwrap: test
+        assert_eq!(store.join_code(BOARD).unwrap(), Some(code.clone())); // unwrap: test
+        assert_eq!(store.code_board(&code).unwrap(), Some(BOARD)); // unwrap: test
+        assert!(
+            !store.db.tree_names().iter().any(|name| name == "board_codes".as_bytes() || name == "codes".as_bytes())
+        );
     }
 }

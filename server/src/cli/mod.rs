@@ -112,7 +112,7 @@ pub struct ServeArgs {
     /// Do not create the demo board in an empty data directory.
     #[arg(long, env = "KIPINA_NO_DEMO")]
     pub no_demo: bool,
-    /// Commands one connection may send per second.
+    /// Commands one participant may send per second, over all their connections and HTTP (bursts of twice as many).
     #[arg(long, env = "KIPINA_MAX_COMMANDS_PER_SECOND", default_value_t = 20)]
     pub max_commands_per_second: u32,
 }

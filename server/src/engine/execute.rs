@@ -5,7 +5,7 @@ use crate::codec;
 use crate::domain::{BoardState, Context, DomainError, Event, Fact, PERSONAL_TAG, decide, evolve};
 use crate::personal_data::{SealError, seal};
 use crate::store::{AppendOutcome, AppendRequest, EventStore, ExpectedVersion, NewEvent, StoreError};
-use kipina_proto::{BoardId, Command, CommandId, EventId};
+use kipina_proto::{BoardId, Command, CommandId, EventId, ParticipantId};
 use uuid::Uuid;
 
 /// How often a command is decided again when another writer moved the board in between.
@@ -60,6 +60,7 @@ pub struct PendingAppend {
 pub struct Pending {
     events: Vec<Event>,
     context: Context,
+    command_id: CommandId,
 }
 
 /// What `prepare` found.
@@ -107,7 +108,7 @@ impl<S: EventStore> Engine<S> {
     ) -> Result<Prepared, ExecuteError> {
         let fingerprint = command_fingerprint(command);
         if let Some(record) = self.store.command(board, command_id).map_err(ExecuteError::Store)? {
-            if record.fingerprint != fingerprint {
+            if record.fingerprint != fingerprint || !self.sent_by(board, record.first, context.actor)? {
                 return Err(ExecuteError::IdempotencyConflict(command_id));
             }
             self.catch_up(board, state)?;
@@ -118,7 +119,7 @@ impl<S: EventStore> Engine<S> {
             return Ok(Prepared::Answered(Executed::Unchanged));
         }
         let request = self.append_request(board, state, command_id, fingerprint, context, &events)?;
-        Ok(Prepared::Append(PendingAppend { request, pending: Pending { events, context } }))
+        Ok(Prepared::Append(PendingAppend { request, pending: Pending { events, context, command_id } }))
     }
 
     /// Folds the outcome of an append into `state`. `Ok(None)` means another writer moved the
@@ -136,6 +137,9 @@ impl<S: EventStore> Engine<S> {
                 Ok(Some(Executed::Appended { first, last, facts }))
             }
             Ok(AppendOutcome::AlreadyAppended { first, last }) => {
+                if !self.sent_by(board, first, pending.context.actor)? {
+                    return Err(ExecuteError::IdempotencyConflict(pending.command_id));
+                }
                 self.catch_up(board, state)?;
                 Ok(Some(Executed::AlreadyAppended { first, last }))
             }
@@ -146,6 +150,14 @@ impl<S: EventStore> Engine<S> {
             Err(StoreError::IdempotencyConflict { command_id }) => Err(ExecuteError::IdempotencyConflict(command_id)),
             Err(error) => Err(ExecuteError::Store(error)),
         }
+    }
+
+    /// Whether the command whose first event is `first` was sent by `actor`. A command id is the
+    /// sender's: a retry is the same sender's, and another sender reusing it is a conflict, never
+    /// the first sender's result.
+    fn sent_by(&self, board: BoardId, first: u64, actor: ParticipantId) -> Result<bool, ExecuteError> {
+        let events = self.store.read(board, first, 1).map_err(ExecuteError::Store)?;
+        Ok(events.first().is_some_and(|event| event.actor == actor))
     }
 
     /// Encodes and seals the events into an append that expects the board at `state.version`.

@@ -13,9 +13,9 @@
 //! meant to survive.
 
 use super::views::{ChangeSet, board_view};
-use super::{ConnectionId, Outbox, Viewer, error_body, history_failure};
+use super::{ConnectionId, Kicked, Outbox, Viewer, error_body, history_failure};
 use crate::access::Bucket;
-use crate::domain::{BoardState, Context};
+use crate::domain::{BoardState, Context, Event};
 use crate::engine::{Engine, ExecuteError, Executed, PendingAppend, Prepared};
 use crate::metrics::{LetGo, Metrics};
 use crate::store::EventStore;
@@ -309,6 +309,10 @@ impl BoardTask {
                 self.metrics.append_latency.observe(started.elapsed().as_secs_f64());
                 self.metrics.events_appended.inc_by(facts.len() as u64);
                 self.metrics.command("applied");
+                if facts.iter().any(|fact| matches!(fact.event, Event::ParticipantErased { .. })) {
+                    // Before the change goes out: an erased participant hears nothing more.
+                    self.let_go_of_erased();
+                }
                 let mut changes = ChangeSet::default();
                 for fact in &facts {
                     changes.add(&self.state, fact);
@@ -510,9 +514,32 @@ impl BoardTask {
                     self.metrics.let_go(LetGo::FellBehind);
                     tracing::warn!(board = %self.board, connection, "dropping a connection that fell behind");
                 }
-                subscriber.outbox.kicked.notify_one();
+                subscriber.outbox.kicked.kick(Kicked::FellBehind);
             }
         }
         self.presence_changed();
+    }
+
+    /// Closes the connections of participants who are no longer on the board (erased): their
+    /// token stopped working, and so does every socket they opened before.
+    fn let_go_of_erased(&mut self) {
+        let gone: Vec<ConnectionId> = self
+            .subscribers
+            .iter()
+            .filter(|(_, subscriber)| match subscriber.viewer {
+                Viewer::Participant(participant) => self.state.active_participant(participant).is_none(),
+                Viewer::Observer => false,
+            })
+            .map(|(connection, _)| *connection)
+            .collect();
+        for connection in &gone {
+            if let Some(subscriber) = self.subscribers.remove(connection) {
+                tracing::info!(board = %self.board, connection, "closing a connection of an erased participant");
+                subscriber.outbox.kicked.kick(Kicked::Erased);
+            }
+        }
+        if !gone.is_empty() {
+            self.presence_changed();
+        }
     }
 }

@@ -6,7 +6,7 @@
 //! command rate is limited per participant by the board, over all their connections.) A bad message gets an error code and the connection
 //! stays; only a frame that cannot be read (too large) or a bad token closes it.
 
-use super::{BoardHandle, Boards, ConnectionId, OUTBOX_CAPACITY, Outbox, Viewer, encode};
+use super::{BoardHandle, Boards, ConnectionId, Kick, Kicked, OUTBOX_CAPACITY, Outbox, Viewer, encode};
 use crate::access::AccessStore;
 use crate::metrics::LetGo;
 use actix_ws::{AggregatedMessage as Message, CloseCode, CloseReason, MessageStream, ProtocolError, Session};
@@ -14,8 +14,11 @@ use futures_util::StreamExt;
 use kipina_proto::{ClientMessage, CommandId, Role, ServerMessage};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::mpsc;
 use tracing::Instrument;
+
+/// The words of `shutting_down`.
+pub const SHUTTING_DOWN: &str = "the server is stopping; nothing was changed, send it again once reconnected";
 
 /// The largest message a client may send.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
@@ -35,7 +38,11 @@ struct Connection {
     viewer: Option<Viewer>,
     role: Option<Role>,
     outbox: mpsc::Sender<bytestring::ByteString>,
-    kicked: Arc<Notify>,
+    kicked: Arc<Kick>,
+    /// The server is stopping: commands are no longer taken.
+    stopping: tokio::sync::watch::Receiver<bool>,
+    /// Called when a participant's token subscribed: the client's address has opened the board.
+    opened: Box<dyn Fn()>,
     /// How long a write may wait for a client to read.
     write_timeout: Duration,
     /// A direct answer (an error, a pong) could not be written within `write_timeout`: the
@@ -51,21 +58,24 @@ pub async fn run(
     session: Session,
     stream: MessageStream,
     settings: ConnectionSettings,
+    opened: Box<dyn Fn()>,
 ) {
     let id = boards.next_connection_id();
     let span = tracing::info_span!("connection", board = %board.board(), connection = id);
-    run_connection(id, boards, access, board, session, stream, settings).instrument(span).await;
+    run_connection(id, Parts { boards, access, board, session, opened }, stream, settings).instrument(span).await;
 }
 
-async fn run_connection(
-    id: ConnectionId,
+/// What a connection is made of besides its stream and settings.
+struct Parts {
     boards: Arc<Boards>,
     access: Arc<AccessStore>,
     board: BoardHandle,
     session: Session,
-    stream: MessageStream,
-    settings: ConnectionSettings,
-) {
+    opened: Box<dyn Fn()>,
+}
+
+async fn run_connection(id: ConnectionId, parts: Parts, stream: MessageStream, settings: ConnectionSettings) {
+    let Parts { boards, access, board, session, opened } = parts;
     let metrics = Arc::clone(boards.metrics());
     metrics.connections.inc();
     let (outbox, mut pending) = mpsc::channel(OUTBOX_CAPACITY);
@@ -78,7 +88,9 @@ async fn run_connection(
         viewer: None,
         role: None,
         outbox,
-        kicked: Arc::new(Notify::new()),
+        kicked: Arc::new(Kick::default()),
+        stopping: boards.stopping(),
+        opened,
         write_timeout,
         stalled: false,
     };
@@ -87,12 +99,23 @@ async fn run_connection(
     let mut heartbeat = tokio::time::interval(settings.heartbeat_interval);
     let mut last_heard = Instant::now();
     let kicked = Arc::clone(&connection.kicked);
+    let mut stopping = boards.stopping();
     let not_reading = || {
         metrics.let_go(LetGo::NotReading);
         CloseReason { code: CloseCode::Away, description: Some("not reading".into()) }
     };
     let close: Option<CloseReason> = loop {
         tokio::select! {
+            _ = stopping.wait_for(|stopping| *stopping) => {
+                // What the board already put in the outbox (the changes and answers of commands
+                // that finished) is written first; a client that does not read is not waited for.
+                while let Ok(message) = pending.try_recv() {
+                    if !matches!(tokio::time::timeout(write_timeout, connection.session.text(message)).await, Ok(Ok(()))) {
+                        break;
+                    }
+                }
+                break Some(CloseReason { code: CloseCode::Away, description: Some("the server is stopping; reconnect in a moment".into()) });
+            }
             message = stream.next() => {
                 match message {
                     None => break None,
@@ -124,6 +147,11 @@ async fn run_connection(
                         connection.error(None, "too_large", "a message may be at most 64 KiB").await;
                         break Some(CloseReason { code: CloseCode::Size, description: Some("message too large".into()) });
                     }
+                    Some(Err(ProtocolError::Io(error))) if error.kind() == std::io::ErrorKind::InvalidData => {
+                        // RFC 6455 7.4.1: 1007 for a text message that is not UTF-8.
+                        connection.error(None, "malformed", "a text message must be UTF-8").await;
+                        break Some(CloseReason { code: CloseCode::Invalid, description: Some("text is not UTF-8".into()) });
+                    }
                     Some(Err(error)) => {
                         tracing::debug!(%error, "protocol error");
                         break Some(CloseReason { code: CloseCode::Protocol, description: None });
@@ -142,13 +170,24 @@ async fn run_connection(
                     }
                 }
             }
-            () = kicked.notified() => {
-                let resync = ServerMessage::Resync { reason: "this connection fell behind; reconnect and resume".into() };
-                // A client that fell behind may have stopped reading altogether: its socket is
-                // full, and this write must not wait for it for ever.
-                let _ = tokio::time::timeout(write_timeout, connection.session.text(encode(&resync))).await;
-                break Some(CloseReason { code: CloseCode::Again, description: Some("fell behind".into()) });
-            }
+            why = kicked.kicked() => match why {
+                Kicked::FellBehind => {
+                    let resync = ServerMessage::Resync { reason: "this connection fell behind; reconnect and resume".into() };
+                    // A client that fell behind may have stopped reading altogether: its socket is
+                    // full, and this write must not wait for it for ever.
+                    let _ = tokio::time::timeout(write_timeout, connection.session.text(encode(&resync))).await;
+                    break Some(CloseReason { code: CloseCode::Again, description: Some("fell behind".into()) });
+                }
+                Kicked::Erased => {
+                    let erased = ServerMessage::Error {
+                        command_id: None,
+                        code: "participant_erased".into(),
+                        message: "this participant was erased from the board; the token no longer gives access".into(),
+                    };
+                    let _ = tokio::time::timeout(write_timeout, connection.session.text(encode(&erased))).await;
+                    break Some(CloseReason { code: CloseCode::Other(4001), description: Some("unauthorized".into()) });
+                }
+            },
             _ = heartbeat.tick() => {
                 if last_heard.elapsed() > settings.client_timeout {
                     tracing::debug!("closing a silent connection");
@@ -251,6 +290,10 @@ impl Connection {
                     self.error(Some(command_id), "read_only", "the observer link can only read the board").await;
                     return None;
                 };
+                if *self.stopping.borrow() {
+                    self.error(Some(command_id), "shutting_down", SHUTTING_DOWN).await;
+                    return None;
+                }
                 if let Err(body) = self.board.execute_for(self.id, actor, command_id, command).await {
                     self.error(Some(command_id), &body.code, &body.message).await;
                 }
@@ -287,6 +330,9 @@ impl Connection {
         let outbox = Outbox { messages: self.outbox.clone(), kicked: Arc::clone(&self.kicked) };
         match self.board.subscribe(self.id, viewer, last_seq, outbox).await {
             Ok(role) => {
+                if matches!(viewer, Viewer::Participant(_)) {
+                    (self.opened)();
+                }
                 self.viewer = Some(viewer);
                 self.role = Some(role);
                 None

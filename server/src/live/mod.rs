@@ -30,11 +30,41 @@ pub enum Viewer {
 }
 
 /// Messages waiting to be written to one connection (encoded JSON shared between connections),
-/// and the signal that the board dropped the connection for falling behind.
+/// and the signal that the board let the connection go.
 #[derive(Debug)]
 pub struct Outbox {
     pub messages: mpsc::Sender<ByteString>,
-    pub kicked: Arc<Notify>,
+    pub kicked: Arc<Kick>,
+}
+
+/// Why a board let a connection go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kicked {
+    /// Its outbox was full: it is told to resync.
+    FellBehind,
+    /// Its participant was erased: their token no longer gives access.
+    Erased,
+}
+
+/// The board's signal to one connection that it was let go, and why.
+#[derive(Debug, Default)]
+pub struct Kick {
+    notify: Notify,
+    why: Mutex<Option<Kicked>>,
+}
+
+impl Kick {
+    /// Lets the connection go; the first reason given is the one it hears.
+    pub fn kick(&self, why: Kicked) {
+        self.why.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get_or_insert(why);
+        self.notify.notify_one();
+    }
+
+    /// Waits until the connection is let go, and says why.
+    pub async fn kicked(&self) -> Kicked {
+        self.notify.notified().await;
+        self.why.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).unwrap_or(Kicked::FellBehind)
+    }
 }
 
 /// How many messages may wait for one connection before it is dropped and told to resync.
@@ -110,6 +140,8 @@ pub struct Boards {
     metrics: Arc<Metrics>,
     handles: Mutex<HashMap<BoardId, BoardHandle>>,
     next_connection: AtomicU64,
+    /// Set once the server is stopping: connections close (1001) and commands are refused.
+    stopping: tokio::sync::watch::Sender<bool>,
 }
 
 impl Boards {
@@ -120,7 +152,24 @@ impl Boards {
             metrics,
             handles: Mutex::new(HashMap::new()),
             next_connection: AtomicU64::new(1),
+            stopping: tokio::sync::watch::Sender::new(false),
         }
+    }
+
+    /// The server is stopping: every connection is closed with 1001 (after what is already in
+    /// its outbox), and new commands are answered `shutting_down`. Commands already queued at a
+    /// board still finish.
+    pub fn stop(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    pub fn is_stopping(&self) -> bool {
+        *self.stopping.borrow()
+    }
+
+    /// Resolves once the server is stopping.
+    pub fn stopping(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.stopping.subscribe()
     }
 
     pub fn engine(&self) -> &Engine {

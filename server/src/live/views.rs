@@ -13,7 +13,10 @@ use kipina_proto::view::{
     NotificationView, OwnView, ParticipantView, ProposalView, RoundResult, RoundView, SessionView,
     StatementVersionView, StatementView, VoteView,
 };
-use kipina_proto::{BoardId, CardId, Change, ColumnId, CommentId, LabelId, ParticipantId, ReactionTarget, SessionId};
+use kipina_proto::{
+    BoardId, CardId, CardPlace, CardsInserted, Change, ColumnId, CommentId, LabelId, ParticipantId, ReactionTarget,
+    SessionId,
+};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Who a view is for: a participant, or `None` for the view anyone may see (observers).
@@ -362,6 +365,9 @@ pub struct ChangeSet {
     touched: BTreeSet<Touched>,
     /// Touched in a way only one participant may learn of (their own hidden dot).
     private: BTreeMap<ParticipantId, BTreeSet<Touched>>,
+    /// Cards added to a column's list. When nothing else touched that column, the change says
+    /// only where they went (`Change::CardsInserted`), not the column's whole list.
+    inserted: BTreeMap<ColumnId, BTreeSet<CardId>>,
 }
 
 impl ChangeSet {
@@ -506,7 +512,7 @@ impl ChangeSet {
             }
             Event::CardAdded { card, column, .. } => {
                 touched.insert(Touched::Card(*card));
-                touched.insert(Touched::Column(*column));
+                self.inserted.entry(*column).or_default().insert(*card);
             }
             Event::CardMoved { card, .. } | Event::CardAddedToGroup { card, .. } => {
                 touched.insert(Touched::Card(*card));
@@ -676,7 +682,25 @@ impl ChangeSet {
                     .and_then(|list| list.iter().rev().find(|notification| notification.seq == *seq))
                     .map(|notification| Change::Notification(notification_view(state, notification))),
             })
+            .chain(self.insertions(state))
             .collect()
+    }
+
+    /// Where the added cards went, for each column nothing else touched (a column touched
+    /// otherwise is sent whole, which covers them).
+    fn insertions<'a>(&'a self, state: &'a BoardState) -> impl Iterator<Item = Change> + 'a {
+        self.inserted.iter().filter(|(column, _)| !self.touched.contains(&Touched::Column(**column))).filter_map(
+            |(column, cards)| {
+                let list = &state.columns.get(column)?.cards;
+                let places: Vec<CardPlace> = list
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, card)| cards.contains(card))
+                    .map(|(index, card)| CardPlace { index: u32::try_from(index).unwrap_or(u32::MAX), card: *card })
+                    .collect();
+                (!places.is_empty()).then_some(Change::CardsInserted(CardsInserted { column: *column, cards: places }))
+            },
+        )
     }
 }
 

@@ -1,7 +1,8 @@
 //! Creating boards, reading them, their links, and commands over HTTP.
 
-use super::{ApiError, AppState, bearer, board_handle};
+use super::{ApiError, AppState, bearer, board_handle, reader};
 use crate::domain::templates;
+use crate::live::Viewer;
 use actix_web::{HttpRequest, HttpResponse, web};
 use kipina_proto::api::{
     BoardLinks, CommandRequest, CommandResponse, CreateBoardRequest, CreateBoardResponse, Session,
@@ -31,6 +32,7 @@ fn unavailable(error: impl std::fmt::Display) -> ApiError {
 }
 
 pub async fn create(
+    http: HttpRequest,
     state: web::Data<AppState>,
     request: web::Json<CreateBoardRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -46,6 +48,7 @@ pub async fn create(
     }
     let token = state.access.issue_token(board, facilitator).map_err(unavailable)?;
     let links = board_links(&state, board)?;
+    state.guesses.remember(super::join::client_address(&http), board, std::time::Instant::now());
     tracing::info!(%board, "board created");
     Ok(HttpResponse::Created().json(CreateBoardResponse {
         session: Session { board, participant: facilitator, role: Role::Facilitator, token },
@@ -53,16 +56,21 @@ pub async fn create(
     }))
 }
 
+/// The board as its reader sees it: a participant by their token, or the observer link (as for
+/// search and activity). An unknown board is `board_not_found` whoever asks.
 pub async fn view(
     request: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<BoardId>,
 ) -> Result<HttpResponse, ApiError> {
     let board = path.into_inner();
-    let participant = bearer(&request, &state, board)?;
-    match board_handle(&state, board)?.view(Some(participant)).await? {
-        (view, Some(_)) => Ok(HttpResponse::Ok().json(view)),
-        (_, None) => Err(ApiError::unauthorized()),
+    let handle = board_handle(&state, board)?;
+    match reader(&request, &state, board, None)? {
+        Viewer::Participant(participant) => match handle.view(Some(participant)).await? {
+            (view, Some(_)) => Ok(HttpResponse::Ok().json(view)),
+            (_, None) => Err(ApiError::unauthorized()),
+        },
+        Viewer::Observer => Ok(HttpResponse::Ok().json(handle.view(None).await?.0)),
     }
 }
 
@@ -72,8 +80,9 @@ pub async fn links(
     path: web::Path<BoardId>,
 ) -> Result<HttpResponse, ApiError> {
     let board = path.into_inner();
+    let handle = board_handle(&state, board)?;
     let participant = bearer(&request, &state, board)?;
-    match board_handle(&state, board)?.view(Some(participant)).await?.1 {
+    match handle.view(Some(participant)).await?.1 {
         Some(Role::Facilitator) => Ok(HttpResponse::Ok().json(board_links(&state, board)?)),
         Some(_) => Err(ApiError::new("forbidden", "only facilitators see the board's links")),
         None => Err(ApiError::unauthorized()),
@@ -95,8 +104,9 @@ pub async fn qr(
     query: web::Query<QrQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let board = path.into_inner();
+    let handle = board_handle(&state, board)?;
     let participant = bearer(&request, &state, board)?;
-    match board_handle(&state, board)?.view(Some(participant)).await?.1 {
+    match handle.view(Some(participant)).await?.1 {
         Some(Role::Facilitator) => {}
         Some(_) => return Err(ApiError::new("forbidden", "only facilitators see the board's links")),
         None => return Err(ApiError::unauthorized()),
@@ -131,8 +141,14 @@ pub async fn command(
     body: web::Json<CommandRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let board = path.into_inner();
-    let participant = bearer(&request, &state, board)?;
+    let handle = board_handle(&state, board)?;
+    let Viewer::Participant(participant) = reader(&request, &state, board, None)? else {
+        return Err(ApiError::new("read_only", "the observer link can only read the board"));
+    };
+    if state.boards.is_stopping() {
+        return Err(ApiError::new("shutting_down", crate::live::connection::SHUTTING_DOWN));
+    }
     let CommandRequest { command_id, command } = body.into_inner();
-    let outcome = board_handle(&state, board)?.execute(participant, command_id, command).await?;
+    let outcome = handle.execute(participant, command_id, command).await?;
     Ok(HttpResponse::Ok().json(CommandResponse { command_id, outcome }))
 }

@@ -1,41 +1,46 @@
 //! Invitations: what a link leads to, and joining a board with a display name.
 
 use super::{ApiError, AppState, board_handle};
+use crate::access::{AccessStore, Invitation, Verdict, WRONG_GUESS_INTERVAL_SECONDS};
 use actix_web::{HttpRequest, HttpResponse, web};
 use kipina_proto::api::{InvitationInfo, JoinRequest, Session};
-use kipina_proto::{BoardId, Command, CommandId, ParticipantId};
+use kipina_proto::{BoardId, Command, CommandId, ParticipantId, Role};
 use std::time::Instant;
 use uuid::Uuid;
 
-fn client_address(request: &HttpRequest) -> std::net::IpAddr {
+pub(super) fn client_address(request: &HttpRequest) -> std::net::IpAddr {
     request.peer_addr().map_or(std::net::IpAddr::from([0, 0, 0, 0]), |address| address.ip())
 }
 
 fn rate_limited() -> ApiError {
-    ApiError::new("rate_limited", "too many wrong links or codes from here; wait a minute and try again")
+    ApiError::new(
+        "rate_limited",
+        format!(
+            "too many wrong join codes from this address: one more guess is allowed every {WRONG_GUESS_INTERVAL_SECONDS} \
+             seconds; the board's link or QR code works at once"
+        ),
+    )
 }
 
-/// Refuses a client address that has guessed wrong too often. Only failures count: a whole
-/// workshop behind one venue Wi-Fi address must be able to join at once.
-fn check_guesses(state: &AppState, request: &HttpRequest) -> Result<(), ApiError> {
-    if state.join_limiter.is_exhausted(&client_address(request), Instant::now()) { Err(rate_limited()) } else { Ok(()) }
-}
-
-fn wrong_guess(state: &AppState, request: &HttpRequest) -> ApiError {
-    state.join_limiter.allow(&client_address(request), Instant::now());
+fn not_valid() -> ApiError {
     ApiError::new("not_found", "this link or code is not valid")
 }
 
+fn unreadable(error: impl std::fmt::Display) -> ApiError {
+    tracing::error!(%error, "cannot read access records");
+    ApiError::new("unavailable", "access records cannot be read right now")
+}
+
+/// What an invitation link leads to. Links carry 128-bit secrets, so they are never limited.
 pub async fn invitation(
     request: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    check_guesses(&state, &request)?;
     let (board, role, secret) = path.into_inner();
-    let invitation =
-        state.access.link(&format!("{board}/{role}/{secret}")).ok_or_else(|| wrong_guess(&state, &request))?;
+    let invitation = state.access.link(&format!("{board}/{role}/{secret}")).ok_or_else(not_valid)?;
     let (view, _) = board_handle(&state, invitation.board)?.view(None).await?;
+    state.guesses.remember(client_address(&request), invitation.board, Instant::now());
     Ok(HttpResponse::Ok().json(InvitationInfo {
         board: invitation.board,
         title: view.info.title,
@@ -43,21 +48,30 @@ pub async fn invitation(
     }))
 }
 
+/// Reads an invitation: a link is right or wrong; a join code is judged against the wrong
+/// guesses from the client's address (see `access::GuessLimiter`).
+fn read_invitation(state: &AppState, request: &HttpRequest, text: &str) -> Result<Invitation, ApiError> {
+    let address = client_address(request);
+    if let Some(invitation) = state.access.link(text.trim()) {
+        state.guesses.remember(address, invitation.board, Instant::now());
+        return Ok(invitation);
+    }
+    let Some(code) = AccessStore::as_code(text) else { return Err(not_valid()) };
+    let board = state.access.code_board(&code).map_err(unreadable)?;
+    match (state.guesses.judge(address, board, Instant::now()), board) {
+        (Verdict::Pass, Some(board)) => Ok(Invitation { board, role: Role::Participant }),
+        (Verdict::Limited, _) => Err(rate_limited()),
+        _ => Err(not_valid()),
+    }
+}
+
 pub async fn join(
     request: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<JoinRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    check_guesses(&state, &request)?;
     let JoinRequest { invitation, display_name, known_tokens } = body.into_inner();
-    let invitation = state
-        .access
-        .invitation(&invitation)
-        .map_err(|error| {
-            tracing::error!(%error, "cannot read access records");
-            ApiError::new("unavailable", "access records cannot be read right now")
-        })?
-        .ok_or_else(|| wrong_guess(&state, &request))?;
+    let invitation = read_invitation(&state, &request, &invitation)?;
     let board: BoardId = invitation.board;
     let handle = board_handle(&state, board)?;
     if let Some(session) = returning(&state, &handle, board, &known_tokens).await? {

@@ -7,16 +7,15 @@ mod join;
 mod search;
 mod static_files;
 pub mod transfer;
-mod ws;
+pub mod ws;
 
-use crate::access::{AccessStore, RateLimiter};
+use crate::access::{AccessStore, GuessLimiter};
 use crate::config::Config;
 use crate::live::Boards;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use kipina_proto::api::ErrorBody;
 use kipina_proto::{BoardId, ParticipantId};
-use std::net::IpAddr;
 use std::sync::Arc;
 
 /// What every handler can reach.
@@ -27,8 +26,11 @@ pub struct AppState {
     pub config: Config,
     /// The server's address for links, e.g. `http://127.0.0.1:8080`.
     pub public_url: String,
-    /// Invitation attempts per client address: join codes are short enough to guess.
-    pub join_limiter: RateLimiter<IpAddr>,
+    /// The origins WebSockets are accepted from (see `ws::origin_of`).
+    pub own_origins: Vec<String>,
+    /// Wrong join codes per client address (codes are short enough to guess), and the boards
+    /// each address has opened.
+    pub guesses: GuessLimiter,
     /// Each board's activity, folded from its log (see `crate::activity`).
     pub activity: Arc<crate::activity::ActivityCache>,
     /// The search indexes of the boards searched lately.
@@ -217,13 +219,15 @@ pub fn status_of(code: &str) -> StatusCode {
         "too_large" => StatusCode::PAYLOAD_TOO_LARGE,
         "rate_limited" => StatusCode::TOO_MANY_REQUESTS,
         // A damaged board waits for its administrator (a restore from a backup), not for a retry.
-        "unavailable" | "board_damaged" => StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable" | "board_damaged" | "shutting_down" => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     }
 }
 
 /// The participant behind an `Authorization: Bearer` token, who must belong to `board`.
+/// An unknown board is `board_not_found` (and one in quarantine `board_damaged`) whoever asks.
 pub fn bearer(request: &HttpRequest, state: &AppState, board: BoardId) -> Result<ParticipantId, ApiError> {
+    board_handle(state, board)?;
     let token = request
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
@@ -231,7 +235,10 @@ pub fn bearer(request: &HttpRequest, state: &AppState, board: BoardId) -> Result
         .and_then(|value| value.strip_prefix("Bearer "))
         .ok_or_else(ApiError::unauthorized)?;
     match state.access.resolve_token(token.trim()) {
-        Ok(Some((token_board, participant))) if token_board == board => Ok(participant),
+        Ok(Some((token_board, participant))) if token_board == board => {
+            state.guesses.remember(join::client_address(request), board, std::time::Instant::now());
+            Ok(participant)
+        }
         Ok(_) => Err(ApiError::unauthorized()),
         Err(error) => {
             tracing::error!(%error, "cannot read access records");
@@ -243,7 +250,8 @@ pub fn bearer(request: &HttpRequest, state: &AppState, board: BoardId) -> Result
 /// Who reads a board over HTTP: a participant by their token in `Authorization: Bearer …`, or
 /// someone with the board's observer link, whose `{board}/o/{secret}` part comes as the bearer
 /// token or, where a header cannot be sent (feed readers), as `query_token`. A participant's
-/// token is taken from the header only, so it never ends up in a URL.
+/// token is taken from the header only, so it never ends up in a URL. An unknown board is
+/// `board_not_found` whoever asks.
 pub fn reader(
     request: &HttpRequest,
     state: &AppState,
@@ -251,6 +259,7 @@ pub fn reader(
     query_token: Option<&str>,
 ) -> Result<crate::live::Viewer, ApiError> {
     use crate::live::Viewer;
+    board_handle(state, board)?;
     let header = request
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
@@ -260,6 +269,7 @@ pub fn reader(
     if let Some(token) = header {
         match state.access.resolve_token(token) {
             Ok(Some((token_board, participant))) if token_board == board => {
+                state.guesses.remember(join::client_address(request), board, std::time::Instant::now());
                 return Ok(Viewer::Participant(participant));
             }
             Ok(_) => {}

@@ -1,5 +1,7 @@
 //! The WebSocket handshake: the `Origin` check happens here, before the upgrade (actix-ws does
-//! none), so a page on another site cannot open a socket with a visitor's browser.
+//! none), so a page on another site cannot open a socket with a visitor's browser. The origins
+//! allowed come from the configuration (the public URL and the allowlist), never from the
+//! request's `Host` header: a DNS-rebinding page sends a `Host` of its own name.
 
 use super::{ApiError, AppState, board_handle};
 use crate::live::connection::{self, ConnectionSettings};
@@ -7,13 +9,27 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use kipina_proto::BoardId;
 use std::sync::Arc;
 
-/// Whether `origin` is this server's own (as the client reached it) or allowlisted.
-fn origin_allowed(request: &HttpRequest, state: &AppState, origin: &str) -> bool {
-    if state.config.allowed_origins.iter().any(|allowed| allowed == origin) || origin == state.public_url {
-        return true;
-    }
-    let host = request.connection_info().host().to_owned();
-    origin == format!("http://{host}") || origin == format!("https://{host}")
+/// `scheme://host[:port]` of a URL in lower case, without a default port or a path: the form
+/// browsers send in `Origin`.
+pub fn origin_of(url: &str) -> String {
+    let url = url.trim().to_ascii_lowercase();
+    let (scheme, rest) = url.split_once("://").unwrap_or(("http", url.as_str()));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = match scheme {
+        "http" => authority.strip_suffix(":80").unwrap_or(authority),
+        "https" => authority.strip_suffix(":443").unwrap_or(authority),
+        _ => authority,
+    };
+    format!("{scheme}://{authority}")
+}
+
+/// Whether `origin` is one the server accepts WebSockets from: its public URL's, an allowlisted
+/// one, or (with no public URL configured, on a loopback address) the loopback names of its port.
+/// Never the request's own `Host`, which a DNS-rebinding page controls.
+fn origin_allowed(state: &AppState, origin: &str) -> bool {
+    // Browsers send `Origin` as scheme, host and port only (no default port, no path), which is
+    // the form `own_origins` holds; anything else does not match.
+    state.own_origins.contains(&origin.trim().to_ascii_lowercase())
 }
 
 pub async fn connect(
@@ -24,7 +40,7 @@ pub async fn connect(
 ) -> Result<HttpResponse, ApiError> {
     let origin = request.headers().get(actix_web::http::header::ORIGIN).and_then(|value| value.to_str().ok());
     match origin {
-        Some(origin) if origin_allowed(&request, &state, origin) => {}
+        Some(origin) if origin_allowed(&state, origin) => {}
         other => {
             tracing::warn!(origin = ?other, "refused a WebSocket from a foreign or missing origin");
             return Err(ApiError::new("forbidden_origin", "WebSockets are accepted only from this server's own pages"));
@@ -37,6 +53,8 @@ pub async fn connect(
         heartbeat_interval: state.config.heartbeat_interval,
         client_timeout: state.config.client_timeout,
     };
+    let (address, board_id, known) = (super::join::client_address(&request), board.board(), state.clone());
+    let opened = Box::new(move || known.guesses.remember(address, board_id, std::time::Instant::now()));
     actix_web::rt::spawn(connection::run(
         Arc::clone(&state.boards),
         Arc::clone(&state.access),
@@ -44,6 +62,7 @@ pub async fn connect(
         session,
         stream,
         settings,
+        opened,
     ));
     Ok(response)
 }

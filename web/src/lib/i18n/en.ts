@@ -714,6 +714,7 @@ export const en = {
     invalid_settings: 'The settings are not valid.',
     rate_limited: 'Too many attempts. Wait a moment and try again.',
     unavailable: 'The server cannot save right now. Try again soon.',
+    shutting_down: 'The server is restarting. Your change is sent again once it is back.',
     too_large: 'It is too large to send.',
     idempotency_conflict: 'This change clashed with an earlier one. Try again.',
     phase_forbids: 'The current phase does not allow this.',

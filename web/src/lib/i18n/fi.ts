@@ -714,6 +714,7 @@ export const fi: Messages = {
     invalid_settings: 'Asetukset eivät kelpaa.',
     rate_limited: 'Liian monta yritystä. Odota hetki ja yritä uudelleen.',
     unavailable: 'Palvelin ei voi tallentaa juuri nyt. Yritä pian uudelleen.',
+    shutting_down: 'Palvelin käynnistyy uudelleen. Muutoksesi lähetetään uudelleen, kun se palaa.',
     too_large: 'Se on liian suuri lähetettäväksi.',
     idempotency_conflict: 'Muutos törmäsi aiempaan muutokseen. Yritä uudelleen.',
     phase_forbids: 'Nykyinen vaihe ei salli tätä.',

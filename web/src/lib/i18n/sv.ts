@@ -713,6 +713,7 @@ export const sv: Messages = {
     invalid_settings: 'Inställningarna är ogiltiga.',
     rate_limited: 'För många försök. Vänta en stund och försök igen.',
     unavailable: 'Servern kan inte spara just nu. Försök snart igen.',
+    shutting_down: 'Servern startar om. Din ändring skickas igen när den är tillbaka.',
     too_large: 'Det är för stort för att skickas.',
     idempotency_conflict: 'Ändringen krockade med en tidigare. Försök igen.',
     phase_forbids: 'Den nuvarande fasen tillåter inte det här.',

@@ -158,6 +158,17 @@ export class BoardState {
       case 'column_order':
         this.columnOrder = change.value;
         break;
+      case 'cards_inserted': {
+        // Only where the new cards went: out of the list wherever they were, then in at their
+        // places (top first), so applying it again is harmless.
+        const column = this.columns.get(change.value.column);
+        if (!column) break;
+        const inserted = change.value.cards;
+        const cards = column.cards.filter((card) => !inserted.some((place) => place.card === card));
+        for (const place of inserted) cards.splice(Math.min(place.index, cards.length), 0, place.card);
+        this.columns.set(column.id, { ...column, cards });
+        break;
+      }
       case 'label':
         this.labels.set(change.value.id, change.value);
         break;

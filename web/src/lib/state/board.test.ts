@@ -31,6 +31,23 @@ describe('BoardState', () => {
     expect(board.cardsOf(board.columns.get('c2')!).map((found) => found.title)).toEqual(['Kylätalo']);
   });
 
+  it('puts new cards where cards_inserted says, and applying it twice is harmless', () => {
+    const board = loaded(10);
+    const inserted = {
+      kind: 'cards_inserted' as const,
+      value: { column: 'c1', cards: [{ index: 0, card: 'k3' }, { index: 2, card: 'k4' }] },
+    };
+    board.applyChanged(11, 12, [
+      { kind: 'card', value: card('k3', 'c1') },
+      { kind: 'card', value: card('k4', 'c1') },
+      inserted,
+    ]);
+    expect(board.columns.get('c1')?.cards).toEqual(['k3', 'k1', 'k4', 'k2']);
+    // An overlapping changed (seen through 11, covering 11..=12) carries the same insertion.
+    board.applyChanged(11, 13, [inserted]);
+    expect(board.columns.get('c1')?.cards).toEqual(['k3', 'k1', 'k4', 'k2']);
+  });
+
   it('replaces the column order and hides archived columns and cards', () => {
     const board = loaded(10);
     board.applyChanged(11, 11, [

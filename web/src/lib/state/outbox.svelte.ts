@@ -22,7 +22,7 @@ export interface OutboxEntry {
 }
 
 /** Answers that say "not now" rather than "no": the same command is sent again later. */
-const TRANSIENT = new Set(['rate_limited', 'unavailable', 'not_subscribed']);
+const TRANSIENT = new Set(['rate_limited', 'unavailable', 'not_subscribed', 'shutting_down']);
 
 /** Commands that name the version they were based on (a proposed wording: the statement's version). */
 const EDITS = new Set<Command['type']>([
