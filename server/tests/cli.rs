@@ -1,5 +1,6 @@
 //! The `kipina` binary's data-directory commands, run as a person would run them.
 
+use kipina_server::store::release::OpenedSled;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -75,7 +76,10 @@ fn verify_names_the_board_and_seq_of_a_record_that_fails_its_checksum() {
     {
         // Play bit rot that sled itself does not notice: a changed byte inside our record,
         // written through sled so its own checksums stay valid.
-        let raw = sled::Config::new().path(dir.path().join("events")).segment_size(8 * 1024 * 1024).open().unwrap(); // unwrap: the demo wrote it
+        // Dropped at the end of this block only once sled has let go of the directory, so the
+        // `verify` process can open it.
+        let events = dir.path().join("events");
+        let raw = OpenedSled::open(&sled::Config::new().path(&events).segment_size(8 * 1024 * 1024), &events).unwrap(); // unwrap: the demo wrote it
         let key = kipina_server::store::record::event_key(board, 5);
         let mut value = raw.get(key).unwrap().expect("seq 5 exists").to_vec(); // unwrap: readable
         let last = value.len() - 2;

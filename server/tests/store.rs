@@ -3,6 +3,7 @@
 
 use kipina_proto::{BoardId, CommandId, EventId, ParticipantId, Timestamp};
 use kipina_server::store::record::{self, EVENT_KEY_LEN};
+use kipina_server::store::release::OpenedSled;
 use kipina_server::store::sled_store::{StoreStats, SyncHook};
 use kipina_server::store::{
     AppendOutcome, AppendRequest, AppendTicket, Damage, EventStore, ExpectedVersion, MAX_EVENTS_PER_APPEND,
@@ -131,9 +132,11 @@ fn assert_refused(store: &SledStore, board: BoardId) {
     assert!(store.boards().expect("boards are listed").contains(&board), "a board in quarantine is still listed");
 }
 
-/// Opens sled's files directly, as the store does, to play the part of damage.
-fn raw_sled(dir: &Path) -> sled::Db {
-    sled::Config::new().path(dir).segment_size(8 * 1024 * 1024).open().expect("sled opens the store's files")
+/// Opens sled's files directly, as the store does, to play the part of damage. Dropping it
+/// returns once sled has let go of the directory, so the store can open it straight after.
+fn raw_sled(dir: &Path) -> OpenedSled {
+    OpenedSled::open(&sled::Config::new().path(dir).segment_size(8 * 1024 * 1024), dir)
+        .expect("sled opens the store's files")
 }
 
 /// A sync hook that holds syncs until the test lets them go, and can make them fail.

@@ -14,11 +14,20 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use tokio::sync::watch;
 
-/// A sled database and what closes it, in the order they must drop.
+/// A sled database and what closes it, in the order they must drop. Tests that open sled's
+/// files directly (to play the part of damage) use it too, so the store can open them next.
 #[derive(Debug)]
-pub(crate) struct OpenedSled {
+pub struct OpenedSled {
     pub db: sled::Db,
     pub release: Release,
+}
+
+impl std::ops::Deref for OpenedSled {
+    type Target = sled::Db;
+
+    fn deref(&self) -> &sled::Db {
+        &self.db
+    }
 }
 
 impl OpenedSled {
