@@ -54,7 +54,6 @@ test('on a 360×800 phone the first card starts in the top half of the screen in
     await expect(page.getByTestId('phase-status')).toHaveCount(phase === 'closed' ? 0 : 1);
     if (phase !== 'closed') await expect(page.getByTestId('phase')).toHaveText(new RegExp(phase === 'vote' ? 'Äänestys' : '.'));
     tops[phase] = await firstCardTop(page);
-    if (process.env.SHOT) await page.screenshot({ path: `/tmp/wt15b-${phase}.png` });
   }
   console.log('phone first card tops', JSON.stringify(tops));
   for (const [phase, top] of Object.entries(tops)) expect(top, `first card in phase ${phase}`).toBeLessThan(400);
@@ -102,7 +101,6 @@ test('on a 1366×768 laptop each column shows at least four cards, and the navig
   await expectConnected(page);
   await expect(page.getByTestId('card').first()).toBeVisible();
 
-  if (process.env.SHOT) await page.screenshot({ path: '/tmp/wt15b-laptop.png' });
   const shown = await visibleCardsPerColumn(page);
   console.log('1366×768 cards visible per column', JSON.stringify(shown));
   expect(Object.keys(shown).length, 'some ordinary column is on screen').toBeGreaterThan(0);
