@@ -54,7 +54,6 @@ test('on a 360×800 phone the first card starts in the top half of the screen in
     await expect(page.getByTestId('phase-status')).toHaveCount(phase === 'closed' ? 0 : 1);
     if (phase !== 'closed') await expect(page.getByTestId('phase')).toHaveText(new RegExp(phase === 'vote' ? 'Äänestys' : '.'));
     tops[phase] = await firstCardTop(page);
-    if (process.env.SHOT) await page.screenshot({ path: `/tmp/wt15b-${phase}.png` });
   }
   console.log('phone first card tops', JSON.stringify(tops));
   for (const [phase, top] of Object.entries(tops)) expect(top, `first card in phase ${phase}`).toBeLessThan(400);
@@ -102,7 +101,6 @@ test('on a 1366×768 laptop each column shows at least four cards, and the navig
   await expectConnected(page);
   await expect(page.getByTestId('card').first()).toBeVisible();
 
-  if (process.env.SHOT) await page.screenshot({ path: '/tmp/wt15b-laptop.png' });
   const shown = await visibleCardsPerColumn(page);
   console.log('1366×768 cards visible per column', JSON.stringify(shown));
   expect(Object.keys(shown).length, 'some ordinary column is on screen').toBeGreaterThan(0);
@@ -112,4 +110,30 @@ test('on a 1366×768 laptop each column shows at least four cards, and the navig
   const navigator = page.getByRole('navigation', { name: 'Sarakkeet' });
   await navigator.getByRole('button', { name: 'Missio' }).click();
   await expect(page.getByTestId('column').filter({ has: page.getByRole('heading', { name: 'Missio', exact: true }) })).toBeInViewport({ ratio: 0.5 });
+});
+
+test('on a phone the facilitator’s first card is in the top half too, and the notes can be put away until they change', async ({ open }) => {
+  const created = await createBoard({ title: 'Kesäleirin ideat ja äänestys', name: 'Fasilitaattori' });
+  const view = await boardView(created.session);
+  await addCard(created.session, view.columns[0]!.id, 'Ensimmäinen');
+  const session = crypto.randomUUID();
+  await command(created.session, { type: 'create_session', session, name: 'Lauantain työpaja', date: '2026-06-13', anonymous: false });
+  await command(created.session, { type: 'start_session', session });
+  await command(created.session, { type: 'start_vote_round', settings: { vote_budget: 5, votes_per_card: 3 }, hidden: true });
+  await command(created.session, { type: 'set_phase', session, phase: 'vote' });
+  const page = await (await open({ ...PHONE, session: created.session })).newPage();
+  await page.goto(`/b/${created.session.board}`);
+  await expectConnected(page);
+  const before = await firstCardTop(page);
+  expect(before, 'the facilitator’s first card').toBeLessThan(400);
+
+  const hiddenNote = page.getByTestId('votes-hidden-notice');
+  await expect(hiddenNote).toBeVisible();
+  await page.getByTestId('notices-dismiss').tap();
+  await expect(hiddenNote).toBeHidden();
+  expect(await firstCardTop(page)).toBeLessThan(before);
+  // The phase moves on: the notes are different now, so they show again.
+  await command(created.session, { type: 'set_phase', session, phase: 'discuss' });
+  await expect(page.getByTestId('phase')).toHaveText('Keskustelu');
+  await expect(page.getByTestId('notices').getByText('Keskusteluvaiheessa ei äänestetä.')).toBeVisible();
 });

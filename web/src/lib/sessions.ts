@@ -61,3 +61,13 @@ export function listSessions(store: KeyValueStore = browserStore()): StoredSessi
   }
   return found;
 }
+
+/**
+ * The participant tokens this browser holds, for `JoinRequest.known_tokens`: the server answers
+ * a join with the same participant when one of them is for the invited board.
+ */
+export function knownTokens(store: KeyValueStore = browserStore()): string[] {
+  return listSessions(store)
+    .filter((found) => found.participant !== null)
+    .map((found) => found.token);
+}
