@@ -8,7 +8,7 @@
 use kipina_proto::api::JoinRequest;
 use kipina_proto::view::VotingProgress;
 use kipina_proto::{BoardSettings, Change, Command, Role, ServerMessage};
-use kipina_tests::{TestServer, Workshop, WsClient, add_card, card_in, changes, new_command_id};
+use kipina_tests::{Received, TestServer, Workshop, WsClient, add_card, card_in, changes, new_command_id};
 
 fn round(budget: u32, cap: u32) -> Command {
     Command::StartVoteRound { settings: BoardSettings { vote_budget: budget, votes_per_card: cap }, hidden: false }
@@ -93,6 +93,7 @@ async fn a_facilitator_removes_a_duplicate_whose_dots_go_back_live() {
     let before = server.board(board, &facilitator).await;
     assert_eq!(before.info.voting, VotingProgress { voted: 2, voters: 3 }, "Aino and her duplicate have voted");
     let mut watching = WsClient::connect_and_settle(&server, board, &facilitator, Some(seq)).await;
+    let mut duplicate_tab = WsClient::connect_and_settle(&server, board, &duplicate.token, Some(seq)).await;
 
     // Only a facilitator removes, and never the last one.
     let refused = server
@@ -127,6 +128,25 @@ async fn a_facilitator_removes_a_duplicate_whose_dots_go_back_live() {
     assert!(shown.is_some_and(|view| view.removed), "the facilitator sees the duplicate removed: {change:?}");
     assert_eq!(card_in(&change, card).map(|view| view.vote_total), Some(Some(1)), "the duplicate's two dots went back");
     assert_eq!(voting_in(&change), Some(VotingProgress { voted: 1, voters: 2 }));
+
+    // The duplicate's open page is told and let go at once, before the removal goes out.
+    let mut heard = Vec::new();
+    let close = loop {
+        match duplicate_tab.receive().await {
+            Received::Message(message) => heard.push(message),
+            Received::Closed(frame) => break frame,
+            Received::Ended(why) => panic!("the removed participant's socket ended without a close frame: {why}"),
+        }
+    };
+    assert_eq!(close.map(|frame| u16::from(frame.code)), Some(4001), "closed as unauthorized");
+    assert!(
+        heard.iter().all(|message| !matches!(message, ServerMessage::Changed { .. })),
+        "the removed participant heard changes after the removal: {heard:#?}"
+    );
+    assert!(
+        heard.iter().any(|message| matches!(message, ServerMessage::Error { code, .. } if code == "participant_removed")),
+        "told why: {heard:#?}"
+    );
 
     // The duplicate can no longer act, and its token no longer brings it back.
     let refused = server

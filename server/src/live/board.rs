@@ -309,9 +309,12 @@ impl BoardTask {
                 self.metrics.append_latency.observe(started.elapsed().as_secs_f64());
                 self.metrics.events_appended.inc_by(facts.len() as u64);
                 self.metrics.command("applied");
-                if facts.iter().any(|fact| matches!(fact.event, Event::ParticipantErased { .. })) {
-                    // Before the change goes out: an erased participant hears nothing more.
-                    self.let_go_of_erased();
+                if facts
+                    .iter()
+                    .any(|fact| matches!(fact.event, Event::ParticipantErased { .. } | Event::ParticipantRemoved { .. }))
+                {
+                    // Before the change goes out: an erased or removed participant hears nothing more.
+                    self.let_go_of_departed();
                 }
                 let mut changes = ChangeSet::default();
                 for fact in &facts {
@@ -520,22 +523,24 @@ impl BoardTask {
         self.presence_changed();
     }
 
-    /// Closes the connections of participants who are no longer on the board (erased): their
-    /// token stopped working, and so does every socket they opened before.
-    fn let_go_of_erased(&mut self) {
-        let gone: Vec<ConnectionId> = self
+    /// Closes the connections of participants who are no longer on the board (erased, or removed
+    /// by a facilitator): their token stopped working, and so does every socket they opened before.
+    fn let_go_of_departed(&mut self) {
+        let gone: Vec<(ConnectionId, Kicked)> = self
             .subscribers
             .iter()
-            .filter(|(_, subscriber)| match subscriber.viewer {
-                Viewer::Participant(participant) => self.state.active_participant(participant).is_none(),
-                Viewer::Observer => false,
+            .filter_map(|(connection, subscriber)| match subscriber.viewer {
+                Viewer::Participant(participant) if self.state.active_participant(participant).is_none() => {
+                    let erased = self.state.participants.get(&participant).is_none_or(|found| found.erased);
+                    Some((*connection, if erased { Kicked::Erased } else { Kicked::Removed }))
+                }
+                Viewer::Participant(_) | Viewer::Observer => None,
             })
-            .map(|(connection, _)| *connection)
             .collect();
-        for connection in &gone {
+        for (connection, why) in &gone {
             if let Some(subscriber) = self.subscribers.remove(connection) {
-                tracing::info!(board = %self.board, connection, "closing a connection of an erased participant");
-                subscriber.outbox.kicked.kick(Kicked::Erased);
+                tracing::info!(board = %self.board, connection, ?why, "closing a connection of a participant who left the board");
+                subscriber.outbox.kicked.kick(*why);
             }
         }
         if !gone.is_empty() {

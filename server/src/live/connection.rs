@@ -187,6 +187,16 @@ async fn run_connection(id: ConnectionId, parts: Parts, stream: MessageStream, s
                     let _ = tokio::time::timeout(write_timeout, connection.session.text(encode(&erased))).await;
                     break Some(CloseReason { code: CloseCode::Other(4001), description: Some("unauthorized".into()) });
                 }
+                Kicked::Removed => {
+                    let removed = ServerMessage::Error {
+                        command_id: None,
+                        code: "participant_removed".into(),
+                        message: "a facilitator removed this participant from the board; the token no longer gives access"
+                            .into(),
+                    };
+                    let _ = tokio::time::timeout(write_timeout, connection.session.text(encode(&removed))).await;
+                    break Some(CloseReason { code: CloseCode::Other(4001), description: Some("unauthorized".into()) });
+                }
             },
             _ = heartbeat.tick() => {
                 if last_heard.elapsed() > settings.client_timeout {

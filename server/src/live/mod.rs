@@ -44,6 +44,8 @@ pub enum Kicked {
     FellBehind,
     /// Its participant was erased: their token no longer gives access.
     Erased,
+    /// Its participant was removed by a facilitator: their token no longer gives access.
+    Removed,
 }
 
 /// The board's signal to one connection that it was let go, and why.
