@@ -94,8 +94,8 @@ fn precompress(dist: &Path) {
     // Sorted by the names the server looks up (it searches the table by halves).
     files.sort_by_key(|relative| relative.to_string_lossy().replace('\\', "/"));
     let mut table = String::from(
-        "/// `(path in web/dist, brotli, gzip)`, made by build.rs.\n\
-         pub static PRECOMPRESSED: &[(&str, Option<&[u8]>, Option<&[u8]>)] = &[\n",
+        "/// The compressed forms of web/dist's text files, made by build.rs.\n\
+         pub static PRECOMPRESSED: &[Precompressed] = &[\n",
     );
     for relative in files {
         let name = relative.to_string_lossy().replace('\\', "/");
@@ -109,18 +109,18 @@ fn precompress(dist: &Path) {
         }
         let brotli = brotli_of(&data);
         let gzip = gzip_of(&data);
-        let mut entry = format!("    ({name:?}, ");
-        for (suffix, compressed) in [("br", brotli), ("gz", gzip)] {
+        let mut entry = format!("    Precompressed {{ path: {name:?}, ");
+        for (field, suffix, compressed) in [("brotli", "br", brotli), ("gzip", "gz", gzip)] {
             if compressed.len() < data.len() {
                 let path = folder.join(format!("{name}.{suffix}"));
                 std::fs::create_dir_all(path.parent().expect("a file has a folder")).expect("OUT_DIR is writable");
                 std::fs::write(&path, compressed).expect("OUT_DIR is writable");
-                entry.push_str(&format!("Some(include_bytes!({:?})), ", path.display().to_string()));
+                entry.push_str(&format!("{field}: Some(include_bytes!({:?})), ", path.display().to_string()));
             } else {
-                entry.push_str("None, ");
+                entry.push_str(&format!("{field}: None, "));
             }
         }
-        entry.push_str("),\n");
+        entry.push_str("},\n");
         table.push_str(&entry);
     }
     table.push_str("];\n");

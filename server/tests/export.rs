@@ -629,3 +629,54 @@ fn ties_share_a_place_in_every_format_and_dots_are_counted_in_finnish() {
     assert_eq!(markdown.matches("1\\. Tasapeli — 1 ääni").count(), 2, "both share the first place:\n{markdown}");
     assert_eq!(markdown.matches("1\\. **Tasapeli** — Äänet: 1").count(), 2, "in the column too:\n{markdown}");
 }
+
+#[test]
+fn every_card_of_a_group_and_every_comment_is_in_every_format_with_its_group() {
+    use calamine::{Data, Reader, Xlsx};
+    let dir = tempfile::tempdir().unwrap(); // unwrap: test
+    let engine = Engine::open(&DataDir::new(dir.path())).unwrap(); // unwrap: fresh directory
+    let typed = Typed {
+        board: "Ryhmätaulu".into(),
+        description: String::new(),
+        column: "Ideat".into(),
+        title: "Kyläkoulu".into(),
+        body: "Iltakäyttöön".into(),
+        comment: "Hyvä ajatus".into(),
+        heading: "Kylän tilat".into(),
+        statement: "Visio".into(),
+    };
+    // Three cards titled "Kyläkoulu": one alone, two in the group "Kylän tilat"; a comment on the
+    // lone card and one on the second card of the group.
+    let board = board_with_text(&engine, &typed);
+    let state = engine.load(board).unwrap(); // unwrap: just written
+    let write = |format| export::document(board, &state, format, None, Timestamp(1_800_000_000_000)).unwrap(); // unwrap: test
+
+    let markdown = String::from_utf8(write(Format::Markdown)).unwrap(); // unwrap: UTF-8
+    // The three cards and the open proposal, whose title is its reason.
+    assert_eq!(markdown.matches("**Kyläkoulu**").count(), 4, "every card, not only the group's titles:\n{markdown}");
+    assert_eq!(markdown.matches("Ryhmä: Kylän tilat").count(), 2, "each grouped card names its group:\n{markdown}");
+    assert_eq!(markdown.matches("Kaveri: Hyvä ajatus").count(), 2, "the comment on the grouped card too:\n{markdown}");
+
+    let csv = write(Format::Csv);
+    let mut reader = csv::Reader::from_reader(&csv[3..]);
+    assert_eq!(reader.headers().unwrap().get(11), Some("Ryhmä")); // unwrap: test
+    let rows: Vec<csv::StringRecord> = reader.records().map(|row| row.unwrap()).collect(); // unwrap: test
+    let cards: Vec<(&str, &str)> =
+        rows.iter().filter(|row| &row[1] == "Kyläkoulu").map(|row| (&row[8], &row[11])).collect();
+    let expected = vec![("1", ""), ("0", "Kylän tilat"), ("1", "Kylän tilat"), ("0", "")];
+    assert_eq!(cards, expected, "comment counts and groups (the proposal last): {rows:?}");
+    assert!(rows.iter().any(|row| &row[1] == "Kylän tilat"), "and the group itself");
+
+    let mut workbook: Xlsx<_> = Xlsx::new(std::io::Cursor::new(write(Format::Xlsx))).expect("an xlsx file");
+    let sheet = workbook.worksheet_range("Kortit").expect("the cards");
+    let grouped = sheet.rows().filter(|row| row[11] == Data::String("Kylän tilat".into())).count();
+    assert_eq!(grouped, 2, "the group's cards are rows naming their group");
+    let comments = workbook.worksheet_range("Kommentit").expect("the comments");
+    assert_eq!(comments.rows().skip(1).filter(|row| row[3] == Data::String("Hyvä ajatus".into())).count(), 2);
+
+    let xml = unzip(&write(Format::Docx), "word/document.xml");
+    // The three cards, the proposal, and the lone card again in the table of the most dots.
+    assert_eq!(xml.matches(">Kyläkoulu<").count(), 5, "every card in the Word report");
+    assert_eq!(xml.matches("Kaveri: Hyvä ajatus").count(), 2, "with its comments");
+    assert_eq!(xml.matches("Ryhmä: Kylän tilat").count(), 2, "and its group");
+}

@@ -78,6 +78,13 @@ pub fn write(report: &Report) -> Result<Vec<u8>, ExportError> {
                     )));
                 }
             }
+            if !statement.proposals.is_empty() {
+                doc = doc.add_paragraph(heading(3, words.open_proposals));
+                let places = places(statement.proposals.iter().map(|card| card.votes.unwrap_or(0)));
+                for (place, card) in places.into_iter().zip(&statement.proposals) {
+                    doc = card_paragraphs(doc, report, card, Some(place), 0);
+                }
+            }
         }
     }
 

@@ -15,14 +15,23 @@ use rust_embed::RustEmbed;
 #[allow_missing = true]
 struct WebClient;
 
+/// A built file's compressed forms (a form no smaller than the file is left out).
+#[derive(Debug)]
+struct Precompressed {
+    path: &'static str,
+    brotli: Option<&'static [u8]>,
+    gzip: Option<&'static [u8]>,
+}
+
 mod precompressed {
+    use super::Precompressed;
     include!(concat!(env!("OUT_DIR"), "/precompressed.rs"));
 }
 
-/// The brotli and gzip forms of a built file, when it has any.
-fn forms(path: &str) -> Option<(Option<&'static [u8]>, Option<&'static [u8]>)> {
+/// The compressed forms of a built file, when it has any.
+fn forms(path: &str) -> Option<&'static Precompressed> {
     let table = precompressed::PRECOMPRESSED;
-    table.binary_search_by(|(name, _, _)| (*name).cmp(path)).ok().map(|index| (table[index].1, table[index].2))
+    table.binary_search_by(|found| found.path.cmp(path)).ok().map(|index| &table[index])
 }
 
 /// Whether the request's `Accept-Encoding` accepts `coding`: named with a quality above zero,
@@ -52,12 +61,12 @@ pub(crate) fn accepts(request: &HttpRequest, coding: &str) -> bool {
 fn file_answer(request: &HttpRequest, path: &str, data: Vec<u8>, content_type: &str, cache: &str) -> HttpResponse {
     let mut answer = HttpResponse::Ok();
     answer.insert_header((CONTENT_TYPE, content_type.to_owned())).insert_header((CACHE_CONTROL, cache.to_owned()));
-    let Some((brotli, gzip)) = forms(path) else { return answer.body(data) };
+    let Some(forms) = forms(path) else { return answer.body(data) };
     answer.insert_header((VARY, "Accept-Encoding"));
-    if let Some(brotli) = brotli.filter(|_| accepts(request, "br")) {
+    if let Some(brotli) = forms.brotli.filter(|_| accepts(request, "br")) {
         return answer.insert_header((CONTENT_ENCODING, "br")).body(brotli);
     }
-    if let Some(gzip) = gzip.filter(|_| accepts(request, "gzip")) {
+    if let Some(gzip) = forms.gzip.filter(|_| accepts(request, "gzip")) {
         return answer.insert_header((CONTENT_ENCODING, "gzip")).body(gzip);
     }
     answer.body(data)

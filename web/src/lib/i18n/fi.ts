@@ -728,7 +728,7 @@ export const fi: Messages = {
     no_timer: 'Ajastin ei ole käynnissä.',
     votes_not_hidden: 'Tämän kierroksen äänet eivät ole piilossa.',
     card_in_group: 'Kortti on ryhmässä: äänestä ryhmää.',
-    vote_round_ended: 'Äänestyskierros päättyi, kun tilaisuus suljettiin. Fasilitaattori voi aloittaa uuden kierroksen.',
+    vote_round_ended: 'Äänestyskierros päättyi, kun työpaja päätettiin. Fasilitaattori voi aloittaa uuden kierroksen.',
     has_votes: 'Sillä on ääniä tällä kierroksella: peru ne tai aloita ensin uusi kierros.',
     invalid_group: 'Ryhmä ei kelpaa.',
     statement_column: 'Julkilausumassa on vain muotoiluehdotuksia: sinne ei lisätä eikä siirretä kortteja.',

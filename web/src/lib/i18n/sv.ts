@@ -727,7 +727,7 @@ export const sv: Messages = {
     no_timer: 'Ingen timer går.',
     votes_not_hidden: 'Den här omgångens röster är inte dolda.',
     card_in_group: 'Kortet är i en grupp: rösta på gruppen.',
-    vote_round_ended: 'Röstningsomgången avslutades när tillfället stängdes. Facilitatorn kan starta en ny omgång.',
+    vote_round_ended: 'Röstningsomgången avslutades när workshoppen avslutades. Facilitatorn kan starta en ny omgång.',
     has_votes: 'Det har prickar i den här omgången: ta tillbaka dem eller starta en ny omgång först.',
     invalid_group: 'Gruppen är ogiltig.',
     statement_column: 'Ett ställningstagande innehåller bara förslag till formuleringar: kort kan inte läggas till eller flyttas dit.',
