@@ -144,7 +144,9 @@ async fn a_facilitator_removes_a_duplicate_whose_dots_go_back_live() {
         "the removed participant heard changes after the removal: {heard:#?}"
     );
     assert!(
-        heard.iter().any(|message| matches!(message, ServerMessage::Error { code, .. } if code == "participant_removed")),
+        heard
+            .iter()
+            .any(|message| matches!(message, ServerMessage::Error { code, .. } if code == "participant_removed")),
         "told why: {heard:#?}"
     );
 

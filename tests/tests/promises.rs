@@ -26,7 +26,7 @@ fn client_from(address: &str) -> reqwest::Client {
 
 /// `POST /api/join` from `client`: the status and the body (a `Session` or an `ErrorBody`).
 async fn join_from(client: &reqwest::Client, server: &TestServer, invitation: &str) -> (u16, String) {
-    let request = JoinRequest { invitation: invitation.into(), display_name: "Vieras".into() };
+    let request = JoinRequest { invitation: invitation.into(), display_name: "Vieras".into(), known_tokens: vec![] };
     let response =
         client.post(format!("{}/api/join", server.base_url())).json(&request).send().await.expect("an answer");
     let status = response.status().as_u16();

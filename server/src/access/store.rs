@@ -89,8 +89,7 @@ impl AccessStore {
         let code_macs = opened.db.open_tree("code_macs")?;
         let code_attempts = opened.db.open_tree("code_attempts")?;
         let db_file = File::open(records.join("db"))?;
-        let store =
-            Self { tokens, code_macs, code_attempts, db: opened.db, db_file, key, release: opened.release };
+        let store = Self { tokens, code_macs, code_attempts, db: opened.db, db_file, key, release: opened.release };
         store.migrate_clear_codes()?;
         Ok(store)
     }

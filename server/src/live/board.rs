@@ -309,10 +309,9 @@ impl BoardTask {
                 self.metrics.append_latency.observe(started.elapsed().as_secs_f64());
                 self.metrics.events_appended.inc_by(facts.len() as u64);
                 self.metrics.command("applied");
-                if facts
-                    .iter()
-                    .any(|fact| matches!(fact.event, Event::ParticipantErased { .. } | Event::ParticipantRemoved { .. }))
-                {
+                if facts.iter().any(|fact| {
+                    matches!(fact.event, Event::ParticipantErased { .. } | Event::ParticipantRemoved { .. })
+                }) {
                     // Before the change goes out: an erased or removed participant hears nothing more.
                     self.let_go_of_departed();
                 }

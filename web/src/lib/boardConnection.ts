@@ -1,4 +1,5 @@
 import { ApiError, boardView, invitation, socketUrl } from './api';
+import type { BoardView } from './proto/BoardView';
 import type { ErrorBody } from './proto/ErrorBody';
 import type { StoredSession } from './sessions';
 import { BoardSync } from './state/sync.svelte';
@@ -12,6 +13,8 @@ export function connectBoard(session: StoredSession): BoardSync {
     url: socketUrl(session.board),
     store: browserStore(),
     probe: () => probe(session),
+    // The first view over HTTP, compressed; the observer link is its bearer token as well.
+    initial: () => boardView(session.board, session.token) as Promise<BoardView>,
   });
 }
 

@@ -1,5 +1,6 @@
 import { clockOffset } from '../clock';
 import { Connection, type ConnectionOptions, type ConnectionStatus } from '../connection';
+import type { BoardView } from '../proto/BoardView';
 import type { Command } from '../proto/Command';
 import type { ErrorBody } from '../proto/ErrorBody';
 import type { ServerMessage } from '../proto/ServerMessage';
@@ -22,6 +23,12 @@ export interface SyncOptions {
   probe?: () => Promise<ErrorBody | null>;
   /** This browser's clock (for tests). */
   now?: () => number;
+  /**
+   * Fetches the board's first view over HTTP, where it is compressed (a big board is a tenth of
+   * its size in brotli); the WebSocket then only catches up from its `seq`. Null or a failure
+   * leaves the first view to the WebSocket's `snapshot`.
+   */
+  initial?: () => Promise<BoardView | null>;
 }
 
 /**
@@ -42,6 +49,7 @@ export class BoardSync {
     this.board = new BoardState(options.board);
     this.outbox = new Outbox({ store: options.store, key: outboxKey(options.board), ...options.outbox });
     this.probe = options.probe;
+    this.initial = options.initial;
     this.now = options.now ?? (() => Date.now());
     this.connection = new Connection({
       url: options.url,
@@ -57,10 +65,26 @@ export class BoardSync {
   }
 
   start(): void {
-    this.connection.start();
+    this.stopped = false;
+    const initial = this.initial;
+    // Once: a later start (or a board already loaded) resumes over the WebSocket from its seq.
+    this.initial = undefined;
+    if (!initial || this.board.loaded) {
+      this.connection.start();
+      return;
+    }
+    initial()
+      .then((view) => {
+        if (view && !this.board.loaded && !this.stopped) this.board.applySnapshot(view);
+      })
+      .catch(() => {})
+      .finally(() => {
+        if (!this.stopped) this.connection.start();
+      });
   }
 
   stop(): void {
+    this.stopped = true;
     this.connection.stop();
     this.detached();
   }
@@ -127,6 +151,8 @@ export class BoardSync {
   }
 
   private attached = false;
+  private stopped = false;
+  private initial: (() => Promise<BoardView | null>) | undefined;
   private readonly now: () => number;
   private readonly probe: (() => Promise<ErrorBody | null>) | undefined;
   private probing = false;

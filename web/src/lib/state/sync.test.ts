@@ -59,6 +59,43 @@ describe('BoardSync', () => {
     expect(second.sent[0]).toEqual({ type: 'subscribe', token: 'kp_token', last_seq: 9 });
   });
 
+  it('takes the first view over HTTP when it can, and subscribes from its seq', async () => {
+    const sync = new BoardSync({
+      board: 'b1',
+      token: 'kp_token',
+      url: 'ws://test/api/boards/b1/ws',
+      store: new MemoryStore(),
+      connection: { createSocket: (url) => new FakeSocket(url), isOnline: () => true, backoff: () => 100 },
+      initial: () => Promise.resolve(boardView(12)),
+    });
+    sync.start();
+    // Nothing opens before the view has arrived.
+    expect(FakeSocket.all).toEqual([]);
+    await vi.runAllTimersAsync();
+    expect(sync.board.seq).toBe(12);
+    const socket = FakeSocket.latest();
+    subscribe(socket, () => {});
+    expect(socket.sent[0]).toEqual({ type: 'subscribe', token: 'kp_token', last_seq: 12 });
+    expect(sync.status).toBe('connected');
+  });
+
+  it('falls back to the WebSocket snapshot when the HTTP view fails', async () => {
+    const sync = new BoardSync({
+      board: 'b1',
+      token: 'kp_token',
+      url: 'ws://test/api/boards/b1/ws',
+      store: new MemoryStore(),
+      connection: { createSocket: (url) => new FakeSocket(url), isOnline: () => true, backoff: () => 100 },
+      initial: () => Promise.reject(new Error('offline')),
+    });
+    sync.start();
+    await vi.runAllTimersAsync();
+    const socket = FakeSocket.latest();
+    subscribe(socket, () => socket.receive({ type: 'snapshot', board: boardView(7) }));
+    expect(socket.sent[0]).toEqual({ type: 'subscribe', token: 'kp_token', last_seq: null });
+    expect(sync.board.seq).toBe(7);
+  });
+
   it('sends commands made offline once connected, and again with the same ids after a drop', () => {
     const { sync } = makeSync();
     sync.send({ type: 'add_card', card: 'new-1', column: 'c1', title: 'Kylätalo', body: '' });
