@@ -236,9 +236,10 @@ impl AccessStore {
         Ok(Some(self.derive_code(board, u32::from_be_bytes(attempt))))
     }
 
-    /// `text` as a join code (trimmed, upper case), if it has the shape of one.
+    /// `text` as a join code (without spaces or hyphens, upper case), if it has the shape of one.
     pub fn as_code(text: &str) -> Option<String> {
-        let code = text.trim().to_ascii_uppercase();
+        // As typed from the projector: "8Z8 25A", "8z8-25a".
+        let code = super::typed_join_code(text);
         (code.len() == CODE_LEN && code.bytes().all(|byte| CODE_ALPHABET.contains(&byte))).then_some(code)
     }
 

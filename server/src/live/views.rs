@@ -258,9 +258,12 @@ pub fn card_view(state: &BoardState, card: &Card, viewer: ViewerId) -> CardView 
     }
 }
 
-/// A card and, for a group, its cards.
+/// A card and, for a group, the cards in it now (an ungrouped group keeps its member list, but
+/// its cards have left it: their likes and comments are no longer the group's).
 fn with_members<'a>(state: &'a BoardState, card: &'a Card) -> impl Iterator<Item = &'a Card> {
-    std::iter::once(card).chain(card.members.iter().filter_map(|id| state.cards.get(id)))
+    std::iter::once(card).chain(
+        card.members.iter().filter_map(|id| state.cards.get(id)).filter(move |member| member.group == Some(card.id)),
+    )
 }
 
 fn count(counts: impl Iterator<Item = usize>) -> u32 {
