@@ -980,3 +980,26 @@ impl BoardMirror {
         }
     }
 }
+
+/// The lines in which two values' pretty debug forms differ, for a failing comparison of boards.
+pub fn difference(left: &impl std::fmt::Debug, right: &impl std::fmt::Debug) -> String {
+    let (left, right) = (format!("{left:#?}"), format!("{right:#?}"));
+    let (left, right): (Vec<&str>, Vec<&str>) = (left.lines().collect(), right.lines().collect());
+    let mut out = String::new();
+    for (number, pair) in left.iter().zip(right.iter()).enumerate() {
+        if pair.0 != pair.1 {
+            let from = number.saturating_sub(12);
+            out.push_str(&format!(
+                "at line {number}, context:\n{}\n- {}\n+ {}\n",
+                left[from..number].join("\n"),
+                pair.0,
+                pair.1
+            ));
+            break;
+        }
+    }
+    if left.len() != right.len() {
+        out.push_str(&format!("({} lines against {})\n", left.len(), right.len()));
+    }
+    out
+}

@@ -8,7 +8,7 @@
 use kipina_proto::api::JoinRequest;
 use kipina_proto::view::VotingProgress;
 use kipina_proto::{BoardSettings, Change, Command, Role, ServerMessage};
-use kipina_tests::{Received, TestServer, Workshop, WsClient, add_card, card_in, changes, new_command_id};
+use kipina_tests::{BoardMirror, Received, TestServer, Workshop, WsClient, add_card, card_in, changes, new_command_id};
 
 fn round(budget: u32, cap: u32) -> Command {
     Command::StartVoteRound { settings: BoardSettings { vote_budget: budget, votes_per_card: cap }, hidden: false }
@@ -212,4 +212,34 @@ async fn everyone_is_told_how_many_have_voted_in_a_hidden_round_but_not_who() {
     let (_, third) = server.http_applied(board, &eero.token, &Command::CastVote { card }).await;
     let change = observer.expect_changed_through(third).await;
     assert_eq!(voting_in(&change), Some(VotingProgress { voted: 2, voters: 3 }));
+}
+
+#[tokio::test]
+async fn a_page_that_resumes_after_someones_first_dots_has_the_voting_counts() {
+    // A catch-up renders many changes from the board as it is now; whether a dot was someone's
+    // first is no longer known there, and the counts must still arrive (the reconnect storm
+    // found them stale).
+    let server = TestServer::start().await;
+    let workshop = Workshop::open(&server).await;
+    let board = workshop.board;
+    let facilitator = workshop.facilitator.token.clone();
+    server.http_applied(board, &facilitator, &round(3, 3)).await;
+    let (card, command) = add_card(workshop.column, "Kyläkoulu");
+    let (_, seen) = server.http_applied(board, &facilitator, &command).await;
+    let aino = workshop.participant(&server, "Aino").await;
+    let before = server.board(board, &facilitator).await;
+    let mut mirror = Some(BoardMirror::of(&before));
+
+    server.http_applied(board, &aino.token, &Command::CastVote { card }).await;
+    let (_, head) = server.http_applied(board, &aino.token, &Command::CastVote { card }).await;
+    assert!(head > seen);
+
+    let mut resumed = WsClient::connect(&server, board, &facilitator, Some(before.seq)).await;
+    while mirror.as_ref().is_some_and(|mirror| mirror.seq < head) {
+        let message = resumed.next().await;
+        BoardMirror::follow(&mut mirror, &message);
+    }
+    let fresh = BoardMirror::of(&server.board(board, &facilitator).await);
+    assert_eq!(fresh.info.voting.voted, 1, "Aino has voted");
+    assert!(mirror.as_ref() == Some(&fresh), "{}", kipina_tests::difference(&mirror, &Some(fresh.clone())));
 }

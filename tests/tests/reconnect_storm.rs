@@ -277,7 +277,11 @@ async fn clients_that_keep_dropping_and_resuming_end_with_exactly_the_servers_bo
         let mirror = mirror.expect("a board");
         assert_eq!(mirror.seq, head, "reader {index} applied exactly up to the head (seed {seed})");
         let fresh = BoardMirror::of(&server.board(board, token).await);
-        assert!(mirror == fresh, "reader {index}'s board differs from the server's (seed {seed})");
+        assert!(
+            mirror == fresh,
+            "reader {index}'s board differs from the server's (seed {seed}):\n{}",
+            kipina_tests::difference(&mirror, &fresh)
+        );
         client.close().await;
     }
 

@@ -392,7 +392,7 @@ impl BoardTask {
                         .map_err(|error| history_failure(&self.engine, self.board, &error))?;
                     let mut changes = ChangeSet::default();
                     for fact in &facts {
-                        changes.add(&self.state, fact);
+                        changes.add_caught_up(&self.state, fact);
                     }
                     first.push(encode(&ServerMessage::Changed {
                         first_seq: seen + 1,

@@ -374,6 +374,16 @@ pub struct ChangeSet {
 }
 
 impl ChangeSet {
+    /// Records what `fact` touched for a catch-up, which renders many facts from the state at
+    /// its end: whether a dot was then someone's first or last is no longer known there, so any
+    /// dot placed or taken back sends the board's voting counts (a count, never who).
+    pub fn add_caught_up(&mut self, state: &BoardState, fact: &Fact) {
+        if matches!(fact.event, Event::VoteCast { .. } | Event::VoteWithdrawn { .. }) {
+            self.touched.insert(Touched::Board);
+        }
+        self.add(state, fact);
+    }
+
     /// Records what `fact` touched. Call after the fact was folded into `state` (erasure looks
     /// at the state to find everything that was blanked).
     pub fn add(&mut self, state: &BoardState, fact: &Fact) {

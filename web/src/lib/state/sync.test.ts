@@ -1,14 +1,20 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryStore } from '../storage';
+import type { BoardView } from '../proto/BoardView';
 import { BoardSync } from './sync.svelte';
 import { outboxKey } from './outbox.svelte';
 import { FakeSocket, ME, boardView, card } from '../../test/fixtures';
 
-function makeSync(store = new MemoryStore(), probe?: () => Promise<{ code: string; message: string } | null>) {
+function makeSync(
+  store = new MemoryStore(),
+  probe?: () => Promise<{ code: string; message: string } | null>,
+  initial?: () => Promise<BoardView | null>,
+) {
   let online = true;
   let next = 0;
   const sync = new BoardSync({
     probe,
+    initial,
     board: 'b1',
     token: 'kp_token',
     url: 'ws://test/api/boards/b1/ws',
@@ -60,14 +66,7 @@ describe('BoardSync', () => {
   });
 
   it('takes the first view over HTTP when it can, and subscribes from its seq', async () => {
-    const sync = new BoardSync({
-      board: 'b1',
-      token: 'kp_token',
-      url: 'ws://test/api/boards/b1/ws',
-      store: new MemoryStore(),
-      connection: { createSocket: (url) => new FakeSocket(url), isOnline: () => true, backoff: () => 100 },
-      initial: () => Promise.resolve(boardView(12)),
-    });
+    const { sync } = makeSync(undefined, undefined, () => Promise.resolve(boardView(12)));
     sync.start();
     // Nothing opens before the view has arrived.
     expect(FakeSocket.all).toEqual([]);
@@ -80,14 +79,7 @@ describe('BoardSync', () => {
   });
 
   it('falls back to the WebSocket snapshot when the HTTP view fails', async () => {
-    const sync = new BoardSync({
-      board: 'b1',
-      token: 'kp_token',
-      url: 'ws://test/api/boards/b1/ws',
-      store: new MemoryStore(),
-      connection: { createSocket: (url) => new FakeSocket(url), isOnline: () => true, backoff: () => 100 },
-      initial: () => Promise.reject(new Error('offline')),
-    });
+    const { sync } = makeSync(undefined, undefined, () => Promise.reject(new Error('offline')));
     sync.start();
     await vi.runAllTimersAsync();
     const socket = FakeSocket.latest();
