@@ -15,6 +15,7 @@ export function connectBoard(session: StoredSession): BoardSync {
     probe: () => probe(session),
     // The first view over HTTP, compressed; the observer link is its bearer token as well.
     initial: () => boardView(session.board, session.token) as Promise<BoardView>,
+    viewer: { me: session.participant, role: session.role },
   });
 }
 

@@ -2,6 +2,8 @@ import { clockOffset } from '../clock';
 import { Connection, type ConnectionOptions, type ConnectionStatus } from '../connection';
 import type { BoardView } from '../proto/BoardView';
 import type { Command } from '../proto/Command';
+import type { ParticipantId } from '../proto/ParticipantId';
+import type { Role } from '../proto/Role';
 import type { ErrorBody } from '../proto/ErrorBody';
 import type { ServerMessage } from '../proto/ServerMessage';
 import type { KeyValueStore } from '../storage';
@@ -29,6 +31,11 @@ export interface SyncOptions {
    * leaves the first view to the WebSocket's `snapshot`.
    */
   initial?: () => Promise<BoardView | null>;
+  /**
+   * Who this browser is on the board (its stored session), known before the WebSocket's
+   * `welcome` says so: the first view over HTTP is applied as that participant's.
+   */
+  viewer?: { me: ParticipantId | null; role: Role };
 }
 
 /**
@@ -50,6 +57,7 @@ export class BoardSync {
     this.outbox = new Outbox({ store: options.store, key: outboxKey(options.board), ...options.outbox });
     this.probe = options.probe;
     this.initial = options.initial;
+    this.viewer = options.viewer;
     this.now = options.now ?? (() => Date.now());
     this.connection = new Connection({
       url: options.url,
@@ -75,7 +83,12 @@ export class BoardSync {
     }
     initial()
       .then((view) => {
-        if (view && !this.board.loaded && !this.stopped) this.board.applySnapshot(view);
+        if (!view || this.board.loaded || this.stopped) return;
+        if (this.viewer) {
+          this.board.me = this.viewer.me;
+          this.board.role = this.viewer.role;
+        }
+        this.board.applySnapshot(view);
       })
       .catch(() => {})
       .finally(() => {
@@ -153,6 +166,7 @@ export class BoardSync {
   private attached = false;
   private stopped = false;
   private initial: (() => Promise<BoardView | null>) | undefined;
+  private readonly viewer: { me: ParticipantId | null; role: Role } | undefined;
   private readonly now: () => number;
   private readonly probe: (() => Promise<ErrorBody | null>) | undefined;
   private probing = false;

@@ -9,12 +9,14 @@ function makeSync(
   store = new MemoryStore(),
   probe?: () => Promise<{ code: string; message: string } | null>,
   initial?: () => Promise<BoardView | null>,
+  viewer?: { me: string | null; role: 'facilitator' | 'participant' | 'observer' },
 ) {
   let online = true;
   let next = 0;
   const sync = new BoardSync({
     probe,
     initial,
+    viewer,
     board: 'b1',
     token: 'kp_token',
     url: 'ws://test/api/boards/b1/ws',
@@ -66,12 +68,19 @@ describe('BoardSync', () => {
   });
 
   it('takes the first view over HTTP when it can, and subscribes from its seq', async () => {
-    const { sync } = makeSync(undefined, undefined, () => Promise.resolve(boardView(12)));
+    const { sync } = makeSync(undefined, undefined, () => Promise.resolve(boardView(12)), {
+      me: ME,
+      role: 'participant',
+    });
     sync.start();
     // Nothing opens before the view has arrived.
     expect(FakeSocket.all).toEqual([]);
     await vi.runAllTimersAsync();
     expect(sync.board.seq).toBe(12);
+    // Applied as this browser's participant (from its stored session), before any `welcome`:
+    // what is new since the last visit is measured from that participant's own mark.
+    expect(sync.board.me).toBe(ME);
+    expect(sync.board.visitUntil).toBe(12);
     const socket = FakeSocket.latest();
     subscribe(socket, () => {});
     expect(socket.sent[0]).toEqual({ type: 'subscribe', token: 'kp_token', last_seq: 12 });
