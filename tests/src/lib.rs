@@ -508,6 +508,19 @@ impl WsClient {
         }
     }
 
+    /// Reads until the server closes the connection: what it said before, and the close frame
+    /// (which must have a code). A connection that ends without a close frame fails the test.
+    pub async fn until_closed(&mut self) -> (Vec<ServerMessage>, CloseFrame) {
+        let mut heard = Vec::new();
+        loop {
+            match self.receive().await {
+                Received::Message(message) => heard.push(message),
+                Received::Closed(frame) => return (heard, frame.expect("a close frame with a code")),
+                Received::Ended(why) => panic!("the connection ended without a close frame: {why}; heard {heard:#?}"),
+            }
+        }
+    }
+
     /// The next message; the connection closing fails the test.
     pub async fn next(&mut self) -> ServerMessage {
         match self.receive().await {
@@ -874,23 +887,15 @@ impl ChildServer {
     }
 
     /// SIGTERM, as a service manager stops it: waits until it has shut down and expects success.
-    pub fn stop(mut self) {
-        // A signal that comes before the server listens for it would end it the hard way.
-        self.wait_until_healthy();
-        let status = std::process::Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(status.success(), "SIGTERM was delivered");
-        let deadline = std::time::Instant::now() + WAIT;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("the server's status") {
-                assert!(status.success(), "the server stopped with {status}");
-                return;
-            }
-            assert!(std::time::Instant::now() < deadline, "the server did not stop within {WAIT:?} of SIGTERM");
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
+    pub fn stop(self) {
+        self.terminate();
+        let base = self.base.clone();
+        let (exited, exit) = std::sync::mpsc::channel();
+        std::thread::spawn(move || exited.send(self.wait()));
+        let status = exit
+            .recv_timeout(WAIT)
+            .unwrap_or_else(|_| panic!("the server at {base} did not stop within {WAIT:?} of SIGTERM"));
+        assert!(status.success(), "the server stopped with {status}");
     }
 }
 

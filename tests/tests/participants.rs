@@ -8,7 +8,7 @@
 use kipina_proto::api::JoinRequest;
 use kipina_proto::view::VotingProgress;
 use kipina_proto::{BoardSettings, Change, Command, Role, ServerMessage};
-use kipina_tests::{BoardMirror, Received, TestServer, Workshop, WsClient, add_card, card_in, changes, new_command_id};
+use kipina_tests::{BoardMirror, TestServer, Workshop, WsClient, add_card, card_in, changes, new_command_id};
 
 fn round(budget: u32, cap: u32) -> Command {
     Command::StartVoteRound { settings: BoardSettings { vote_budget: budget, votes_per_card: cap }, hidden: false }
@@ -130,15 +130,8 @@ async fn a_facilitator_removes_a_duplicate_whose_dots_go_back_live() {
     assert_eq!(voting_in(&change), Some(VotingProgress { voted: 1, voters: 2 }));
 
     // The duplicate's open page is told and let go at once, before the removal goes out.
-    let mut heard = Vec::new();
-    let close = loop {
-        match duplicate_tab.receive().await {
-            Received::Message(message) => heard.push(message),
-            Received::Closed(frame) => break frame,
-            Received::Ended(why) => panic!("the removed participant's socket ended without a close frame: {why}"),
-        }
-    };
-    assert_eq!(close.map(|frame| u16::from(frame.code)), Some(4001), "closed as unauthorized");
+    let (heard, close) = duplicate_tab.until_closed().await;
+    assert_eq!(u16::from(close.code), 4001, "closed as unauthorized");
     assert!(
         heard.iter().all(|message| !matches!(message, ServerMessage::Changed { .. })),
         "the removed participant heard changes after the removal: {heard:#?}"

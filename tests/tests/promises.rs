@@ -152,15 +152,7 @@ async fn an_erased_participants_open_websocket_is_closed_and_hears_nothing_more(
     facilitator.applied(add_card(workshop.column, "Aino ei näe tätä").1).await;
 
     for client in [&mut erased, &mut second_tab] {
-        let mut heard = Vec::new();
-        let close = loop {
-            match client.receive().await {
-                Received::Message(message) => heard.push(message),
-                Received::Closed(frame) => break frame,
-                Received::Ended(why) => panic!("the connection ended without a close frame: {why}"),
-            }
-        };
-        let frame = close.expect("a close frame with a code");
+        let (heard, frame) = client.until_closed().await;
         assert_eq!(u16::from(frame.code), 4001, "closed as unauthorized: {frame:?}");
         assert!(
             heard.iter().all(|message| !matches!(message, ServerMessage::Changed { .. })),
@@ -237,14 +229,7 @@ async fn sigterm_closes_every_websocket_with_1001_and_the_server_exits() {
     let signalled = std::time::Instant::now();
     child.terminate();
     for client in &mut clients {
-        let frame = loop {
-            match client.receive().await {
-                Received::Message(_) => continue,
-                Received::Closed(frame) => break frame,
-                Received::Ended(why) => panic!("the connection ended without a close frame: {why}"),
-            }
-        };
-        let frame = frame.expect("a close frame with a code");
+        let (_, frame) = client.until_closed().await;
         assert_eq!(frame.code, CloseCode::Away, "1001 going away: {frame:?}");
     }
     let closed = signalled.elapsed();
@@ -326,14 +311,8 @@ async fn a_text_frame_that_is_not_utf8_is_closed_with_1007() {
     let mut client = WsClient::connect_and_settle(&server, workshop.board, &workshop.facilitator.token, None).await;
     let bytes = vec![b'{', 0xC3, 0x28, 0xFF, b'}'];
     client.send_message(Message::Frame(Frame::message(bytes, OpCode::Data(Data::Text), true))).await;
-    let frame = loop {
-        match client.receive().await {
-            Received::Message(_) => continue,
-            Received::Closed(frame) => break frame,
-            Received::Ended(why) => panic!("ended without a close frame: {why}"),
-        }
-    };
-    assert_eq!(frame.expect("a close frame").code, CloseCode::Invalid, "RFC 6455: 1007 for text that is not UTF-8");
+    let (_, frame) = client.until_closed().await;
+    assert_eq!(frame.code, CloseCode::Invalid, "RFC 6455: 1007 for text that is not UTF-8");
 }
 
 #[tokio::test]
