@@ -2,16 +2,9 @@
  * What a facilitator and phones hit at a real camp (issue 15): coming back with the join code,
  * the vote buttons at the cap and with no dots left, and removing a duplicate participant.
  */
-import { devices, type BrowserContext, type Page } from '@playwright/test';
-import { addCard, boardView, card, column, command, createBoard, dots, expect, expectConnected, joinBoard, test, type Created } from './helpers';
+import { type BrowserContext, type Page } from '@playwright/test';
+import { addCard, boardView, card, column, command, createBoard, dots, expect, expectConnected, joinBoard, test, type Created, PHONE } from './helpers';
 
-const PHONE = {
-  viewport: { width: 360, height: 800 },
-  deviceScaleFactor: 2,
-  isMobile: true,
-  hasTouch: true,
-  userAgent: devices['Pixel 5'].userAgent,
-};
 
 async function joinWithCode(page: Page, code: string, name: string): Promise<void> {
   await page.goto('/');

@@ -8,7 +8,7 @@ import { addCard, boardView, card, createBoard, expect, expectConnected, test } 
 test('the board page loads its first view compressed and then follows live changes', async ({ open }) => {
   const created = await createBoard({ title: 'Pakattu ilta', name: 'Aino' });
   const view = await boardView(created.session);
-  const column = view.columns[0].id;
+  const column = view.columns[0]!.id;
   for (let number = 0; number < 30; number += 1) {
     await addCard(created.session, column, `Kortti ${number}`, 'Kylätalon ilta '.repeat(20));
   }

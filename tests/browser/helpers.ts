@@ -4,6 +4,7 @@
  * and locators for columns and cards by their visible titles.
  */
 import {
+  devices,
   test as base,
   expect,
   type Browser,
@@ -15,6 +16,15 @@ import {
 import { randomUUID } from 'node:crypto';
 
 export { expect };
+
+/** A 360×800 phone (a Pixel 5's browser), as most people at a camp hold. */
+export const PHONE = {
+  viewport: { width: 360, height: 800 },
+  deviceScaleFactor: 2,
+  isMobile: true,
+  hasTouch: true,
+  userAgent: devices['Pixel 5'].userAgent,
+};
 
 export type ContextOptions = BrowserContextOptions & { session?: Session; title?: string };
 
@@ -78,6 +88,7 @@ export interface BoardView {
   info: { title: string; settings: { vote_budget: number; votes_per_card: number } };
   columns: ColumnView[];
   cards: { id: string; title: string | null; column: string }[];
+  participants: { id: string; display_name: string; role: string; removed: boolean }[];
 }
 
 async function call<T>(method: string, path: string, body?: unknown, token?: string): Promise<T> {

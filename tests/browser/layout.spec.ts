@@ -2,16 +2,9 @@
  * Layout at a camp (issue 15): a 360×800 phone shows the first card in the top half of the
  * screen in every phase, and a 1366×768 laptop shows at least four ordinary cards per column.
  */
-import { devices, type Page } from '@playwright/test';
-import { addCard, boardView, command, createBoard, expect, expectConnected, joinBoard, test } from './helpers';
+import { type Page } from '@playwright/test';
+import { addCard, boardView, command, createBoard, expect, expectConnected, joinBoard, test, PHONE } from './helpers';
 
-const PHONE = {
-  viewport: { width: 360, height: 800 },
-  deviceScaleFactor: 2,
-  isMobile: true,
-  hasTouch: true,
-  userAgent: devices['Pixel 5'].userAgent,
-};
 
 /** The top of the first card (or, in the results, the first ranked item) in CSS pixels. */
 async function firstCardTop(page: Page): Promise<number> {

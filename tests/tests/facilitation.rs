@@ -40,6 +40,18 @@ impl Room {
         server.http_applied(self.workshop.board, &self.workshop.facilitator.token, &command).await.1
     }
 
+    /// Plans the spring camp's session and starts it (its ideate phase); returns its id.
+    async fn start_session(&self, server: &TestServer) -> SessionId {
+        let session = SessionId(uuid::Uuid::now_v7());
+        self.facilitate(
+            server,
+            Command::CreateSession { session, name: "Kevätleiri".into(), date: "2026-06-12".into(), anonymous: false },
+        )
+        .await;
+        self.facilitate(server, Command::StartSession { session }).await;
+        session
+    }
+
     /// Waits until every connection has seen everything up to `seq`.
     async fn settle(&mut self, seq: u64) {
         for client in [&mut self.facilitator, &mut self.aino, &mut self.eero] {
@@ -187,13 +199,7 @@ async fn the_phase_and_the_lock_refuse_with_a_code_and_the_connection_goes_on() 
     let mut room = Room::open(&server).await;
     let (card, command) = add_card(room.workshop.column, "Ideointivaiheen kortti");
     room.aino.applied(command).await;
-    let session = SessionId(uuid::Uuid::now_v7());
-    room.facilitate(
-        &server,
-        Command::CreateSession { session, name: "Kevätleiri".into(), date: "2026-06-12".into(), anonymous: false },
-    )
-    .await;
-    room.facilitate(&server, Command::StartSession { session }).await;
+    let session = room.start_session(&server).await;
     let head = room.facilitate(&server, Command::SetPhase { session, phase: Phase::Discuss }).await;
     room.settle(head).await;
 
@@ -331,13 +337,7 @@ async fn closing_a_session_freezes_its_vote_round_for_the_results_and_the_export
     room.aino.applied(command).await;
     let (other, command) = add_card(room.workshop.column, "Kyläbussi");
     room.aino.applied(command).await;
-    let session = SessionId(uuid::Uuid::now_v7());
-    room.facilitate(
-        &server,
-        Command::CreateSession { session, name: "Kevätleiri".into(), date: "2026-06-12".into(), anonymous: false },
-    )
-    .await;
-    room.facilitate(&server, Command::StartSession { session }).await;
+    let session = room.start_session(&server).await;
     room.facilitate(&server, Command::SetPhase { session, phase: Phase::Vote }).await;
     room.aino.applied(Command::CastVote { card }).await;
     room.eero.applied(Command::CastVote { card }).await;
