@@ -1,5 +1,5 @@
 //! What the fuzz targets (`fuzz/`, run with `cargo +nightly fuzz run …`) exercise, shared with
-//! the test that replays the committed corpus on every test run (`server/tests/fuzz_corpus.rs`).
+//! the test that replays the committed corpus on every test run (`server/tests/it/fuzz_corpus.rs`).
 //! Each function must never panic, whatever the bytes; they panic only when a property breaks.
 
 use crate::domain::{BoardState, Context, Fact, decide, evolve};

@@ -5,7 +5,7 @@
 //! gap or a repeat fails the test), or a snapshot; at the end, every client's board, built from
 //! nothing but what it was sent, must equal the board the server shows that participant.
 //!
-//! `cargo test -p kipina-tests --test reconnect_storm` runs 100 clients × 10 cycles;
+//! `cargo test -p kipina-tests --test it reconnect_storm::` runs 100 clients × 10 cycles;
 //! `KIPINA_RECONNECT_FULL=1` runs 300 clients × 20 cycles (`KIPINA_RECONNECT_CLIENTS`,
 //! `KIPINA_RECONNECT_CYCLES` and `KIPINA_RECONNECT_SEED` set them one by one) and prints the
 //! figures.

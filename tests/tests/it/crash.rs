@@ -4,7 +4,7 @@
 //! that was on its way must be there at most once (retrying it with the same id is answered as a
 //! duplicate or applied now — never twice), and `kipina verify` must find the data intact.
 //!
-//! `cargo test -p kipina-tests --test crash` runs 20 trials; `KIPINA_CRASH_TRIALS=1000` runs more
+//! `cargo test -p kipina-tests --test it crash::` runs 20 trials; `KIPINA_CRASH_TRIALS=1000` runs more
 //! and prints the totals.
 
 use futures_util::{SinkExt, StreamExt};

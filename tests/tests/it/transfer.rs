@@ -4,7 +4,7 @@
 use kipina_proto::Command;
 use kipina_tests::{TestServer, Workshop, add_card};
 
-const TRELLO: &str = include_str!("../../server/tests/fixtures/trello-kylatoimikunta.json");
+const TRELLO: &str = include_str!("../../../server/tests/fixtures/trello-kylatoimikunta.json");
 
 #[tokio::test]
 async fn a_facilitator_downloads_every_format_and_a_participant_none() {
