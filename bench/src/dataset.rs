@@ -4,10 +4,10 @@
 //! so the boards' appends share syncs, as busy boards do in the server.
 
 use anyhow::{Context as _, bail};
+use kipina_domain::{BoardState, Context};
 use kipina_proto::{BoardSettings, CardId, ColumnId, Command, CommandId, CommentId, Language, ParticipantId, Role};
 use kipina_server::access::AccessStore;
 use kipina_server::data_dir::DataDir;
-use kipina_server::domain::{BoardState, Context};
 use kipina_server::engine::{Engine, Executed};
 use serde::Serialize;
 use uuid::Uuid;

@@ -14,12 +14,12 @@
 use crate::server_thread::{ServerThread, Started};
 use crate::summary::{Row, Section, Stats, millis};
 use anyhow::{Context as _, bail};
+use kipina_domain::{BoardState, Context};
 use kipina_proto::search::SearchResults;
 use kipina_proto::{BoardId, CardId, ColumnId, Command, CommandId, CommentId, Language, ParticipantId, Role};
 use kipina_server::access::AccessStore;
 use kipina_server::config::Config;
 use kipina_server::data_dir::DataDir;
-use kipina_server::domain::{BoardState, Context};
 use kipina_server::engine::{Engine, Executed};
 use kipina_server::search::{Corpus, Index, Query};
 use kipina_server::startup::Application;

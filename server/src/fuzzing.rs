@@ -2,8 +2,8 @@
 //! the test that replays the committed corpus on every test run (`server/tests/it/fuzz_corpus.rs`).
 //! Each function must never panic, whatever the bytes; they panic only when a property breaks.
 
-use crate::domain::{BoardState, Context, Fact, decide, evolve};
 use crate::live::connection::decode_client_message;
+use kipina_domain::{BoardState, Context, Fact, decide, evolve};
 use kipina_proto::{ClientMessage, ParticipantId, Timestamp};
 use std::sync::OnceLock;
 
@@ -12,7 +12,7 @@ fn demo_state() -> &'static (BoardState, ParticipantId) {
     static STATE: OnceLock<(BoardState, ParticipantId)> = OnceLock::new();
     STATE.get_or_init(|| {
         let mut next = 0u128;
-        let demo = crate::domain::demo::leader_cornerstones(
+        let demo = kipina_domain::demo::leader_cornerstones(
             || {
                 next += 1;
                 uuid::Uuid::from_u128(next)
@@ -58,6 +58,6 @@ pub fn ws_message(data: &[u8]) {
 /// Bytes offered as a Trello export: planned and checked against the rules, or refused.
 pub fn trello_file(data: &[u8]) {
     if let Ok(report) = crate::import::trello::check(data, "Fuzz") {
-        assert!(report.cards <= crate::domain::limits::MAX_CARDS);
+        assert!(report.cards <= kipina_domain::limits::MAX_CARDS);
     }
 }

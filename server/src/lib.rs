@@ -1,4 +1,5 @@
-//! Kipinä's server: the pure domain core, the durable event store, projections and the CLI.
+//! Kipinä's server: the durable event store, projections, HTTP/WebSocket, exports and the CLI,
+//! around the pure domain core in the `kipina-domain` crate.
 
 pub mod access;
 pub mod activity;
@@ -7,7 +8,6 @@ pub mod clock;
 pub mod codec;
 pub mod config;
 pub mod data_dir;
-pub mod domain;
 pub mod engine;
 pub mod export;
 pub mod fuzzing;

@@ -6,10 +6,10 @@
 
 use crate::codec;
 use crate::data_dir::DataDir;
-use crate::domain::{BoardState, Fact, evolve};
 use crate::engine::Engine;
 use crate::personal_data::unseal;
 use crate::store::{Damage, EventStore, SledStore, StoreError};
+use kipina_domain::{BoardState, Fact, evolve};
 use kipina_proto::BoardId;
 use std::fmt;
 use std::sync::Arc;

@@ -972,10 +972,8 @@ impl BoardMirror {
                             mirror.notifications.retain(|kept| kept.seq != view.seq);
                             mirror.notifications.push(view);
                             mirror.notifications.sort_by_key(|kept| kept.seq);
-                            let excess = mirror
-                                .notifications
-                                .len()
-                                .saturating_sub(kipina_server::domain::attention::MAX_NOTIFICATIONS);
+                            let excess =
+                                mirror.notifications.len().saturating_sub(kipina_domain::attention::MAX_NOTIFICATIONS);
                             mirror.notifications.drain(..excess);
                         }
                     }

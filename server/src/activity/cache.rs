@@ -90,9 +90,9 @@ mod tests {
 
     use super::{ActivityCache, CAPACITY};
     use crate::data_dir::DataDir;
-    use crate::domain::tests::{ALICE, FACILITATOR, IDEAS, add_card, add_column, card, create_board, join};
-    use crate::domain::{BoardState, Context};
     use crate::engine::Engine;
+    use kipina_domain::testing::{ALICE, FACILITATOR, IDEAS, add_card, add_column, card, create_board, join};
+    use kipina_domain::{BoardState, Context};
     use kipina_proto::{BoardId, Command, CommandId, ParticipantId, Role, Timestamp};
     use uuid::Uuid;
 

@@ -5,8 +5,8 @@
 
 use super::words::{ANONYMOUS, ERASED, excerpt, pick, sentence};
 use super::{Projection, Query};
-use crate::domain::BoardState;
 use atom_syndication::{Entry, Feed, FixedDateTime, Generator, Link, Person, Text};
+use kipina_domain::BoardState;
 use kipina_proto::activity::{ActivityItem, ActivityKind};
 use kipina_proto::{BoardId, Language, Timestamp};
 

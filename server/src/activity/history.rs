@@ -5,8 +5,8 @@
 //! words. Everything else is as it was: earlier titles, cards in their old columns, the
 //! statement's wording of the time, dots hidden if they were hidden then.
 
-use crate::domain::BoardState;
 use crate::live::views::{ViewerId, board_view};
+use kipina_domain::BoardState;
 use kipina_proto::BoardId;
 use kipina_proto::view::BoardView;
 

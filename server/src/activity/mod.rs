@@ -22,8 +22,8 @@ mod tests;
 pub use cache::ActivityCache;
 pub use record::record_of;
 
-use crate::domain::{BoardState, Fact, evolve};
 use crate::live::views::ViewerId;
+use kipina_domain::{BoardState, Fact, evolve};
 use kipina_proto::ParticipantId;
 use kipina_proto::Timestamp;
 use kipina_proto::activity::{ActivityGroup, ActivityItem, ActivityPage, Timeline, TimelinePoint};

@@ -2,7 +2,7 @@
 //! is what anyone could be told if nothing were private; [`super::visibility`] decides what one
 //! viewer is told of it.
 
-use crate::domain::{BoardState, Event, Fact};
+use kipina_domain::{BoardState, Event, Fact};
 use kipina_proto::activity::{ActivityItem, ActivityKind};
 use kipina_proto::{Phase, ReactionTarget};
 

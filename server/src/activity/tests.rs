@@ -6,12 +6,12 @@ use super::feed::{FeedLinks, atom};
 use super::history::history_view;
 use super::words::sentence;
 use super::{Projection, Query};
-use crate::domain::tests::{
+use crate::live::views::ViewerId;
+use kipina_domain::testing::{
     ALICE, BOB, FACILITATOR, IDEAS, LATER, OBSERVER, add_card, add_column, add_comment, card, comment, create_board,
     join, like_card, session, vote,
 };
-use crate::domain::{BoardState, Context, Fact, decide, evolve};
-use crate::live::views::ViewerId;
+use kipina_domain::{BoardState, Context, Fact, decide, evolve};
 use kipina_proto::activity::{ActivityGroup, ActivityItem, ActivityKind, ActivityPage};
 use kipina_proto::{
     BoardId, BoardSettings, CardId, Command, Language, ParticipantId, Phase, Role, SessionId, Timestamp,
@@ -68,7 +68,7 @@ impl Board {
     }
 
     fn state_at(&self, seq: u64) -> BoardState {
-        crate::domain::replay(self.facts.iter().take_while(|fact| fact.seq <= seq))
+        kipina_domain::replay(self.facts.iter().take_while(|fact| fact.seq <= seq))
     }
 
     fn anonymous_session(&mut self, id: SessionId) -> &mut Self {
@@ -271,7 +271,7 @@ fn filters_keep_the_groups_asked_for() {
         .run(
             FACILITATOR,
             Command::AddStatement {
-                column: crate::domain::tests::column(9),
+                column: kipina_domain::testing::column(9),
                 title: "Visio".into(),
                 text: "Luonnos".into(),
             },
@@ -318,7 +318,7 @@ fn pages_go_back_by_the_before_cursor_without_gaps_or_overlaps() {
 
 #[test]
 fn sessions_read_as_started_moved_on_and_ended_and_statements_get_versions() {
-    let vision = crate::domain::tests::column(9);
+    let vision = kipina_domain::testing::column(9);
     let mut board = Board::new();
     board
         .run(

@@ -14,8 +14,8 @@
 //!
 //! Personal events (following, seen and read marks) never become records at all.
 
-use crate::domain::BoardState;
 use crate::live::views::ViewerId;
+use kipina_domain::BoardState;
 use kipina_proto::ParticipantId;
 use kipina_proto::activity::{ActivityItem, ActivityKind};
 

@@ -2,7 +2,7 @@
 //! client writes the same sentences from its own translations; these are for feed readers, which
 //! get text, not ids.
 
-use crate::domain::BoardState;
+use kipina_domain::BoardState;
 use kipina_proto::activity::{ActivityItem, ActivityKind};
 use kipina_proto::{CardStatus, Language, Phase, Role};
 

@@ -1,10 +1,10 @@
 //! `kipina demo`: fills an empty data directory with the demo board and lists the boards.
 
 use crate::data_dir::DataDir;
-use crate::domain::BoardState;
 use crate::engine::Engine;
 use crate::store::EventStore;
 use anyhow::Context as _;
+use kipina_domain::BoardState;
 use kipina_proto::BoardId;
 use std::fmt::Write;
 

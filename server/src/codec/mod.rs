@@ -7,7 +7,7 @@
 
 pub mod upcast;
 
-use crate::domain::Event;
+use kipina_domain::Event;
 use serde_json::{Map, Value};
 
 /// An event in its stored parts.

@@ -51,7 +51,7 @@ pub fn to_current(event_type: &str, mut version: u32, mut payload: Value) -> Res
 #[cfg(test)]
 mod tests {
     use super::super::decode;
-    use crate::domain::Event;
+    use kipina_domain::Event;
     use kipina_proto::{BoardSettings, Language};
     use serde_json::json;
 

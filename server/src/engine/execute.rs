@@ -2,9 +2,9 @@
 
 use super::{Engine, HistoryError};
 use crate::codec;
-use crate::domain::{BoardState, Context, DomainError, Event, Fact, PERSONAL_TAG, decide, evolve};
 use crate::personal_data::{SealError, seal};
 use crate::store::{AppendOutcome, AppendRequest, EventStore, ExpectedVersion, NewEvent, StoreError};
+use kipina_domain::{BoardState, Context, DomainError, Event, Fact, PERSONAL_TAG, decide, evolve};
 use kipina_proto::{BoardId, Command, CommandId, EventId, ParticipantId};
 use uuid::Uuid;
 

@@ -2,9 +2,9 @@
 
 use super::Engine;
 use crate::codec::{self, DecodeError};
-use crate::domain::{BoardState, Event, Fact, evolve};
 use crate::personal_data::{SealError, unseal};
 use crate::store::{EventStore, RecordedEvent, StoreError};
+use kipina_domain::{BoardState, Event, Fact, evolve};
 use kipina_proto::BoardId;
 
 /// How many events are read from the store at a time while replaying.

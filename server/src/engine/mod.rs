@@ -88,10 +88,10 @@ impl<S: EventStore> Engine<S> {
     pub fn create_demo_board(&self, now: kipina_proto::Timestamp) -> Result<kipina_proto::BoardId, ExecuteError> {
         use uuid::Uuid;
         let board = kipina_proto::BoardId(Uuid::now_v7());
-        let demo = crate::domain::demo::leader_cornerstones(Uuid::now_v7, now);
-        let mut state = crate::domain::BoardState::default();
+        let demo = kipina_domain::demo::leader_cornerstones(Uuid::now_v7, now);
+        let mut state = kipina_domain::BoardState::default();
         for step in demo.steps {
-            let context = crate::domain::Context { actor: step.actor, at: step.at };
+            let context = kipina_domain::Context { actor: step.actor, at: step.at };
             self.execute(board, &mut state, kipina_proto::CommandId(Uuid::now_v7()), context, &step.command)?;
         }
         Ok(board)

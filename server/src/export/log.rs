@@ -159,7 +159,7 @@ pub fn restore(engine: &Engine, log: BoardLog) -> Result<(BoardId, u64), ImportE
     for command in log.commands {
         let mut events = Vec::with_capacity(command.events.len());
         for mut event in command.events {
-            if event.payload.to_string().contains(crate::domain::PERSONAL_TAG) {
+            if event.payload.to_string().contains(kipina_domain::PERSONAL_TAG) {
                 let key = engine
                     .keys()
                     .get_or_create(board, command.actor)

@@ -11,7 +11,7 @@ pub mod table;
 mod words;
 mod workbook;
 
-use crate::domain::BoardState;
+use kipina_domain::BoardState;
 use kipina_proto::{BoardId, SessionId, Timestamp};
 
 /// The formats a board can be exported in.

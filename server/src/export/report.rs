@@ -3,8 +3,8 @@
 //! anonymous authors), names are resolved, cards are ranked by dots.
 
 use super::words::Words;
-use crate::domain::BoardState;
 use crate::live::views::{board_view, places};
+use kipina_domain::BoardState;
 use kipina_proto::view::{BoardView, CardView, DiffSpan};
 use kipina_proto::{BoardId, CardId, CardStatus, Language, ParticipantId, SessionId, Timestamp};
 use std::collections::BTreeMap;

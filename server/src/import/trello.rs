@@ -9,10 +9,10 @@
 //! their original time, votes (`idMembersVoted`) as likes. What cannot come along — attachments,
 //! custom fields, history beyond the export's ~1,000 actions — is listed in the report.
 
-use crate::domain::limits;
-use crate::domain::{BoardState, Fact};
-use crate::domain::{Context, decide, evolve};
 use crate::engine::Engine;
+use kipina_domain::limits;
+use kipina_domain::{BoardState, Fact};
+use kipina_domain::{Context, decide, evolve};
 use kipina_proto::{
     BoardId, CardId, ColumnId, Command, CommandId, CommentId, LabelId, Language, ParticipantId, ReactionTarget, Role,
     Timestamp,

@@ -15,11 +15,11 @@
 use super::views::{ChangeSet, board_view};
 use super::{ConnectionId, Kicked, Outbox, Viewer, error_body, history_failure};
 use crate::access::Bucket;
-use crate::domain::{BoardState, Context, Event};
 use crate::engine::{Engine, ExecuteError, Executed, PendingAppend, Prepared};
 use crate::metrics::{LetGo, Metrics};
 use crate::store::EventStore;
 use bytestring::ByteString;
+use kipina_domain::{BoardState, Context, Event};
 use kipina_proto::api::ErrorBody;
 use kipina_proto::view::BoardView;
 use kipina_proto::{AckOutcome, BoardId, Command, CommandId, ParticipantId, Role, ServerMessage};

@@ -7,7 +7,7 @@
 //! nobody but that author. Most changes look the same to everyone, so they are rendered and
 //! encoded once ([`ChangeSet::personal_viewers`] names the few viewers who need their own).
 
-use crate::domain::{BoardState, Card, Column, Comment, Event, Fact, Label, Notification, Participant, Session};
+use kipina_domain::{BoardState, Card, Column, Comment, Event, Fact, Label, Notification, Participant, Session};
 use kipina_proto::view::{
     BoardInfoView, BoardView, CardView, ColumnView, CommentView, DiffKind, DiffSpan, LabelView, NotificationKind,
     NotificationView, OwnView, ParticipantView, ProposalView, RoundResult, RoundView, SessionView,
@@ -77,7 +77,7 @@ pub fn notification_view(state: &BoardState, notification: &Notification) -> Not
     }
 }
 
-fn info_view(state: &BoardState, info: &crate::domain::BoardInfo) -> BoardInfoView {
+fn info_view(state: &BoardState, info: &kipina_domain::BoardInfo) -> BoardInfoView {
     BoardInfoView {
         title: info.title.clone(),
         description: info.description.clone(),
@@ -91,7 +91,7 @@ fn info_view(state: &BoardState, info: &crate::domain::BoardInfo) -> BoardInfoVi
         phase: state.phase(),
         timer_ends_at: state.timer_ends_at,
         anonymous_now: state.anonymous_now(),
-        gates: crate::domain::gates(state),
+        gates: kipina_domain::gates(state),
         voting: voting_progress(state),
     }
 }
@@ -102,7 +102,7 @@ pub fn voting_progress(state: &BoardState) -> kipina_proto::view::VotingProgress
         .participants
         .values()
         .filter(|participant| state.active_participant(participant.id).is_some())
-        .filter(|participant| crate::domain::permissions(participant.role).contribute);
+        .filter(|participant| kipina_domain::permissions(participant.role).contribute);
     let (mut voted, mut count) = (0u32, 0u32);
     for participant in voters {
         count += 1;
@@ -121,7 +121,7 @@ pub fn participant_view(_state: &BoardState, participant: &Participant, viewer: 
         id: participant.id,
         display_name: participant.display_name.as_text().map(str::to_owned),
         role: participant.role,
-        permissions: crate::domain::permissions(participant.role),
+        permissions: kipina_domain::permissions(participant.role),
         erased: participant.erased,
         removed: participant.removed,
         joined_at: participant.joined_at,
@@ -145,7 +145,7 @@ pub fn column_view(state: &BoardState, column: &Column, viewer: ViewerId) -> Col
     }
 }
 
-fn statement_view(state: &BoardState, statement: &crate::domain::Statement, viewer: ViewerId) -> StatementView {
+fn statement_view(state: &BoardState, statement: &kipina_domain::Statement, viewer: ViewerId) -> StatementView {
     let mut previous = "";
     let versions = statement
         .versions
@@ -177,7 +177,7 @@ fn statement_view(state: &BoardState, statement: &crate::domain::Statement, view
 }
 
 /// A wording is as anonymous as the proposal it came from.
-fn version_is_anonymous(state: &BoardState, version: &crate::domain::StatementVersion) -> bool {
+fn version_is_anonymous(state: &BoardState, version: &kipina_domain::StatementVersion) -> bool {
     version.proposal.and_then(|card| state.cards.get(&card)).is_some_and(|card| state.card_is_anonymous(card))
 }
 
@@ -620,7 +620,7 @@ impl ChangeSet {
 
     /// Records what `fact` told one participant alone: a notification, and what they now follow.
     fn add_personal(&mut self, state: &BoardState, fact: &Fact) {
-        for participant in crate::domain::attention::notified_by(state, fact.seq) {
+        for participant in kipina_domain::attention::notified_by(state, fact.seq) {
             self.private.entry(participant).or_default().insert(Touched::Notification(participant, fact.seq));
         }
         if matches!(fact.event, Event::CardAdded { .. } | Event::WordingProposed { .. } | Event::CommentAdded { .. }) {
@@ -730,11 +730,11 @@ mod tests {
         assert_eq!(super::places([1]), vec![1]);
         assert!(super::places([]).is_empty());
     }
-    use crate::domain::tests::{
+    use kipina_domain::testing::{
         ALICE, ALICES_CARD, BOB, BOBS_CARD, FACILITATOR, IDEAS, OBSERVER, Scenario, add_card, add_comment, comment,
         like_card, session, vote, with_cards,
     };
-    use crate::domain::{Context, decide, evolve};
+    use kipina_domain::{Context, decide, evolve};
     use kipina_proto::view::{DiffKind, NotificationKind};
     use kipina_proto::{BoardOptions, BoardSettings, Command, Phase, Timestamp};
 
@@ -1025,14 +1025,14 @@ mod tests {
 
     #[test]
     fn an_anonymous_proposals_adopted_wording_names_nobody_else() {
-        let vision = crate::domain::tests::column(10);
+        let vision = kipina_domain::testing::column(10);
         let mut live = Live::from(&with_cards());
         live.run(FACILITATOR, Command::AddStatement { column: vision, title: "Visio".into(), text: "Luonnos".into() });
         live.run(
             FACILITATOR,
             Command::SetBoardOptions { options: BoardOptions { anonymous: true, participants_may_group: false } },
         );
-        let proposal = crate::domain::tests::card(30);
+        let proposal = kipina_domain::testing::card(30);
         let command = Command::ProposeWording {
             card: proposal,
             statement: vision,
@@ -1054,6 +1054,6 @@ mod tests {
 
     /// The card Alice writes during the anonymous session.
     fn secret_card() -> CardId {
-        crate::domain::tests::card(9)
+        kipina_domain::testing::card(9)
     }
 }

@@ -6,11 +6,11 @@
 //! data. Unsealing turns it back, or into `{"$erased": true}` when the key no longer exists.
 
 use super::keys::ParticipantKey;
-use crate::domain::{ERASED_TAG, PERSONAL_TAG};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD_NO_PAD as BASE64;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use kipina_domain::{ERASED_TAG, PERSONAL_TAG};
 use kipina_proto::{BoardId, ParticipantId};
 use serde_json::{Map, Value};
 

@@ -6,7 +6,7 @@
 //! File format: one header line of JSON (`format`, `board`, `seq`, `len`, `crc`), a newline,
 //! then `len` bytes of the state as JSON whose CRC-32 is `crc`.
 
-use crate::domain::BoardState;
+use kipina_domain::BoardState;
 use kipina_proto::BoardId;
 use serde::{Deserialize, Serialize};
 use std::fs::{self, File};

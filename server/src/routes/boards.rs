@@ -1,9 +1,9 @@
 //! Creating boards, reading them, their links, and commands over HTTP.
 
 use super::{ApiError, AppState, bearer, board_handle, reader};
-use crate::domain::templates;
 use crate::live::Viewer;
 use actix_web::{HttpRequest, HttpResponse, web};
+use kipina_domain::templates;
 use kipina_proto::api::{
     BoardLinks, CommandRequest, CommandResponse, CreateBoardRequest, CreateBoardResponse, Session,
 };

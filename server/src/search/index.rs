@@ -10,7 +10,7 @@
 use super::fold::{fold_into, words};
 use super::highlight::{has_match, spans};
 use super::query::{Quality, Query, QueryWord};
-use crate::domain::BoardState;
+use kipina_domain::BoardState;
 use kipina_proto::search::{SearchField, SearchHit, SearchResults, SearchTarget, TextSpan};
 use kipina_proto::{ColumnId, Language, ParticipantId, Timestamp};
 use std::collections::HashMap;

@@ -40,8 +40,8 @@ mod tests {
     //! ranking, highlights, erased text and anonymous authors.
 
     use super::*;
-    use crate::domain::BoardState;
-    use crate::domain::tests::{
+    use kipina_domain::BoardState;
+    use kipina_domain::testing::{
         ALICE, ALICES_CARD, BOB, BOBS_CARD, FACILITATOR, IDEAS, LATER, Scenario, add_comment, card, column, comment,
         session, with_cards, workshop,
     };

@@ -3,11 +3,11 @@
 //! the data directory, every projection reads them as erased, the rest of the board is as it
 //! was, and the log still verifies.
 
+use kipina_domain::{BoardState, Context, PersonalText};
 use kipina_proto::{
     BoardId, CardId, ColumnId, Command, CommandId, CommentId, Language, ParticipantId, Role, Timestamp,
 };
 use kipina_server::data_dir::DataDir;
-use kipina_server::domain::{BoardState, Context, PersonalText};
 use kipina_server::engine::Engine;
 use std::path::Path;
 use uuid::Uuid;

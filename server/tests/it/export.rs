@@ -2,11 +2,11 @@
 //! document unzipped), the JSON log restored into a fresh data directory with identical state
 //! and history, and Trello exports imported.
 
+use kipina_domain::{BoardState, Context};
 use kipina_proto::{
     BoardId, BoardSettings, CardId, Command, CommandId, ParticipantId, Phase, Role, SessionId, Timestamp,
 };
 use kipina_server::data_dir::DataDir;
-use kipina_server::domain::{BoardState, Context};
 use kipina_server::engine::Engine;
 use kipina_server::export::{self, Format};
 use kipina_server::import::trello;

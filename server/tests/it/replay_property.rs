@@ -2,12 +2,12 @@
 //! full replay of the recorded facts (for every prefix), and equals what a reopened store
 //! replays, including `state_at` for earlier sequence numbers and erasures along the way.
 
+use kipina_domain::{BoardState, Context, Fact, decide, evolve, replay};
 use kipina_proto::{
     BoardId, BoardOptions, BoardSettings, CardId, CardStatus, ColumnId, Command, CommandId, CommentId, LabelId,
     Language, ParticipantId, Phase, ReactionTarget, Role, SessionId, Timestamp,
 };
 use kipina_server::data_dir::DataDir;
-use kipina_server::domain::{BoardState, Context, Fact, decide, evolve, replay};
 use kipina_server::engine::{Engine, Executed};
 use proptest::prelude::*;
 use uuid::Uuid;
@@ -254,7 +254,7 @@ fn as_stored(facts: &[Fact]) -> Vec<Fact> {
     let erased: Vec<ParticipantId> = facts
         .iter()
         .filter_map(|fact| match fact.event {
-            kipina_server::domain::Event::ParticipantErased { participant } => Some(participant),
+            kipina_domain::Event::ParticipantErased { participant } => Some(participant),
             _ => None,
         })
         .collect();
@@ -426,8 +426,7 @@ impl Mirror {
                     // As the web client does: keep the newest the board keeps.
                     self.notifications.retain(|kept| kept.seq != view.seq);
                     self.notifications.push(view);
-                    let excess =
-                        self.notifications.len().saturating_sub(kipina_server::domain::attention::MAX_NOTIFICATIONS);
+                    let excess = self.notifications.len().saturating_sub(kipina_domain::attention::MAX_NOTIFICATIONS);
                     self.notifications.drain(..excess);
                 }
             }

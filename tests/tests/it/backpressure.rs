@@ -53,7 +53,7 @@ async fn a_client_that_stops_reading_is_let_go_without_holding_up_the_others() {
     const TOGGLES: u64 = 400;
     let start = writer_client.last_seq.expect("a snapshot");
     let head = start + CARDS + 2 + TOGGLES;
-    let body = "ä".repeat(kipina_server::domain::limits::CARD_BODY);
+    let body = "ä".repeat(kipina_domain::limits::CARD_BODY);
     let write = async {
         let outcomes = writer_client
             .flood(

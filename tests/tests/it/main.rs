@@ -8,6 +8,7 @@
 
 mod access_matrix;
 mod activity;
+mod architecture;
 mod authorization;
 mod backpressure;
 mod collaboration;

@@ -1,12 +1,12 @@
 //! Comments and replies (one level deep); authors edit their own, deletion leaves a tombstone.
 
 use super::{Decision, active_card, require_author_or_facilitator, require_contributor, text};
-use crate::domain::attention;
-use crate::domain::error::{DomainError, Kind};
-use crate::domain::event::Event;
-use crate::domain::limits;
-use crate::domain::permissions::gate;
-use crate::domain::state::{BoardState, Comment, Participant};
+use crate::attention;
+use crate::error::{DomainError, Kind};
+use crate::event::Event;
+use crate::limits;
+use crate::permissions::gate;
+use crate::state::{BoardState, Comment, Participant};
 use kipina_proto::Action;
 use kipina_proto::{CardId, CommentId};
 

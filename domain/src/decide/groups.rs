@@ -4,11 +4,11 @@
 //! one's dots move or vanish.
 
 use super::{Decision, active_card, require_contributor, text};
-use crate::domain::error::{DomainError, Kind};
-use crate::domain::event::Event;
-use crate::domain::limits;
-use crate::domain::permissions::gate;
-use crate::domain::state::{BoardState, Card, Participant};
+use crate::error::{DomainError, Kind};
+use crate::event::Event;
+use crate::limits;
+use crate::permissions::gate;
+use crate::state::{BoardState, Card, Participant};
 use kipina_proto::{Action, CardId};
 use std::collections::BTreeSet;
 

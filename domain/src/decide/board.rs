@@ -1,10 +1,10 @@
 //! Creating the board and changing its own fields and settings.
 
 use super::{Context, Decision, require_facilitator, text};
-use crate::domain::error::{DomainError, Kind};
-use crate::domain::event::Event;
-use crate::domain::limits;
-use crate::domain::state::{BoardState, Participant};
+use crate::error::{DomainError, Kind};
+use crate::event::Event;
+use crate::limits;
+use crate::state::{BoardState, Participant};
 use kipina_proto::{BoardSettings, Language, Role};
 
 pub(super) fn create(

@@ -2,7 +2,7 @@
 //! as the next version; proposals on an older version are outdated until rebased.
 
 use super::*;
-use crate::domain::PersonalText;
+use crate::PersonalText;
 use kipina_proto::{BoardSettings, Phase, SessionId};
 
 const VISION: ColumnId = column(10);

@@ -1,7 +1,7 @@
 //! Labels: made by the facilitator, put on cards by the card's author or a facilitator.
 
 use super::*;
-use crate::domain::limits;
+use crate::limits;
 
 fn label_on(card: CardId, label: LabelId, on: bool) -> Command {
     Command::SetCardLabel { card, label, on }

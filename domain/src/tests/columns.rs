@@ -1,7 +1,7 @@
 //! Columns: added, renamed, moved, archived and restored by the facilitator.
 
 use super::*;
-use crate::domain::limits;
+use crate::limits;
 
 const QUESTIONS: ColumnId = column(3);
 

@@ -3,8 +3,8 @@
 //! anyone else sees.
 
 use super::{Decision, existing_card};
-use crate::domain::event::Event;
-use crate::domain::state::{BoardState, Participant};
+use crate::event::Event;
+use crate::state::{BoardState, Participant};
 use kipina_proto::CardId;
 
 pub(super) fn follow(state: &BoardState, actor: &Participant, card: CardId, on: bool) -> Decision {

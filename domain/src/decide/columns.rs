@@ -1,10 +1,10 @@
 //! Columns: the facilitator shapes the board.
 
 use super::{Decision, require_facilitator, text};
-use crate::domain::error::{DomainError, Kind};
-use crate::domain::event::Event;
-use crate::domain::limits;
-use crate::domain::state::{BoardState, Column, Participant};
+use crate::error::{DomainError, Kind};
+use crate::event::Event;
+use crate::limits;
+use crate::state::{BoardState, Column, Participant};
 use kipina_proto::ColumnId;
 
 fn existing(state: &BoardState, column: ColumnId) -> Result<&Column, DomainError> {

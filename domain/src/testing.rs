@@ -1,4 +1,5 @@
-//! Given / when / then tests of the domain core, one file per command area.
+//! Given / when / then helpers for the domain core's tests, and for other crates' tests through
+//! the `testing` feature.
 //!
 //! A [`Scenario`] runs `given` commands through `decide` and `evolve` (they must be accepted),
 //! or applies events directly when a test needs a large board quickly. `when` decides one more
@@ -6,20 +7,7 @@
 //! and the state that follows. Ids are fixed and time moves on a second per step, so every
 //! expected value can be written out in full.
 
-mod board;
-mod cards;
-mod columns;
-mod comments;
-mod erasure;
-mod facilitation;
-mod keeping_up;
-mod labels;
-mod participants;
-mod replay;
-mod statements;
-mod votes;
-
-use super::{BoardState, Context, Decision, DomainError, Event, Fact, Kind, decide, evolve};
+use crate::{BoardState, Context, Decision, DomainError, Event, Fact, Kind, decide, evolve};
 use kipina_proto::{
     CardId, ColumnId, Command, CommentId, LabelId, Language, ParticipantId, ReactionTarget, Role, Timestamp,
 };
@@ -76,10 +64,17 @@ pub struct Scenario {
     clock: i64,
 }
 
+impl Default for Scenario {
+    /// No board yet.
+    fn default() -> Self {
+        Self { state: BoardState::default(), clock: START }
+    }
+}
+
 impl Scenario {
     /// No board yet.
     pub fn new() -> Self {
-        Self { state: BoardState::default(), clock: START }
+        Self::default()
     }
 
     fn tick(&mut self) -> Timestamp {
@@ -147,7 +142,8 @@ pub struct Outcome {
     pub at: Timestamp,
     before: BoardState,
     after: BoardState,
-    result: Decision,
+    /// What `decide` answered.
+    pub result: Decision,
 }
 
 impl Outcome {
@@ -218,7 +214,7 @@ impl Outcome {
 }
 
 /// A readable name for an actor in failure messages.
-fn who(actor: ParticipantId) -> String {
+pub fn who(actor: ParticipantId) -> String {
     match actor {
         FACILITATOR => "the facilitator".into(),
         ALICE => "Alice".into(),

@@ -298,7 +298,7 @@ pub fn leader_cornerstones(mut new_id: impl FnMut() -> Uuid, now: Timestamp) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{BoardState, Context, Fact, decide, evolve};
+    use crate::{BoardState, Context, Fact, decide, evolve};
 
     #[test]
     fn every_demo_step_is_accepted_and_builds_the_seven_principles_board() {

@@ -1,8 +1,8 @@
 //! Joining, renaming and roles. Erasure has its own file.
 
 use super::*;
-use crate::domain::PersonalText;
-use crate::domain::limits;
+use crate::PersonalText;
+use crate::limits;
 
 fn joined(participant: ParticipantId, name: &str, role: Role) -> Vec<Event> {
     vec![Event::ParticipantJoined { participant, display_name: name.into(), role }]

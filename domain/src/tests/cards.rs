@@ -2,8 +2,8 @@
 //! facilitator; their status is the facilitator's.
 
 use super::*;
-use crate::domain::PersonalText;
-use crate::domain::limits;
+use crate::PersonalText;
+use crate::limits;
 use kipina_proto::CardStatus;
 
 fn added(card: CardId, column: ColumnId, title: &str, body: &str) -> Vec<Event> {

@@ -1,10 +1,10 @@
 //! Joining, names, roles and erasure of personal data.
 
 use super::{Context, Decision, require_facilitator, text};
-use crate::domain::error::{DomainError, Kind};
-use crate::domain::event::Event;
-use crate::domain::limits;
-use crate::domain::state::{BoardState, Participant};
+use crate::error::{DomainError, Kind};
+use crate::event::Event;
+use crate::limits;
+use crate::state::{BoardState, Participant};
 use kipina_proto::{ParticipantId, Role};
 
 /// Joins the board. The role is the one the join link grants; the server has checked the link.

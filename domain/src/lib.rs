@@ -26,8 +26,10 @@ pub use state::{
     StatementVersion, VoteRound,
 };
 
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 #[cfg(test)]
-pub(crate) mod tests;
+mod tests;
 
 /// Folds a history into a fresh state.
 pub fn replay<'a>(facts: impl IntoIterator<Item = &'a Fact>) -> BoardState {

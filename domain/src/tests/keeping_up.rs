@@ -1,7 +1,7 @@
 //! Between camps: `@name` mentions, following cards, notifications, and what has been seen.
 
 use super::*;
-use crate::domain::attention::{MAX_NOTIFICATIONS, mentions};
+use crate::attention::{MAX_NOTIFICATIONS, mentions};
 use kipina_proto::CardStatus;
 use kipina_proto::view::NotificationKind;
 

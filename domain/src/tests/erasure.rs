@@ -2,7 +2,7 @@
 //! comments become unreadable; everything else on the board stays exactly as it was.
 
 use super::*;
-use crate::domain::PersonalText;
+use crate::PersonalText;
 use kipina_proto::CardStatus;
 
 const EDITED_CARD: CardId = card(5);

@@ -88,7 +88,7 @@ fn each_phase_lets_each_role_do_what_its_table_says() {
             }
             let _ = board.clone().when(OBSERVER, command_for(action)).then_error("forbidden");
             // The view's gate says the same as the decision.
-            let gate = crate::domain::gate(board.state(), Role::Participant, action);
+            let gate = crate::gate(board.state(), Role::Participant, action);
             assert_eq!(gate.is_ok(), participants.contains(&action), "{at:?} {action:?}");
         }
     }
@@ -267,7 +267,7 @@ fn the_countdown_ends_when_the_server_says_and_is_extended_or_stopped() {
     let _ = running.clone().when(FACILITATOR, Command::StopTimer).then_events(vec![Event::TimerSet { ends_at: None }]);
     let _ =
         running.clone().when(ALICE, Command::StopTimer).then_error_eq(forbidden("run the timer", Role::Participant));
-    let limit = DomainError::InvalidTimer { max: crate::domain::limits::MAX_TIMER_SECONDS };
+    let limit = DomainError::InvalidTimer { max: crate::limits::MAX_TIMER_SECONDS };
     let _ = camp().when(FACILITATOR, Command::StartTimer { seconds: 0 }).then_error_eq(limit.clone());
     let _ = camp().when(FACILITATOR, Command::StartTimer { seconds: 4 * 60 * 60 + 1 }).then_error_eq(limit.clone());
     let _ = camp().when(FACILITATOR, Command::ExtendTimer { seconds: 60 }).then_error_eq(DomainError::NoTimer);
@@ -510,7 +510,7 @@ fn closing_a_session_ends_its_vote_round_and_freezes_its_results() {
         let _ = closed.clone().when(actor, vote(ALICES_CARD)).then_error("vote_round_ended");
     }
     let _ = closed.clone().when(ALICE, Command::WithdrawVote { card: BOBS_CARD }).then_error("vote_round_ended");
-    assert_eq!(crate::domain::gate(closed.state(), Role::Participant, Action::Vote), Err(DomainError::VoteRoundEnded));
+    assert_eq!(crate::gate(closed.state(), Role::Participant, Action::Vote), Err(DomainError::VoteRoundEnded));
     // Reopening the session and going back to voting does not reopen the round; a new round does.
     let reopened = closed.clone().given(FACILITATOR, phase(CAMP, Phase::Vote));
     let _ = reopened.clone().when(ALICE, vote(ALICES_CARD)).then_error("vote_round_ended");

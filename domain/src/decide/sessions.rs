@@ -3,10 +3,10 @@
 
 use super::board::check_settings;
 use super::{Context, Decision, require_facilitator, text};
-use crate::domain::error::{DomainError, Kind};
-use crate::domain::event::Event;
-use crate::domain::limits;
-use crate::domain::state::{BoardState, Participant};
+use crate::error::{DomainError, Kind};
+use crate::event::Event;
+use crate::limits;
+use crate::state::{BoardState, Participant};
 use kipina_proto::{BoardOptions, BoardSettings, Phase, SessionId, Timestamp};
 
 pub(super) fn set_options(state: &BoardState, actor: &Participant, options: BoardOptions) -> Decision {
@@ -146,6 +146,6 @@ pub(super) fn reveal(state: &BoardState, actor: &Participant) -> Decision {
     Ok(vec![Event::VotesRevealed {}])
 }
 
-fn existing_session(state: &BoardState, session: SessionId) -> Result<&crate::domain::Session, DomainError> {
+fn existing_session(state: &BoardState, session: SessionId) -> Result<&crate::Session, DomainError> {
     state.sessions.get(&session).ok_or_else(|| DomainError::NotFound { kind: Kind::Session, id: session.to_string() })
 }

@@ -3,11 +3,11 @@
 use super::{
     Decision, active_card, existing_card, require_author_or_facilitator, require_contributor, require_facilitator, text,
 };
-use crate::domain::error::{DomainError, Kind};
-use crate::domain::event::Event;
-use crate::domain::limits;
-use crate::domain::permissions::gate;
-use crate::domain::state::{BoardState, Column, Participant};
+use crate::error::{DomainError, Kind};
+use crate::event::Event;
+use crate::limits;
+use crate::permissions::gate;
+use crate::state::{BoardState, Column, Participant};
 use kipina_proto::Action;
 use kipina_proto::{CardId, CardStatus, ColumnId};
 

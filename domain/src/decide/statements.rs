@@ -5,11 +5,11 @@
 //! until their author (or a facilitator) rebases them.
 
 use super::{Decision, existing_card, require_author_or_facilitator, require_contributor, require_facilitator, text};
-use crate::domain::error::{DomainError, Kind};
-use crate::domain::event::Event;
-use crate::domain::limits;
-use crate::domain::permissions::gate;
-use crate::domain::state::{BoardState, Card, Participant, Proposal, Statement};
+use crate::error::{DomainError, Kind};
+use crate::event::Event;
+use crate::limits;
+use crate::permissions::gate;
+use crate::state::{BoardState, Card, Participant, Proposal, Statement};
 use kipina_proto::{Action, CardId, ColumnId};
 
 /// An active statement.

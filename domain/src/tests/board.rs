@@ -1,7 +1,7 @@
 //! Creating the board, editing its title and description, its language and its settings.
 
 use super::*;
-use crate::domain::limits;
+use crate::limits;
 use kipina_proto::BoardSettings;
 
 fn created(title: &str, description: &str, name: &str) -> Vec<Event> {

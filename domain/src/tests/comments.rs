@@ -1,8 +1,8 @@
 //! Comments and replies: one level deep, edited only by their author, deleted to a tombstone.
 
 use super::*;
-use crate::domain::PersonalText;
-use crate::domain::limits;
+use crate::PersonalText;
+use crate::limits;
 
 const NEW_COMMENT: CommentId = comment(9);
 const BOBS_REPLY: CommentId = comment(2);

@@ -1,10 +1,10 @@
 //! Labels: defined by the facilitator, put on cards by the card's author or a facilitator.
 
 use super::{Decision, active_card, require_author_or_facilitator, require_facilitator, text};
-use crate::domain::error::{DomainError, Kind};
-use crate::domain::event::Event;
-use crate::domain::limits;
-use crate::domain::state::{BoardState, Participant};
+use crate::error::{DomainError, Kind};
+use crate::event::Event;
+use crate::limits;
+use crate::state::{BoardState, Participant};
 use kipina_proto::{CardId, LabelId};
 
 pub(super) fn create(state: &BoardState, actor: &Participant, label: LabelId, name: &str, color: &str) -> Decision {
@@ -26,7 +26,7 @@ pub(super) fn create(state: &BoardState, actor: &Participant, label: LabelId, na
 pub(super) fn set_on_card(state: &BoardState, actor: &Participant, card: CardId, label: LabelId, on: bool) -> Decision {
     let found = active_card(state, card)?;
     require_author_or_facilitator(actor, found.author, "label this card")?;
-    crate::domain::permissions::gate(state, actor.role, kipina_proto::Action::AddCard)?;
+    crate::permissions::gate(state, actor.role, kipina_proto::Action::AddCard)?;
     if !state.labels.contains_key(&label) {
         return Err(DomainError::NotFound { kind: Kind::Label, id: label.to_string() });
     }

@@ -1,10 +1,10 @@
 //! Dot votes (a budget per participant, a cap per card) and unbudgeted reactions.
 
 use super::{Decision, active_card, existing_card, require_contributor};
-use crate::domain::error::{DomainError, Kind};
-use crate::domain::event::Event;
-use crate::domain::permissions::gate;
-use crate::domain::state::{BoardState, Participant};
+use crate::error::{DomainError, Kind};
+use crate::event::Event;
+use crate::permissions::gate;
+use crate::state::{BoardState, Participant};
 use kipina_proto::{Action, CardId, ReactionTarget};
 
 pub(super) fn cast(state: &BoardState, actor: &Participant, card: CardId) -> Decision {
