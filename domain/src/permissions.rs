@@ -69,8 +69,8 @@ pub fn gate(state: &BoardState, role: Role, action: Action) -> Result<(), Domain
 /// Every action's gate for facilitators and participants, as sent in the board's view.
 pub fn gates(state: &BoardState) -> Gates {
     let one = |action| Gate {
-        facilitator: gate(state, Role::Facilitator, action).err().map(|error| error.code().to_owned()),
-        participant: gate(state, Role::Participant, action).err().map(|error| error.code().to_owned()),
+        facilitator: gate(state, Role::Facilitator, action).err().map(|error| error.code()),
+        participant: gate(state, Role::Participant, action).err().map(|error| error.code()),
     };
     Gates {
         add_card: one(Action::AddCard),

@@ -9,7 +9,7 @@
 
 use crate::{BoardState, Context, Decision, DomainError, Event, Fact, Kind, decide, evolve};
 use kipina_proto::{
-    CardId, ColumnId, Command, CommentId, LabelId, Language, ParticipantId, ReactionTarget, Role, Timestamp,
+    CardId, ColumnId, Command, CommentId, ErrorCode, LabelId, Language, ParticipantId, ReactionTarget, Role, Timestamp,
 };
 use uuid::Uuid;
 
@@ -171,7 +171,7 @@ impl Outcome {
 
     /// The command was refused with an error of this code, and so produced no events.
     #[track_caller]
-    pub fn then_error(self, code: &str) -> Self {
+    pub fn then_error(self, code: ErrorCode) -> Self {
         match &self.result {
             Err(error) => assert_eq!(error.code(), code, "{}: {error:?}", self.label),
             Ok(events) => panic!("{}: expected {code}, got events {events:?}", self.label),

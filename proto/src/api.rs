@@ -1,6 +1,7 @@
 //! HTTP request and response bodies (JSON). See `docs/protocol.md` for the routes.
 
 use crate::command::Command;
+use crate::error::ErrorCode;
 use crate::ids::{BoardId, CommandId, ParticipantId};
 use crate::message::AckOutcome;
 use crate::values::{BoardTemplate, Language, Role};
@@ -106,7 +107,7 @@ pub struct CommandResponse {
 #[ts(export)]
 pub struct ErrorBody {
     /// Stable and machine-readable, e.g. `stale_version`.
-    pub code: String,
+    pub code: ErrorCode,
     /// For people.
     pub message: String,
 }

@@ -8,6 +8,7 @@
 pub mod activity;
 pub mod api;
 pub mod command;
+pub mod error;
 pub mod ids;
 pub mod message;
 pub mod search;
@@ -15,6 +16,7 @@ pub mod values;
 pub mod view;
 
 pub use command::Command;
+pub use error::ErrorCode;
 pub use ids::{BoardId, CardId, ColumnId, CommandId, CommentId, EventId, LabelId, ParticipantId, SessionId};
 pub use message::{AckOutcome, CardPlace, CardsInserted, Change, ClientMessage, ServerMessage};
 pub use values::{

@@ -5,6 +5,7 @@
 //! sequence order. See `docs/protocol.md` for the whole exchange and every error code.
 
 use crate::command::Command;
+use crate::error::ErrorCode;
 use crate::ids::{BoardId, CardId, ColumnId, CommandId, ParticipantId};
 use crate::values::{Role, Timestamp};
 use crate::view::{
@@ -44,7 +45,7 @@ pub enum ServerMessage {
     /// The command with this id was executed (or had been already).
     Ack { command_id: CommandId, outcome: AckOutcome },
     /// Something was refused or went wrong. `command_id` names the command when there was one.
-    Error { command_id: Option<CommandId>, code: String, message: String },
+    Error { command_id: Option<CommandId>, code: ErrorCode, message: String },
     /// Who is connected now (participants; observers are only counted).
     Presence { online: Vec<ParticipantId>, observers: u32 },
     /// The server could not keep this connection up to date (it fell too far behind) and will

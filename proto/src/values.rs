@@ -1,5 +1,6 @@
 //! Small value types shared by commands and views.
 
+use crate::error::ErrorCode;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -181,8 +182,8 @@ impl Action {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct Gate {
-    pub facilitator: Option<String>,
-    pub participant: Option<String>,
+    pub facilitator: Option<ErrorCode>,
+    pub participant: Option<ErrorCode>,
 }
 
 /// What the board's current phase and lock allow, per action. Computed by the server's rules,

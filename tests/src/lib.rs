@@ -13,7 +13,7 @@ use kipina_proto::api::{
 };
 use kipina_proto::view::{BoardView, CardView, ColumnView, CommentView, ParticipantView};
 use kipina_proto::{
-    AckOutcome, BoardId, CardId, Change, ClientMessage, ColumnId, Command, CommandId, CommentId, Language,
+    AckOutcome, BoardId, CardId, Change, ClientMessage, ColumnId, Command, CommandId, CommentId, ErrorCode, Language,
     ParticipantId, Role, ServerMessage,
 };
 use kipina_server::config::Config;
@@ -547,7 +547,7 @@ impl WsClient {
     }
 
     /// Reads until the `ack` or `error` about `command_id`.
-    pub async fn outcome(&mut self, command_id: CommandId) -> Result<AckOutcome, String> {
+    pub async fn outcome(&mut self, command_id: CommandId) -> Result<AckOutcome, ErrorCode> {
         let message = self
             .expect(|message| match message {
                 ServerMessage::Ack { command_id: id, .. } => *id == command_id,
@@ -568,7 +568,7 @@ impl WsClient {
     }
 
     /// Reads until the `error` about `command_id` and returns its code; an ack fails the test.
-    pub async fn expect_error(&mut self, command_id: CommandId) -> String {
+    pub async fn expect_error(&mut self, command_id: CommandId) -> ErrorCode {
         match self.outcome(command_id).await {
             Err(code) => code,
             Ok(outcome) => panic!("command {command_id} was acknowledged ({outcome:?}) but should have been refused"),
@@ -595,14 +595,14 @@ impl WsClient {
     }
 
     /// Sends a command that must be refused and returns the error code.
-    pub async fn refused(&mut self, command: Command) -> String {
+    pub async fn refused(&mut self, command: Command) -> ErrorCode {
         let command_id = self.send_command(command).await;
         self.expect_error(command_id).await
     }
 
     /// Reads until an `error` without a command id (an answer to a frame that was not a command)
     /// and returns its code.
-    pub async fn expect_connection_error(&mut self) -> String {
+    pub async fn expect_connection_error(&mut self) -> ErrorCode {
         match self.expect(|message| matches!(message, ServerMessage::Error { command_id: None, .. })).await {
             ServerMessage::Error { code, .. } => code,
             _ => unreachable!("only errors match"),
@@ -629,7 +629,7 @@ impl WsClient {
     /// Sends many commands as fast as the socket takes them while reading the answers at the same
     /// time (so the server's queue to this client never fills), and returns each command's
     /// outcome in the order sent.
-    pub async fn flood(&mut self, commands: Vec<Command>) -> Vec<Result<AckOutcome, String>> {
+    pub async fn flood(&mut self, commands: Vec<Command>) -> Vec<Result<AckOutcome, ErrorCode>> {
         let messages: Vec<(CommandId, ClientMessage)> = commands
             .into_iter()
             .map(|command| {
@@ -646,7 +646,7 @@ impl WsClient {
             }
             sink.flush().await.expect("the frames are sent");
         };
-        let mut outcomes: std::collections::HashMap<CommandId, Result<AckOutcome, String>> =
+        let mut outcomes: std::collections::HashMap<CommandId, Result<AckOutcome, ErrorCode>> =
             std::collections::HashMap::new();
         let receive_all = async {
             while outcomes.len() < ids.len() {

@@ -4,6 +4,7 @@
 use super::*;
 use crate::PersonalText;
 use kipina_proto::CardStatus;
+use kipina_proto::ErrorCode;
 
 const EDITED_CARD: CardId = card(5);
 const ALICES_OWN_COMMENT: CommentId = comment(3);
@@ -161,7 +162,7 @@ fn an_erased_participant_can_do_nothing_more() {
         erase(ALICE),
         join("Aino", Role::Participant),
     ] {
-        let _ = erased.clone().when(ALICE, command).then_error("participant_erased");
+        let _ = erased.clone().when(ALICE, command).then_error(ErrorCode::ParticipantErased);
     }
 }
 

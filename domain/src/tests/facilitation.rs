@@ -2,6 +2,7 @@
 //! the lock, vote rounds with fresh budgets and hidden votes, anonymity, moderation and groups.
 
 use super::*;
+use kipina_proto::ErrorCode;
 use kipina_proto::{Action, BoardOptions, BoardSettings, Phase, SessionId};
 use std::collections::BTreeMap;
 
@@ -86,7 +87,7 @@ fn each_phase_lets_each_role_do_what_its_table_says() {
                     let _ = outcome.then_error_eq(DomainError::PhaseForbids { action, phase: at });
                 }
             }
-            let _ = board.clone().when(OBSERVER, command_for(action)).then_error("forbidden");
+            let _ = board.clone().when(OBSERVER, command_for(action)).then_error(ErrorCode::Forbidden);
             // The view's gate says the same as the decision.
             let gate = crate::gate(board.state(), Role::Participant, action);
             assert_eq!(gate.is_ok(), participants.contains(&action), "{at:?} {action:?}");
@@ -329,7 +330,7 @@ fn a_new_round_starts_with_fresh_budgets_and_keeps_the_last_rounds_results() {
         .and()
         .given(ALICE, vote(BOBS_CARD))
         .when(ALICE, vote(THIRD_CARD))
-        .then_error("not_found")
+        .then_error(ErrorCode::NotFound)
         .and()
         .when(ALICE, vote(BOBS_CARD))
         .then_error_eq(DomainError::VoteBudgetExhausted { budget: 2 })
@@ -339,7 +340,7 @@ fn a_new_round_starts_with_fresh_budgets_and_keeps_the_last_rounds_results() {
     assert_eq!(third.state().rounds[0].results, BTreeMap::from([(ALICES_CARD, 3), (BOBS_CARD, 3)]));
     let _ =
         third.clone().when(ALICE, round(5, 3, false)).then_error_eq(forbidden("start a vote round", Role::Participant));
-    let _ = third.when(FACILITATOR, round(5, 6, false)).then_error("invalid_settings");
+    let _ = third.when(FACILITATOR, round(5, 6, false)).then_error(ErrorCode::InvalidSettings);
 }
 
 #[test]
@@ -425,7 +426,7 @@ fn grouped_cards_leave_their_column_and_come_back_in_place_when_ungrouped() {
         })
         .and()
         .when(FACILITATOR, Command::RestoreCard { card: GROUP })
-        .then_error("invalid_group");
+        .then_error(ErrorCode::InvalidGroup);
     // One more card, and a card taken out by moving it.
     let _ = grouped
         .clone()
@@ -445,7 +446,7 @@ fn grouped_cards_leave_their_column_and_come_back_in_place_when_ungrouped() {
             assert_eq!(state.cards[&BOBS_CARD].group, None);
             assert_eq!(state.columns[&LATER].cards, vec![BOBS_CARD]);
         });
-    let _ = grouped.clone().when(FACILITATOR, Command::ArchiveCard { card: GROUP }).then_error("invalid_group");
+    let _ = grouped.clone().when(FACILITATOR, Command::ArchiveCard { card: GROUP }).then_error(ErrorCode::InvalidGroup);
     let _ = grouped.when(BOB, Command::ArchiveCard { card: BOBS_CARD }).then_state(|state| {
         assert_eq!(state.cards[&GROUP].members, vec![THIRD_CARD], "an archived card leaves its group");
     });
@@ -507,13 +508,13 @@ fn closing_a_session_ends_its_vote_round_and_freezes_its_results() {
         })
         .and();
     for actor in [ALICE, BOB, FACILITATOR] {
-        let _ = closed.clone().when(actor, vote(ALICES_CARD)).then_error("vote_round_ended");
+        let _ = closed.clone().when(actor, vote(ALICES_CARD)).then_error(ErrorCode::VoteRoundEnded);
     }
-    let _ = closed.clone().when(ALICE, Command::WithdrawVote { card: BOBS_CARD }).then_error("vote_round_ended");
+    let _ = closed.clone().when(ALICE, Command::WithdrawVote { card: BOBS_CARD }).then_error(ErrorCode::VoteRoundEnded);
     assert_eq!(crate::gate(closed.state(), Role::Participant, Action::Vote), Err(DomainError::VoteRoundEnded));
     // Reopening the session and going back to voting does not reopen the round; a new round does.
     let reopened = closed.clone().given(FACILITATOR, phase(CAMP, Phase::Vote));
-    let _ = reopened.clone().when(ALICE, vote(ALICES_CARD)).then_error("vote_round_ended");
+    let _ = reopened.clone().when(ALICE, vote(ALICES_CARD)).then_error(ErrorCode::VoteRoundEnded);
     let _ = reopened.given(FACILITATOR, round(5, 3, false)).when(ALICE, vote(ALICES_CARD)).then_state(|state| {
         assert_eq!(state.rounds[state.rounds.len() - 2].results, std::collections::BTreeMap::from([(BOBS_CARD, 2)]));
     });

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::PersonalText;
+use kipina_proto::ErrorCode;
 use kipina_proto::{BoardSettings, Phase, SessionId};
 
 const VISION: ColumnId = column(10);
@@ -81,7 +82,7 @@ fn anyone_who_may_add_cards_proposes_a_wording_of_the_current_version() {
     let _ = drafted().when(ALICE, propose(LIISAS, LONGER, 2)).then_error_eq(stale(Kind::Statement, 2, 1));
     let _ = drafted().when(ALICE, propose(LIISAS, DRAFT, 1)).then_error_eq(DomainError::SameWording);
     let _ = drafted().when(ALICE, propose(LIISAS, " ", 1)).then_error_eq(DomainError::TextEmpty { field: "wording" });
-    let _ = drafted().when(OBSERVER, propose(LIISAS, LONGER, 1)).then_error("forbidden");
+    let _ = drafted().when(OBSERVER, propose(LIISAS, LONGER, 1)).then_error(ErrorCode::Forbidden);
     let _ = drafted()
         .when(
             ALICE,
@@ -107,7 +108,7 @@ fn anyone_who_may_add_cards_proposes_a_wording_of_the_current_version() {
         )
         .given(FACILITATOR, Command::StartSession { session })
         .given(FACILITATOR, Command::SetPhase { session, phase: Phase::Vote });
-    let _ = voting.when(ALICE, propose(LIISAS, LONGER, 1)).then_error("phase_forbids");
+    let _ = voting.when(ALICE, propose(LIISAS, LONGER, 1)).then_error(ErrorCode::PhaseForbids);
 }
 
 #[test]

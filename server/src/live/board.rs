@@ -20,6 +20,7 @@ use crate::metrics::{LetGo, Metrics};
 use crate::store::EventStore;
 use bytestring::ByteString;
 use kipina_domain::{BoardState, Context, Event};
+use kipina_proto::ErrorCode;
 use kipina_proto::api::ErrorBody;
 use kipina_proto::view::BoardView;
 use kipina_proto::{AckOutcome, BoardId, Command, CommandId, ParticipantId, Role, ServerMessage};
@@ -88,11 +89,11 @@ pub struct BoardHandle {
 }
 
 fn rate_limited() -> ErrorBody {
-    ErrorBody { code: "rate_limited".into(), message: "too many commands; slow down and send it again".into() }
+    ErrorBody { code: ErrorCode::RateLimited, message: "too many commands; slow down and send it again".into() }
 }
 
 fn gone() -> ErrorBody {
-    ErrorBody { code: "unavailable".into(), message: "the board is not available right now; try again".into() }
+    ErrorBody { code: ErrorCode::Unavailable, message: "the board is not available right now; try again".into() }
 }
 
 impl BoardHandle {
@@ -160,7 +161,7 @@ impl BoardHandle {
         answer
             .await
             .map_err(|_| gone())?
-            .ok_or_else(|| ErrorBody { code: "board_not_found".into(), message: "no such board".into() })
+            .ok_or_else(|| ErrorBody { code: ErrorCode::BoardNotFound, message: "no such board".into() })
     }
 
     /// Runs `read` on the board's current state (on the board's task, between two commands) and
@@ -368,7 +369,7 @@ impl BoardTask {
         outbox: Outbox,
     ) -> Result<Role, ErrorBody> {
         let unauthorized = || ErrorBody {
-            code: "unauthorized".into(),
+            code: ErrorCode::Unauthorized,
             message: "this token does not give access to this board".into(),
         };
         let role = match viewer {

@@ -11,6 +11,7 @@ use crate::access::AccessStore;
 use crate::metrics::LetGo;
 use actix_ws::{AggregatedMessage as Message, CloseCode, CloseReason, MessageStream, ProtocolError, Session};
 use futures_util::StreamExt;
+use kipina_proto::ErrorCode;
 use kipina_proto::{ClientMessage, CommandId, Role, ServerMessage};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -127,7 +128,7 @@ async fn run_connection(id: ConnectionId, parts: Parts, stream: MessageStream, s
                                     break Some(reason);
                                 }
                             }
-                            Message::Binary(_) => connection.error(None, "malformed", "messages are JSON text, not binary").await,
+                            Message::Binary(_) => connection.error(None, ErrorCode::Malformed, "messages are JSON text, not binary").await,
                             Message::Ping(bytes) => {
                                 match tokio::time::timeout(write_timeout, connection.session.pong(&bytes)).await {
                                     Ok(Ok(())) => {}
@@ -144,12 +145,12 @@ async fn run_connection(id: ConnectionId, parts: Parts, stream: MessageStream, s
                         }
                     }
                     Some(Err(error)) if is_too_large(&error) => {
-                        connection.error(None, "too_large", "a message may be at most 64 KiB").await;
+                        connection.error(None, ErrorCode::TooLarge, "a message may be at most 64 KiB").await;
                         break Some(CloseReason { code: CloseCode::Size, description: Some("message too large".into()) });
                     }
                     Some(Err(ProtocolError::Io(error))) if error.kind() == std::io::ErrorKind::InvalidData => {
                         // RFC 6455 7.4.1: 1007 for a text message that is not UTF-8.
-                        connection.error(None, "malformed", "a text message must be UTF-8").await;
+                        connection.error(None, ErrorCode::Malformed, "a text message must be UTF-8").await;
                         break Some(CloseReason { code: CloseCode::Invalid, description: Some("text is not UTF-8".into()) });
                     }
                     Some(Err(error)) => {
@@ -181,7 +182,7 @@ async fn run_connection(id: ConnectionId, parts: Parts, stream: MessageStream, s
                 Kicked::Erased => {
                     let erased = ServerMessage::Error {
                         command_id: None,
-                        code: "participant_erased".into(),
+                        code: ErrorCode::ParticipantErased,
                         message: "this participant was erased from the board; the token no longer gives access".into(),
                     };
                     let _ = tokio::time::timeout(write_timeout, connection.session.text(encode(&erased))).await;
@@ -190,7 +191,7 @@ async fn run_connection(id: ConnectionId, parts: Parts, stream: MessageStream, s
                 Kicked::Removed => {
                     let removed = ServerMessage::Error {
                         command_id: None,
-                        code: "participant_removed".into(),
+                        code: ErrorCode::ParticipantRemoved,
                         message: "a facilitator removed this participant from the board; the token no longer gives access"
                             .into(),
                     };
@@ -236,7 +237,7 @@ const KNOWN_TYPES: [&str; 3] = ["subscribe", "command", "ping"];
 #[derive(Debug, PartialEq, Eq)]
 pub struct Refusal {
     pub command_id: Option<CommandId>,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
 }
 
@@ -244,7 +245,7 @@ pub struct Refusal {
 /// unknown type gets its own code (`unknown_message`) and everything else that is not a client
 /// message is `malformed`. Pure, and the fuzzing target for everything a browser can send.
 pub fn decode_client_message(text: &str) -> Result<ClientMessage, Refusal> {
-    let malformed = |command_id, message: String| Refusal { command_id, code: "malformed", message };
+    let malformed = |command_id, message: String| Refusal { command_id, code: ErrorCode::Malformed, message };
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|error| malformed(None, format!("not valid JSON: {error}")))?;
     match value.get("type").and_then(serde_json::Value::as_str) {
@@ -252,7 +253,7 @@ pub fn decode_client_message(text: &str) -> Result<ClientMessage, Refusal> {
         Some(kind) => {
             return Err(Refusal {
                 command_id: None,
-                code: "unknown_message",
+                code: ErrorCode::UnknownMessage,
                 message: format!("unknown message type {kind:?}"),
             });
         }
@@ -272,8 +273,8 @@ impl Connection {
         }
     }
 
-    async fn error(&mut self, command_id: Option<CommandId>, code: &str, message: &str) {
-        self.send(&ServerMessage::Error { command_id, code: code.into(), message: message.into() }).await;
+    async fn error(&mut self, command_id: Option<CommandId>, code: ErrorCode, message: &str) {
+        self.send(&ServerMessage::Error { command_id, code, message: message.into() }).await;
     }
 
     /// Handles one text message; returns a close reason when the connection must end.
@@ -293,19 +294,20 @@ impl Connection {
             ClientMessage::Subscribe { token, last_seq } => self.subscribe(&token, last_seq).await,
             ClientMessage::Command { command_id, command } => {
                 let Some(viewer) = self.viewer else {
-                    self.error(Some(command_id), "not_subscribed", "subscribe before sending commands").await;
+                    self.error(Some(command_id), ErrorCode::NotSubscribed, "subscribe before sending commands").await;
                     return None;
                 };
                 let Viewer::Participant(actor) = viewer else {
-                    self.error(Some(command_id), "read_only", "the observer link can only read the board").await;
+                    self.error(Some(command_id), ErrorCode::ReadOnly, "the observer link can only read the board")
+                        .await;
                     return None;
                 };
                 if *self.stopping.borrow() {
-                    self.error(Some(command_id), "shutting_down", SHUTTING_DOWN).await;
+                    self.error(Some(command_id), ErrorCode::ShuttingDown, SHUTTING_DOWN).await;
                     return None;
                 }
                 if let Err(body) = self.board.execute_for(self.id, actor, command_id, command).await {
-                    self.error(Some(command_id), &body.code, &body.message).await;
+                    self.error(Some(command_id), body.code, &body.message).await;
                 }
                 None
             }
@@ -315,7 +317,7 @@ impl Connection {
     async fn subscribe(&mut self, token: &str, last_seq: Option<u64>) -> Option<CloseReason> {
         let unauthorized = CloseReason { code: CloseCode::Other(4001), description: Some("unauthorized".into()) };
         if self.viewer.is_some() {
-            self.error(None, "already_subscribed", "this connection is already subscribed").await;
+            self.error(None, ErrorCode::AlreadySubscribed, "this connection is already subscribed").await;
             return None;
         }
         let board = self.board.board();
@@ -329,12 +331,12 @@ impl Connection {
             },
             Err(error) => {
                 tracing::error!(%error, "cannot read access records");
-                self.error(None, "unavailable", "access records cannot be read right now").await;
+                self.error(None, ErrorCode::Unavailable, "access records cannot be read right now").await;
                 return None;
             }
         };
         let Some(viewer) = viewer else {
-            self.error(None, "unauthorized", "this token does not give access to this board").await;
+            self.error(None, ErrorCode::Unauthorized, "this token does not give access to this board").await;
             return Some(unauthorized);
         };
         let outbox = Outbox { messages: self.outbox.clone(), kicked: Arc::clone(&self.kicked) };
@@ -348,8 +350,8 @@ impl Connection {
                 None
             }
             Err(body) => {
-                self.error(None, &body.code, &body.message).await;
-                (body.code == "unauthorized").then_some(unauthorized)
+                self.error(None, body.code, &body.message).await;
+                (body.code == ErrorCode::Unauthorized).then_some(unauthorized)
             }
         }
     }

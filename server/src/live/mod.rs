@@ -11,6 +11,7 @@ use crate::engine::{Engine, ExecuteError, HistoryError};
 use crate::metrics::Metrics;
 use crate::store::{Damage, EventStore, StoreError};
 use bytestring::ByteString;
+use kipina_proto::ErrorCode;
 use kipina_proto::api::ErrorBody;
 use kipina_proto::{BoardId, ParticipantId};
 use std::collections::HashMap;
@@ -75,7 +76,7 @@ pub const OUTBOX_CAPACITY: usize = 256;
 /// The answer about a board in quarantine: stored data of it is damaged, so it is not served.
 pub fn board_damaged(board: BoardId) -> ErrorBody {
     ErrorBody {
-        code: "board_damaged".to_owned(),
+        code: ErrorCode::BoardDamaged,
         message: format!(
             "the stored data of board {board} is damaged, so it is not shown or changed; \
              the server's administrator has the details in the server log and can restore the board from a backup"
@@ -108,7 +109,7 @@ fn history_failure(engine: &Engine, board: BoardId, error: &HistoryError) -> Err
         return board_damaged(board);
     }
     tracing::error!(%board, %error, "cannot read a board's history");
-    ErrorBody { code: "unavailable".into(), message: "the board's history cannot be read right now".into() }
+    ErrorBody { code: ErrorCode::Unavailable, message: "the board's history cannot be read right now".into() }
 }
 
 /// The stable code and message for a failed command.
@@ -118,20 +119,21 @@ pub fn error_body(error: &ExecuteError) -> ErrorBody {
         | ExecuteError::History(HistoryError::Store(StoreError::Damaged(damage))) => {
             match damage.iter().find_map(|damage| damage.board) {
                 Some(board) => return board_damaged(board),
-                None => {
-                    ("unavailable", "the board cannot be saved right now; nothing was changed, try again".to_owned())
-                }
+                None => (
+                    ErrorCode::Unavailable,
+                    "the board cannot be saved right now; nothing was changed, try again".to_owned(),
+                ),
             }
         }
         ExecuteError::Refused(refusal) => (refusal.code(), refusal.to_string()),
-        ExecuteError::IdempotencyConflict(_) => ("idempotency_conflict", error.to_string()),
-        ExecuteError::Contended => ("contended", error.to_string()),
-        ExecuteError::Store(StoreError::InvalidAppend(reason)) => ("too_large", reason.clone()),
+        ExecuteError::IdempotencyConflict(_) => (ErrorCode::IdempotencyConflict, error.to_string()),
+        ExecuteError::Contended => (ErrorCode::Contended, error.to_string()),
+        ExecuteError::Store(StoreError::InvalidAppend(reason)) => (ErrorCode::TooLarge, reason.clone()),
         ExecuteError::Store(_) | ExecuteError::History(_) | ExecuteError::Seal(_) | ExecuteError::Key(_) => {
-            ("unavailable", "the board cannot be saved right now; nothing was changed, try again".to_owned())
+            (ErrorCode::Unavailable, "the board cannot be saved right now; nothing was changed, try again".to_owned())
         }
     };
-    ErrorBody { code: code.to_owned(), message }
+    ErrorBody { code, message }
 }
 
 /// Every board's task, started when the board is first used.

@@ -736,7 +736,7 @@ mod tests {
     };
     use kipina_domain::{Context, decide, evolve};
     use kipina_proto::view::{DiffKind, NotificationKind};
-    use kipina_proto::{BoardOptions, BoardSettings, Command, Phase, Timestamp};
+    use kipina_proto::{BoardOptions, BoardSettings, Command, ErrorCode, Phase, Timestamp};
 
     /// Runs commands on a board and collects what they touched, as the board task does.
     struct Live {
@@ -1001,10 +1001,10 @@ mod tests {
         });
         let info = info.expect("the board's info changed");
         assert_eq!(info.phase, Some(Phase::Discuss));
-        assert_eq!(info.gates.add_card.participant.as_deref(), Some("phase_forbids"));
+        assert_eq!(info.gates.add_card.participant, Some(ErrorCode::PhaseForbids));
         assert_eq!(info.gates.add_card.facilitator, None);
         assert_eq!(info.gates.comment.participant, None);
-        assert_eq!(info.gates.vote.participant.as_deref(), Some("phase_forbids"));
+        assert_eq!(info.gates.vote.participant, Some(ErrorCode::PhaseForbids));
     }
 
     #[test]

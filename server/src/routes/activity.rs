@@ -8,6 +8,7 @@ use crate::activity::feed::{FeedError, FeedLinks};
 use crate::activity::{self, Projection, Query, history};
 use crate::live::views::ViewerId;
 use actix_web::{HttpRequest, HttpResponse, web};
+use kipina_proto::ErrorCode;
 use kipina_proto::activity::{ActivityGroup, HistoryView};
 use kipina_proto::{BoardId, ParticipantId, Role};
 use serde::Deserialize;
@@ -28,11 +29,11 @@ fn viewer(projection: &Projection, reader: Reader) -> Result<ViewerId, ApiError>
 
 fn unavailable(error: impl std::fmt::Display) -> ApiError {
     tracing::error!(%error, "the board's history could not be read");
-    ApiError::new("unavailable", "the board's history cannot be read right now")
+    ApiError::new(ErrorCode::Unavailable, "the board's history cannot be read right now")
 }
 
 fn no_board() -> ApiError {
-    ApiError::new("board_not_found", "no such board")
+    ApiError::new(ErrorCode::BoardNotFound, "no such board")
 }
 
 /// Runs `read` on the board's activity projection in a blocking thread.
@@ -72,7 +73,7 @@ pub async fn activity(
     let reader = reader(&request, &state, board, token.as_deref())?;
     let limit = limit.unwrap_or(activity::DEFAULT_LIMIT);
     if limit == 0 || limit > activity::MAX_LIMIT {
-        return Err(ApiError::new("malformed", format!("limit must be from 1 to {}", activity::MAX_LIMIT)));
+        return Err(ApiError::new(ErrorCode::Malformed, format!("limit must be from 1 to {}", activity::MAX_LIMIT)));
     }
     let groups = match kinds.as_deref().map(str::trim).filter(|kinds| !kinds.is_empty()) {
         None => None,
@@ -82,7 +83,7 @@ pub async fn activity(
                 .map(|name| {
                     ActivityGroup::parse(name.trim()).ok_or_else(|| {
                         ApiError::new(
-                            "malformed",
+                            ErrorCode::Malformed,
                             format!(
                                 "unknown kind {name:?}: use cards, comments, votes, statements, facilitation or people"
                             ),
@@ -171,7 +172,7 @@ pub async fn feed(
     let board = path.into_inner();
     let token = query.into_inner().token;
     if reader(&request, &state, board, token.as_deref())? != Reader::Observer {
-        return Err(ApiError::new("unauthorized", "the feed is read with the board's observer link"));
+        return Err(ApiError::new(ErrorCode::Unauthorized, "the feed is read with the board's observer link"));
     }
     let observer_path = state.access.link_path(board, Role::Observer);
     let links = FeedLinks {

@@ -4,6 +4,7 @@ use super::{ApiError, AppState, bearer, board_handle, reader};
 use crate::live::Viewer;
 use actix_web::{HttpRequest, HttpResponse, web};
 use kipina_domain::templates;
+use kipina_proto::ErrorCode;
 use kipina_proto::api::{
     BoardLinks, CommandRequest, CommandResponse, CreateBoardRequest, CreateBoardResponse, Session,
 };
@@ -28,7 +29,7 @@ pub fn board_links(state: &AppState, board: BoardId) -> Result<BoardLinks, ApiEr
 
 fn unavailable(error: impl std::fmt::Display) -> ApiError {
     tracing::error!(%error, "access records failed");
-    ApiError::new("unavailable", "access records cannot be written right now")
+    ApiError::new(ErrorCode::Unavailable, "access records cannot be written right now")
 }
 
 pub async fn create(
@@ -84,7 +85,7 @@ pub async fn links(
     let participant = bearer(&request, &state, board)?;
     match handle.view(Some(participant)).await?.1 {
         Some(Role::Facilitator) => Ok(HttpResponse::Ok().json(board_links(&state, board)?)),
-        Some(_) => Err(ApiError::new("forbidden", "only facilitators see the board's links")),
+        Some(_) => Err(ApiError::new(ErrorCode::Forbidden, "only facilitators see the board's links")),
         None => Err(ApiError::unauthorized()),
     }
 }
@@ -108,7 +109,7 @@ pub async fn qr(
     let participant = bearer(&request, &state, board)?;
     match handle.view(Some(participant)).await?.1 {
         Some(Role::Facilitator) => {}
-        Some(_) => return Err(ApiError::new("forbidden", "only facilitators see the board's links")),
+        Some(_) => return Err(ApiError::new(ErrorCode::Forbidden, "only facilitators see the board's links")),
         None => return Err(ApiError::unauthorized()),
     }
     let links = board_links(&state, board)?;
@@ -117,7 +118,7 @@ pub async fn qr(
         Role::Participant => links.participant,
         Role::Observer => links.observer,
     };
-    let svg = qr_svg(&link).map_err(|error| ApiError::new("too_large", error.to_string()))?;
+    let svg = qr_svg(&link).map_err(|error| ApiError::new(ErrorCode::TooLarge, error.to_string()))?;
     Ok(HttpResponse::Ok().content_type("image/svg+xml").insert_header(("Cache-Control", "private, no-store")).body(svg))
 }
 
@@ -143,10 +144,10 @@ pub async fn command(
     let board = path.into_inner();
     let handle = board_handle(&state, board)?;
     let Viewer::Participant(participant) = reader(&request, &state, board, None)? else {
-        return Err(ApiError::new("read_only", "the observer link can only read the board"));
+        return Err(ApiError::new(ErrorCode::ReadOnly, "the observer link can only read the board"));
     };
     if state.boards.is_stopping() {
-        return Err(ApiError::new("shutting_down", crate::live::connection::SHUTTING_DOWN));
+        return Err(ApiError::new(ErrorCode::ShuttingDown, crate::live::connection::SHUTTING_DOWN));
     }
     let CommandRequest { command_id, command } = body.into_inner();
     let outcome = handle.execute(participant, command_id, command).await?;

@@ -3,6 +3,7 @@
 use super::{ApiError, AppState, board_handle};
 use crate::access::{AccessStore, Invitation, Verdict, WRONG_GUESS_INTERVAL_SECONDS};
 use actix_web::{HttpRequest, HttpResponse, web};
+use kipina_proto::ErrorCode;
 use kipina_proto::api::{InvitationInfo, JoinRequest, Session};
 use kipina_proto::{BoardId, Command, CommandId, ParticipantId, Role};
 use std::time::Instant;
@@ -14,7 +15,7 @@ pub(super) fn client_address(request: &HttpRequest) -> std::net::IpAddr {
 
 fn rate_limited() -> ApiError {
     ApiError::new(
-        "rate_limited",
+        ErrorCode::RateLimited,
         format!(
             "too many wrong join codes from this address: one more guess is allowed every {WRONG_GUESS_INTERVAL_SECONDS} \
              seconds; the board's link or QR code works at once"
@@ -23,12 +24,12 @@ fn rate_limited() -> ApiError {
 }
 
 fn not_valid() -> ApiError {
-    ApiError::new("not_found", "this link or code is not valid")
+    ApiError::new(ErrorCode::NotFound, "this link or code is not valid")
 }
 
 fn unreadable(error: impl std::fmt::Display) -> ApiError {
     tracing::error!(%error, "cannot read access records");
-    ApiError::new("unavailable", "access records cannot be read right now")
+    ApiError::new(ErrorCode::Unavailable, "access records cannot be read right now")
 }
 
 /// What an invitation link leads to. Links carry 128-bit secrets, so they are never limited.
@@ -82,7 +83,7 @@ pub async fn join(
     // an unused token, never a participant nobody can act as.
     let token = state.access.issue_token(board, participant).map_err(|error| {
         tracing::error!(%error, "cannot write access records");
-        ApiError::new("unavailable", "access records cannot be written right now")
+        ApiError::new(ErrorCode::Unavailable, "access records cannot be written right now")
     })?;
     let role = invitation.role;
     let command = Command::Join { display_name, role };
@@ -107,7 +108,7 @@ async fn returning(
     for token in known_tokens.iter().take(JoinRequest::MAX_KNOWN_TOKENS) {
         let found = state.access.resolve_token(token.trim()).map_err(|error| {
             tracing::error!(%error, "cannot read access records");
-            ApiError::new("unavailable", "access records cannot be read right now")
+            ApiError::new(ErrorCode::Unavailable, "access records cannot be read right now")
         })?;
         let Some((token_board, participant)) = found else { continue };
         if token_board != board {

@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::live::Boards;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use kipina_proto::ErrorCode;
 use kipina_proto::api::ErrorBody;
 use kipina_proto::{BoardId, ParticipantId};
 use std::sync::Arc;
@@ -61,14 +62,16 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 actix_web::error::JsonPayloadError::OverflowKnownLength { .. }
                     | actix_web::error::JsonPayloadError::Overflow { .. }
             );
-            let code = if too_large { "too_large" } else { "malformed" };
+            let code = if too_large { ErrorCode::TooLarge } else { ErrorCode::Malformed };
             ApiError::new(code, error.to_string()).into()
         }))
         .app_data(
-            web::PathConfig::default().error_handler(|error, _| ApiError::new("not_found", error.to_string()).into()),
+            web::PathConfig::default()
+                .error_handler(|error, _| ApiError::new(ErrorCode::NotFound, error.to_string()).into()),
         )
         .app_data(
-            web::QueryConfig::default().error_handler(|error, _| ApiError::new("malformed", error.to_string()).into()),
+            web::QueryConfig::default()
+                .error_handler(|error, _| ApiError::new(ErrorCode::Malformed, error.to_string()).into()),
         )
         .route("/health", web::get().to(health::health))
         .route("/metrics", web::get().to(health::metrics))
@@ -140,12 +143,12 @@ fn compressed(
 pub struct ApiError(pub ErrorBody);
 
 impl ApiError {
-    pub fn new(code: &str, message: impl Into<String>) -> Self {
-        Self(ErrorBody { code: code.to_owned(), message: message.into() })
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self(ErrorBody { code, message: message.into() })
     }
 
     pub fn unauthorized() -> Self {
-        Self::new("unauthorized", "a valid token for this board is needed")
+        Self::new(ErrorCode::Unauthorized, "a valid token for this board is needed")
     }
 }
 
@@ -163,7 +166,7 @@ impl std::fmt::Display for ApiError {
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        status_of(&self.0.code)
+        status_of(self.0.code)
     }
 
     fn error_response(&self) -> HttpResponse {
@@ -171,56 +174,45 @@ impl ResponseError for ApiError {
     }
 }
 
-/// The HTTP status of each error code (see `docs/protocol.md`).
-pub fn status_of(code: &str) -> StatusCode {
+/// The HTTP status of each error code (see `docs/protocol.md`). Exhaustive: a new code does not
+/// compile until it has a status here.
+pub fn status_of(code: ErrorCode) -> StatusCode {
+    use kipina_proto::ErrorCode::*;
     match code {
-        "malformed"
-        | "text_empty"
-        | "text_too_long"
-        | "text_control_characters"
-        | "invalid_position"
-        | "invalid_settings"
-        | "invalid_color"
-        | "invalid_reply"
-        | "invalid_date"
-        | "invalid_timer"
-        | "invalid_group"
-        | "statement_column"
-        | "not_a_statement"
-        | "not_a_proposal" => StatusCode::BAD_REQUEST,
-        "unauthorized" => StatusCode::UNAUTHORIZED,
-        "forbidden"
-        | "not_author"
-        | "read_only"
-        | "forbidden_origin"
-        | "participant_erased"
-        | "participant_removed" => StatusCode::FORBIDDEN,
-        "board_not_found" | "not_found" | "not_joined" => StatusCode::NOT_FOUND,
-        "stale_version"
-        | "already_exists"
-        | "idempotency_conflict"
-        | "already_joined"
-        | "board_exists"
-        | "contended"
-        | "phase_forbids"
-        | "session_running"
-        | "session_started"
-        | "session_not_running"
-        | "session_not_started"
-        | "no_timer"
-        | "votes_not_hidden"
-        | "card_in_group"
-        | "vote_round_ended"
-        | "has_votes"
-        | "proposal_outdated"
-        | "proposal_adopted"
-        | "same_wording" => StatusCode::CONFLICT,
-        "board_locked" => StatusCode::LOCKED,
-        "too_large" => StatusCode::PAYLOAD_TOO_LARGE,
-        "rate_limited" => StatusCode::TOO_MANY_REQUESTS,
+        Malformed
+        | TextEmpty
+        | TextTooLong
+        | TextControlCharacters
+        | InvalidPosition
+        | InvalidSettings
+        | InvalidColor
+        | InvalidReply
+        | InvalidDate
+        | InvalidTimer
+        | InvalidGroup
+        | StatementColumn
+        | NotAStatement
+        | NotAProposal => StatusCode::BAD_REQUEST,
+        Unauthorized => StatusCode::UNAUTHORIZED,
+        Forbidden | NotAuthor | ReadOnly | ForbiddenOrigin | ParticipantErased | ParticipantRemoved => {
+            StatusCode::FORBIDDEN
+        }
+        BoardNotFound | NotFound | NotJoined => StatusCode::NOT_FOUND,
+        StaleVersion | AlreadyExists | IdempotencyConflict | AlreadyJoined | BoardExists | Contended | PhaseForbids
+        | SessionRunning | SessionStarted | SessionNotRunning | SessionNotStarted | NoTimer | VotesNotHidden
+        | CardInGroup | VoteRoundEnded | HasVotes | ProposalOutdated | ProposalAdopted | SameWording => {
+            StatusCode::CONFLICT
+        }
+        BoardLocked => StatusCode::LOCKED,
+        TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        RateLimited => StatusCode::TOO_MANY_REQUESTS,
         // A damaged board waits for its administrator (a restore from a backup), not for a retry.
-        "unavailable" | "board_damaged" | "shutting_down" => StatusCode::SERVICE_UNAVAILABLE,
-        _ => StatusCode::UNPROCESSABLE_ENTITY,
+        Unavailable | BoardDamaged | ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+        // The other refusals of the domain, and a Trello plan it refused.
+        Archived | NotArchived | CommentDeleted | LimitReached | VoteBudgetExhausted | VoteCapReached
+        | NoVoteToWithdraw | LastFacilitator | InvalidImport => StatusCode::UNPROCESSABLE_ENTITY,
+        // Only ever answered over a WebSocket, which has no status; the documented fallback.
+        UnknownMessage | NotSubscribed | AlreadySubscribed => StatusCode::UNPROCESSABLE_ENTITY,
     }
 }
 
@@ -242,7 +234,7 @@ pub fn bearer(request: &HttpRequest, state: &AppState, board: BoardId) -> Result
         Ok(_) => Err(ApiError::unauthorized()),
         Err(error) => {
             tracing::error!(%error, "cannot read access records");
-            Err(ApiError::new("unavailable", "access records cannot be read right now"))
+            Err(ApiError::new(ErrorCode::Unavailable, "access records cannot be read right now"))
         }
     }
 }
@@ -275,7 +267,7 @@ pub fn reader(
             Ok(_) => {}
             Err(error) => {
                 tracing::error!(%error, "cannot read access records");
-                return Err(ApiError::new("unavailable", "access records cannot be read right now"));
+                return Err(ApiError::new(ErrorCode::Unavailable, "access records cannot be read right now"));
             }
         }
     }
@@ -290,5 +282,5 @@ pub fn reader(
 
 /// The board's task, or `board_not_found`.
 pub fn board_handle(state: &AppState, board: BoardId) -> Result<crate::live::BoardHandle, ApiError> {
-    state.boards.get(board)?.ok_or_else(|| ApiError::new("board_not_found", "no such board"))
+    state.boards.get(board)?.ok_or_else(|| ApiError::new(ErrorCode::BoardNotFound, "no such board"))
 }

@@ -10,6 +10,7 @@ use super::{ApiError, AppState, board_handle};
 use crate::live::Viewer;
 use crate::search::{Building, Corpus, DEFAULT_LIMIT, Index, IndexCache, Query, QueryError, Slot};
 use actix_web::{HttpRequest, HttpResponse, web};
+use kipina_proto::ErrorCode;
 use kipina_proto::{BoardId, Language};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -21,7 +22,7 @@ pub struct SearchQuery {
 }
 
 fn malformed(error: QueryError) -> ApiError {
-    ApiError::new("malformed", error.to_string())
+    ApiError::new(ErrorCode::Malformed, error.to_string())
 }
 
 /// What the board's task hands back: the index, a build to wait for, or the texts to build it.
@@ -33,7 +34,7 @@ enum Lookup {
 
 fn unavailable(error: impl std::fmt::Display) -> ApiError {
     tracing::error!(%error, "a search failed");
-    ApiError::new("unavailable", "the board cannot be searched right now")
+    ApiError::new(ErrorCode::Unavailable, "the board cannot be searched right now")
 }
 
 pub async fn search(

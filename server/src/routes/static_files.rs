@@ -8,6 +8,7 @@
 
 use actix_web::http::header::{ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, VARY};
 use actix_web::{HttpRequest, HttpResponse};
+use kipina_proto::ErrorCode;
 use rust_embed::RustEmbed;
 
 #[derive(RustEmbed)]
@@ -81,7 +82,7 @@ pub async fn serve(request: HttpRequest) -> HttpResponse {
     let path = request.path().trim_start_matches('/');
     if path.starts_with("api/") {
         return HttpResponse::NotFound()
-            .json(kipina_proto::api::ErrorBody { code: "not_found".into(), message: "no such API route".into() });
+            .json(kipina_proto::api::ErrorBody { code: ErrorCode::NotFound, message: "no such API route".into() });
     }
     if let Some(file) = (!path.is_empty()).then(|| WebClient::get(path)).flatten() {
         let mime = mime_guess::from_path(path).first_or_octet_stream();

@@ -6,6 +6,7 @@ use super::{ApiError, AppState, bearer, board_handle};
 use crate::export::{self, Format};
 use crate::import::trello::{self, TrelloError};
 use actix_web::{HttpRequest, HttpResponse, web};
+use kipina_proto::ErrorCode;
 use kipina_proto::api::{CreateBoardResponse, Session};
 use kipina_proto::{BoardId, Role, SessionId};
 use serde::Deserialize;
@@ -21,7 +22,7 @@ pub struct ExportQuery {
 
 fn unavailable(error: impl std::fmt::Display) -> ApiError {
     tracing::error!(%error, "an export or import failed");
-    ApiError::new("unavailable", "the board cannot be read or written right now")
+    ApiError::new(ErrorCode::Unavailable, "the board cannot be read or written right now")
 }
 
 /// `GET /api/boards/{board}/export?format=md|csv|xlsx|docx|json[&session=…]`: facilitators only.
@@ -36,15 +37,15 @@ pub async fn export(
     let (view, role) = board_handle(&state, board)?.view(Some(participant)).await?;
     match role {
         Some(Role::Facilitator) => {}
-        Some(_) => return Err(ApiError::new("forbidden", "only facilitators export the board")),
+        Some(_) => return Err(ApiError::new(ErrorCode::Forbidden, "only facilitators export the board")),
         None => return Err(ApiError::unauthorized()),
     }
     let ExportQuery { format, session } = query.into_inner();
     let format = Format::parse(&format).ok_or_else(|| {
-        ApiError::new("malformed", format!("unknown format {format:?}: use md, csv, xlsx, docx or json"))
+        ApiError::new(ErrorCode::Malformed, format!("unknown format {format:?}: use md, csv, xlsx, docx or json"))
     })?;
     if format == Format::Json && session.is_some() {
-        return Err(ApiError::new("malformed", "the log is always the whole board; leave out the session"));
+        return Err(ApiError::new(ErrorCode::Malformed, "the log is always the whole board; leave out the session"));
     }
     let engine = state.boards.engine().clone();
     let now = crate::clock::now();
@@ -63,8 +64,8 @@ pub async fn export(
     .await
     .map_err(unavailable)?
     .map_err(|error| match error {
-        export::ExportError::NoSession => ApiError::new("not_found", "no such session on this board"),
-        export::ExportError::NoBoard => ApiError::new("board_not_found", "no such board"),
+        export::ExportError::NoSession => ApiError::new(ErrorCode::NotFound, "no such session on this board"),
+        export::ExportError::NoBoard => ApiError::new(ErrorCode::BoardNotFound, "no such board"),
         other => unavailable(other),
     })?;
     let name = export::file_name(&view.info.title, format, now);
@@ -100,9 +101,9 @@ pub async fn import_log(state: web::Data<AppState>, body: web::Bytes) -> Result<
     .await
     .map_err(unavailable)?;
     let (board, events) = restored.map_err(|error| match error {
-        export::log::ImportError::Exists(_) => ApiError::new("board_exists", error.to_string()),
+        export::log::ImportError::Exists(_) => ApiError::new(ErrorCode::BoardExists, error.to_string()),
         export::log::ImportError::Store(_) => unavailable(error),
-        other => ApiError::new("malformed", other.to_string()),
+        other => ApiError::new(ErrorCode::Malformed, other.to_string()),
     })?;
     tracing::info!(%board, events, "board restored from a log");
     Ok(HttpResponse::Created().json(Restored { board, events, links: board_links(&state, board)? }))
@@ -134,8 +135,8 @@ pub async fn import_trello(
     let imported =
         web::block(move || trello::import(&engine, &body, &name, crate::clock::now())).await.map_err(unavailable)?;
     let (report, facilitator) = imported.map_err(|error| match error {
-        TrelloError::NotTrello(_) => ApiError::new("malformed", error.to_string()),
-        TrelloError::Refused(_) => ApiError::new("invalid_import", error.to_string()),
+        TrelloError::NotTrello(_) => ApiError::new(ErrorCode::Malformed, error.to_string()),
+        TrelloError::Refused(_) => ApiError::new(ErrorCode::InvalidImport, error.to_string()),
         TrelloError::Store(_) => unavailable(error),
     })?;
     let board = report.board.ok_or_else(|| unavailable("the import made no board"))?;

@@ -7,6 +7,7 @@ use super::{ApiError, AppState, board_handle};
 use crate::live::connection::{self, ConnectionSettings};
 use actix_web::{HttpRequest, HttpResponse, web};
 use kipina_proto::BoardId;
+use kipina_proto::ErrorCode;
 use std::sync::Arc;
 
 /// `scheme://host[:port]` of a URL in lower case, without a default port or a path: the form
@@ -43,12 +44,15 @@ pub async fn connect(
         Some(origin) if origin_allowed(&state, origin) => {}
         other => {
             tracing::warn!(origin = ?other, "refused a WebSocket from a foreign or missing origin");
-            return Err(ApiError::new("forbidden_origin", "WebSockets are accepted only from this server's own pages"));
+            return Err(ApiError::new(
+                ErrorCode::ForbiddenOrigin,
+                "WebSockets are accepted only from this server's own pages",
+            ));
         }
     }
     let board = board_handle(&state, path.into_inner())?;
     let (response, session, stream) = actix_ws::handle(&request, body)
-        .map_err(|error| ApiError::new("malformed", format!("not a WebSocket upgrade: {error}")))?;
+        .map_err(|error| ApiError::new(ErrorCode::Malformed, format!("not a WebSocket upgrade: {error}")))?;
     let settings = ConnectionSettings {
         heartbeat_interval: state.config.heartbeat_interval,
         client_timeout: state.config.client_timeout,

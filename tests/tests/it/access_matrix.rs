@@ -3,6 +3,7 @@
 //! participant of another board, and no token at all. Allowed commands succeed; the rest get
 //! their refusal code, and the board is exactly as it was.
 
+use kipina_proto::ErrorCode;
 use kipina_proto::view::BoardView;
 use kipina_proto::{
     BoardOptions, BoardSettings, CardId, CardStatus, ColumnId, Command, CommentId, LabelId, Language, ParticipantId,
@@ -117,7 +118,7 @@ impl Stage {
 const CALLERS: [&str; 5] = ["facilitator", "participant", "observer", "another board's participant", "no token"];
 
 /// What a caller gets: allowed, or the refusal's code.
-type Expected = Option<&'static str>;
+type Expected = Option<ErrorCode>;
 const OK: Expected = None;
 
 /// A command's name, the command on a stage, and what the facilitator, the participant and the
@@ -126,8 +127,8 @@ type Row = (&'static str, fn(&Stage) -> Command, [Expected; 3]);
 
 /// One row per command.
 fn rows() -> Vec<Row> {
-    let forbidden = Some("forbidden");
-    let not_author = Some("not_author");
+    let forbidden = Some(ErrorCode::Forbidden);
+    let not_author = Some(ErrorCode::NotAuthor);
     vec![
         (
             "edit_board",
@@ -160,21 +161,25 @@ fn rows() -> Vec<Row> {
         (
             "set_phase",
             |s| Command::SetPhase { session: s.session, phase: Phase::Vote },
-            [Some("session_not_started"), forbidden, forbidden],
+            [Some(ErrorCode::SessionNotStarted), forbidden, forbidden],
         ),
-        ("start_timer", |_| Command::StartTimer { seconds: 60 }, [Some("session_not_running"), forbidden, forbidden]),
-        ("extend_timer", |_| Command::ExtendTimer { seconds: 60 }, [Some("no_timer"), forbidden, forbidden]),
+        (
+            "start_timer",
+            |_| Command::StartTimer { seconds: 60 },
+            [Some(ErrorCode::SessionNotRunning), forbidden, forbidden],
+        ),
+        ("extend_timer", |_| Command::ExtendTimer { seconds: 60 }, [Some(ErrorCode::NoTimer), forbidden, forbidden]),
         ("stop_timer", |_| Command::StopTimer, [OK, forbidden, forbidden]),
         (
             "start_vote_round",
             |_| Command::StartVoteRound { settings: BoardSettings { vote_budget: 3, votes_per_card: 1 }, hidden: true },
             [OK, forbidden, forbidden],
         ),
-        ("reveal_votes", |_| Command::RevealVotes, [Some("votes_not_hidden"), forbidden, forbidden]),
+        ("reveal_votes", |_| Command::RevealVotes, [Some(ErrorCode::VotesNotHidden), forbidden, forbidden]),
         (
             "join",
             |_| Command::Join { display_name: "Toinen kerta".into(), role: Role::Participant },
-            [Some("already_joined"), Some("already_joined"), Some("already_joined")],
+            [Some(ErrorCode::AlreadyJoined), Some(ErrorCode::AlreadyJoined), Some(ErrorCode::AlreadyJoined)],
         ),
         ("rename", |_| Command::Rename { display_name: "Uusi nimi".into() }, [OK, OK, OK]),
         (
@@ -198,7 +203,7 @@ fn rows() -> Vec<Row> {
         (
             "restore_column",
             |s| Command::RestoreColumn { column: s.column },
-            [Some("not_archived"), forbidden, forbidden],
+            [Some(ErrorCode::NotArchived), forbidden, forbidden],
         ),
         (
             "add_statement",
@@ -253,7 +258,11 @@ fn rows() -> Vec<Row> {
             [OK, forbidden, forbidden],
         ),
         ("archive_card", |s| Command::ArchiveCard { card: s.free[0] }, [OK, not_author, forbidden]),
-        ("restore_card", |s| Command::RestoreCard { card: s.card }, [Some("not_archived"), not_author, forbidden]),
+        (
+            "restore_card",
+            |s| Command::RestoreCard { card: s.card },
+            [Some(ErrorCode::NotArchived), not_author, forbidden],
+        ),
         (
             "group_cards",
             |s| Command::GroupCards { group: CardId(id()), heading: "Ryhmä".into(), cards: s.free.to_vec() },
@@ -277,7 +286,7 @@ fn rows() -> Vec<Row> {
         (
             "withdraw_vote",
             |s| Command::WithdrawVote { card: s.card },
-            [Some("no_vote_to_withdraw"), Some("no_vote_to_withdraw"), forbidden],
+            [Some(ErrorCode::NoVoteToWithdraw), Some(ErrorCode::NoVoteToWithdraw), forbidden],
         ),
         ("toggle_reaction", |s| Command::ToggleReaction { target: ReactionTarget::Card(s.card) }, [OK, OK, forbidden]),
         // Keeping up is personal: anyone who joined, observers too.
@@ -308,8 +317,8 @@ async fn every_command_for_every_caller_is_allowed_or_refused_and_refusals_chang
             (Some(&stage.facilitator), expected[0]),
             (Some(&stage.participant), expected[1]),
             (Some(&stage.observer), expected[2]),
-            (Some(&stage.stranger), Some("unauthorized")),
-            (None, Some("unauthorized")),
+            (Some(&stage.stranger), Some(ErrorCode::Unauthorized)),
+            (None, Some(ErrorCode::Unauthorized)),
         ];
         // Refusals first, each checked to leave the board as it was; the allowed call last.
         let mut ordered: Vec<(usize, (Option<&str>, Expected))> = callers.into_iter().enumerate().collect();
@@ -318,7 +327,7 @@ async fn every_command_for_every_caller_is_allowed_or_refused_and_refusals_chang
             let answer = server.http_command(stage.board, token, new_command_id(), &command(&stage)).await;
             let got: Expected = match &answer {
                 Ok(_) => None,
-                Err((_, body)) => Some(Box::leak(body.code.clone().into_boxed_str())),
+                Err((_, body)) => Some(body.code),
             };
             if got != expected {
                 failures.push(format!("{name} by the {}: expected {expected:?}, got {answer:?}", CALLERS[index]));

@@ -1,6 +1,7 @@
 //! Who may do what: roles come from the link a person joined with, observers only read, a token
 //! is good for its own board only, and anything without a valid token is `unauthorized`.
 
+use kipina_proto::ErrorCode;
 use kipina_proto::{BoardSettings, CardStatus, Command, Role, ServerMessage};
 use kipina_tests::{Received, TestServer, Workshop, WsClient, add_card, add_column, link_part, new_command_id};
 
@@ -35,7 +36,7 @@ async fn a_participant_may_not_send_facilitator_commands() {
     ];
     for command in facilitator_only {
         let name = command.name();
-        assert_eq!(client.refused(command.clone()).await, "forbidden", "{name} over WebSocket");
+        assert_eq!(client.refused(command.clone()).await, ErrorCode::Forbidden, "{name} over WebSocket");
         let answer = server.http_command(workshop.board, Some(&aino.token), new_command_id(), &command).await;
         let (status, body) = answer.expect_err("refused over HTTP");
         assert_eq!((status, body.code.as_str()), (403, "forbidden"), "{name} over HTTP");
@@ -45,7 +46,7 @@ async fn a_participant_may_not_send_facilitator_commands() {
     let eero = workshop.participant(&server, "Eero").await;
     let mut eero_client = WsClient::connect_and_settle(&server, workshop.board, &eero.token, None).await;
     let edit = Command::EditCard { card, title: "Kaapattu".into(), body: String::new(), base_version: 1 };
-    assert_eq!(eero_client.refused(edit).await, "not_author");
+    assert_eq!(eero_client.refused(edit).await, ErrorCode::NotAuthor);
 
     let view = server.board(workshop.board, &workshop.facilitator.token).await;
     assert_eq!(view.seq, head + 1, "nothing was stored but Eero's joining");
@@ -83,7 +84,7 @@ async fn an_observer_reads_the_board_live_but_every_command_is_read_only() {
         add_column("Tarkkailijan sarake").1,
     ] {
         let name = command.name();
-        assert_eq!(observer.refused(command).await, "read_only", "{name}");
+        assert_eq!(observer.refused(command).await, ErrorCode::ReadOnly, "{name}");
     }
     // The connection stays and keeps receiving.
     let (card, command) = add_card(workshop.column, "Toinen");
@@ -102,7 +103,7 @@ async fn a_bad_token_is_unauthorized_and_the_socket_closes_with_4001() {
         let mut client = WsClient::open(&server, workshop.board).await;
         client.subscribe(token, None).await;
         match client.next().await {
-            ServerMessage::Error { code, .. } => assert_eq!(code, "unauthorized", "token {token:?}"),
+            ServerMessage::Error { code, .. } => assert_eq!(code, ErrorCode::Unauthorized, "token {token:?}"),
             other => panic!("token {token:?} got {other:?} instead of unauthorized"),
         }
         assert_eq!(close_code(&mut client).await, 4001, "token {token:?}");
@@ -125,7 +126,7 @@ async fn http_without_or_with_a_wrong_bearer_token_is_401() {
         let response = request.send().await.expect("answered");
         assert_eq!(response.status().as_u16(), 401, "GET board with {token:?}");
         let body: kipina_proto::api::ErrorBody = response.json().await.expect("an ErrorBody");
-        assert_eq!(body.code, "unauthorized");
+        assert_eq!(body.code, ErrorCode::Unauthorized);
 
         let answer = server.http_command(board, token, new_command_id(), &command).await;
         let (status, body) = answer.expect_err("refused");
@@ -157,7 +158,7 @@ async fn a_participant_of_one_board_cannot_act_on_another() {
     let mut client = WsClient::open(&server, second.board).await;
     client.subscribe(&aino.token, None).await;
     match client.next().await {
-        ServerMessage::Error { code, .. } => assert_eq!(code, "unauthorized"),
+        ServerMessage::Error { code, .. } => assert_eq!(code, ErrorCode::Unauthorized),
         other => panic!("a token of another board got {other:?}"),
     }
     assert_eq!(close_code(&mut client).await, 4001);
@@ -167,7 +168,7 @@ async fn a_participant_of_one_board_cannot_act_on_another() {
         let mut client = WsClient::open(&server, second.board).await;
         client.subscribe(&token, None).await;
         assert!(
-            matches!(client.next().await, ServerMessage::Error { code, .. } if code == "unauthorized"),
+            matches!(client.next().await, ServerMessage::Error { code, .. } if code == ErrorCode::Unauthorized),
             "a credential of the first board opened the second"
         );
     }
@@ -274,7 +275,7 @@ async fn a_role_change_takes_effect_on_connections_already_open() {
     let workshop = Workshop::open(&server).await;
     let aino = workshop.participant(&server, "Aino").await;
     let mut aino_client = WsClient::connect_and_settle(&server, workshop.board, &aino.token, None).await;
-    assert_eq!(aino_client.refused(add_column("Ei vielä").1).await, "forbidden");
+    assert_eq!(aino_client.refused(add_column("Ei vielä").1).await, ErrorCode::Forbidden);
 
     let promote = Command::ChangeRole { participant: aino.participant, role: Role::Facilitator };
     server.http_applied(workshop.board, &workshop.facilitator.token, &promote).await;
@@ -283,7 +284,7 @@ async fn a_role_change_takes_effect_on_connections_already_open() {
     let demote = Command::ChangeRole { participant: aino.participant, role: Role::Observer };
     server.http_applied(workshop.board, &workshop.facilitator.token, &demote).await;
     let code = aino_client.refused(add_card(workshop.column, "Ei enää").1).await;
-    assert!(code == "read_only" || code == "forbidden", "{code}");
+    assert!(code == ErrorCode::ReadOnly || code == ErrorCode::Forbidden, "{code}");
     let answer = server.http_command(workshop.board, Some(&aino.token), new_command_id(), &add_column("Ei").1).await;
     let (status, _) = answer.expect_err("refused over HTTP");
     assert_eq!(status, 403);

@@ -1,6 +1,7 @@
 //! Two participants on one board: what one does reaches the other as `changed` with the new
 //! views, and the board's rules (text versions, the dot budget and the per-card cap) hold.
 
+use kipina_proto::ErrorCode;
 use kipina_proto::view::VoteView;
 use kipina_proto::{AckOutcome, BoardSettings, CardId, Command, ReactionTarget, ServerMessage};
 use kipina_tests::{
@@ -206,7 +207,7 @@ async fn an_edit_reaches_the_other_and_a_stale_edit_is_refused_with_stale_versio
         .aino
         .refused(Command::EditCard { card, title: "Vanhasta".into(), body: String::new(), base_version: 1 })
         .await;
-    assert_eq!(code, "stale_version");
+    assert_eq!(code, ErrorCode::StaleVersion);
 
     // The refused edit changed nothing: the next edit from version 2 is applied as version 3.
     pair.aino.applied(Command::EditCard { card, title: "Kolmas".into(), body: String::new(), base_version: 2 }).await;
@@ -234,7 +235,8 @@ async fn of_two_edits_from_the_same_version_exactly_one_is_applied() {
     let outcomes = [pair.aino.outcome(from_aino).await, facilitator.outcome(from_facilitator).await];
 
     let applied = outcomes.iter().filter(|outcome| matches!(outcome, Ok(AckOutcome::Applied { .. }))).count();
-    let stale = outcomes.iter().filter(|outcome| matches!(outcome, Err(code) if code == "stale_version")).count();
+    let stale =
+        outcomes.iter().filter(|outcome| matches!(outcome, Err(code) if *code == ErrorCode::StaleVersion)).count();
     assert_eq!((applied, stale), (1, 1), "{outcomes:?}");
     let view = server.board(pair.workshop.board, &facilitator_token).await;
     let card_view = view.cards.iter().find(|view| view.id == card).expect("the card is on the board");
@@ -255,13 +257,13 @@ async fn the_vote_cap_per_card_and_the_vote_budget_are_enforced() {
     for _ in 0..3 {
         pair.eero.applied(Command::CastVote { card: first }).await;
     }
-    assert_eq!(pair.eero.refused(Command::CastVote { card: first }).await, "vote_cap_reached");
+    assert_eq!(pair.eero.refused(Command::CastVote { card: first }).await, ErrorCode::VoteCapReached);
 
     for _ in 0..2 {
         pair.eero.applied(Command::CastVote { card: second }).await;
     }
-    assert_eq!(pair.eero.refused(Command::CastVote { card: third }).await, "vote_budget_exhausted");
-    assert_eq!(pair.eero.refused(Command::CastVote { card: second }).await, "vote_budget_exhausted");
+    assert_eq!(pair.eero.refused(Command::CastVote { card: third }).await, ErrorCode::VoteBudgetExhausted);
+    assert_eq!(pair.eero.refused(Command::CastVote { card: second }).await, ErrorCode::VoteBudgetExhausted);
 
     // Aino's budget is her own.
     pair.aino.applied(Command::CastVote { card: third }).await;
@@ -343,5 +345,5 @@ async fn an_erased_participants_words_disappear_for_everyone() {
             &add_card(pair.workshop.column, "Vielä").1,
         )
         .await;
-    assert_eq!(refused.expect_err("refused").1.code, "participant_erased");
+    assert_eq!(refused.expect_err("refused").1.code, ErrorCode::ParticipantErased);
 }

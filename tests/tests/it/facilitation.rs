@@ -2,6 +2,7 @@
 //! or cards are anonymous (read from the raw WebSocket frames), phase and lock refusals with
 //! their codes, the server-decided countdown, and the join QR code.
 
+use kipina_proto::ErrorCode;
 use kipina_proto::{BoardSettings, Change, Command, ParticipantId, Phase, ServerMessage, SessionId, Timestamp};
 use kipina_tests::{TestServer, Workshop, WsClient, add_card, card_in, changes, new_comment_id};
 
@@ -212,11 +213,11 @@ async fn the_phase_and_the_lock_refuse_with_a_code_and_the_connection_goes_on() 
     });
     let info = info.expect("the board's info changed with the phase");
     assert_eq!(info.phase, Some(Phase::Discuss));
-    assert_eq!(info.gates.add_card.participant.as_deref(), Some("phase_forbids"));
+    assert_eq!(info.gates.add_card.participant, Some(ErrorCode::PhaseForbids));
 
     let (_, command) = add_card(room.workshop.column, "Liian myöhään");
-    assert_eq!(room.aino.refused(command).await, "phase_forbids");
-    assert_eq!(room.aino.refused(Command::CastVote { card }).await, "phase_forbids");
+    assert_eq!(room.aino.refused(command).await, ErrorCode::PhaseForbids);
+    assert_eq!(room.aino.refused(Command::CastVote { card }).await, ErrorCode::PhaseForbids);
     // The same connection goes on with what the phase allows.
     room.aino
         .applied(Command::AddComment { comment: new_comment_id(), card, reply_to: None, body: "Tarkennus".into() })
@@ -225,12 +226,15 @@ async fn the_phase_and_the_lock_refuse_with_a_code_and_the_connection_goes_on() 
     let head = room.facilitate(&server, Command::SetLocked { locked: true }).await;
     room.aino.expect_changed_through(head).await;
     let comment = Command::AddComment { comment: new_comment_id(), card, reply_to: None, body: "Lukittu?".into() };
-    assert_eq!(room.aino.refused(comment.clone()).await, "board_locked");
+    assert_eq!(room.aino.refused(comment.clone()).await, ErrorCode::BoardLocked);
     let refused = server
         .http_command(room.workshop.board, Some(&room.eero_token), kipina_tests::new_command_id(), &comment)
         .await;
-    assert_eq!(refused.map_err(|(status, body)| (status, body.code)).err(), Some((423, "board_locked".to_owned())));
-    assert_eq!(room.aino.refused(Command::SetLocked { locked: false }).await, "forbidden");
+    assert_eq!(
+        refused.map_err(|(status, body)| (status, body.code)).err(),
+        Some((423, ErrorCode::BoardLocked.to_owned()))
+    );
+    assert_eq!(room.aino.refused(Command::SetLocked { locked: false }).await, ErrorCode::Forbidden);
     room.facilitate(&server, Command::SetLocked { locked: false }).await;
     room.aino.applied(comment).await;
 }
@@ -351,7 +355,7 @@ async fn closing_a_session_freezes_its_vote_round_for_the_results_and_the_export
         round.results.iter().map(|result| (result.card, result.votes, result.place)).collect::<Vec<_>>(),
         vec![(card, 2, 1)]
     );
-    assert_eq!(board.info.gates.vote.participant.as_deref(), Some("vote_round_ended"));
+    assert_eq!(board.info.gates.vote.participant, Some(ErrorCode::VoteRoundEnded));
     let export = |format: &'static str| {
         let url = format!("{}/api/boards/{}/export?format={format}", server.base_url(), room.workshop.board);
         let token = room.workshop.facilitator.token.clone();
@@ -362,9 +366,9 @@ async fn closing_a_session_freezes_its_vote_round_for_the_results_and_the_export
     assert!(before.contains("1\\. Yhteinen sauna — 2 ääntä"), "{before}");
 
     // After the close nobody changes the round: not a new dot, not taking one back.
-    assert_eq!(room.eero.refused(Command::CastVote { card: other }).await, "vote_round_ended");
-    assert_eq!(room.aino.refused(Command::WithdrawVote { card }).await, "vote_round_ended");
-    assert_eq!(room.facilitator.refused(Command::CastVote { card: other }).await, "vote_round_ended");
+    assert_eq!(room.eero.refused(Command::CastVote { card: other }).await, ErrorCode::VoteRoundEnded);
+    assert_eq!(room.aino.refused(Command::WithdrawVote { card }).await, ErrorCode::VoteRoundEnded);
+    assert_eq!(room.facilitator.refused(Command::CastVote { card: other }).await, ErrorCode::VoteRoundEnded);
     let refused = server
         .http_command(
             room.workshop.board,
@@ -373,7 +377,10 @@ async fn closing_a_session_freezes_its_vote_round_for_the_results_and_the_export
             &Command::CastVote { card: other },
         )
         .await;
-    assert_eq!(refused.map_err(|(status, body)| (status, body.code)).err(), Some((409, "vote_round_ended".to_owned())));
+    assert_eq!(
+        refused.map_err(|(status, body)| (status, body.code)).err(),
+        Some((409, ErrorCode::VoteRoundEnded.to_owned()))
+    );
     let after = server.board(room.workshop.board, &room.workshop.facilitator.token).await;
     assert_eq!(after.rounds, board.rounds, "the results stay as they were shown");
     let exported = export("md").await;

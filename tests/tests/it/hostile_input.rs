@@ -2,6 +2,7 @@
 //! `subscribe`, floods and over-long text. Each is answered with its error code, the connection
 //! survives where the protocol says it does, and nothing reaches the board.
 
+use kipina_proto::ErrorCode;
 use kipina_proto::{AckOutcome, Command, ServerMessage};
 use kipina_tests::{Received, TestServer, WAIT, Workshop, WsClient, add_card, new_card_id, new_command_id};
 use tokio_tungstenite::tungstenite::Message;
@@ -30,7 +31,7 @@ async fn invalid_json_and_wrong_shapes_are_malformed_and_the_connection_keeps_wo
         client.send_text(text.clone()).await;
         let code = client.expect(|message| matches!(message, ServerMessage::Error { .. })).await;
         let ServerMessage::Error { code, .. } = code else { unreachable!("only errors match") };
-        assert_eq!(code, "malformed", "{}", &text[..text.len().min(80)]);
+        assert_eq!(code, ErrorCode::Malformed, "{}", &text[..text.len().min(80)]);
     }
 
     client.send(&kipina_proto::ClientMessage::Ping).await;
@@ -47,7 +48,7 @@ async fn an_unknown_message_type_is_unknown_message_and_the_connection_keeps_wor
 
     for text in [r#"{"type":"teleport"}"#, r#"{"type":"delete_everything","board":"all"}"#] {
         client.send_text(text.into()).await;
-        assert_eq!(client.expect_connection_error().await, "unknown_message", "{text}");
+        assert_eq!(client.expect_connection_error().await, ErrorCode::UnknownMessage, "{text}");
     }
     client.applied(add_card(workshop.column, "Yhä toimii").1).await;
 }
@@ -63,7 +64,7 @@ async fn a_command_before_subscribe_is_not_subscribed_and_subscribing_then_works
     let (card, command) = add_card(workshop.column, "Liian aikaisin");
     client.send_command(command).await;
     match client.next().await {
-        ServerMessage::Error { code, .. } => assert_eq!(code, "not_subscribed"),
+        ServerMessage::Error { code, .. } => assert_eq!(code, ErrorCode::NotSubscribed),
         other => panic!("a command before subscribe got {other:?}"),
     }
 
@@ -89,7 +90,7 @@ async fn a_frame_over_64_kib_closes_the_connection_with_1009_and_changes_nothing
     // A frame just under the limit is read, and its command judged on its content.
     let card = new_card_id();
     let near = Command::AddCard { card, column: workshop.column, title: "Iso".into(), body: "a".repeat(60 * 1024) };
-    assert_eq!(client.refused(near).await, "text_too_long");
+    assert_eq!(client.refused(near).await, ErrorCode::TextTooLong);
 
     let huge_card = new_card_id();
     let huge =
@@ -98,7 +99,7 @@ async fn a_frame_over_64_kib_closes_the_connection_with_1009_and_changes_nothing
     let mut received = Vec::new();
     loop {
         match client.receive().await {
-            Received::Message(ServerMessage::Error { code, .. }) if code == "too_large" => {
+            Received::Message(ServerMessage::Error { code, .. }) if code == ErrorCode::TooLarge => {
                 received.push(format!("error {code}"));
             }
             Received::Message(ServerMessage::Presence { .. }) => {}
@@ -147,7 +148,7 @@ async fn a_card_title_over_the_limit_is_text_too_long() {
 
     let too_long =
         Command::AddCard { card: new_card_id(), column: workshop.column, title: "x".repeat(201), body: "".into() };
-    assert_eq!(client.refused(too_long.clone()).await, "text_too_long");
+    assert_eq!(client.refused(too_long.clone()).await, ErrorCode::TextTooLong);
     let answer = server.http_command(workshop.board, Some(&aino.token), new_command_id(), &too_long).await;
     let (status, body) = answer.expect_err("refused over HTTP");
     assert_eq!((status, body.code.as_str()), (400, "text_too_long"));
@@ -175,7 +176,7 @@ async fn a_card_title_over_the_limit_is_text_too_long() {
         reply_to: None,
         body: "y".repeat(2_001),
     };
-    assert_eq!(client.refused(comment).await, "text_too_long");
+    assert_eq!(client.refused(comment).await, ErrorCode::TextTooLong);
     assert_eq!(server.board(workshop.board, &aino.token).await.cards.len(), 2);
 }
 
@@ -201,7 +202,7 @@ async fn a_flood_of_commands_is_rate_limited_while_other_clients_are_served() {
 
     let applied = flood_outcomes.iter().filter(|outcome| matches!(outcome, Ok(AckOutcome::Applied { .. }))).count();
     let limited =
-        flood_outcomes.iter().filter(|outcome| matches!(outcome, Err(code) if code == "rate_limited")).count();
+        flood_outcomes.iter().filter(|outcome| matches!(outcome, Err(code) if *code == ErrorCode::RateLimited)).count();
     assert_eq!(applied + limited, 200, "every command is applied or rate limited: {flood_outcomes:?}");
     assert!(limited > 0, "200 commands at once are more than 20 a second with bursts of 40");
     assert!(applied >= 40, "a burst of 40 is allowed, but only {applied} were applied");
@@ -218,7 +219,8 @@ async fn a_flood_of_commands_is_rate_limited_while_other_clients_are_served() {
     let command_id = flooder_client.send_command(add_card(workshop.column, "Hiljempaa").1).await;
     let outcome = flooder_client.outcome(command_id).await;
     assert!(
-        matches!(&outcome, Ok(AckOutcome::Applied { .. })) || matches!(&outcome, Err(code) if code == "rate_limited"),
+        matches!(&outcome, Ok(AckOutcome::Applied { .. }))
+            || matches!(&outcome, Err(code) if *code == ErrorCode::RateLimited),
         "{outcome:?}"
     );
 }
@@ -274,7 +276,7 @@ async fn fragments_adding_up_to_over_64_kib_close_the_connection_with_1009() {
     send_fragmented(&mut client, &serde_json::to_string(&message).expect("serialises"), 3).await;
     loop {
         match client.receive().await {
-            Received::Message(ServerMessage::Error { code, .. }) => assert_eq!(code, "too_large"),
+            Received::Message(ServerMessage::Error { code, .. }) => assert_eq!(code, ErrorCode::TooLarge),
             Received::Message(ServerMessage::Presence { .. }) => {}
             Received::Message(other) => panic!("an oversized message got {other:?}"),
             Received::Closed(Some(frame)) => {
@@ -296,7 +298,7 @@ async fn a_binary_frame_is_malformed_and_the_connection_keeps_working() {
     let aino = workshop.participant(&server, "Aino").await;
     let mut client = WsClient::connect_and_settle(&server, workshop.board, &aino.token, None).await;
     client.send_message(Message::binary(br#"{"type":"ping"}"#.to_vec())).await;
-    assert_eq!(client.expect_connection_error().await, "malformed");
+    assert_eq!(client.expect_connection_error().await, ErrorCode::Malformed);
     client.applied(add_card(workshop.column, "Yhä toimii").1).await;
 }
 
@@ -318,7 +320,8 @@ async fn the_rate_limit_holds_across_connections_of_one_participant() {
     let outcomes: Vec<_> = futures_util::future::join_all(floods).await.into_iter().flatten().collect();
     let elapsed = started.elapsed().as_secs_f64();
     let applied = outcomes.iter().filter(|outcome| matches!(outcome, Ok(AckOutcome::Applied { .. }))).count();
-    let limited = outcomes.iter().filter(|outcome| matches!(outcome, Err(code) if code == "rate_limited")).count();
+    let limited =
+        outcomes.iter().filter(|outcome| matches!(outcome, Err(code) if *code == ErrorCode::RateLimited)).count();
     assert_eq!(applied + limited, 200, "{outcomes:?}");
     // One participant's bucket: a burst of 40 and 20 a second after it.
     let allowed = 40.0 + 20.0 * elapsed;
@@ -343,7 +346,7 @@ async fn json_nested_ten_thousand_deep_is_malformed_and_the_connection_keeps_wor
     );
     for text in [deep_array, deep_command] {
         client.send_text(text).await;
-        assert_eq!(client.expect_connection_error().await, "malformed");
+        assert_eq!(client.expect_connection_error().await, ErrorCode::Malformed);
     }
     client.applied(add_card(workshop.column, "Syvyys ei kaatanut").1).await;
 }
@@ -368,7 +371,7 @@ async fn invalid_utf8_in_a_text_frame_ends_only_that_connection_and_nothing_chan
         match tokio::time::timeout(WAIT, hostile.receive()).await.expect("an answer") {
             Received::Closed(_) | Received::Ended(_) => break,
             Received::Message(ServerMessage::Error { code, .. }) => {
-                assert_eq!(code, "malformed");
+                assert_eq!(code, ErrorCode::Malformed);
                 break;
             }
             Received::Message(ServerMessage::Presence { .. }) => continue,

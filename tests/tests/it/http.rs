@@ -1,5 +1,6 @@
 //! The HTTP routes: health, metrics, boards, invitations, links, and the statuses of errors.
 
+use kipina_proto::ErrorCode;
 use kipina_proto::api::ErrorBody;
 use kipina_proto::{BoardSettings, CardStatus, Command, Language, Role};
 use kipina_tests::{TestServer, Workshop, WsClient, add_card, link_part, new_card_id, new_command_id};
@@ -188,7 +189,7 @@ async fn malformed_http_bodies_are_400_with_an_error_body() {
         let text = response.text().await.expect("a body");
         assert_eq!(status, 400, "{body}: {text}");
         let error: ErrorBody = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not an ErrorBody ({e}): {text}"));
-        assert_eq!(error.code, "malformed", "{body}");
+        assert_eq!(error.code, ErrorCode::Malformed, "{body}");
     }
     let response = server
         .http()
@@ -199,7 +200,7 @@ async fn malformed_http_bodies_are_400_with_an_error_body() {
         .expect("answered");
     assert_eq!(response.status().as_u16(), 400);
     let error: ErrorBody = response.json().await.expect("an ErrorBody");
-    assert_eq!(error.code, "malformed");
+    assert_eq!(error.code, ErrorCode::Malformed);
     let _ = new_command_id();
 }
 
@@ -236,5 +237,5 @@ async fn client_routes_get_the_page_and_unknown_api_routes_a_json_404() {
     let missing = server.get("/api/no-such-route").await;
     assert_eq!(missing.status().as_u16(), 404);
     let body: kipina_proto::api::ErrorBody = missing.json().await.expect("an error body");
-    assert_eq!(body.code, "not_found");
+    assert_eq!(body.code, ErrorCode::NotFound);
 }

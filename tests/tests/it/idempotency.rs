@@ -2,6 +2,7 @@
 //! several times without waiting) is acknowledged as `duplicate` with the first result's
 //! sequence numbers, and a reused id with other content is an `idempotency_conflict`.
 
+use kipina_proto::ErrorCode;
 use kipina_proto::{AckOutcome, BoardId, CardId, Command, CommandId};
 use kipina_tests::{TestServer, Workshop, WsClient, add_card, new_command_id};
 
@@ -112,7 +113,7 @@ async fn a_reused_command_id_with_other_content_is_an_idempotency_conflict() {
 
     let (other_card, other_command) = add_card(workshop.column, "Eri sisältö");
     client.send_command_with_id(command_id, other_command.clone()).await;
-    assert_eq!(client.expect_error(command_id).await, "idempotency_conflict");
+    assert_eq!(client.expect_error(command_id).await, ErrorCode::IdempotencyConflict);
     // The connection stays: the next command is served.
     client.applied(add_card(workshop.column, "Seuraava").1).await;
     let head = client.last_seq.expect("the client has applied the board");
@@ -124,7 +125,7 @@ async fn a_reused_command_id_with_other_content_is_an_idempotency_conflict() {
     // A different command type under the same id is a conflict too.
     let vote = Command::CastVote { card };
     client.send_command_with_id(command_id, vote).await;
-    assert_eq!(client.expect_error(command_id).await, "idempotency_conflict");
+    assert_eq!(client.expect_error(command_id).await, ErrorCode::IdempotencyConflict);
 
     assert_eq!(cards_and_head(&server, workshop.board, &aino.token, card).await, (1, head));
     assert_eq!(cards_and_head(&server, workshop.board, &aino.token, other_card).await.0, 0);
@@ -143,8 +144,8 @@ async fn a_refused_command_retried_is_refused_again_and_stores_nothing() {
     let card = kipina_tests::new_card_id();
     let too_long = Command::AddCard { card, column: workshop.column, title: "x".repeat(201), body: String::new() };
     client.send_command_with_id(command_id, too_long.clone()).await;
-    assert_eq!(client.expect_error(command_id).await, "text_too_long");
+    assert_eq!(client.expect_error(command_id).await, ErrorCode::TextTooLong);
     client.send_command_with_id(command_id, too_long).await;
-    assert_eq!(client.expect_error(command_id).await, "text_too_long", "a retry is decided again");
+    assert_eq!(client.expect_error(command_id).await, ErrorCode::TextTooLong, "a retry is decided again");
     assert_eq!(cards_and_head(&server, workshop.board, &aino.token, card).await.0, 0);
 }

@@ -5,6 +5,7 @@
 //! and the server answers with the same participant. A facilitator can remove a duplicate made
 //! before that; its dots go back, live.
 
+use kipina_proto::ErrorCode;
 use kipina_proto::api::JoinRequest;
 use kipina_proto::view::VotingProgress;
 use kipina_proto::{BoardSettings, Change, Command, Role, ServerMessage};
@@ -60,7 +61,7 @@ async fn coming_back_with_the_join_code_and_the_held_token_is_the_same_participa
         .http_command(workshop.board, Some(&again.token), new_command_id(), &Command::CastVote { card })
         .await
         .expect_err("no dots are left");
-    assert_eq!(refused.1.code, "vote_budget_exhausted");
+    assert_eq!(refused.1.code, ErrorCode::VoteBudgetExhausted);
 
     // The same through the participant link, and a token that belongs elsewhere is no pass.
     let (status, by_link) = server
@@ -105,7 +106,7 @@ async fn a_facilitator_removes_a_duplicate_whose_dots_go_back_live() {
         )
         .await
         .expect_err("a participant may not remove anyone");
-    assert_eq!(refused.1.code, "forbidden");
+    assert_eq!(refused.1.code, ErrorCode::Forbidden);
     let refused = server
         .http_command(
             board,
@@ -115,7 +116,7 @@ async fn a_facilitator_removes_a_duplicate_whose_dots_go_back_live() {
         )
         .await
         .expect_err("the last facilitator stays");
-    assert_eq!(refused.1.code, "last_facilitator");
+    assert_eq!(refused.1.code, ErrorCode::LastFacilitator);
 
     let (_, removed_at) = server
         .http_applied(board, &facilitator, &Command::RemoveParticipant { participant: duplicate.participant })
@@ -137,9 +138,9 @@ async fn a_facilitator_removes_a_duplicate_whose_dots_go_back_live() {
         "the removed participant heard changes after the removal: {heard:#?}"
     );
     assert!(
-        heard
-            .iter()
-            .any(|message| matches!(message, ServerMessage::Error { code, .. } if code == "participant_removed")),
+        heard.iter().any(
+            |message| matches!(message, ServerMessage::Error { code, .. } if *code == ErrorCode::ParticipantRemoved)
+        ),
         "told why: {heard:#?}"
     );
 

@@ -1,6 +1,7 @@
 //! The promises of `docs/protocol.md` that an independent client found broken (issue 16), each
 //! checked against the real server the way that client checked them.
 
+use kipina_proto::ErrorCode;
 use kipina_proto::api::{ErrorBody, JoinRequest, Session};
 use kipina_proto::view::BoardView;
 use kipina_proto::{AckOutcome, Command, ServerMessage};
@@ -33,7 +34,7 @@ async fn join_from(client: &reqwest::Client, server: &TestServer, invitation: &s
     (status, response.text().await.expect("a body"))
 }
 
-fn code_of(body: &str) -> String {
+fn code_of(body: &str) -> ErrorCode {
     serde_json::from_str::<ErrorBody>(body).unwrap_or_else(|error| panic!("an ErrorBody ({error}): {body}")).code
 }
 
@@ -62,14 +63,14 @@ async fn a_wrong_guesser_at_the_venue_does_not_lock_the_workshop_out_but_cannot_
         let (status, body) = join_from(&venue, &server, &wrong_code(&workshop.links.join_code, wrong)).await;
         wrong += 1;
         match status {
-            404 => assert_eq!(code_of(&body), "not_found"),
+            404 => assert_eq!(code_of(&body), ErrorCode::NotFound),
             429 => break body,
             other => panic!("a wrong code got {other}: {body}"),
         }
         assert!(wrong <= 10, "more than ten wrong codes were answered without a limit");
     };
     assert_eq!(wrong, 11, "ten wrong codes at once, then the limit");
-    assert_eq!(code_of(&limited), "rate_limited");
+    assert_eq!(code_of(&limited), ErrorCode::RateLimited);
     let message = serde_json::from_str::<ErrorBody>(&limited).expect("an ErrorBody").message;
     assert!(message.contains("every 10 seconds") && !message.contains("minute"), "{message}");
 
@@ -93,9 +94,9 @@ async fn a_wrong_guesser_at_the_venue_does_not_lock_the_workshop_out_but_cannot_
     // The limit still holds for the boards nobody at the venue has opened: a right code of
     // another board answers exactly as a wrong one does, so it cannot be told apart.
     let (status, body) = join_from(&venue, &server, &other.links.join_code).await;
-    assert_eq!((status, code_of(&body)), (429, "rate_limited".to_owned()), "another board's code from the venue");
+    assert_eq!((status, code_of(&body)), (429, ErrorCode::RateLimited), "another board's code from the venue");
     let (status, body) = join_from(&venue, &server, &wrong_code(&other.links.join_code, 99)).await;
-    assert_eq!((status, code_of(&body)), (429, "rate_limited".to_owned()));
+    assert_eq!((status, code_of(&body)), (429, ErrorCode::RateLimited));
     // Elsewhere nobody guessed: the code works there, and so does the office's.
     let (status, body) = join_from(&elsewhere, &server, &other.links.join_code).await;
     assert_eq!(status, 201, "{body}");
@@ -159,9 +160,9 @@ async fn an_erased_participants_open_websocket_is_closed_and_hears_nothing_more(
             "the erased participant heard changes after the erasure: {heard:#?}"
         );
         assert!(
-            heard
-                .iter()
-                .any(|message| matches!(message, ServerMessage::Error { code, .. } if code == "participant_erased")),
+            heard.iter().any(
+                |message| matches!(message, ServerMessage::Error { code, .. } if *code == ErrorCode::ParticipantErased)
+            ),
             "told why: {heard:#?}"
         );
     }
@@ -184,9 +185,9 @@ async fn a_command_id_belongs_to_its_sender() {
 
     // Eero reuses Aino's id with the same content: a conflict, never Aino's result.
     b.send_command_with_id(shared, Command::CastVote { card }).await;
-    assert_eq!(b.expect_error(shared).await, "idempotency_conflict");
+    assert_eq!(b.expect_error(shared).await, ErrorCode::IdempotencyConflict);
     let over_http = server.http_command(workshop.board, Some(&eero.token), shared, &Command::CastVote { card }).await;
-    assert_eq!(over_http.expect_err("a conflict over HTTP too").1.code, "idempotency_conflict");
+    assert_eq!(over_http.expect_err("a conflict over HTTP too").1.code, ErrorCode::IdempotencyConflict);
 
     // Aino's retry is a retry.
     a.send_command_with_id(shared, Command::CastVote { card }).await;
@@ -291,7 +292,7 @@ async fn the_board_route_reads_as_the_doc_says() {
     let unknown = uuid::Uuid::now_v7();
     for token in [None, Some(workshop.facilitator.token.as_str()), Some(observer.as_str())] {
         let (status, body) = get_with(&server, &format!("/api/boards/{unknown}"), token).await;
-        assert_eq!((status, code_of(&body)), (404, "board_not_found".to_owned()), "token {token:?}");
+        assert_eq!((status, code_of(&body)), (404, ErrorCode::BoardNotFound), "token {token:?}");
     }
 
     // A command with the observer link is read_only, as over WebSocket.
@@ -378,7 +379,7 @@ async fn a_locked_out_venue_joins_by_code_once_the_facilitator_has_opened_the_bo
     }
     // Nobody at the venue has opened the board yet: its right code is not tried.
     let (status, body) = join_from(&venue, &server, &workshop.links.join_code).await;
-    assert_eq!((status, code_of(&body)), (429, "rate_limited".to_owned()));
+    assert_eq!((status, code_of(&body)), (429, ErrorCode::RateLimited));
 
     // The facilitator opens the board on the projector at the venue (a WebSocket from there).
     let socket = tokio::net::TcpSocket::new_v4().expect("a TCP socket");

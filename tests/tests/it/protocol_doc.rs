@@ -1,114 +1,89 @@
-//! `docs/protocol.md` names every error code the server can answer. The codes are gathered from
-//! the server's source, where each is written once as a literal: the domain's `DomainError::code`,
-//! the HTTP statuses (`status_of`), and every `ApiError::new`, `ErrorBody { code, .. }` and
-//! connection error.
+//! `docs/protocol.md` names every error code the server can answer, with its HTTP status. The
+//! codes are one enum, `kipina_proto::ErrorCode`, and `routes::status_of` maps each to its
+//! status with an exhaustive match, so the document is checked against both: every code is in
+//! the row of its status in the HTTP table (or, if only a WebSocket ever answers it, in the
+//! WebSocket table), and every code the tables name is a real one.
 
+use kipina_proto::ErrorCode;
+use kipina_server::routes::status_of;
 use regex_lite::Regex;
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
+use std::path::Path;
 
-fn server_sources() -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut dirs = vec![root.join("../server/src"), root.join("../domain/src")];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).expect("server/src is readable") {
-            let path = entry.expect("an entry").path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path.extension().is_some_and(|extension| extension == "rs") {
-                files.push(path);
-            }
-        }
-    }
-    files
+fn protocol_doc() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/protocol.md"))
+        .expect("docs/protocol.md")
 }
 
-/// The part of `text` from `start` to the end of that item (the first line that is just `}`).
-fn item<'a>(text: &'a str, start: &str) -> &'a str {
-    let from = text.find(start).unwrap_or_else(|| panic!("{start} is in the source"));
-    let rest = &text[from..];
-    &rest[..rest.find("\n}\n").map_or(rest.len(), |end| end + 2)]
+/// The part of `doc` from the line `heading` to the next heading.
+fn section<'a>(doc: &'a str, heading: &str) -> &'a str {
+    let from = doc.find(heading).unwrap_or_else(|| panic!("docs/protocol.md has {heading:?}"));
+    let rest = &doc[from + heading.len()..];
+    &rest[..rest.find("\n#").map_or(rest.len(), |end| end + 1)]
 }
 
-/// Every error code the server's source can answer with, and where it is written.
-fn error_codes() -> BTreeMap<String, BTreeSet<String>> {
-    let anywhere = [
-        Regex::new(r#"ApiError::new\(\s*"([a-z_]+)""#).expect("a pattern"),
-        Regex::new(r#"\bcode:\s*"([a-z_]+)""#).expect("a pattern"),
-        // `connection.error(None, "code", …)`, `self.error(Some(id), "code", …)`.
-        Regex::new(r#"\.error\(\s*(?:None|Some\([^)]*\)|[a-z_.]+),\s*"([a-z_]+)""#).expect("a pattern"),
-    ];
-    let literal = Regex::new(r#""([a-z_]+)""#).expect("a pattern");
-    let mut codes: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for path in server_sources() {
-        let text = std::fs::read_to_string(&path).expect("a source file");
-        // Unit tests are not answers.
-        let text = text.split("#[cfg(test)]").next().unwrap_or_default();
-        let name = path.display().to_string();
-        let mut found = |code: &str| {
-            codes.entry(code.to_owned()).or_default().insert(name.clone());
-        };
-        for pattern in &anywhere {
-            for capture in pattern.captures_iter(text) {
-                found(&capture[1]);
-            }
-        }
-        let every_literal_in = |part: &str, found: &mut dyn FnMut(&str)| {
-            for capture in literal.captures_iter(part) {
-                found(&capture[1]);
-            }
-        };
-        if name.ends_with("domain/src/error.rs") {
-            every_literal_in(item(text, "pub fn code(&self)"), &mut found);
-        }
-        if name.ends_with("routes/mod.rs") {
-            every_literal_in(item(text, "pub fn status_of("), &mut found);
-            // The JSON body's error handler: `if too_large { "too_large" } else { "malformed" }`.
-            every_literal_in(item(text, "pub fn configure("), &mut |code| {
-                if ["too_large", "malformed", "not_found"].contains(&code) {
-                    found(code);
-                }
-            });
-        }
-        if name.ends_with("live/mod.rs") {
-            every_literal_in(item(text, "pub fn error_body("), &mut found);
-        }
-    }
-    codes
+/// The HTTP table: each status and the codes its row names.
+fn http_table(doc: &str) -> BTreeMap<u16, String> {
+    let from = doc.find("| status | codes |").expect("docs/protocol.md has the table of statuses");
+    doc[from..]
+        .lines()
+        .skip(2)
+        .take_while(|line| line.starts_with('|'))
+        .map(|line| {
+            let status = line.trim_start_matches("| ").split(' ').next().expect("a status");
+            (status.parse().unwrap_or_else(|_| panic!("a status in {line:?}")), line.to_owned())
+        })
+        .collect()
+}
+
+fn named(text: &str, code: ErrorCode) -> bool {
+    text.contains(&format!("`{code}`"))
 }
 
 #[test]
-fn every_error_code_the_server_can_answer_is_in_the_protocol_doc() {
-    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/protocol.md"))
-        .expect("docs/protocol.md");
-    let codes = error_codes();
-    // The scan finds codes from each kind of place, so it cannot pass by finding nothing.
-    for known in [
-        "malformed",
-        "unauthorized",
-        "rate_limited",
-        "board_not_found",
-        "text_control_characters",
-        "last_facilitator",
-        "already_subscribed",
-        "shutting_down",
-        "idempotency_conflict",
-        "forbidden_origin",
-        "contended",
-    ] {
-        assert!(codes.contains_key(known), "the scan found {known}; it found {:?}", codes.keys());
+fn every_error_code_is_in_the_protocol_doc_in_the_row_of_its_status() {
+    let doc = protocol_doc();
+    let http = http_table(&doc);
+    let websocket = section(&doc, "### Errors (`error`");
+    assert!(http.len() >= 10, "the table of statuses has a row per status: {http:?}");
+    let mut wrong = Vec::new();
+    for &code in ErrorCode::ALL {
+        let status = status_of(code).as_u16();
+        let rows: Vec<u16> = http.iter().filter(|(_, row)| named(row, code)).map(|(&status, _)| status).collect();
+        match rows.as_slice() {
+            [] if named(websocket, code) => {}
+            [] => wrong.push(format!("{code}: in neither the HTTP nor the WebSocket table")),
+            [row] if *row == status => {}
+            rows => wrong.push(format!("{code}: status {status}, but the table puts it in {rows:?}")),
+        }
     }
-    let missing: Vec<String> = codes
-        .iter()
-        .filter(|(code, _)| !doc.contains(&format!("`{code}`")))
-        .map(|(code, places)| format!("{code} ({})", places.iter().cloned().collect::<Vec<_>>().join(", ")))
+    assert!(wrong.is_empty(), "docs/protocol.md and the error codes differ:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn the_protocol_docs_error_tables_name_only_real_codes() {
+    let doc = protocol_doc();
+    let code = Regex::new(r"^\| `([a-z_]+)` \|").expect("a pattern");
+    let mut claimed: Vec<String> = http_table(&doc)
+        .values()
+        .flat_map(|row| {
+            Regex::new(r"`([a-z_]+)`")
+                .expect("a pattern")
+                .captures_iter(row)
+                .map(|found| found[1].to_owned())
+                .collect::<Vec<_>>()
+        })
         .collect();
-    assert!(
-        missing.is_empty(),
-        "error codes the server answers but docs/protocol.md does not name:\n{}",
-        missing.join("\n")
+    claimed.extend(
+        section(&doc, "### Errors (`error`")
+            .lines()
+            .filter_map(|line| code.captures(line))
+            .map(|found| found[1].to_owned()),
     );
+    let known: Vec<&str> = ErrorCode::ALL.iter().map(|code| code.as_str()).collect();
+    let unknown: Vec<&String> = claimed.iter().filter(|claimed| !known.contains(&claimed.as_str())).collect();
+    assert!(claimed.len() > 40, "the tables name the codes: {claimed:?}");
+    assert!(unknown.is_empty(), "docs/protocol.md names codes the server does not have: {unknown:?}");
 }
 
 #[test]

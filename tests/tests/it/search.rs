@@ -4,7 +4,7 @@
 
 use kipina_proto::api::ErrorBody;
 use kipina_proto::search::{SearchResults, SearchTarget, TextSpan};
-use kipina_proto::{BoardId, Command};
+use kipina_proto::{BoardId, Command, ErrorCode};
 use kipina_tests::{TestServer, Workshop, add_card, link_part, new_comment_id};
 
 /// `GET /api/boards/{board}/search?q=…` with a bearer token (or none): the results, or the
@@ -35,7 +35,7 @@ async fn found(server: &TestServer, board: BoardId, token: &str, query: &str) ->
     search(server, board, Some(token), query).await.unwrap_or_else(|error| panic!("searching {query:?}: {error:?}"))
 }
 
-fn refused(answer: Result<SearchResults, (u16, ErrorBody)>) -> (u16, String) {
+fn refused(answer: Result<SearchResults, (u16, ErrorBody)>) -> (u16, ErrorCode) {
     match answer {
         Ok(results) => panic!("the search was answered: {results:?}"),
         Err((status, body)) => (status, body.code),
@@ -90,7 +90,7 @@ async fn only_the_boards_people_and_observers_may_search_it() {
     let (_, command) = add_card(workshop.column, "Salainen suunnitelma");
     server.http_applied(workshop.board, &workshop.facilitator.token, &command).await;
 
-    assert_eq!(refused(search(&server, workshop.board, None, "salainen").await), (401, "unauthorized".into()));
+    assert_eq!(refused(search(&server, workshop.board, None, "salainen").await), (401, ErrorCode::Unauthorized));
     for token in [
         other.facilitator.token.as_str(),
         link_part(&other.links.observer),
@@ -99,7 +99,7 @@ async fn only_the_boards_people_and_observers_may_search_it() {
         "kp_not-a-token",
     ] {
         let answer = search(&server, workshop.board, Some(token), "salainen").await;
-        assert_eq!(refused(answer), (401, "unauthorized".into()), "{token}");
+        assert_eq!(refused(answer), (401, ErrorCode::Unauthorized), "{token}");
     }
 
     // A participant who erased themselves reads the board no more.
@@ -108,7 +108,7 @@ async fn only_the_boards_people_and_observers_may_search_it() {
     let erase = Command::EraseParticipant { participant: leaving.participant };
     server.http_applied(workshop.board, &leaving.token, &erase).await;
     let answer = search(&server, workshop.board, Some(&leaving.token), "salainen").await;
-    assert_eq!(refused(answer), (401, "unauthorized".into()));
+    assert_eq!(refused(answer), (401, ErrorCode::Unauthorized));
 }
 
 #[tokio::test]
@@ -118,7 +118,7 @@ async fn empty_and_too_long_queries_are_malformed() {
     let token = Some(workshop.facilitator.token.as_str());
     for query in ["", "   ", "–?!", &"ä".repeat(201)] {
         let answer = search(&server, workshop.board, token, query).await;
-        assert_eq!(refused(answer), (400, "malformed".into()), "{query:?}");
+        assert_eq!(refused(answer), (400, ErrorCode::Malformed), "{query:?}");
     }
     // 200 characters is still a query (the limit counts characters, not bytes).
     assert_eq!(found(&server, workshop.board, &workshop.facilitator.token, &"ä".repeat(200)).await.total, 0);

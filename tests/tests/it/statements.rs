@@ -1,6 +1,7 @@
 //! Drafting a vision together over the real protocol: two competing wordings, votes, the
 //! facilitator adopts one, and every browser gets the new version with its difference live.
 
+use kipina_proto::ErrorCode;
 use kipina_proto::view::DiffKind;
 use kipina_proto::{CardId, ColumnId, Command};
 use kipina_tests::{TestServer, Workshop, WsClient, card_in, column_in};
@@ -33,7 +34,7 @@ async fn an_adopted_wording_reaches_everyone_with_its_difference_and_outdates_th
     eeros.applied(propose(shorter, SHORTER)).await;
     ainos.applied(Command::CastVote { card: bolder }).await;
     eeros.applied(Command::CastVote { card: bolder }).await;
-    assert_eq!(eeros.refused(propose(CardId(uuid::Uuid::now_v7()), DRAFT)).await, "same_wording");
+    assert_eq!(eeros.refused(propose(CardId(uuid::Uuid::now_v7()), DRAFT)).await, ErrorCode::SameWording);
 
     let (_, head) = server
         .http_applied(workshop.board, &workshop.facilitator.token, &Command::AdoptProposal { card: bolder })
@@ -57,7 +58,10 @@ async fn an_adopted_wording_reaches_everyone_with_its_difference_and_outdates_th
     let refused = server
         .http_command(workshop.board, Some(&workshop.facilitator.token), kipina_tests::new_command_id(), &adopt)
         .await;
-    assert_eq!(refused.err().map(|(status, body)| (status, body.code)), Some((409, "proposal_outdated".to_owned())));
+    assert_eq!(
+        refused.err().map(|(status, body)| (status, body.code)),
+        Some((409, ErrorCode::ProposalOutdated.to_owned()))
+    );
     eeros.applied(proposal(2)).await;
     server.http_applied(workshop.board, &workshop.facilitator.token, &adopt).await;
     let view = server.board(workshop.board, &aino.token).await;

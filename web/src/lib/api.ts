@@ -2,15 +2,31 @@ import type { BoardLinks } from './proto/BoardLinks';
 import type { CreateBoardRequest } from './proto/CreateBoardRequest';
 import type { CreateBoardResponse } from './proto/CreateBoardResponse';
 import type { ErrorBody } from './proto/ErrorBody';
+import type { ErrorCode } from './proto/ErrorCode';
 import type { InvitationInfo } from './proto/InvitationInfo';
 import type { JoinRequest } from './proto/JoinRequest';
 import type { Session } from './proto/Session';
 
-/** A refused or failed HTTP request: the server's `ErrorBody`, or `network` when it was not reached. */
+/**
+ * The codes the client gives a failure itself: `network` when the server was not reached,
+ * `aborted` when the request was called off, `http_{status}` for an answer without an `ErrorBody`.
+ */
+export type ClientErrorCode = 'network' | 'aborted' | `http_${number}`;
+
+/** A failure's code: the server's (`ErrorCode`) or the client's own. */
+export type FailureCode = ErrorCode | ClientErrorCode;
+
+/** The server's `ErrorBody`, or a failure the client describes in the same shape. */
+export interface Failure {
+  code: FailureCode;
+  message: string;
+}
+
+/** A refused or failed HTTP request: the server's `ErrorBody`, or a `ClientErrorCode`. */
 export class ApiError extends Error {
   readonly status: number;
-  readonly code: string;
-  constructor(status: number, body: ErrorBody) {
+  readonly code: FailureCode;
+  constructor(status: number, body: Failure) {
     super(body.message);
     this.status = status;
     this.code = body.code;
@@ -36,7 +52,7 @@ export async function errorOf(response: Response): Promise<ApiError> {
   }
   return new ApiError(
     response.status,
-    isErrorBody(body) ? body : { code: 'http_' + response.status, message: response.statusText },
+    isErrorBody(body) ? body : { code: `http_${response.status}`, message: response.statusText },
   );
 }
 
@@ -64,7 +80,7 @@ async function request<T>(method: string, path: string, body?: unknown, token?: 
   if (!response.ok) {
     throw new ApiError(
       response.status,
-      isErrorBody(answer) ? answer : { code: 'http_' + response.status, message: response.statusText },
+      isErrorBody(answer) ? answer : { code: `http_${response.status}`, message: response.statusText },
     );
   }
   return answer as T;

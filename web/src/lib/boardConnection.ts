@@ -1,6 +1,5 @@
-import { ApiError, boardView, invitation, socketUrl } from './api';
+import { ApiError, boardView, invitation, socketUrl, type Failure } from './api';
 import type { BoardView } from './proto/BoardView';
-import type { ErrorBody } from './proto/ErrorBody';
 import type { StoredSession } from './sessions';
 import { BoardSync } from './state/sync.svelte';
 import { browserStore } from './storage';
@@ -20,7 +19,7 @@ export function connectBoard(session: StoredSession): BoardSync {
 }
 
 /** Why the WebSocket was refused: a gone board or a token no longer valid stop the retries. */
-async function probe(found: StoredSession): Promise<ErrorBody | null> {
+async function probe(found: StoredSession): Promise<Failure | null> {
   try {
     if (found.role === 'observer') {
       const [, , secret] = found.token.split('/');

@@ -2,6 +2,8 @@
  * English strings. The shape of this object is the shape every language must have
  * (`Messages`); plural forms use i18next's `_one` / `_other` suffixes.
  */
+import type { ErrorCode } from '../proto/ErrorCode';
+
 export const en = {
   common: {
     cancel: 'Cancel',
@@ -684,6 +686,12 @@ export const en = {
   },
   errors: {
     network: 'The server could not be reached. Check the connection and try again.',
+    unknown_message: 'The server does not know this kind of message. Reload the page.',
+    not_subscribed: 'The connection was not ready yet. Your change will be sent again.',
+    already_subscribed: 'This connection is already following the board.',
+    forbidden_origin: 'The board cannot be opened from this address.',
+    invalid_color: 'That colour is not one of the choices.',
+    contended: 'The board was changing too fast for this change. Try it again.',
     malformed: 'The server did not understand the request.',
     unauthorized: 'No access: this link or session is not valid.',
     forbidden: 'Your role does not allow this.',
@@ -739,7 +747,7 @@ export const en = {
     same_wording: 'The wording is the same as the current version: change something first.',
     board_exists: 'This board is already on this server.',
     invalid_import: 'The file cannot be brought in as a board.',
-  },
+  } satisfies Record<ErrorCode | 'network', string>,
 };
 
 type Widen<T> = { [K in keyof T]: T[K] extends string ? string : Widen<T[K]> };

@@ -684,6 +684,12 @@ export const fi: Messages = {
   },
   errors: {
     network: 'Palvelimeen ei saatu yhteyttä. Tarkista yhteys ja yritä uudelleen.',
+    unknown_message: 'Palvelin ei tunne tällaista viestiä. Lataa sivu uudelleen.',
+    not_subscribed: 'Yhteys ei ollut vielä valmis. Muutoksesi lähetetään uudelleen.',
+    already_subscribed: 'Tämä yhteys seuraa jo taulua.',
+    forbidden_origin: 'Taulua ei voi avata tästä osoitteesta.',
+    invalid_color: 'Väri ei ole valittavissa.',
+    contended: 'Taulu muuttui liian nopeasti tälle muutokselle. Yritä uudelleen.',
     malformed: 'Palvelin ei ymmärtänyt pyyntöä.',
     unauthorized: 'Ei pääsyä: linkki tai istunto ei ole voimassa.',
     forbidden: 'Roolisi ei salli tätä.',

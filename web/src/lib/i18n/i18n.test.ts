@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { en } from './en';
 import { fi } from './fi';
 import { sv } from './sv';
+import type { ErrorCode } from '../proto/ErrorCode';
 import { errorText, formatDate, locale, t } from './index.svelte';
 
 type Tree = { [key: string]: string | Tree };
@@ -53,16 +54,16 @@ describe('translations', () => {
     locale.set('fi');
   });
 
-  it('translates server errors by code, and shows the server message for unknown codes', () => {
+  it('translates server errors by code, and shows the message for a code without a translation', () => {
     locale.set('fi');
     expect(errorText({ code: 'vote_budget_exhausted', message: 'all 5 of your dots are used' })).toBe(
       'Olet käyttänyt kaikki äänesi.',
     );
-    expect(errorText({ code: 'something_new', message: 'a new refusal' })).toBe('a new refusal');
+    expect(errorText({ code: 'http_502', message: 'Bad Gateway' })).toBe('Bad Gateway');
   });
 
   it('translates the statements’ refusals in every language', () => {
-    const codes = ['statement_column', 'not_a_statement', 'not_a_proposal', 'proposal_adopted', 'proposal_outdated', 'same_wording'];
+    const codes: ErrorCode[] = ['statement_column', 'not_a_statement', 'not_a_proposal', 'proposal_adopted', 'proposal_outdated', 'same_wording'];
     for (const language of ['fi', 'sv', 'en'] as const) {
       locale.set(language);
       for (const code of codes) expect(errorText({ code, message: 'untranslated' }), `${language} ${code}`).not.toBe('untranslated');

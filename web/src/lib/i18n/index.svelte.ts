@@ -1,4 +1,5 @@
 import i18next from 'i18next';
+import type { Failure } from '../api';
 import type { Language } from '../proto/Language';
 import { browserStore } from '../storage';
 import { en, type Messages } from './en';
@@ -72,8 +73,11 @@ export function has(key: string): boolean {
   return i18next.exists(key, { lng: current });
 }
 
-/** The server's error in the reader's language when there is a translation for its code. */
-export function errorText(error: { code: string; message: string }): string {
+/**
+ * A failure in the reader's language. Every server `ErrorCode` has a translation (the type of
+ * `en.errors` requires it); the client's own `http_{status}` and `aborted` fall back to the message.
+ */
+export function errorText(error: Failure): string {
   const key = `errors.${error.code}`;
   return has(key) ? i18next.t(key, { lng: current }) : error.message;
 }

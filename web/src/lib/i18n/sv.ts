@@ -683,6 +683,12 @@ export const sv: Messages = {
   },
   errors: {
     network: 'Servern kunde inte nås. Kontrollera anslutningen och försök igen.',
+    unknown_message: 'Servern känner inte till den här sortens meddelande. Ladda om sidan.',
+    not_subscribed: 'Anslutningen var inte klar ännu. Din ändring skickas på nytt.',
+    already_subscribed: 'Den här anslutningen följer redan tavlan.',
+    forbidden_origin: 'Tavlan kan inte öppnas från den här adressen.',
+    invalid_color: 'Färgen finns inte bland valen.',
+    contended: 'Tavlan ändrades för snabbt för den här ändringen. Försök igen.',
     malformed: 'Servern förstod inte begäran.',
     unauthorized: 'Ingen åtkomst: länken eller sessionen gäller inte.',
     forbidden: 'Din roll tillåter inte det här.',

@@ -4,6 +4,7 @@ import type { BoardId } from "./BoardId";
 import type { BoardView } from "./BoardView";
 import type { Change } from "./Change";
 import type { CommandId } from "./CommandId";
+import type { ErrorCode } from "./ErrorCode";
 import type { ParticipantId } from "./ParticipantId";
 import type { Role } from "./Role";
 import type { Timestamp } from "./Timestamp";
@@ -11,4 +12,4 @@ import type { Timestamp } from "./Timestamp";
 /**
  * What the server sends.
  */
-export type ServerMessage = { "type": "welcome", board: BoardId, you: ParticipantId | null, role: Role, server_time: Timestamp, } | { "type": "snapshot", board: BoardView, } | { "type": "changed", first_seq: number, last_seq: number, changes: Array<Change>, } | { "type": "ack", command_id: CommandId, outcome: AckOutcome, } | { "type": "error", command_id: CommandId | null, code: string, message: string, } | { "type": "presence", online: Array<ParticipantId>, observers: number, } | { "type": "resync", reason: string, } | { "type": "pong" };
+export type ServerMessage = { "type": "welcome", board: BoardId, you: ParticipantId | null, role: Role, server_time: Timestamp, } | { "type": "snapshot", board: BoardView, } | { "type": "changed", first_seq: number, last_seq: number, changes: Array<Change>, } | { "type": "ack", command_id: CommandId, outcome: AckOutcome, } | { "type": "error", command_id: CommandId | null, code: ErrorCode, message: string, } | { "type": "presence", online: Array<ParticipantId>, observers: number, } | { "type": "resync", reason: string, } | { "type": "pong" };

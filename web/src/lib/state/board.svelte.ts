@@ -1,5 +1,6 @@
 import { SvelteMap } from 'svelte/reactivity';
 import type { Action } from '../proto/Action';
+import type { ErrorCode } from '../proto/ErrorCode';
 import type { BoardInfoView } from '../proto/BoardInfoView';
 import type { BoardView } from '../proto/BoardView';
 import type { CardId } from '../proto/CardId';
@@ -294,7 +295,7 @@ export class BoardState {
    * Whether this browser's participant may do `action` now: null when they may, otherwise the
    * code the server would refuse it with (from the board's `gates`). Observers never act.
    */
-  gate(action: Action): string | null {
+  gate(action: Action): ErrorCode | null {
     const mine = this.me === null ? undefined : this.participants.get(this.me);
     if (!mine || !mine.permissions.contribute || this.info === null) return 'read_only';
     const gate = this.info.gates[action];

@@ -4,7 +4,7 @@ import type { BoardView } from '../proto/BoardView';
 import type { Command } from '../proto/Command';
 import type { ParticipantId } from '../proto/ParticipantId';
 import type { Role } from '../proto/Role';
-import type { ErrorBody } from '../proto/ErrorBody';
+import type { Failure } from '../api';
 import type { ServerMessage } from '../proto/ServerMessage';
 import type { KeyValueStore } from '../storage';
 import { BoardState } from './board.svelte';
@@ -22,7 +22,7 @@ export interface SyncOptions {
    * Asks over HTTP why a WebSocket could not be opened: an `ErrorBody` when access is refused
    * for good (the board is gone, the token is not valid), null when it may work later.
    */
-  probe?: () => Promise<ErrorBody | null>;
+  probe?: () => Promise<Failure | null>;
   /** This browser's clock (for tests). */
   now?: () => number;
   /**
@@ -48,7 +48,7 @@ export class BoardSync {
   readonly connection: Connection;
   status = $state<ConnectionStatus>('connecting');
   /** The last error that was about no command (e.g. the board is gone). */
-  problem = $state<ErrorBody | null>(null);
+  problem = $state<Failure | null>(null);
   /** Resubscriptions caused by a gap in the sequence, for diagnostics and tests. */
   gaps = $state(0);
 
@@ -168,7 +168,7 @@ export class BoardSync {
   private initial: (() => Promise<BoardView | null>) | undefined;
   private readonly viewer: { me: ParticipantId | null; role: Role } | undefined;
   private readonly now: () => number;
-  private readonly probe: (() => Promise<ErrorBody | null>) | undefined;
+  private readonly probe: (() => Promise<Failure | null>) | undefined;
   private probing = false;
 
   /** A connection attempt was refused before it opened: find out whether to keep trying. */

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryStore } from '../storage';
+import type { Failure } from '../api';
 import type { BoardView } from '../proto/BoardView';
 import { BoardSync } from './sync.svelte';
 import { outboxKey } from './outbox.svelte';
@@ -7,7 +8,7 @@ import { FakeSocket, ME, boardView, card } from '../../test/fixtures';
 
 function makeSync(
   store = new MemoryStore(),
-  probe?: () => Promise<{ code: string; message: string } | null>,
+  probe?: () => Promise<Failure | null>,
   initial?: () => Promise<BoardView | null>,
   viewer?: { me: string | null; role: 'facilitator' | 'participant' | 'observer' },
 ) {
@@ -231,7 +232,7 @@ describe('BoardSync', () => {
   });
 
   it('stops retrying when the server says the board is gone, and keeps trying when it cannot tell', async () => {
-    const answers: ({ code: string; message: string } | null)[] = [null, { code: 'board_not_found', message: 'gone' }];
+    const answers: (Failure | null)[] = [null, { code: 'board_not_found', message: 'gone' }];
     const { sync } = makeSync(new MemoryStore(), async () => answers.shift() ?? null);
     sync.start();
     FakeSocket.latest().drop();
