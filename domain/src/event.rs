@@ -1,7 +1,7 @@
 //! Events: facts in the past tense, the only thing the board's history is made of.
 //!
 //! Each variant has a stable type name (its serde tag) and a schema version. Changing a payload
-//! means bumping the version and adding an upcaster in `crate::codec::upcast`, never editing
+//! means bumping the version and adding an upcaster in the server's `codec::upcast`, never editing
 //! what old events mean. Personal content is held in [`PersonalText`] fields only, and a
 //! participant's display name appears only in that participant's own events.
 
@@ -13,8 +13,12 @@ use kipina_proto::{
 use serde::{Deserialize, Serialize};
 
 /// Everything that can happen on a board.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// The type name stored in an event's envelope is its serde tag; strum derives the same
+/// snake_case name for [`Event::type_name`] (the codec's tests check that the two agree).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr, strum::EnumCount)]
 #[serde(tag = "type", content = "data", rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Event {
     BoardCreated {
         title: String,
@@ -235,57 +239,7 @@ pub enum Event {
 impl Event {
     /// The event's type name, as stored in the envelope.
     pub fn type_name(&self) -> &'static str {
-        match self {
-            Event::BoardCreated { .. } => "board_created",
-            Event::BoardEdited { .. } => "board_edited",
-            Event::BoardLanguageSet { .. } => "board_language_set",
-            Event::SettingsChanged { .. } => "settings_changed",
-            Event::OptionsSet { .. } => "options_set",
-            Event::LockSet { .. } => "lock_set",
-            Event::SessionCreated { .. } => "session_created",
-            Event::PhaseSet { .. } => "phase_set",
-            Event::TimerSet { .. } => "timer_set",
-            Event::VoteRoundStarted { .. } => "vote_round_started",
-            Event::VotesRevealed {} => "votes_revealed",
-            Event::VoteRoundEnded {} => "vote_round_ended",
-            Event::ParticipantJoined { .. } => "participant_joined",
-            Event::ParticipantRenamed { .. } => "participant_renamed",
-            Event::RoleChanged { .. } => "role_changed",
-            Event::ParticipantErased { .. } => "participant_erased",
-            Event::ParticipantRemoved { .. } => "participant_removed",
-            Event::ColumnAdded { .. } => "column_added",
-            Event::ColumnRenamed { .. } => "column_renamed",
-            Event::ColumnMoved { .. } => "column_moved",
-            Event::ColumnArchived { .. } => "column_archived",
-            Event::ColumnRestored { .. } => "column_restored",
-            Event::StatementAdded { .. } => "statement_added",
-            Event::WordingProposed { .. } => "wording_proposed",
-            Event::ProposalRebased { .. } => "proposal_rebased",
-            Event::ProposalAdopted { .. } => "proposal_adopted",
-            Event::LabelCreated { .. } => "label_created",
-            Event::CardLabelled { .. } => "card_labelled",
-            Event::CardUnlabelled { .. } => "card_unlabelled",
-            Event::CardAdded { .. } => "card_added",
-            Event::CardEdited { .. } => "card_edited",
-            Event::CardMoved { .. } => "card_moved",
-            Event::CardStatusSet { .. } => "card_status_set",
-            Event::CardArchived { .. } => "card_archived",
-            Event::CardRestored { .. } => "card_restored",
-            Event::CardsGrouped { .. } => "cards_grouped",
-            Event::CardAddedToGroup { .. } => "card_added_to_group",
-            Event::GroupDissolved { .. } => "group_dissolved",
-            Event::CommentAdded { .. } => "comment_added",
-            Event::CommentEdited { .. } => "comment_edited",
-            Event::CommentDeleted { .. } => "comment_deleted",
-            Event::VoteCast { .. } => "vote_cast",
-            Event::VoteWithdrawn { .. } => "vote_withdrawn",
-            Event::ReactionAdded { .. } => "reaction_added",
-            Event::ReactionRemoved { .. } => "reaction_removed",
-            Event::CardFollowed { .. } => "card_followed",
-            Event::CardUnfollowed { .. } => "card_unfollowed",
-            Event::SeenThrough { .. } => "seen_through",
-            Event::NotificationsRead { .. } => "notifications_read",
-        }
+        self.into()
     }
 
     /// The current schema version of the event's payload. Stored events of older versions are
