@@ -19,6 +19,8 @@ use std::sync::Arc;
 pub struct VerifyReport {
     /// Damage found in the store itself (checksums, gaps, unreadable files).
     pub store_damage: Vec<Damage>,
+    /// Damage in the access records (`DATA/access/`: the server key, tokens and join codes).
+    pub access_damage: Vec<String>,
     pub boards: Vec<BoardReport>,
 }
 
@@ -41,7 +43,9 @@ pub struct BoardReport {
 impl VerifyReport {
     /// Whether nothing is damaged.
     pub fn is_intact(&self) -> bool {
-        self.store_damage.is_empty() && self.boards.iter().all(|board| board.problems.is_empty())
+        self.store_damage.is_empty()
+            && self.access_damage.is_empty()
+            && self.boards.iter().all(|board| board.problems.is_empty())
     }
 }
 
@@ -64,12 +68,18 @@ pub fn verify(data_dir: &DataDir) -> Result<VerifyReport, VerifyError> {
     let store = match SledStore::open_for_inspection(&data_dir.events()) {
         Ok(store) => store,
         // sled's own checks refused the files: that is the whole report.
-        Err(StoreError::Damaged(damage)) => return Ok(VerifyReport { store_damage: damage, boards: Vec::new() }),
+        Err(StoreError::Damaged(damage)) => {
+            return Ok(VerifyReport {
+                store_damage: damage,
+                access_damage: access_damage(data_dir),
+                boards: Vec::new(),
+            });
+        }
         Err(error) => return Err(VerifyError::Store(error)),
     };
     let store_damage = store.verify();
     let engine = Engine::with_store(Arc::new(store), data_dir)?;
-    let mut report = VerifyReport { store_damage, boards: Vec::new() };
+    let mut report = VerifyReport { store_damage, access_damage: access_damage(data_dir), boards: Vec::new() };
     let damaged_boards: Vec<BoardId> = report.store_damage.iter().filter_map(|damage| damage.board).collect();
     for board in engine.store().boards().map_err(VerifyError::Store)? {
         let mut board_report = verify_board(&engine, board, damaged_boards.contains(&board));
@@ -77,6 +87,10 @@ pub fn verify(data_dir: &DataDir) -> Result<VerifyReport, VerifyError> {
         report.boards.push(board_report);
     }
     Ok(report)
+}
+
+fn access_damage(data_dir: &DataDir) -> Vec<String> {
+    crate::access::check(&data_dir.root().join("access"))
 }
 
 fn verify_board(engine: &Engine, board: BoardId, store_damaged: bool) -> BoardReport {
@@ -149,6 +163,21 @@ fn verify_board(engine: &Engine, board: BoardId, store_damaged: bool) -> BoardRe
     {
         report.notes.push(format!("snapshot at seq {} is past the end of the log and will be rebuilt", snapshot.seq));
     }
+    // A participant's key goes only when they are erased. A key missing for anyone else makes
+    // their texts read as erased although nobody erased them: that is damage, not erasure.
+    for participant in state.participants.values().filter(|participant| !participant.erased) {
+        match engine.keys().get(board, participant.id) {
+            Ok(Some(_)) => {}
+            Ok(None) => report.problems.push(format!(
+                "the key of participant {} is missing (keys/{board}/{}.key) although they were never erased: \
+                 their texts read as erased; restore the key file from a backup",
+                participant.id, participant.id
+            )),
+            Err(error) => {
+                report.problems.push(format!("the key of participant {} is unreadable: {error}", participant.id))
+            }
+        }
+    }
     report.title = state.info.as_ref().map(|info| info.title.clone());
     report.participants = state.participants.len();
     report.erased_participants = state.participants.values().filter(|participant| participant.erased).count();
@@ -158,6 +187,9 @@ fn verify_board(engine: &Engine, board: BoardId, store_damaged: bool) -> BoardRe
 impl fmt::Display for VerifyReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for damage in &self.store_damage {
+            writeln!(f, "DAMAGED  {damage}")?;
+        }
+        for damage in &self.access_damage {
             writeln!(f, "DAMAGED  {damage}")?;
         }
         for board in &self.boards {
@@ -186,7 +218,9 @@ impl fmt::Display for VerifyReport {
         if self.is_intact() {
             write!(f, "intact: {boards} boards checked")
         } else {
-            let damaged = self.store_damage.len() + self.boards.iter().map(|board| board.problems.len()).sum::<usize>();
+            let damaged = self.store_damage.len()
+                + self.access_damage.len()
+                + self.boards.iter().map(|board| board.problems.len()).sum::<usize>();
             write!(f, "damaged: {damaged} problems in {boards} boards")
         }
     }

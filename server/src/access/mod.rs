@@ -6,13 +6,14 @@
 //! Join codes are derived the same way and found again by their HMAC; wrong ones are limited
 //! per client address because six characters can be guessed (`guesses`).
 
+mod count;
 mod guesses;
 mod rate_limit;
 mod store;
 
 pub use guesses::{GuessLimiter, KNOWN_FOR, Verdict, WRONG_GUESS_BURST, WRONG_GUESS_INTERVAL_SECONDS, address_key};
 pub use rate_limit::{Bucket, RateLimiter};
-pub use store::{AccessError, AccessStore, Invitation};
+pub use store::{AccessError, AccessStore, Invitation, check};
 
 /// A join code as people type it: read as the projector shows it ("8Z8 25A") or written with a
 /// hyphen ("8Z8-25A"), in any case. White space (a no-break space too) and hyphens and dashes

@@ -7,8 +7,11 @@ use hmac::{Hmac, Mac};
 use kipina_proto::{BoardId, ParticipantId, Role};
 use sha2::{Digest, Sha256};
 use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io;
 use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use super::count::{self, RecordCount};
 
 use crate::store::release::{OpenedSled, Release};
 
@@ -29,7 +32,16 @@ pub enum AccessError {
     Io(#[from] io::Error),
     #[error("access records are damaged: {0}")]
     Damaged(String),
+    /// A file of the access records cannot be read or is damaged: which file, and what to do.
+    #[error("{path} {problem}. {REMEDY}")]
+    Unreadable { path: String, problem: String },
 }
+
+/// What to do about damaged access records (the event log is not affected by them).
+const REMEDY: &str = "The access directory holds the server key, the participants' tokens and the join codes \
+     (the boards themselves are in the event log and are not affected): restore the access directory from a \
+     backup, or move it aside to start with a new key, after which every link, token and join code handed out \
+     so far stops working and everyone joins again";
 
 /// What an invitation string leads to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +60,9 @@ pub struct AccessStore {
     /// Board → which derivation of its code it got (a 32-bit number; the code is derived again).
     code_attempts: sled::Tree,
     db_file: File,
+    /// How many records the last sync left (see `count`); held while records are added or
+    /// removed, so the file follows the records in order.
+    count: Mutex<RecordCount>,
     key: [u8; 32],
     /// Last, so it drops after the database: waits until sled has let go of the directory.
     release: Release,
@@ -79,19 +94,69 @@ fn random_bytes<const N: usize>() -> io::Result<[u8; N]> {
 impl AccessStore {
     /// Opens (and creates) the access records in `dir`.
     pub fn open(dir: &Path) -> Result<Self, AccessError> {
-        fs::create_dir_all(dir)?;
+        crate::durable::ensure_dir(dir)?;
         let key = load_or_create_key(&dir.join("server.key"))?;
         let records = dir.join("records");
         // On an early return `opened` drops whole: sled first, then the wait for its lock.
-        let opened = OpenedSled::open(&sled::Config::new().path(&records), &records)?;
+        let opened = OpenedSled::open(&sled::Config::new().path(&records), &records).map_err(|error| match error {
+            sled::Error::Corruption { .. } => AccessError::Unreadable {
+                path: records.display().to_string(),
+                problem: format!("is damaged ({error})"),
+            },
+            other => AccessError::Sled(other),
+        })?;
+        // sled creates `conf`, `db` and `blobs/` without syncing them or their directory: make
+        // them durable before the first token relies on them.
+        crate::durable::sync_file_and_entry(&records.join("db"))?;
+        crate::durable::sync_file_and_entry(&records.join("conf"))?;
+        crate::durable::sync_directory(&records.join("blobs"))?;
+        crate::durable::sync_directory(&records)?;
+        crate::durable::sync_directory(dir)?;
         // Trees declared after `opened` drop before it.
         let tokens = opened.db.open_tree("tokens")?;
         let code_macs = opened.db.open_tree("code_macs")?;
         let code_attempts = opened.db.open_tree("code_attempts")?;
         let db_file = File::open(records.join("db"))?;
-        let store = Self { tokens, code_macs, code_attempts, db: opened.db, db_file, key, release: opened.release };
+        let count = Self::check_count(&dir.join("records.count"), &records, &tokens, &code_attempts)?;
+        let store = Self {
+            tokens,
+            code_macs,
+            code_attempts,
+            db: opened.db,
+            db_file,
+            count: Mutex::new(count),
+            key,
+            release: opened.release,
+        };
         store.migrate_clear_codes()?;
         Ok(store)
+    }
+
+    /// Compares the records with the count of the last sync: fewer records than counted is
+    /// damage. Returns the count file, brought up to what the records hold.
+    fn check_count(
+        path: &Path,
+        records: &Path,
+        tokens: &sled::Tree,
+        code_attempts: &sled::Tree,
+    ) -> Result<RecordCount, AccessError> {
+        let held = (tokens.len() + code_attempts.len()) as u64;
+        match count::read(path)? {
+            Err(problem) => Err(AccessError::Unreadable { path: path.display().to_string(), problem }),
+            Ok(Some(counted)) if held < counted => Err(AccessError::Unreadable {
+                path: records.display().to_string(),
+                problem: format!(
+                    "has lost {} of the {counted} tokens and join codes it held (a damaged stretch of its log)",
+                    counted - held
+                ),
+            }),
+            Ok(_) => Ok(RecordCount::create(path, held)?),
+        }
+    }
+
+    fn count(&self) -> MutexGuard<'_, RecordCount> {
+        // The file, not this value, is the truth: a panic elsewhere leaves nothing to undo here.
+        self.count.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Becomes `true` once the records are closed and their directory can be opened again.
@@ -126,6 +191,7 @@ impl AccessStore {
         self.db.drop_tree(OLD_BOARD_CODES)?;
         self.db.drop_tree(OLD_CODES)?;
         self.sync()?;
+        self.count().set((self.tokens.len() + self.code_attempts.len()) as u64)?;
         tracing::info!("join codes are now kept as HMACs; the old clear records were dropped");
         Ok(())
     }
@@ -147,13 +213,25 @@ impl AccessStore {
         let mut record = [0u8; 32];
         record[..16].copy_from_slice(board.as_bytes());
         record[16..].copy_from_slice(participant.as_bytes());
-        self.tokens.insert(Self::hash(&token), &record)?;
+        let mut count = self.count();
+        let fresh = self.tokens.insert(Self::hash(&token), &record)?.is_none();
         self.sync()?;
+        if fresh {
+            let next = count.count() + 1;
+            count.set(next)?;
+        }
         Ok(token)
     }
 
     /// Withdraws a token (a join that the board refused, say).
     pub fn revoke_token(&self, token: &str) -> Result<(), AccessError> {
+        let mut count = self.count();
+        if self.tokens.get(Self::hash(token))?.is_none() {
+            return Ok(());
+        }
+        // The count goes down first, so it never says more than the records hold.
+        let next = count.count().saturating_sub(1);
+        count.set(next)?;
         self.tokens.remove(Self::hash(token))?;
         self.sync()
     }
@@ -218,8 +296,13 @@ impl AccessStore {
             // Another board may have the same code already: try the next derivation.
             let mac = self.code_mac(&code);
             if self.code_macs.compare_and_swap(mac, None as Option<&[u8]>, Some(board.as_bytes()))?.is_ok() {
-                self.code_attempts.insert(board.as_bytes(), &attempt.to_be_bytes())?;
+                let mut count = self.count();
+                let fresh = self.code_attempts.insert(board.as_bytes(), &attempt.to_be_bytes())?.is_none();
                 self.sync()?;
+                if fresh {
+                    let next = count.count() + 1;
+                    count.set(next)?;
+                }
                 return Ok(code);
             }
         }
@@ -277,25 +360,123 @@ impl AccessStore {
     }
 }
 
-/// The server key: 256 random bits made once, durably, and kept private to the owner.
+/// The length of the server key file: the key, then the CRC-32 of the key (big-endian).
+const KEY_FILE_LEN: usize = 32 + 4;
+
+/// The server key: 256 random bits made once, durably, and kept private to the owner. The file
+/// carries a checksum, so a damaged key is reported instead of silently failing every link and
+/// token (a key file from before the checksum is given one).
 fn load_or_create_key(path: &Path) -> Result<[u8; 32], AccessError> {
+    let unreadable =
+        |problem: &str| AccessError::Unreadable { path: path.display().to_string(), problem: problem.into() };
     match fs::read(path) {
-        Ok(bytes) => bytes.try_into().map_err(|_| AccessError::Damaged(format!("{} is not 32 bytes", path.display()))),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => {
-            let key = random_bytes::<32>()?;
-            let temporary = path.with_extension("tmp");
-            {
-                let mut file = File::create(&temporary)?;
-                file.write_all(&key)?;
-                file.sync_all()?;
+        Ok(bytes) if bytes.len() == KEY_FILE_LEN => {
+            let (key, sum) = bytes.split_at(32);
+            if crc32fast::hash(key).to_be_bytes() != sum {
+                return Err(unreadable("is damaged (its checksum does not match)"));
             }
-            fs::rename(&temporary, path)?;
-            if let Some(parent) = path.parent() {
-                File::open(parent)?.sync_all()?;
-            }
+            Ok(key.try_into().map_err(|_| unreadable("is not a key"))?)
+        }
+        Ok(bytes) if bytes.len() == 32 => {
+            let key: [u8; 32] = bytes.try_into().map_err(|_| unreadable("is not a key"))?;
+            crate::durable::replace_file(path, &key_file(&key))?;
+            tracing::info!(path = %path.display(), "the server key now carries a checksum");
             Ok(key)
         }
-        Err(error) => Err(error.into()),
+        Ok(bytes) => Err(unreadable(&format!("is damaged ({} bytes, a key file has {KEY_FILE_LEN})", bytes.len()))),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            let key = random_bytes::<32>()?;
+            crate::durable::replace_file(path, &key_file(&key))?;
+            Ok(key)
+        }
+        Err(error) => Err(unreadable(&format!("cannot be read ({error})"))),
+    }
+}
+
+fn key_file(key: &[u8; 32]) -> Vec<u8> {
+    let mut bytes = key.to_vec();
+    bytes.extend_from_slice(&crc32fast::hash(key).to_be_bytes());
+    bytes
+}
+
+/// Checks a data directory's access records without changing them, for `kipina verify`: the
+/// server key's checksum, that sled can read every record and each token record has its shape,
+/// and that no record counted at a sync is missing. Each problem names its file and the remedy.
+pub fn check(dir: &Path) -> Vec<String> {
+    let mut problems = Vec::new();
+    if !dir.exists() {
+        return problems;
+    }
+    if let Err(problem) = check_key_file(&dir.join("server.key")) {
+        problems.push(problem.to_string());
+    }
+    let records = dir.join("records");
+    if !records.exists() {
+        return problems;
+    }
+    let damaged =
+        |problem: String| AccessError::Unreadable { path: records.display().to_string(), problem }.to_string();
+    let opened = match OpenedSled::open(&sled::Config::new().path(&records), &records) {
+        Ok(opened) => opened,
+        Err(error) => {
+            problems.push(damaged(format!("cannot be read ({error})")));
+            return problems;
+        }
+    };
+    let mut held = 0u64;
+    // Each tree and the size of its values: a token's board and participant, a code's attempt.
+    for (tree, size) in [("tokens", 32), ("code_attempts", 4)] {
+        let tree = match opened.db.open_tree(tree) {
+            Ok(tree) => tree,
+            Err(error) => {
+                problems.push(damaged(format!("cannot be read ({error})")));
+                return problems;
+            }
+        };
+        for entry in &tree {
+            match entry {
+                Ok((_, value)) if value.len() == size => held += 1,
+                Ok((key, value)) => problems
+                    .push(damaged(format!("holds a record of the wrong size ({} bytes at {key:02x?})", value.len()))),
+                Err(error) => {
+                    problems.push(damaged(format!("cannot be read ({error})")));
+                    break;
+                }
+            }
+        }
+    }
+    let count_path = dir.join("records.count");
+    match count::read(&count_path) {
+        Ok(Ok(Some(counted))) if held < counted => problems.push(damaged(format!(
+            "has lost {} of the {counted} tokens and join codes it held (a damaged stretch of its log)",
+            counted - held
+        ))),
+        Ok(Ok(_)) => {}
+        Ok(Err(problem)) => {
+            problems.push(AccessError::Unreadable { path: count_path.display().to_string(), problem }.to_string())
+        }
+        Err(error) => problems.push(
+            AccessError::Unreadable {
+                path: count_path.display().to_string(),
+                problem: format!("cannot be read ({error})"),
+            }
+            .to_string(),
+        ),
+    }
+    problems
+}
+
+/// Checks the server key file without creating or changing it (for `kipina verify`).
+pub fn check_key_file(path: &Path) -> Result<(), AccessError> {
+    let unreadable =
+        |problem: &str| AccessError::Unreadable { path: path.display().to_string(), problem: problem.into() };
+    let bytes = fs::read(path).map_err(|error| unreadable(&format!("cannot be read ({error})")))?;
+    match bytes.len() {
+        KEY_FILE_LEN if crc32fast::hash(&bytes[..32]).to_be_bytes() == bytes[32..] => Ok(()),
+        KEY_FILE_LEN => Err(unreadable("is damaged (its checksum does not match)")),
+        // Written before the checksum: it cannot be checked, and is given one at the next start.
+        32 => Ok(()),
+        other => Err(unreadable(&format!("is damaged ({other} bytes, a key file has {KEY_FILE_LEN})"))),
     }
 }
 

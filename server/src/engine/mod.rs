@@ -46,7 +46,7 @@ impl Engine<SledStore> {
     }
 
     pub fn open_with(data_dir: &DataDir, options: StoreOptions) -> Result<Self, OpenError> {
-        std::fs::create_dir_all(data_dir.root())
+        crate::durable::ensure_dir(data_dir.root())
             .map_err(|source| OpenError::Io { what: "the data directory", source })?;
         let store = SledStore::open(&data_dir.events(), options)?;
         Self::with_store(Arc::new(store), data_dir)

@@ -42,7 +42,7 @@ struct Inner {
 impl KeyStore {
     /// Opens (and creates) the key directory.
     pub fn open(dir: &Path) -> io::Result<Self> {
-        fs::create_dir_all(dir)?;
+        crate::durable::ensure_dir(dir)?;
         Ok(Self { inner: Arc::new(Inner { dir: dir.to_owned(), cache: Mutex::new(HashMap::new()) }) })
     }
 

@@ -49,7 +49,7 @@ pub struct SnapshotStore {
 
 impl SnapshotStore {
     pub fn open(dir: &Path) -> io::Result<Self> {
-        fs::create_dir_all(dir)?;
+        crate::durable::ensure_dir(dir)?;
         Ok(Self { dir: dir.to_owned() })
     }
 

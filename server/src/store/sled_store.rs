@@ -78,6 +78,7 @@ use super::{
     AppendOutcome, AppendRequest, AppendTicket, CommandRecord, Damage, EventStore, ExpectedVersion,
     MAX_EVENTS_PER_APPEND, MAX_RECORD_BYTES, RecordedEvent, StoreError,
 };
+use crate::durable::sync_directory;
 use kipina_proto::{BoardId, CommandId};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ffi::OsString;
@@ -304,14 +305,8 @@ impl SledStore {
         options: StoreOptions,
         hook: Arc<dyn SyncHook>,
     ) -> Result<SledStore, StoreError> {
-        let created = !dir.exists();
-        std::fs::create_dir_all(dir)?;
-        if created {
-            // A new directory's own entry is only durable once its parent is synced.
-            if let Some(parent) = dir.parent().filter(|parent| !parent.as_os_str().is_empty()) {
-                sync_directory(parent)?;
-            }
-        }
+        // A new directory's own entry is only durable once its parent is synced.
+        crate::durable::ensure_dir(dir)?;
 
         // `opened` drops as a whole on an early return: sled first, then the wait for its lock.
         let opened = open_sled(dir)?;
@@ -768,11 +763,6 @@ fn corrupt_at(at: Option<sled::DiskPtr>) -> String {
 
 fn damaged_file(path: &Path, problem: &str) -> StoreError {
     StoreError::Damaged(vec![Damage { board: None, seq: None, problem: format!("{}: {problem}", path.display()) }])
-}
-
-/// Syncs a directory, so the entries of files created in it are durable.
-fn sync_directory(path: &Path) -> io::Result<()> {
-    File::open(path)?.sync_all()
 }
 
 /// The last seq stored in sled for the board (synced or not), 0 when there is none.
