@@ -6,7 +6,6 @@
 use super::{ApiError, AppState};
 use crate::activity::feed::{FeedError, FeedLinks};
 use crate::activity::{self, Projection, Query, history};
-use crate::live::views::ViewerId;
 use actix_web::{HttpRequest, HttpResponse, web};
 use kipina_proto::activity::{ActivityGroup, HistoryView};
 use kipina_proto::{BoardId, ParticipantId, Role};
@@ -14,13 +13,14 @@ use serde::Deserialize;
 use std::collections::BTreeSet;
 
 use super::reader;
-use crate::live::Viewer as Reader;
+use crate::projection::views::Viewer;
 
-fn viewer(projection: &Projection, reader: Reader) -> Result<ViewerId, ApiError> {
-    match reader {
-        Reader::Observer => Ok(None),
-        Reader::Participant(participant) => match projection.state().active_participant(participant) {
-            Some(_) => Ok(Some(participant)),
+/// `viewer`, if they may still read the board (an erased or removed participant may not).
+fn still_reading(projection: &Projection, viewer: Viewer) -> Result<Viewer, ApiError> {
+    match viewer {
+        Viewer::Observer => Ok(viewer),
+        Viewer::Participant(participant) => match projection.state().active_participant(participant) {
+            Some(_) => Ok(viewer),
             None => Err(ApiError::unauthorized()),
         },
     }
@@ -69,7 +69,7 @@ pub async fn activity(
 ) -> Result<HttpResponse, ApiError> {
     let board = path.into_inner();
     let ActivityQuery { before, limit, kinds, actor, token } = query.into_inner();
-    let reader = reader(&request, &state, board, token.as_deref())?;
+    let viewer = reader(&request, &state, board, token.as_deref())?;
     let limit = limit.unwrap_or(activity::DEFAULT_LIMIT);
     if limit == 0 || limit > activity::MAX_LIMIT {
         return Err(ApiError::new("malformed", format!("limit must be from 1 to {}", activity::MAX_LIMIT)));
@@ -94,7 +94,7 @@ pub async fn activity(
     };
     let query = Query { before, limit, groups, actor };
     let page = with_projection(&state, board, move |projection| {
-        let viewer = viewer(projection, reader)?;
+        let viewer = still_reading(projection, viewer)?;
         Ok(projection.page(viewer, &query))
     })
     .await?;
@@ -114,9 +114,9 @@ pub async fn timeline(
     query: web::Query<TokenQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let board = path.into_inner();
-    let reader = reader(&request, &state, board, query.token.as_deref())?;
+    let viewer = reader(&request, &state, board, query.token.as_deref())?;
     let timeline = with_projection(&state, board, move |projection| {
-        viewer(projection, reader)?;
+        still_reading(projection, viewer)?;
         Ok(projection.timeline())
     })
     .await?;
@@ -138,13 +138,13 @@ pub async fn history(
 ) -> Result<HttpResponse, ApiError> {
     let board = path.into_inner();
     let HistoryQuery { seq, token } = query.into_inner();
-    let reader = reader(&request, &state, board, token.as_deref())?;
+    let viewer = reader(&request, &state, board, token.as_deref())?;
     let engine = state.boards.engine().clone();
     let cache = std::sync::Arc::clone(&state.activity);
     let view = web::block(move || -> Result<Option<Result<HistoryView, ApiError>>, ApiError> {
         let answer = cache
             .read(&engine, board, |projection| -> Result<HistoryView, ApiError> {
-                let viewer = viewer(projection, reader)?;
+                let viewer = still_reading(projection, viewer)?;
                 let head = projection.head();
                 let seq = seq.clamp(1, head);
                 let then = engine.state_at(board, seq).map_err(unavailable)?;
@@ -170,7 +170,7 @@ pub async fn feed(
 ) -> Result<HttpResponse, ApiError> {
     let board = path.into_inner();
     let token = query.into_inner().token;
-    if reader(&request, &state, board, token.as_deref())? != Reader::Observer {
+    if reader(&request, &state, board, token.as_deref())? != Viewer::Observer {
         return Err(ApiError::new("unauthorized", "the feed is read with the board's observer link"));
     }
     let observer_path = state.access.link_path(board, Role::Observer);

@@ -1,7 +1,7 @@
 //! Creating boards, reading them, their links, and commands over HTTP.
 
 use super::{ApiError, AppState, bearer, board_handle, reader};
-use crate::live::Viewer;
+use crate::projection::views::Viewer;
 use actix_web::{HttpRequest, HttpResponse, web};
 use kipina_domain::templates;
 use kipina_proto::api::{
@@ -66,11 +66,11 @@ pub async fn view(
     let board = path.into_inner();
     let handle = board_handle(&state, board)?;
     match reader(&request, &state, board, None)? {
-        Viewer::Participant(participant) => match handle.view(Some(participant)).await? {
+        viewer @ Viewer::Participant(_) => match handle.view(viewer).await? {
             (view, Some(_)) => Ok(HttpResponse::Ok().json(view)),
             (_, None) => Err(ApiError::unauthorized()),
         },
-        Viewer::Observer => Ok(HttpResponse::Ok().json(handle.view(None).await?.0)),
+        Viewer::Observer => Ok(HttpResponse::Ok().json(handle.view(Viewer::Observer).await?.0)),
     }
 }
 
@@ -82,7 +82,7 @@ pub async fn links(
     let board = path.into_inner();
     let handle = board_handle(&state, board)?;
     let participant = bearer(&request, &state, board)?;
-    match handle.view(Some(participant)).await?.1 {
+    match handle.view(Viewer::Participant(participant)).await?.1 {
         Some(Role::Facilitator) => Ok(HttpResponse::Ok().json(board_links(&state, board)?)),
         Some(_) => Err(ApiError::new("forbidden", "only facilitators see the board's links")),
         None => Err(ApiError::unauthorized()),
@@ -106,7 +106,7 @@ pub async fn qr(
     let board = path.into_inner();
     let handle = board_handle(&state, board)?;
     let participant = bearer(&request, &state, board)?;
-    match handle.view(Some(participant)).await?.1 {
+    match handle.view(Viewer::Participant(participant)).await?.1 {
         Some(Role::Facilitator) => {}
         Some(_) => return Err(ApiError::new("forbidden", "only facilitators see the board's links")),
         None => return Err(ApiError::unauthorized()),

@@ -12,6 +12,7 @@ pub mod ws;
 use crate::access::{AccessStore, GuessLimiter};
 use crate::config::Config;
 use crate::live::Boards;
+use crate::projection::views::Viewer;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use kipina_proto::api::ErrorBody;
@@ -257,8 +258,7 @@ pub fn reader(
     state: &AppState,
     board: BoardId,
     query_token: Option<&str>,
-) -> Result<crate::live::Viewer, ApiError> {
-    use crate::live::Viewer;
+) -> Result<Viewer, ApiError> {
     board_handle(state, board)?;
     let header = request
         .headers()

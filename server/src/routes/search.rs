@@ -7,7 +7,7 @@
 //! commands for longer than that copy.
 
 use super::{ApiError, AppState, board_handle};
-use crate::live::Viewer;
+use crate::projection::views::Viewer;
 use crate::search::{Building, Corpus, DEFAULT_LIMIT, Index, IndexCache, Query, QueryError, Slot};
 use actix_web::{HttpRequest, HttpResponse, web};
 use kipina_proto::{BoardId, Language};
@@ -90,13 +90,9 @@ pub async fn search(
         .await
         .map_err(unavailable)?,
     };
-    let participant = match viewer {
-        Viewer::Participant(participant) => Some(participant),
-        Viewer::Observer => None,
-    };
     let results = web::block(move || {
         let query = Query::parse(&q, index.language())?;
-        Ok(index.search(&query, participant, limit.unwrap_or(DEFAULT_LIMIT)))
+        Ok(index.search(&query, viewer, limit.unwrap_or(DEFAULT_LIMIT)))
     })
     .await
     .map_err(unavailable)?

@@ -5,6 +5,7 @@ use super::boards::board_links;
 use super::{ApiError, AppState, bearer, board_handle};
 use crate::export::{self, Format};
 use crate::import::trello::{self, TrelloError};
+use crate::projection::views::Viewer;
 use actix_web::{HttpRequest, HttpResponse, web};
 use kipina_proto::api::{CreateBoardResponse, Session};
 use kipina_proto::{BoardId, Role, SessionId};
@@ -33,7 +34,7 @@ pub async fn export(
 ) -> Result<HttpResponse, ApiError> {
     let board = path.into_inner();
     let participant = bearer(&request, &state, board)?;
-    let (view, role) = board_handle(&state, board)?.view(Some(participant)).await?;
+    let (view, role) = board_handle(&state, board)?.view(Viewer::Participant(participant)).await?;
     match role {
         Some(Role::Facilitator) => {}
         Some(_) => return Err(ApiError::new("forbidden", "only facilitators export the board")),

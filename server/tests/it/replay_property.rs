@@ -444,10 +444,11 @@ proptest! {
     fn every_viewer_applying_their_changes_sees_their_own_snapshot(
         commands in prop::collection::vec(any_command(), 1..80)
     ) {
-        use kipina_server::live::views::{ChangeSet, board_view};
+        use kipina_server::live::changes::ChangeSet;
+        use kipina_server::projection::views::{Viewer, board_view};
         let board = BoardId(Uuid::from_u128(0xB0A2D));
-        let viewers: Vec<Option<ParticipantId>> =
-            std::iter::once(None).chain((0..PEOPLE).map(|index| Some(person(index)))).collect();
+        let viewers: Vec<Viewer> =
+            std::iter::once(Viewer::Observer).chain((0..PEOPLE).map(|index| Viewer::Participant(person(index)))).collect();
         let mut state = BoardState::default();
         let mut mirrors: Vec<Option<Mirror>> = viewers.iter().map(|_| None).collect();
         for (step, (actor, command)) in with_board(commands).iter().enumerate() {
@@ -470,9 +471,9 @@ proptest! {
             }
             // Everyone the change set does not name gets the shared bytes, so those must be right.
             let personal = changes.personal_viewers(&state);
-            let shared = changes.render(&state, None);
-            for viewer in viewers.iter().flatten().filter(|viewer| !personal.contains(viewer)) {
-                prop_assert_eq!(&changes.render(&state, Some(*viewer)), &shared, "{:?} after {:?}", viewer, command);
+            let shared = changes.render(&state, Viewer::Observer);
+            for viewer in viewers.iter().filter(|viewer| viewer.participant().is_none_or(|id| !personal.contains(&id))) {
+                prop_assert_eq!(&changes.render(&state, *viewer), &shared, "{:?} after {:?}", viewer, command);
             }
             for (viewer, mirror) in viewers.iter().zip(mirrors.iter_mut()) {
                 match mirror {
