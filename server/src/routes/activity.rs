@@ -3,17 +3,16 @@
 //! `{board}/o/{secret}` part, as a bearer token or as `?token=` (feed readers cannot send
 //! headers). Every read of the log runs in `web::block`.
 
+use super::extract::FeedReader;
 use super::{ApiError, AppState};
 use crate::activity::feed::{FeedError, FeedLinks};
 use crate::activity::{self, Projection, Query, history};
-use actix_web::{HttpRequest, HttpResponse, web};
+use crate::projection::views::Viewer;
+use actix_web::{HttpResponse, web};
 use kipina_proto::activity::{ActivityGroup, HistoryView};
 use kipina_proto::{BoardId, ParticipantId, Role};
 use serde::Deserialize;
 use std::collections::BTreeSet;
-
-use super::reader;
-use crate::projection::views::Viewer;
 
 /// `viewer`, if they may still read the board (an erased or removed participant may not).
 fn still_reading(projection: &Projection, viewer: Viewer) -> Result<Viewer, ApiError> {
@@ -57,19 +56,18 @@ pub struct ActivityQuery {
     /// Groups, comma separated: `cards,comments,votes,statements,facilitation,people`.
     kinds: Option<String>,
     actor: Option<ParticipantId>,
-    token: Option<String>,
 }
 
 /// `GET /api/boards/{board}/activity?before=&limit=&kinds=&actor=`: a page, newest first.
 pub async fn activity(
-    request: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<BoardId>,
     query: web::Query<ActivityQuery>,
+    reader: FeedReader,
 ) -> Result<HttpResponse, ApiError> {
     let board = path.into_inner();
-    let ActivityQuery { before, limit, kinds, actor, token } = query.into_inner();
-    let viewer = reader(&request, &state, board, token.as_deref())?;
+    let ActivityQuery { before, limit, kinds, actor } = query.into_inner();
+    let viewer = reader.viewer;
     let limit = limit.unwrap_or(activity::DEFAULT_LIMIT);
     if limit == 0 || limit > activity::MAX_LIMIT {
         return Err(ApiError::new("malformed", format!("limit must be from 1 to {}", activity::MAX_LIMIT)));
@@ -101,20 +99,13 @@ pub async fn activity(
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "private, no-store")).json(page))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct TokenQuery {
-    token: Option<String>,
-}
-
 /// `GET /api/boards/{board}/timeline`: the head and the times of points of the board's history.
 pub async fn timeline(
-    request: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<BoardId>,
-    query: web::Query<TokenQuery>,
+    reader: FeedReader,
 ) -> Result<HttpResponse, ApiError> {
-    let board = path.into_inner();
-    let viewer = reader(&request, &state, board, query.token.as_deref())?;
+    let (board, viewer) = (path.into_inner(), reader.viewer);
     let timeline = with_projection(&state, board, move |projection| {
         still_reading(projection, viewer)?;
         Ok(projection.timeline())
@@ -126,19 +117,18 @@ pub async fn timeline(
 #[derive(Debug, Deserialize)]
 pub struct HistoryQuery {
     seq: u64,
-    token: Option<String>,
 }
 
 /// `GET /api/boards/{board}/history?seq=N`: the board as it was right after event `N`.
 pub async fn history(
-    request: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<BoardId>,
     query: web::Query<HistoryQuery>,
+    reader: FeedReader,
 ) -> Result<HttpResponse, ApiError> {
     let board = path.into_inner();
-    let HistoryQuery { seq, token } = query.into_inner();
-    let viewer = reader(&request, &state, board, token.as_deref())?;
+    let HistoryQuery { seq } = query.into_inner();
+    let viewer = reader.viewer;
     let engine = state.boards.engine().clone();
     let cache = std::sync::Arc::clone(&state.activity);
     let view = web::block(move || -> Result<Option<Result<HistoryView, ApiError>>, ApiError> {
@@ -163,14 +153,12 @@ pub async fn history(
 
 /// `GET /api/boards/{board}/feed.atom?token=<observer link>`: the board's public activity.
 pub async fn feed(
-    request: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<BoardId>,
-    query: web::Query<TokenQuery>,
+    reader: FeedReader,
 ) -> Result<HttpResponse, ApiError> {
     let board = path.into_inner();
-    let token = query.into_inner().token;
-    if reader(&request, &state, board, token.as_deref())? != Viewer::Observer {
+    if reader.viewer != Viewer::Observer {
         return Err(ApiError::new("unauthorized", "the feed is read with the board's observer link"));
     }
     let observer_path = state.access.link_path(board, Role::Observer);

@@ -1,6 +1,7 @@
 //! Creating boards, reading them, their links, and commands over HTTP.
 
-use super::{ApiError, AppState, bearer, board_handle, reader};
+use super::extract::{Facilitator, Links, Participant, Reader};
+use super::{ApiError, AppState};
 use crate::projection::views::Viewer;
 use actix_web::{HttpRequest, HttpResponse, web};
 use kipina_domain::templates;
@@ -57,36 +58,16 @@ pub async fn create(
 }
 
 /// The board as its reader sees it: a participant by their token, or the observer link (as for
-/// search and activity). An unknown board is `board_not_found` whoever asks.
-pub async fn view(
-    request: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<BoardId>,
-) -> Result<HttpResponse, ApiError> {
-    let board = path.into_inner();
-    let handle = board_handle(&state, board)?;
-    match reader(&request, &state, board, None)? {
-        viewer @ Viewer::Participant(_) => match handle.view(viewer).await? {
-            (view, Some(_)) => Ok(HttpResponse::Ok().json(view)),
-            (_, None) => Err(ApiError::unauthorized()),
-        },
-        Viewer::Observer => Ok(HttpResponse::Ok().json(handle.view(Viewer::Observer).await?.0)),
+/// search and activity). A participant no longer on the board is `unauthorized`.
+pub async fn view(reader: Reader) -> Result<HttpResponse, ApiError> {
+    match (reader.viewer, reader.board.view(reader.viewer).await?) {
+        (Viewer::Participant(_), (_, None)) => Err(ApiError::unauthorized()),
+        (_, (view, _)) => Ok(HttpResponse::Ok().json(view)),
     }
 }
 
-pub async fn links(
-    request: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<BoardId>,
-) -> Result<HttpResponse, ApiError> {
-    let board = path.into_inner();
-    let handle = board_handle(&state, board)?;
-    let participant = bearer(&request, &state, board)?;
-    match handle.view(Viewer::Participant(participant)).await?.1 {
-        Some(Role::Facilitator) => Ok(HttpResponse::Ok().json(board_links(&state, board)?)),
-        Some(_) => Err(ApiError::new("forbidden", "only facilitators see the board's links")),
-        None => Err(ApiError::unauthorized()),
-    }
+pub async fn links(state: web::Data<AppState>, facilitator: Facilitator<Links>) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(board_links(&state, facilitator.board.board())?))
 }
 
 /// Which of the board's links a QR code is made of.
@@ -98,20 +79,12 @@ pub struct QrQuery {
 /// A board's join link as a QR code (SVG), for the projector and the share dialog. Facilitators
 /// only, since the links are theirs to hand out.
 pub async fn qr(
-    request: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<BoardId>,
     query: web::Query<QrQuery>,
+    _facilitator: Facilitator<Links>,
 ) -> Result<HttpResponse, ApiError> {
-    let board = path.into_inner();
-    let handle = board_handle(&state, board)?;
-    let participant = bearer(&request, &state, board)?;
-    match handle.view(Viewer::Participant(participant)).await?.1 {
-        Some(Role::Facilitator) => {}
-        Some(_) => return Err(ApiError::new("forbidden", "only facilitators see the board's links")),
-        None => return Err(ApiError::unauthorized()),
-    }
-    let links = board_links(&state, board)?;
+    let links = board_links(&state, path.into_inner())?;
     let link = match query.link {
         Role::Facilitator => links.facilitator,
         Role::Participant => links.participant,
@@ -134,21 +107,18 @@ pub fn qr_svg(text: &str) -> Result<String, qrcode::types::QrError> {
         .build())
 }
 
+/// A command over HTTP, from a participant. A malformed body is answered before who sent it is
+/// judged (the sender comes as a `Result` for that, since extractors run side by side).
 pub async fn command(
-    request: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<BoardId>,
     body: web::Json<CommandRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let board = path.into_inner();
-    let handle = board_handle(&state, board)?;
-    let Viewer::Participant(participant) = reader(&request, &state, board, None)? else {
-        return Err(ApiError::new("read_only", "the observer link can only read the board"));
-    };
+    sender: Result<Participant, actix_web::Error>,
+) -> Result<HttpResponse, actix_web::Error> {
+    let sender = sender?;
     if state.boards.is_stopping() {
-        return Err(ApiError::new("shutting_down", crate::live::connection::SHUTTING_DOWN));
+        return Err(ApiError::new("shutting_down", crate::live::connection::SHUTTING_DOWN).into());
     }
     let CommandRequest { command_id, command } = body.into_inner();
-    let outcome = handle.execute(participant, command_id, command).await?;
+    let outcome = sender.board.execute(sender.participant, command_id, command).await.map_err(ApiError::from)?;
     Ok(HttpResponse::Ok().json(CommandResponse { command_id, outcome }))
 }
