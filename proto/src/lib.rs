@@ -10,6 +10,7 @@ pub mod api;
 pub mod command;
 pub mod ids;
 pub mod message;
+pub mod mirror;
 pub mod search;
 pub mod values;
 pub mod view;

@@ -85,6 +85,7 @@ pub fn board_view(board: BoardId, state: &BoardState, viewer: Viewer) -> Option<
             .flatten()
             .map(|notification| notification_view(state, notification))
             .collect(),
+        notifications_kept: u32::try_from(kipina_domain::attention::MAX_NOTIFICATIONS).unwrap_or(u32::MAX),
     })
 }
 
