@@ -89,17 +89,34 @@ impl FacilitatorsOnly for Export {
     const REFUSAL: &'static str = "only facilitators export the board";
 }
 
-impl FromRequest for Reader {
-    type Error = actix_web::Error;
-    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+/// `FromRequest` for an extractor with `async fn check(request) -> Result<Self, …>`. The check
+/// runs when actix-web polls it, after the parameters before it were extracted.
+macro_rules! checked_when_polled {
+    ($extractor:ident) => {
+        checked_when_polled!([] $extractor);
+    };
+    ([$($generics:tt)*] $extractor:ty) => {
+        impl<$($generics)*> FromRequest for $extractor {
+            type Error = actix_web::Error;
+            type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
-    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let request = request.clone();
-        Box::pin(async move {
-            let (state, board) = target(&request).await?;
-            let (board, viewer) = viewer_of(&request, &state, board, None)?;
-            Ok(Self { viewer, board })
-        })
+            fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+                Box::pin(Self::check(request.clone()))
+            }
+        }
+    };
+}
+
+checked_when_polled!(Reader);
+checked_when_polled!(FeedReader);
+checked_when_polled!(Participant);
+checked_when_polled!([What: FacilitatorsOnly + 'static] Facilitator<What>);
+
+impl Reader {
+    async fn check(request: HttpRequest) -> Result<Self, actix_web::Error> {
+        let (state, board) = target(&request).await?;
+        let (board, viewer) = viewer_of(&request, &state, board, None)?;
+        Ok(Self { viewer, board })
     }
 }
 
@@ -109,58 +126,40 @@ struct LinkQuery {
     token: Option<String>,
 }
 
-impl FromRequest for FeedReader {
-    type Error = actix_web::Error;
-    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
-
-    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let request = request.clone();
-        Box::pin(async move {
-            let (state, board) = target(&request).await?;
-            let token = web::Query::<LinkQuery>::extract(&request).await?.into_inner().token;
-            let (board, viewer) = viewer_of(&request, &state, board, token.as_deref())?;
-            Ok(Self { viewer, board })
-        })
+impl FeedReader {
+    async fn check(request: HttpRequest) -> Result<Self, actix_web::Error> {
+        let (state, board) = target(&request).await?;
+        let token = web::Query::<LinkQuery>::extract(&request).await?.into_inner().token;
+        let (board, viewer) = viewer_of(&request, &state, board, token.as_deref())?;
+        Ok(Self { viewer, board })
     }
 }
 
-impl FromRequest for Participant {
-    type Error = actix_web::Error;
-    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
-
-    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let request = request.clone();
-        Box::pin(async move {
-            let (state, board) = target(&request).await?;
-            match viewer_of(&request, &state, board, None)? {
-                (board, Viewer::Participant(participant)) => Ok(Self { participant, board }),
-                (_, Viewer::Observer) => {
-                    Err(ApiError::new("read_only", "the observer link can only read the board").into())
-                }
+impl Participant {
+    async fn check(request: HttpRequest) -> Result<Self, actix_web::Error> {
+        let (state, board) = target(&request).await?;
+        match viewer_of(&request, &state, board, None)? {
+            (board, Viewer::Participant(participant)) => Ok(Self { participant, board }),
+            (_, Viewer::Observer) => {
+                Err(ApiError::new("read_only", "the observer link can only read the board").into())
             }
-        })
+        }
     }
 }
 
-impl<What: FacilitatorsOnly + 'static> FromRequest for Facilitator<What> {
-    type Error = actix_web::Error;
-    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
-
-    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let request = request.clone();
-        Box::pin(async move {
-            let (state, board) = target(&request).await?;
-            let (board, viewer) = viewer_of(&request, &state, board, None)?;
-            let Viewer::Participant(participant) = viewer else { return Err(ApiError::unauthorized().into()) };
-            let (view, role) = board.view(viewer).await.map_err(ApiError::from)?;
-            match role {
-                Some(role) if kipina_domain::may_read(role, What::READ) => {
-                    Ok(Self { participant, board, view, what: PhantomData })
-                }
-                Some(_) => Err(ApiError::new("forbidden", What::REFUSAL).into()),
-                None => Err(ApiError::unauthorized().into()),
+impl<What: FacilitatorsOnly> Facilitator<What> {
+    async fn check(request: HttpRequest) -> Result<Self, actix_web::Error> {
+        let (state, board) = target(&request).await?;
+        let (board, viewer) = viewer_of(&request, &state, board, None)?;
+        let Viewer::Participant(participant) = viewer else { return Err(ApiError::unauthorized().into()) };
+        let (view, role) = board.view(viewer).await.map_err(ApiError::from)?;
+        match role {
+            Some(role) if kipina_domain::may_read(role, What::READ) => {
+                Ok(Self { participant, board, view, what: PhantomData })
             }
-        })
+            Some(_) => Err(ApiError::new("forbidden", What::REFUSAL).into()),
+            None => Err(ApiError::unauthorized().into()),
+        }
     }
 }
 
