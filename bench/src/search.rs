@@ -21,6 +21,7 @@ use kipina_server::access::AccessStore;
 use kipina_server::config::Config;
 use kipina_server::data_dir::DataDir;
 use kipina_server::engine::{Engine, Executed};
+use kipina_server::projection::views::Viewer;
 use kipina_server::search::{Corpus, Index, Query};
 use kipina_server::startup::Application;
 use serde::Serialize;
@@ -309,7 +310,8 @@ pub async fn run(options: &SearchOptions) -> anyhow::Result<Section> {
     let mut figures = Vec::new();
     for (shape, text) in QUERIES {
         let (in_process, found) = times(options.query_rounds, || {
-            let query = Query::parse(text, index.language()).map(|query| index.search(&query, Some(made.searcher), 20));
+            let query = Query::parse(text, index.language())
+                .map(|query| index.search(&query, Viewer::Participant(made.searcher), 20));
             query.map(|results| results.total).unwrap_or(0)
         });
         let (naive_times, naive_total) = times(options.query_rounds, || naive.search(text));

@@ -19,7 +19,7 @@ pub use decide::{Context, Decision, decide};
 pub use error::{DomainError, Kind};
 pub use event::{Event, Fact};
 pub use evolve::evolve;
-pub use permissions::{gate, gates, permissions, phase_allows};
+pub use permissions::{Read, gate, gates, may_read, permissions, phase_allows};
 pub use personal::{ERASED_TAG, PERSONAL_TAG, PersonalText};
 pub use state::{
     BoardInfo, BoardState, Card, Column, Comment, Label, Notification, Participant, Proposal, Session, Statement,

@@ -14,6 +14,23 @@ pub fn permissions(role: Role) -> Permissions {
     }
 }
 
+/// What only some roles may read of a board beyond its views (which everyone on it reads): what
+/// lets others in, and the board taken out whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Read {
+    /// The board's invitation links and their QR codes: whoever holds one can join.
+    Links,
+    /// The board exported: its outcome in a document, or its whole log.
+    Export,
+}
+
+/// Whether `role` may read `read`: both are the facilitators'.
+pub fn may_read(role: Role, read: Read) -> bool {
+    match read {
+        Read::Links | Read::Export => permissions(role).facilitate,
+    }
+}
+
 /// Whether a phase lets `role` do `action`. Between sessions (no session running, which is
 /// what `Closed` means) the board is open for the work people do between camps.
 ///
@@ -88,5 +105,20 @@ fn action_name(action: Action) -> &'static str {
         Action::React => "react",
         Action::Vote => "vote",
         Action::Group => "group cards",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Read, may_read};
+    use kipina_proto::Role;
+
+    #[test]
+    fn only_facilitators_read_the_links_and_exports() {
+        for read in [Read::Links, Read::Export] {
+            assert!(may_read(Role::Facilitator, read), "{read:?}");
+            assert!(!may_read(Role::Participant, read), "{read:?}");
+            assert!(!may_read(Role::Observer, read), "{read:?}");
+        }
     }
 }

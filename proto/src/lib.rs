@@ -11,6 +11,7 @@ pub mod command;
 pub mod error;
 pub mod ids;
 pub mod message;
+pub mod mirror;
 pub mod search;
 pub mod values;
 pub mod view;

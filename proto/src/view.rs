@@ -28,6 +28,9 @@ pub struct BoardView {
     /// The viewer's own notifications, oldest first (the most recent ones the board keeps);
     /// empty for everyone else and for observers.
     pub notifications: Vec<NotificationView>,
+    /// How many notifications the board keeps per participant (the most recent ones): a client
+    /// that adds a `notification` change keeps as many, dropping the oldest.
+    pub notifications_kept: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -899,88 +899,29 @@ impl ChildServer {
     }
 }
 
-/// A client's copy of a board, kept as the web client keeps it: a snapshot, then the views of
-/// each `changed` put in place by id. Comparing it with a fresh snapshot for the same viewer
-/// shows whether the changes it applied added up to the board.
-#[derive(Clone, Debug, PartialEq)]
-pub struct BoardMirror {
-    pub seq: u64,
-    pub info: kipina_proto::view::BoardInfoView,
-    pub participants: std::collections::BTreeMap<ParticipantId, ParticipantView>,
-    pub columns: std::collections::BTreeMap<ColumnId, ColumnView>,
-    pub order: Vec<ColumnId>,
-    pub labels: std::collections::BTreeMap<kipina_proto::LabelId, kipina_proto::view::LabelView>,
-    pub cards: std::collections::BTreeMap<CardId, CardView>,
-    pub comments: std::collections::BTreeMap<CommentId, CommentView>,
-    pub sessions: std::collections::BTreeMap<kipina_proto::SessionId, kipina_proto::view::SessionView>,
-    pub rounds: std::collections::BTreeMap<u32, kipina_proto::view::RoundView>,
-    /// The viewer's own notifications, oldest first.
-    pub notifications: Vec<kipina_proto::view::NotificationView>,
-}
+/// A client's copy of a board, kept as the web client keeps it (see `kipina_proto::mirror`).
+/// Comparing it with a fresh snapshot for the same viewer shows whether the changes it applied
+/// added up to the board.
+pub use kipina_proto::mirror::BoardMirror;
 
-impl BoardMirror {
-    /// The mirror of a snapshot.
-    pub fn of(board: &BoardView) -> Self {
-        Self {
-            seq: board.seq,
-            info: board.info.clone(),
-            participants: board.participants.iter().map(|view| (view.id, view.clone())).collect(),
-            columns: board.columns.iter().map(|view| (view.id, view.clone())).collect(),
-            order: board.columns.iter().filter(|view| !view.archived).map(|view| view.id).collect(),
-            labels: board.labels.iter().map(|view| (view.id, view.clone())).collect(),
-            cards: board.cards.iter().map(|view| (view.id, view.clone())).collect(),
-            comments: board.comments.iter().map(|view| (view.id, view.clone())).collect(),
-            sessions: board.sessions.iter().map(|view| (view.id, view.clone())).collect(),
-            rounds: board.rounds.iter().map(|view| (view.number, view.clone())).collect(),
-            notifications: board.notifications.clone(),
+/// Folds one message into `mirror`: a snapshot replaces it, a `changed` must start right after
+/// what it holds (a gap or a repeat fails the test) and puts its views in place. Other messages
+/// change nothing.
+pub fn follow(mirror: &mut Option<BoardMirror>, message: &ServerMessage) {
+    match message {
+        ServerMessage::Snapshot { board } => *mirror = Some(BoardMirror::of(board)),
+        ServerMessage::Changed { first_seq, last_seq, changes } => {
+            let Some(mirror) = mirror else { panic!("changed {first_seq}..={last_seq} before any snapshot") };
+            assert_eq!(
+                *first_seq,
+                mirror.seq + 1,
+                "changed {first_seq}..={last_seq} does not follow seq {} (a gap or a repeat)",
+                mirror.seq
+            );
+            let applied = mirror.apply_changed(*first_seq, *last_seq, changes.iter().cloned());
+            assert_eq!(applied, kipina_proto::mirror::Applied::Applied);
         }
-    }
-
-    /// Folds one message into `mirror`: a snapshot replaces it, a `changed` must start right
-    /// after what it holds (a gap or a repeat fails the test) and puts its views in place.
-    /// Other messages change nothing.
-    pub fn follow(mirror: &mut Option<BoardMirror>, message: &ServerMessage) {
-        match message {
-            ServerMessage::Snapshot { board } => *mirror = Some(BoardMirror::of(board)),
-            ServerMessage::Changed { first_seq, last_seq, changes } => {
-                let Some(mirror) = mirror else { panic!("changed {first_seq}..={last_seq} before any snapshot") };
-                assert_eq!(
-                    *first_seq,
-                    mirror.seq + 1,
-                    "changed {first_seq}..={last_seq} does not follow seq {} (a gap or a repeat)",
-                    mirror.seq
-                );
-                mirror.seq = *last_seq;
-                for change in changes {
-                    match change.clone() {
-                        Change::Board(info) => mirror.info = info,
-                        Change::Participant(view) => drop(mirror.participants.insert(view.id, view)),
-                        Change::Column(view) => drop(mirror.columns.insert(view.id, view)),
-                        Change::ColumnOrder(order) => mirror.order = order,
-                        Change::CardsInserted(inserted) => {
-                            if let Some(column) = mirror.columns.get_mut(&inserted.column) {
-                                inserted.apply(&mut column.cards);
-                            }
-                        }
-                        Change::Label(view) => drop(mirror.labels.insert(view.id, view)),
-                        Change::Card(view) => drop(mirror.cards.insert(view.id, view)),
-                        Change::Comment(view) => drop(mirror.comments.insert(view.id, view)),
-                        Change::Session(view) => drop(mirror.sessions.insert(view.id, view)),
-                        Change::Round(view) => drop(mirror.rounds.insert(view.number, view)),
-                        Change::Notification(view) => {
-                            // As the web client does: by sequence number, the newest the board keeps.
-                            mirror.notifications.retain(|kept| kept.seq != view.seq);
-                            mirror.notifications.push(view);
-                            mirror.notifications.sort_by_key(|kept| kept.seq);
-                            let excess =
-                                mirror.notifications.len().saturating_sub(kipina_domain::attention::MAX_NOTIFICATIONS);
-                            mirror.notifications.drain(..excess);
-                        }
-                    }
-                }
-            }
-            _ => {}
-        }
+        _ => {}
     }
 }
 

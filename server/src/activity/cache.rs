@@ -120,7 +120,7 @@ mod tests {
         run(&engine, board, &mut state, ALICE, add_card(card(1), IDEAS, "Kyläkoulu"));
         let (head, newest) = cache
             .read(&engine, board, |projection| {
-                let page = projection.page(None, &super::super::Query::newest(1));
+                let page = projection.page(crate::projection::views::Viewer::Observer, &super::super::Query::newest(1));
                 (projection.head(), page.items[0].card)
             })
             .expect("read")

@@ -1,10 +1,11 @@
 //! The board's public activity as an Atom feed (RFC 4287), for people who follow a board from a
 //! feed reader. "Public" is what the observer link shows: the items rendered for the viewer
-//! `None`, so no anonymous author and no hidden dot, with the board's current names and titles
+//! `Viewer::Observer`, so no anonymous author and no hidden dot, with the board's current names and titles
 //! (erased words read "poistettu"). Written with `atom_syndication`, never by hand.
 
 use super::words::{ANONYMOUS, ERASED, excerpt, pick, sentence};
 use super::{Projection, Query};
+use crate::projection::views::Viewer;
 use atom_syndication::{Entry, Feed, FixedDateTime, Generator, Link, Person, Text};
 use kipina_domain::BoardState;
 use kipina_proto::activity::{ActivityItem, ActivityKind};
@@ -33,7 +34,7 @@ pub enum FeedError {
 pub fn atom(board: BoardId, projection: &Projection, links: &FeedLinks) -> Result<Vec<u8>, FeedError> {
     let state = projection.state();
     let info = state.info.as_ref().ok_or(FeedError::NoBoard)?;
-    let page = projection.page(None, &Query::newest(FEED_ENTRIES));
+    let page = projection.page(Viewer::Observer, &Query::newest(FEED_ENTRIES));
     let alternate = |href: &str| Link {
         href: href.to_owned(),
         rel: "alternate".into(),

@@ -5,30 +5,30 @@
 //! words. Everything else is as it was: earlier titles, cards in their old columns, the
 //! statement's wording of the time, dots hidden if they were hidden then.
 
-use crate::live::views::{ViewerId, board_view};
+use crate::projection::views::{Viewer, board_view};
 use kipina_domain::BoardState;
 use kipina_proto::BoardId;
 use kipina_proto::view::BoardView;
 
 /// The board of `then` as `viewer` may see it, judged also by `now` (the board at its head).
 /// `None` when the board did not exist yet at that point.
-pub fn history_view(board: BoardId, then: &BoardState, now: &BoardState, viewer: ViewerId) -> Option<BoardView> {
+pub fn history_view(board: BoardId, then: &BoardState, now: &BoardState, viewer: Viewer) -> Option<BoardView> {
     let mut view = board_view(board, then, viewer)?;
     for card in &mut view.cards {
         let Some(current) = now.cards.get(&card.id) else { continue };
         if now.card_is_anonymous(current) {
             card.anonymous = true;
-            if viewer != Some(current.author) {
+            if !viewer.is(current.author) {
                 card.author = None;
             }
-            card.votes.retain(|vote| Some(vote.participant) == viewer);
+            card.votes.retain(|vote| viewer.is(vote.participant));
         }
     }
     for comment in &mut view.comments {
         let Some(current) = now.comments.get(&comment.id) else { continue };
         if now.comment_is_anonymous(current) {
             comment.anonymous = true;
-            if viewer != Some(current.author) {
+            if !viewer.is(current.author) {
                 comment.author = None;
             }
         }
@@ -43,7 +43,7 @@ pub fn history_view(board: BoardId, then: &BoardState, now: &BoardState, viewer:
             let proposal = version.proposal.and_then(|card| now.cards.get(&card));
             if let Some(proposal) = proposal.filter(|card| now.card_is_anonymous(card)) {
                 version.anonymous = true;
-                if viewer != Some(proposal.author) {
+                if !viewer.is(proposal.author) {
                     version.author = None;
                 }
             }

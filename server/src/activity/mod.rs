@@ -22,7 +22,7 @@ mod tests;
 pub use cache::ActivityCache;
 pub use record::record_of;
 
-use crate::live::views::ViewerId;
+use crate::projection::views::Viewer;
 use kipina_domain::{BoardState, Fact, evolve};
 use kipina_proto::ParticipantId;
 use kipina_proto::Timestamp;
@@ -94,7 +94,7 @@ impl Projection {
     }
 
     /// One page of the feed as `viewer` may see it, newest first.
-    pub fn page(&self, viewer: ViewerId, query: &Query) -> ActivityPage {
+    pub fn page(&self, viewer: Viewer, query: &Query) -> ActivityPage {
         let limit = query.limit.clamp(1, MAX_LIMIT);
         let before = query.before.unwrap_or(u64::MAX);
         let end = self.records.partition_point(|record| record.seq < before);

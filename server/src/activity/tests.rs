@@ -6,7 +6,7 @@ use super::feed::{FeedLinks, atom};
 use super::history::history_view;
 use super::words::sentence;
 use super::{Projection, Query};
-use crate::live::views::ViewerId;
+use crate::projection::views::Viewer;
 use kipina_domain::testing::{
     ALICE, BOB, FACILITATOR, IDEAS, LATER, OBSERVER, add_card, add_column, add_comment, card, comment, create_board,
     join, like_card, session, vote,
@@ -59,11 +59,11 @@ impl Board {
     }
 
     /// Everything `viewer` may see, newest first.
-    fn all(&self, viewer: ViewerId) -> Vec<ActivityItem> {
+    fn all(&self, viewer: Viewer) -> Vec<ActivityItem> {
         self.projection.page(viewer, &Query::newest(200)).items
     }
 
-    fn items(&self, viewer: ViewerId, kind: ActivityKind) -> Vec<ActivityItem> {
+    fn items(&self, viewer: Viewer, kind: ActivityKind) -> Vec<ActivityItem> {
         self.all(viewer).into_iter().filter(|item| item.kind == kind).collect()
     }
 
@@ -85,7 +85,8 @@ impl Board {
     }
 }
 
-const EVERYONE: [ViewerId; 4] = [None, Some(FACILITATOR), Some(ALICE), Some(BOB)];
+const EVERYONE: [Viewer; 4] =
+    [Viewer::Observer, Viewer::Participant(FACILITATOR), Viewer::Participant(ALICE), Viewer::Participant(BOB)];
 
 fn kinds(items: &[ActivityItem]) -> Vec<ActivityKind> {
     items.iter().map(|item| item.kind).collect()
@@ -98,7 +99,7 @@ fn every_item_says_who_did_what_to_which_thing() {
         .run(ALICE, add_card(card(1), IDEAS, "Kyläkoulu"))
         .run(BOB, add_comment(comment(1), card(1), "Hyvä!"))
         .run(FACILITATOR, Command::MoveCard { card: card(1), column: LATER, to_index: 0 });
-    let items = board.all(Some(BOB));
+    let items = board.all(Viewer::Participant(BOB));
     assert_eq!(
         kinds(&items[..3]),
         vec![ActivityKind::CardMoved, ActivityKind::CommentAdded, ActivityKind::CardAdded],
@@ -116,7 +117,7 @@ fn every_item_says_who_did_what_to_which_thing() {
         "Aino Ääkkönen lisäsi kortin «Kyläkoulu» sarakkeeseen «Ideat»"
     );
     assert_eq!(sentence(&board.state, &items[1], Language::En), "Eero Mäkelä commented on “Kyläkoulu”");
-    let joined = board.items(None, ActivityKind::ParticipantJoined);
+    let joined = board.items(Viewer::Observer, ActivityKind::ParticipantJoined);
     assert_eq!(joined.len(), 4, "the facilitator joined with the board");
     assert_eq!((joined[2].participant, joined[2].role), (Some(ALICE), Some(Role::Participant)));
 }
@@ -134,7 +135,7 @@ fn an_anonymous_author_is_named_to_nobody_else() {
         )
         .run(FACILITATOR, Command::MoveCard { card: card(1), column: LATER, to_index: 0 })
         .run(BOB, like_card(card(1)));
-    for viewer in [None, Some(BOB), Some(FACILITATOR)] {
+    for viewer in [Viewer::Observer, Viewer::Participant(BOB), Viewer::Participant(FACILITATOR)] {
         let items = board.all(viewer);
         for kind in [ActivityKind::CardAdded, ActivityKind::CommentAdded, ActivityKind::CardEdited] {
             let found = items.iter().find(|item| item.kind == kind).expect("listed");
@@ -154,26 +155,29 @@ fn an_anonymous_author_is_named_to_nobody_else() {
             "nimetön lisäsi kortin «Salaisempi» sarakkeeseen «Ideat»"
         );
     }
-    let own = board.items(Some(ALICE), ActivityKind::CardAdded);
+    let own = board.items(Viewer::Participant(ALICE), ActivityKind::CardAdded);
     assert_eq!((own[0].actor, own[0].anonymous), (Some(ALICE), false), "her own, to her");
 
     // Filtering by Alice never finds what she wrote anonymously.
     let query = Query { actor: Some(ALICE), ..Query::newest(200) };
-    assert_eq!(kinds(&board.projection.page(Some(BOB), &query).items), vec![ActivityKind::ParticipantJoined]);
+    assert_eq!(
+        kinds(&board.projection.page(Viewer::Participant(BOB), &query).items),
+        vec![ActivityKind::ParticipantJoined]
+    );
 }
 
 #[test]
 fn a_board_made_anonymous_later_hides_its_earlier_authors_too() {
     let mut board = Board::new();
     board.run(ALICE, add_card(card(1), IDEAS, "Kyläkahvila"));
-    assert_eq!(board.items(Some(BOB), ActivityKind::CardAdded)[0].actor, Some(ALICE));
+    assert_eq!(board.items(Viewer::Participant(BOB), ActivityKind::CardAdded)[0].actor, Some(ALICE));
     board.run(
         FACILITATOR,
         Command::SetBoardOptions {
             options: kipina_proto::BoardOptions { anonymous: true, participants_may_group: false },
         },
     );
-    assert_eq!(board.items(Some(BOB), ActivityKind::CardAdded)[0].actor, None);
+    assert_eq!(board.items(Viewer::Participant(BOB), ActivityKind::CardAdded)[0].actor, None);
 }
 
 #[test]
@@ -190,12 +194,12 @@ fn hidden_dots_are_listed_to_their_voter_alone_before_and_after_the_reveal() {
         .run(ALICE, Command::WithdrawVote { card: card(2) })
         .run(ALICE, vote(card(1)));
     let check = |board: &Board| {
-        for viewer in [None, Some(BOB), Some(FACILITATOR)] {
+        for viewer in [Viewer::Observer, Viewer::Participant(BOB), Viewer::Participant(FACILITATOR)] {
             let dots: Vec<_> =
                 board.all(viewer).into_iter().filter(|item| item.group == ActivityGroup::Votes).collect();
             assert_eq!(dots, vec![], "{viewer:?} must not learn of Alice's dots");
         }
-        let own = board.all(Some(ALICE));
+        let own = board.all(Viewer::Participant(ALICE));
         let own: Vec<_> =
             own.iter().filter(|item| item.group == ActivityGroup::Votes).map(|item| (item.kind, item.card)).collect();
         assert_eq!(
@@ -210,9 +214,9 @@ fn hidden_dots_are_listed_to_their_voter_alone_before_and_after_the_reveal() {
     check(&board);
     board.run(FACILITATOR, Command::RevealVotes);
     check(&board);
-    let revealed = board.items(Some(BOB), ActivityKind::VotesRevealed);
+    let revealed = board.items(Viewer::Participant(BOB), ActivityKind::VotesRevealed);
     assert_eq!((revealed[0].actor, revealed[0].round), (Some(FACILITATOR), Some(2)));
-    let started = board.items(None, ActivityKind::VoteRoundStarted);
+    let started = board.items(Viewer::Observer, ActivityKind::VoteRoundStarted);
     assert_eq!((started[0].round, started[0].hidden), (Some(2), Some(true)));
 
     // A visible round names voters, as the cards do, but never on an anonymous card.
@@ -226,7 +230,7 @@ fn hidden_dots_are_listed_to_their_voter_alone_before_and_after_the_reveal() {
         .run(ALICE, add_card(card(3), IDEAS, "Salainen"))
         .run(FACILITATOR, Command::SetPhase { session: session(1), phase: Phase::Vote })
         .run(ALICE, vote(card(3)));
-    let dots = board.items(None, ActivityKind::VoteCast);
+    let dots = board.items(Viewer::Observer, ActivityKind::VoteCast);
     assert_eq!(
         dots.iter().map(|item| (item.card, item.actor, item.anonymous)).collect::<Vec<_>>(),
         vec![(Some(card(3)), None, true), (Some(card(1)), Some(BOB), false),]
@@ -278,7 +282,13 @@ fn filters_keep_the_groups_asked_for() {
         );
     let only = |groups: &[ActivityGroup]| {
         let query = Query { groups: Some(groups.iter().copied().collect()), ..Query::newest(200) };
-        board.projection.page(Some(BOB), &query).items.into_iter().map(|item| item.group).collect::<BTreeSet<_>>()
+        board
+            .projection
+            .page(Viewer::Participant(BOB), &query)
+            .items
+            .into_iter()
+            .map(|item| item.group)
+            .collect::<BTreeSet<_>>()
     };
     for group in ActivityGroup::ALL {
         assert_eq!(only(&[group]), BTreeSet::from([group]), "{group:?}");
@@ -289,7 +299,7 @@ fn filters_keep_the_groups_asked_for() {
     );
     let by_bob = Query { actor: Some(BOB), ..Query::newest(200) };
     assert_eq!(
-        kinds(&board.projection.page(None, &by_bob).items),
+        kinds(&board.projection.page(Viewer::Observer, &by_bob).items),
         vec![ActivityKind::ReactionAdded, ActivityKind::CommentAdded, ActivityKind::ParticipantJoined]
     );
 }
@@ -301,9 +311,9 @@ fn pages_go_back_by_the_before_cursor_without_gaps_or_overlaps() {
         board.run(ALICE, add_card(card(n), IDEAS, &format!("Idea {n}")));
     }
     let cards = Query { groups: Some(BTreeSet::from([ActivityGroup::Cards])), limit: 3, ..Query::default() };
-    let mut pages: Vec<ActivityPage> = vec![board.projection.page(None, &cards)];
+    let mut pages: Vec<ActivityPage> = vec![board.projection.page(Viewer::Observer, &cards)];
     while let Some(before) = pages.last().and_then(|page| page.before) {
-        pages.push(board.projection.page(None, &Query { before: Some(before), ..cards.clone() }));
+        pages.push(board.projection.page(Viewer::Observer, &Query { before: Some(before), ..cards.clone() }));
     }
     let sizes: Vec<usize> = pages.iter().map(|page| page.items.len()).collect();
     assert_eq!(sizes, vec![3, 3, 1]);
@@ -313,7 +323,7 @@ fn pages_go_back_by_the_before_cursor_without_gaps_or_overlaps() {
     assert!(pages.iter().all(|page| page.head == board.head()));
     // A page that ends exactly at the oldest item says there is nothing older.
     let six = Query { limit: 6, before: Some(pages[0].items[0].seq), ..cards.clone() };
-    assert_eq!(board.projection.page(None, &six).before, None);
+    assert_eq!(board.projection.page(Viewer::Observer, &six).before, None);
 }
 
 #[test]
@@ -345,8 +355,12 @@ fn sessions_read_as_started_moved_on_and_ended_and_statements_get_versions() {
         .run(FACILITATOR, Command::AdoptProposal { card: card(5) })
         .run(FACILITATOR, Command::SetPhase { session: session(1), phase: Phase::Vote })
         .run(FACILITATOR, Command::SetPhase { session: session(1), phase: Phase::Closed });
-    let facilitation: Vec<_> =
-        board.all(None).into_iter().filter(|item| item.session.is_some()).map(|item| (item.kind, item.phase)).collect();
+    let facilitation: Vec<_> = board
+        .all(Viewer::Observer)
+        .into_iter()
+        .filter(|item| item.session.is_some())
+        .map(|item| (item.kind, item.phase))
+        .collect();
     assert_eq!(
         facilitation,
         vec![
@@ -356,15 +370,15 @@ fn sessions_read_as_started_moved_on_and_ended_and_statements_get_versions() {
             (ActivityKind::SessionCreated, None),
         ]
     );
-    let phase = board.items(None, ActivityKind::PhaseSet);
+    let phase = board.items(Viewer::Observer, ActivityKind::PhaseSet);
     assert_eq!(sentence(&board.state, &phase[0], Language::Fi), "Fanni Fasilitaattori siirtyi äänestysvaiheeseen");
-    let adopted = board.items(None, ActivityKind::ProposalAdopted);
+    let adopted = board.items(Viewer::Observer, ActivityKind::ProposalAdopted);
     assert_eq!((adopted[0].column, adopted[0].version), (Some(vision), Some(2)));
     assert_eq!(
         sentence(&board.state, &adopted[0], Language::Fi),
         "Fanni Fasilitaattori hyväksyi ehdotuksen: «Visio» sai uuden version 2"
     );
-    let proposed = board.items(Some(BOB), ActivityKind::WordingProposed);
+    let proposed = board.items(Viewer::Participant(BOB), ActivityKind::WordingProposed);
     assert_eq!((proposed[0].actor, proposed[0].version), (Some(ALICE), Some(1)));
 
     // The timeline holds the session's start and end with their times.
@@ -382,10 +396,10 @@ fn an_erased_participant_reads_as_erased() {
         .run(ALICE, add_card(card(1), IDEAS, "Kyläkoulu"))
         .run(BOB, add_comment(comment(1), card(1), "Hyvä"))
         .run(BOB, Command::EraseParticipant { participant: BOB });
-    let commented = &board.items(None, ActivityKind::CommentAdded)[0];
+    let commented = &board.items(Viewer::Observer, ActivityKind::CommentAdded)[0];
     assert_eq!(commented.actor, Some(BOB), "the id stays; the client shows the erased name");
     assert_eq!(sentence(&board.state, commented, Language::Fi), "(poistettu) kommentoi korttia «Kyläkoulu»");
-    let erased = &board.items(None, ActivityKind::ParticipantErased)[0];
+    let erased = &board.items(Viewer::Observer, ActivityKind::ParticipantErased)[0];
     assert_eq!(erased.participant, Some(BOB));
     assert_eq!(sentence(&board.state, erased, Language::Sv), "En deltagares uppgifter raderades");
 }
@@ -409,7 +423,7 @@ fn the_past_board_keeps_what_is_private_now_private() {
         .run(BOB, add_card(card(2), IDEAS, "Myöhempi"));
     let then = board.state_at(then_seq);
     let id = BoardId::from_uuid(uuid::Uuid::nil());
-    let past = history_view(id, &then, &board.state, Some(BOB)).expect("the board then");
+    let past = history_view(id, &then, &board.state, Viewer::Participant(BOB)).expect("the board then");
     assert_eq!(past.seq, then_seq);
     assert!(past.cards.iter().all(|found| found.id != card(2)), "the later card is not there yet");
     let kylakoulu = past.cards.iter().find(|found| found.id == card(1)).expect("the card");
@@ -417,11 +431,14 @@ fn the_past_board_keeps_what_is_private_now_private() {
     assert_eq!(kylakoulu.votes.iter().map(|vote| vote.participant).collect::<Vec<_>>(), vec![BOB], "his own dot only");
     let words = &past.comments[0];
     assert_eq!((words.author, words.body.as_deref(), words.deleted), (None, None, true));
-    let own = history_view(id, &then, &board.state, Some(ALICE)).expect("the board then");
+    let own = history_view(id, &then, &board.state, Viewer::Participant(ALICE)).expect("the board then");
     assert_eq!(own.cards.iter().find(|found| found.id == card(1)).and_then(|found| found.author), Some(ALICE));
-    let observers = history_view(id, &then, &board.state, None).expect("the board then");
+    let observers = history_view(id, &then, &board.state, Viewer::Observer).expect("the board then");
     assert!(observers.cards.iter().all(|card| card.votes.is_empty()));
-    assert!(history_view(id, &BoardState::default(), &board.state, None).is_none(), "before the board existed");
+    assert!(
+        history_view(id, &BoardState::default(), &board.state, Viewer::Observer).is_none(),
+        "before the board existed"
+    );
 }
 
 #[test]
@@ -457,5 +474,5 @@ fn the_atom_feed_holds_the_public_items_in_the_boards_language() {
     assert_eq!(comment_entry.links[0].href, links.observer);
     let secret = feed.entries.iter().find(|entry| entry.title.value.contains("Salainen")).expect("the anonymous card");
     assert_eq!(secret.authors[0].name, "Nimetön");
-    assert_eq!(feed.entries.len(), board.all(None).len().min(super::feed::FEED_ENTRIES));
+    assert_eq!(feed.entries.len(), board.all(Viewer::Observer).len().min(super::feed::FEED_ENTRIES));
 }

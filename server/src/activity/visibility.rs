@@ -14,15 +14,15 @@
 //!
 //! Personal events (following, seen and read marks) never become records at all.
 
-use crate::live::views::ViewerId;
+use crate::projection::views::Viewer;
 use kipina_domain::BoardState;
 use kipina_proto::ParticipantId;
 use kipina_proto::activity::{ActivityItem, ActivityKind};
 
 /// The item as `viewer` may see it, or `None` when they may not learn of it at all.
-pub fn for_viewer(state: &BoardState, record: &ActivityItem, viewer: ViewerId) -> Option<ActivityItem> {
+pub fn for_viewer(state: &BoardState, record: &ActivityItem, viewer: Viewer) -> Option<ActivityItem> {
     let actor = record.actor?;
-    if viewer == Some(actor) {
+    if viewer.is(actor) {
         return Some(record.clone());
     }
     let hide_actor = match record.kind {

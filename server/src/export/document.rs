@@ -3,7 +3,7 @@
 
 use super::report::{Report, ReportCard};
 use super::{ExportError, local_time};
-use crate::live::views::places;
+use crate::projection::views::places;
 use docx_rs::{Docx, Paragraph, Run, Style, StyleType, Table, TableCell, TableRow, WidthType};
 
 fn paragraph(text: &str) -> Paragraph {

@@ -4,7 +4,7 @@
 
 use super::report::{Report, ReportCard, ReportVersion};
 use super::{ExportError, local_time};
-use crate::live::views::places;
+use crate::projection::views::places;
 use kipina_proto::view::DiffKind;
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Tag, TagEnd};
 

@@ -3,7 +3,7 @@
 //! anonymous authors), names are resolved, cards are ranked by dots.
 
 use super::words::Words;
-use crate::live::views::{board_view, places};
+use crate::projection::views::{Viewer, board_view, places};
 use kipina_domain::BoardState;
 use kipina_proto::view::{BoardView, CardView, DiffSpan};
 use kipina_proto::{BoardId, CardId, CardStatus, Language, ParticipantId, SessionId, Timestamp};
@@ -121,7 +121,7 @@ impl Report {
     /// The report of `state`, limited to `session` when given (cards written while it ran, the
     /// rounds started in it, the versions adopted in it).
     pub fn of(board: BoardId, state: &BoardState, session: Option<SessionId>, now: Timestamp) -> Option<Report> {
-        let view = board_view(board, state, None)?;
+        let view = board_view(board, state, Viewer::Observer)?;
         let words = Words::of(view.info.language);
         let names = Names::of(&view, words);
         let sessions: Vec<ReportSession> = view

@@ -12,11 +12,12 @@
 //! clients (about 40 GB for 300 clients reconnecting 20 times), and fills the outboxes it is
 //! meant to survive.
 
-use super::views::{ChangeSet, board_view};
-use super::{ConnectionId, Kicked, Outbox, Viewer, error_body, history_failure};
+use super::changes::ChangeSet;
+use super::{ConnectionId, Kicked, Outbox, error_body, history_failure};
 use crate::access::Bucket;
 use crate::engine::{Engine, ExecuteError, Executed, PendingAppend, Prepared};
 use crate::metrics::{LetGo, Metrics};
+use crate::projection::views::{Viewer, board_view};
 use crate::store::EventStore;
 use bytestring::ByteString;
 use kipina_domain::{BoardState, Context, Event};
@@ -66,7 +67,7 @@ enum Request {
         connection: ConnectionId,
     },
     View {
-        participant: Option<ParticipantId>,
+        viewer: Viewer,
         reply: oneshot::Sender<Option<(BoardView, Option<Role>)>>,
     },
     Inspect(Inspection),
@@ -154,10 +155,11 @@ impl BoardHandle {
         let _ = self.requests.try_send(Request::Unsubscribe { connection });
     }
 
-    /// The whole board as of now, and the role of `participant` if they can still act on it.
-    pub async fn view(&self, participant: Option<ParticipantId>) -> Result<(BoardView, Option<Role>), ErrorBody> {
+    /// The whole board as of now as `viewer` sees it, and the role of the participant looking if
+    /// they can still act on it (one who cannot is shown what an observer sees).
+    pub async fn view(&self, viewer: Viewer) -> Result<(BoardView, Option<Role>), ErrorBody> {
         let (reply, answer) = oneshot::channel();
-        self.requests.send(Request::View { participant, reply }).await.map_err(|_| gone())?;
+        self.requests.send(Request::View { viewer, reply }).await.map_err(|_| gone())?;
         answer
             .await
             .map_err(|_| gone())?
@@ -259,11 +261,12 @@ impl BoardTask {
                         self.presence_changed();
                     }
                 }
-                Request::View { participant, reply } => {
-                    let role = participant
+                Request::View { viewer, reply } => {
+                    let role = viewer
+                        .participant()
                         .and_then(|participant| self.state.active_participant(participant))
                         .map(|found| found.role);
-                    let viewer = role.and(participant);
+                    let viewer = if role.is_some() { viewer } else { Viewer::Observer };
                     let _ = reply.send(board_view(self.board, &self.state, viewer).map(|view| (view, role)));
                 }
                 Request::Inspect(Inspection(read)) => read(&self.state),
@@ -378,10 +381,7 @@ impl BoardTask {
                 self.state.active_participant(participant).ok_or_else(unauthorized)?.role
             }
         };
-        let you = match viewer {
-            Viewer::Participant(participant) => Some(participant),
-            Viewer::Observer => None,
-        };
+        let you = viewer.participant();
         let mut first = vec![encode(&ServerMessage::Welcome { board: self.board, you, role, server_time: now() })];
         let head = self.state.version;
         match last_seq {
@@ -398,12 +398,12 @@ impl BoardTask {
                     first.push(encode(&ServerMessage::Changed {
                         first_seq: seen + 1,
                         last_seq: head,
-                        changes: changes.render(&self.state, you),
+                        changes: changes.render(&self.state, viewer),
                     }));
                 }
             }
             _ => {
-                if let Some(board) = board_view(self.board, &self.state, you) {
+                if let Some(board) = board_view(self.board, &self.state, viewer) {
                     first.push(encode(&ServerMessage::Snapshot { board: Box::new(board) }));
                 }
             }
@@ -434,7 +434,8 @@ impl BoardTask {
                 changes: changes.render(&self.state, viewer),
             })
         };
-        let shared = render(None);
+        // What an observer is sent is what everyone outside `personal` is sent.
+        let shared = render(Viewer::Observer);
         let personal = changes.personal_viewers(&self.state);
         if personal.is_empty() {
             self.broadcast(&shared);
@@ -445,7 +446,7 @@ impl BoardTask {
         for (connection, subscriber) in &self.subscribers {
             let message = match subscriber.viewer {
                 Viewer::Participant(participant) if personal.contains(&participant) => {
-                    own.entry(participant).or_insert_with(|| render(Some(participant))).clone()
+                    own.entry(participant).or_insert_with(|| render(subscriber.viewer)).clone()
                 }
                 _ => shared.clone(),
             };

@@ -6,9 +6,10 @@
 //! command rate is limited per participant by the board, over all their connections.) A bad message gets an error code and the connection
 //! stays; only a frame that cannot be read (too large) or a bad token closes it.
 
-use super::{BoardHandle, Boards, ConnectionId, Kick, Kicked, OUTBOX_CAPACITY, Outbox, Viewer, encode};
+use super::{BoardHandle, Boards, ConnectionId, Kick, Kicked, OUTBOX_CAPACITY, Outbox, encode};
 use crate::access::AccessStore;
 use crate::metrics::LetGo;
+use crate::projection::views::Viewer;
 use actix_ws::{AggregatedMessage as Message, CloseCode, CloseReason, MessageStream, ProtocolError, Session};
 use futures_util::StreamExt;
 use kipina_proto::ErrorCode;

@@ -1,9 +1,10 @@
-//! The live part of the server: one task per board (`board`), the views clients render
-//! (`views`), and the registry that starts board tasks on first use (`Boards`).
+//! The live part of the server: one task per board (`board`), the change sets it fans out
+//! (`changes`, rendered with `projection::views`), and the registry that starts board tasks on
+//! first use (`Boards`).
 
 mod board;
+pub mod changes;
 pub mod connection;
-pub mod views;
 
 pub use board::{BoardHandle, MAX_CATCH_UP, encode};
 
@@ -11,9 +12,9 @@ use crate::engine::{Engine, ExecuteError, HistoryError};
 use crate::metrics::Metrics;
 use crate::store::{Damage, EventStore, StoreError};
 use bytestring::ByteString;
+use kipina_proto::BoardId;
 use kipina_proto::ErrorCode;
 use kipina_proto::api::ErrorBody;
-use kipina_proto::{BoardId, ParticipantId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -21,14 +22,6 @@ use tokio::sync::{Notify, mpsc};
 
 /// Numbers each WebSocket connection, for logs and fan-out.
 pub type ConnectionId = u64;
-
-/// Who is watching.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Viewer {
-    Participant(ParticipantId),
-    /// Someone with the observer link, who has not joined.
-    Observer,
-}
 
 /// Messages waiting to be written to one connection (encoded JSON shared between connections),
 /// and the signal that the board let the connection go.

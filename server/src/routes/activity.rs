@@ -3,25 +3,24 @@
 //! `{board}/o/{secret}` part, as a bearer token or as `?token=` (feed readers cannot send
 //! headers). Every read of the log runs in `web::block`.
 
+use super::extract::FeedReader;
 use super::{ApiError, AppState};
 use crate::activity::feed::{FeedError, FeedLinks};
 use crate::activity::{self, Projection, Query, history};
-use crate::live::views::ViewerId;
-use actix_web::{HttpRequest, HttpResponse, web};
+use crate::projection::views::Viewer;
+use actix_web::{HttpResponse, web};
 use kipina_proto::ErrorCode;
 use kipina_proto::activity::{ActivityGroup, HistoryView};
 use kipina_proto::{BoardId, ParticipantId, Role};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 
-use super::reader;
-use crate::live::Viewer as Reader;
-
-fn viewer(projection: &Projection, reader: Reader) -> Result<ViewerId, ApiError> {
-    match reader {
-        Reader::Observer => Ok(None),
-        Reader::Participant(participant) => match projection.state().active_participant(participant) {
-            Some(_) => Ok(Some(participant)),
+/// `viewer`, if they may still read the board (an erased or removed participant may not).
+fn still_reading(projection: &Projection, viewer: Viewer) -> Result<Viewer, ApiError> {
+    match viewer {
+        Viewer::Observer => Ok(viewer),
+        Viewer::Participant(participant) => match projection.state().active_participant(participant) {
+            Some(_) => Ok(viewer),
             None => Err(ApiError::unauthorized()),
         },
     }
@@ -58,19 +57,18 @@ pub struct ActivityQuery {
     /// Groups, comma separated: `cards,comments,votes,statements,facilitation,people`.
     kinds: Option<String>,
     actor: Option<ParticipantId>,
-    token: Option<String>,
 }
 
 /// `GET /api/boards/{board}/activity?before=&limit=&kinds=&actor=`: a page, newest first.
 pub async fn activity(
-    request: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<BoardId>,
     query: web::Query<ActivityQuery>,
+    reader: FeedReader,
 ) -> Result<HttpResponse, ApiError> {
     let board = path.into_inner();
-    let ActivityQuery { before, limit, kinds, actor, token } = query.into_inner();
-    let reader = reader(&request, &state, board, token.as_deref())?;
+    let ActivityQuery { before, limit, kinds, actor } = query.into_inner();
+    let viewer = reader.viewer;
     let limit = limit.unwrap_or(activity::DEFAULT_LIMIT);
     if limit == 0 || limit > activity::MAX_LIMIT {
         return Err(ApiError::new(ErrorCode::Malformed, format!("limit must be from 1 to {}", activity::MAX_LIMIT)));
@@ -95,29 +93,22 @@ pub async fn activity(
     };
     let query = Query { before, limit, groups, actor };
     let page = with_projection(&state, board, move |projection| {
-        let viewer = viewer(projection, reader)?;
+        let viewer = still_reading(projection, viewer)?;
         Ok(projection.page(viewer, &query))
     })
     .await?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "private, no-store")).json(page))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct TokenQuery {
-    token: Option<String>,
-}
-
 /// `GET /api/boards/{board}/timeline`: the head and the times of points of the board's history.
 pub async fn timeline(
-    request: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<BoardId>,
-    query: web::Query<TokenQuery>,
+    reader: FeedReader,
 ) -> Result<HttpResponse, ApiError> {
-    let board = path.into_inner();
-    let reader = reader(&request, &state, board, query.token.as_deref())?;
+    let (board, viewer) = (path.into_inner(), reader.viewer);
     let timeline = with_projection(&state, board, move |projection| {
-        viewer(projection, reader)?;
+        still_reading(projection, viewer)?;
         Ok(projection.timeline())
     })
     .await?;
@@ -127,25 +118,24 @@ pub async fn timeline(
 #[derive(Debug, Deserialize)]
 pub struct HistoryQuery {
     seq: u64,
-    token: Option<String>,
 }
 
 /// `GET /api/boards/{board}/history?seq=N`: the board as it was right after event `N`.
 pub async fn history(
-    request: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<BoardId>,
     query: web::Query<HistoryQuery>,
+    reader: FeedReader,
 ) -> Result<HttpResponse, ApiError> {
     let board = path.into_inner();
-    let HistoryQuery { seq, token } = query.into_inner();
-    let reader = reader(&request, &state, board, token.as_deref())?;
+    let HistoryQuery { seq } = query.into_inner();
+    let viewer = reader.viewer;
     let engine = state.boards.engine().clone();
     let cache = std::sync::Arc::clone(&state.activity);
     let view = web::block(move || -> Result<Option<Result<HistoryView, ApiError>>, ApiError> {
         let answer = cache
             .read(&engine, board, |projection| -> Result<HistoryView, ApiError> {
-                let viewer = viewer(projection, reader)?;
+                let viewer = still_reading(projection, viewer)?;
                 let head = projection.head();
                 let seq = seq.clamp(1, head);
                 let then = engine.state_at(board, seq).map_err(unavailable)?;
@@ -164,14 +154,12 @@ pub async fn history(
 
 /// `GET /api/boards/{board}/feed.atom?token=<observer link>`: the board's public activity.
 pub async fn feed(
-    request: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<BoardId>,
-    query: web::Query<TokenQuery>,
+    reader: FeedReader,
 ) -> Result<HttpResponse, ApiError> {
     let board = path.into_inner();
-    let token = query.into_inner().token;
-    if reader(&request, &state, board, token.as_deref())? != Reader::Observer {
+    if reader.viewer != Viewer::Observer {
         return Err(ApiError::new(ErrorCode::Unauthorized, "the feed is read with the board's observer link"));
     }
     let observer_path = state.access.link_path(board, Role::Observer);

@@ -1,7 +1,8 @@
 //! Creating boards, reading them, their links, and commands over HTTP.
 
-use super::{ApiError, AppState, bearer, board_handle, reader};
-use crate::live::Viewer;
+use super::extract::{Facilitator, Links, Participant, Reader};
+use super::{ApiError, AppState};
+use crate::projection::views::Viewer;
 use actix_web::{HttpRequest, HttpResponse, web};
 use kipina_domain::templates;
 use kipina_proto::ErrorCode;
@@ -58,36 +59,16 @@ pub async fn create(
 }
 
 /// The board as its reader sees it: a participant by their token, or the observer link (as for
-/// search and activity). An unknown board is `board_not_found` whoever asks.
-pub async fn view(
-    request: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<BoardId>,
-) -> Result<HttpResponse, ApiError> {
-    let board = path.into_inner();
-    let handle = board_handle(&state, board)?;
-    match reader(&request, &state, board, None)? {
-        Viewer::Participant(participant) => match handle.view(Some(participant)).await? {
-            (view, Some(_)) => Ok(HttpResponse::Ok().json(view)),
-            (_, None) => Err(ApiError::unauthorized()),
-        },
-        Viewer::Observer => Ok(HttpResponse::Ok().json(handle.view(None).await?.0)),
+/// search and activity). A participant no longer on the board is `unauthorized`.
+pub async fn view(reader: Reader) -> Result<HttpResponse, ApiError> {
+    match (reader.viewer, reader.board.view(reader.viewer).await?) {
+        (Viewer::Participant(_), (_, None)) => Err(ApiError::unauthorized()),
+        (_, (view, _)) => Ok(HttpResponse::Ok().json(view)),
     }
 }
 
-pub async fn links(
-    request: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<BoardId>,
-) -> Result<HttpResponse, ApiError> {
-    let board = path.into_inner();
-    let handle = board_handle(&state, board)?;
-    let participant = bearer(&request, &state, board)?;
-    match handle.view(Some(participant)).await?.1 {
-        Some(Role::Facilitator) => Ok(HttpResponse::Ok().json(board_links(&state, board)?)),
-        Some(_) => Err(ApiError::new(ErrorCode::Forbidden, "only facilitators see the board's links")),
-        None => Err(ApiError::unauthorized()),
-    }
+pub async fn links(state: web::Data<AppState>, facilitator: Facilitator<Links>) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(board_links(&state, facilitator.board.board())?))
 }
 
 /// Which of the board's links a QR code is made of.
@@ -99,20 +80,12 @@ pub struct QrQuery {
 /// A board's join link as a QR code (SVG), for the projector and the share dialog. Facilitators
 /// only, since the links are theirs to hand out.
 pub async fn qr(
-    request: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<BoardId>,
     query: web::Query<QrQuery>,
+    _facilitator: Facilitator<Links>,
 ) -> Result<HttpResponse, ApiError> {
-    let board = path.into_inner();
-    let handle = board_handle(&state, board)?;
-    let participant = bearer(&request, &state, board)?;
-    match handle.view(Some(participant)).await?.1 {
-        Some(Role::Facilitator) => {}
-        Some(_) => return Err(ApiError::new(ErrorCode::Forbidden, "only facilitators see the board's links")),
-        None => return Err(ApiError::unauthorized()),
-    }
-    let links = board_links(&state, board)?;
+    let links = board_links(&state, path.into_inner())?;
     let link = match query.link {
         Role::Facilitator => links.facilitator,
         Role::Participant => links.participant,
@@ -135,21 +108,18 @@ pub fn qr_svg(text: &str) -> Result<String, qrcode::types::QrError> {
         .build())
 }
 
+/// A command over HTTP, from a participant. A malformed body is answered before who sent it is
+/// judged (the sender comes as a `Result` for that, since extractors run side by side).
 pub async fn command(
-    request: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<BoardId>,
     body: web::Json<CommandRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let board = path.into_inner();
-    let handle = board_handle(&state, board)?;
-    let Viewer::Participant(participant) = reader(&request, &state, board, None)? else {
-        return Err(ApiError::new(ErrorCode::ReadOnly, "the observer link can only read the board"));
-    };
+    sender: Result<Participant, actix_web::Error>,
+) -> Result<HttpResponse, actix_web::Error> {
+    let sender = sender?;
     if state.boards.is_stopping() {
-        return Err(ApiError::new(ErrorCode::ShuttingDown, crate::live::connection::SHUTTING_DOWN));
+        return Err(ApiError::new(ErrorCode::ShuttingDown, crate::live::connection::SHUTTING_DOWN).into());
     }
     let CommandRequest { command_id, command } = body.into_inner();
-    let outcome = handle.execute(participant, command_id, command).await?;
+    let outcome = sender.board.execute(sender.participant, command_id, command).await.map_err(ApiError::from)?;
     Ok(HttpResponse::Ok().json(CommandResponse { command_id, outcome }))
 }

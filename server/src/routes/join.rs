@@ -2,6 +2,7 @@
 
 use super::{ApiError, AppState, board_handle};
 use crate::access::{AccessStore, Invitation, Verdict, WRONG_GUESS_INTERVAL_SECONDS};
+use crate::projection::views::Viewer;
 use actix_web::{HttpRequest, HttpResponse, web};
 use kipina_proto::ErrorCode;
 use kipina_proto::api::{InvitationInfo, JoinRequest, Session};
@@ -40,7 +41,7 @@ pub async fn invitation(
 ) -> Result<HttpResponse, ApiError> {
     let (board, role, secret) = path.into_inner();
     let invitation = state.access.link(&format!("{board}/{role}/{secret}")).ok_or_else(not_valid)?;
-    let (view, _) = board_handle(&state, invitation.board)?.view(None).await?;
+    let (view, _) = board_handle(&state, invitation.board)?.view(Viewer::Observer).await?;
     state.guesses.remember(client_address(&request), invitation.board, Instant::now());
     Ok(HttpResponse::Ok().json(InvitationInfo {
         board: invitation.board,

@@ -2,6 +2,7 @@
 
 mod activity;
 pub mod boards;
+pub mod extract;
 mod health;
 mod join;
 mod search;
@@ -13,10 +14,10 @@ use crate::access::{AccessStore, GuessLimiter};
 use crate::config::Config;
 use crate::live::Boards;
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{HttpResponse, ResponseError, web};
+use kipina_proto::BoardId;
 use kipina_proto::ErrorCode;
 use kipina_proto::api::ErrorBody;
-use kipina_proto::{BoardId, ParticipantId};
 use std::sync::Arc;
 
 /// What every handler can reach.
@@ -214,70 +215,6 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         // Only ever answered over a WebSocket, which has no status; the documented fallback.
         UnknownMessage | NotSubscribed | AlreadySubscribed => StatusCode::UNPROCESSABLE_ENTITY,
     }
-}
-
-/// The participant behind an `Authorization: Bearer` token, who must belong to `board`.
-/// An unknown board is `board_not_found` (and one in quarantine `board_damaged`) whoever asks.
-pub fn bearer(request: &HttpRequest, state: &AppState, board: BoardId) -> Result<ParticipantId, ApiError> {
-    board_handle(state, board)?;
-    let token = request
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .ok_or_else(ApiError::unauthorized)?;
-    match state.access.resolve_token(token.trim()) {
-        Ok(Some((token_board, participant))) if token_board == board => {
-            state.guesses.remember(join::client_address(request), board, std::time::Instant::now());
-            Ok(participant)
-        }
-        Ok(_) => Err(ApiError::unauthorized()),
-        Err(error) => {
-            tracing::error!(%error, "cannot read access records");
-            Err(ApiError::new(ErrorCode::Unavailable, "access records cannot be read right now"))
-        }
-    }
-}
-
-/// Who reads a board over HTTP: a participant by their token in `Authorization: Bearer …`, or
-/// someone with the board's observer link, whose `{board}/o/{secret}` part comes as the bearer
-/// token or, where a header cannot be sent (feed readers), as `query_token`. A participant's
-/// token is taken from the header only, so it never ends up in a URL. An unknown board is
-/// `board_not_found` whoever asks.
-pub fn reader(
-    request: &HttpRequest,
-    state: &AppState,
-    board: BoardId,
-    query_token: Option<&str>,
-) -> Result<crate::live::Viewer, ApiError> {
-    use crate::live::Viewer;
-    board_handle(state, board)?;
-    let header = request
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::trim);
-    if let Some(token) = header {
-        match state.access.resolve_token(token) {
-            Ok(Some((token_board, participant))) if token_board == board => {
-                state.guesses.remember(join::client_address(request), board, std::time::Instant::now());
-                return Ok(Viewer::Participant(participant));
-            }
-            Ok(_) => {}
-            Err(error) => {
-                tracing::error!(%error, "cannot read access records");
-                return Err(ApiError::new(ErrorCode::Unavailable, "access records cannot be read right now"));
-            }
-        }
-    }
-    let observer = header.into_iter().chain(query_token).any(|token| {
-        state
-            .access
-            .link(token)
-            .is_some_and(|invitation| invitation.board == board && invitation.role == kipina_proto::Role::Observer)
-    });
-    if observer { Ok(Viewer::Observer) } else { Err(ApiError::unauthorized()) }
 }
 
 /// The board's task, or `board_not_found`.

@@ -6,10 +6,11 @@
 //! running the query happen on blocking threads, so a search never holds up the board's
 //! commands for longer than that copy.
 
-use super::{ApiError, AppState, board_handle};
-use crate::live::Viewer;
+use super::extract::Reader;
+use super::{ApiError, AppState};
+use crate::projection::views::Viewer;
 use crate::search::{Building, Corpus, DEFAULT_LIMIT, Index, IndexCache, Query, QueryError, Slot};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use kipina_proto::ErrorCode;
 use kipina_proto::{BoardId, Language};
 use serde::Deserialize;
@@ -38,19 +39,19 @@ fn unavailable(error: impl std::fmt::Display) -> ApiError {
 }
 
 pub async fn search(
-    request: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<BoardId>,
     query: web::Query<SearchQuery>,
+    reader: Reader,
 ) -> Result<HttpResponse, ApiError> {
-    let board = path.into_inner();
-    let viewer = super::reader(&request, &state, board, None)?;
+    let (board, viewer) = (path.into_inner(), reader.viewer);
     let SearchQuery { q, limit } = query.into_inner();
     // Checked here already (length, words), so a query that is no query costs the board nothing;
     // the board's own language, whose stemmer reads the words, is known once the index is.
     Query::parse(&q, Language::Fi).map_err(malformed)?;
     let cache: Arc<IndexCache> = Arc::clone(&state.search);
-    let lookup = board_handle(&state, board)?
+    let lookup = reader
+        .board
         .inspect(move |board_state| {
             // A participant who was erased (or whose board lost them) no longer reads it.
             if let Viewer::Participant(participant) = viewer
@@ -91,13 +92,9 @@ pub async fn search(
         .await
         .map_err(unavailable)?,
     };
-    let participant = match viewer {
-        Viewer::Participant(participant) => Some(participant),
-        Viewer::Observer => None,
-    };
     let results = web::block(move || {
         let query = Query::parse(&q, index.language())?;
-        Ok(index.search(&query, participant, limit.unwrap_or(DEFAULT_LIMIT)))
+        Ok(index.search(&query, viewer, limit.unwrap_or(DEFAULT_LIMIT)))
     })
     .await
     .map_err(unavailable)?

@@ -2,10 +2,11 @@
 //! was) or a Trello export (a new board whose facilitator is the uploader).
 
 use super::boards::board_links;
-use super::{ApiError, AppState, bearer, board_handle};
+use super::extract::{Export, Facilitator};
+use super::{ApiError, AppState};
 use crate::export::{self, Format};
 use crate::import::trello::{self, TrelloError};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use kipina_proto::ErrorCode;
 use kipina_proto::api::{CreateBoardResponse, Session};
 use kipina_proto::{BoardId, Role, SessionId};
@@ -27,19 +28,12 @@ fn unavailable(error: impl std::fmt::Display) -> ApiError {
 
 /// `GET /api/boards/{board}/export?format=md|csv|xlsx|docx|json[&session=…]`: facilitators only.
 pub async fn export(
-    request: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<BoardId>,
     query: web::Query<ExportQuery>,
+    facilitator: Facilitator<Export>,
 ) -> Result<HttpResponse, ApiError> {
     let board = path.into_inner();
-    let participant = bearer(&request, &state, board)?;
-    let (view, role) = board_handle(&state, board)?.view(Some(participant)).await?;
-    match role {
-        Some(Role::Facilitator) => {}
-        Some(_) => return Err(ApiError::new(ErrorCode::Forbidden, "only facilitators export the board")),
-        None => return Err(ApiError::unauthorized()),
-    }
     let ExportQuery { format, session } = query.into_inner();
     let format = Format::parse(&format).ok_or_else(|| {
         ApiError::new(ErrorCode::Malformed, format!("unknown format {format:?}: use md, csv, xlsx, docx or json"))
@@ -68,7 +62,7 @@ pub async fn export(
         export::ExportError::NoBoard => ApiError::new(ErrorCode::BoardNotFound, "no such board"),
         other => unavailable(other),
     })?;
-    let name = export::file_name(&view.info.title, format, now);
+    let name = export::file_name(&facilitator.view.info.title, format, now);
     let mut response = HttpResponse::Ok();
     response
         .content_type(format.content_type())

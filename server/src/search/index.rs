@@ -10,6 +10,7 @@
 use super::fold::{fold_into, words};
 use super::highlight::{has_match, spans};
 use super::query::{Quality, Query, QueryWord};
+use crate::projection::views::Viewer;
 use kipina_domain::BoardState;
 use kipina_proto::search::{SearchField, SearchHit, SearchResults, SearchTarget, TextSpan};
 use kipina_proto::{ColumnId, Language, ParticipantId, Timestamp};
@@ -361,8 +362,8 @@ impl Index {
     }
 
     /// The documents that match every word of `query`, best first, at most `limit` of them
-    /// (and at most [`MAX_LIMIT`]), as `viewer` may see them (`None`: an observer).
-    pub fn search(&self, query: &Query, viewer: Option<ParticipantId>, limit: usize) -> SearchResults {
+    /// (and at most [`MAX_LIMIT`]), as `viewer` may see them.
+    pub fn search(&self, query: &Query, viewer: Viewer, limit: usize) -> SearchResults {
         let mut tallies = vec![Tally::default(); self.documents.len()];
         for (number, word) in query.words.iter().enumerate() {
             // A query has at most MAX_QUERY_WORDS words, so these fit.
@@ -421,7 +422,7 @@ impl Index {
         SearchResults { words: query.texts(), seq: self.version, total, hits }
     }
 
-    fn hit(&self, document: &Document, top: u16, query: &Query, viewer: Option<ParticipantId>) -> SearchHit {
+    fn hit(&self, document: &Document, top: u16, query: &Query, viewer: Viewer) -> SearchHit {
         let title: Vec<TextSpan> = match document.texts.iter().find(|text| text.heading) {
             Some(heading) => spans(&heading.text, query),
             None => document.context.as_deref().map(|context| spans(context, query)).unwrap_or_default(),
@@ -434,7 +435,7 @@ impl Index {
             title,
             snippet: shown.map(|text| spans(&text.text, query)).unwrap_or_default(),
             column: document.column,
-            author: (!document.anonymous || viewer == Some(document.author)).then_some(document.author),
+            author: (!document.anonymous || viewer.is(document.author)).then_some(document.author),
             anonymous: document.anonymous,
             archived: document.archived,
             updated_at: document.updated_at,

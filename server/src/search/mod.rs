@@ -40,26 +40,27 @@ mod tests {
     //! ranking, highlights, erased text and anonymous authors.
 
     use super::*;
+    use crate::projection::views::Viewer;
     use kipina_domain::BoardState;
     use kipina_domain::testing::{
         ALICE, ALICES_CARD, BOB, BOBS_CARD, FACILITATOR, IDEAS, LATER, Scenario, add_comment, card, column, comment,
         session, with_cards, workshop,
     };
     use kipina_proto::search::{SearchField, SearchHit, SearchResults, SearchTarget, TextSpan};
-    use kipina_proto::{BoardOptions, CardId, Command, Language, ParticipantId};
+    use kipina_proto::{BoardOptions, CardId, Command, Language};
 
     fn add(card: CardId, title: &str, body: &str) -> Command {
         Command::AddCard { card, column: IDEAS, title: title.into(), body: body.into() }
     }
 
-    fn search_as(state: &BoardState, text: &str, viewer: Option<ParticipantId>) -> SearchResults {
+    fn search_as(state: &BoardState, text: &str, viewer: Viewer) -> SearchResults {
         let index = Index::build(Corpus::of(state));
         let query = Query::parse(text, index.language()).unwrap_or_else(|error| panic!("{text:?}: {error}"));
         index.search(&query, viewer, MAX_LIMIT)
     }
 
     fn search(state: &BoardState, text: &str) -> SearchResults {
-        search_as(state, text, None)
+        search_as(state, text, Viewer::Observer)
     }
 
     fn targets(results: &SearchResults) -> Vec<SearchTarget> {
@@ -234,7 +235,7 @@ mod tests {
     #[test]
     fn an_anonymous_author_is_named_to_nobody_else() {
         let state = anonymous_board().state().clone();
-        for viewer in [None, Some(BOB), Some(FACILITATOR)] {
+        for viewer in [Viewer::Observer, Viewer::Participant(BOB), Viewer::Participant(FACILITATOR)] {
             let found = search_as(&state, "salainen", viewer);
             assert_eq!(found.hits.len(), 2);
             for hit in &found.hits {
@@ -243,13 +244,13 @@ mod tests {
             let json = serde_json::to_string(&found).unwrap_or_default();
             assert!(!json.contains(&ALICE.to_string()), "{viewer:?} was told Alice wrote it: {json}");
         }
-        let own = search_as(&state, "salainen", Some(ALICE));
+        let own = search_as(&state, "salainen", Viewer::Participant(ALICE));
         assert!(own.hits.iter().all(|hit: &SearchHit| hit.author == Some(ALICE)), "Alice sees that they are hers");
         // Before the board went anonymous, authors are named.
-        let named = search_as(&state, "nuorisotila", Some(ALICE));
+        let named = search_as(&state, "nuorisotila", Viewer::Participant(ALICE));
         assert_eq!(named.hits[0].author, None, "the board's option hides every author");
         let open = with_cards().state().clone();
-        assert_eq!(search_as(&open, "nuorisotila", Some(ALICE)).hits[0].author, Some(BOB));
+        assert_eq!(search_as(&open, "nuorisotila", Viewer::Participant(ALICE)).hits[0].author, Some(BOB));
     }
 
     #[test]
@@ -322,12 +323,12 @@ mod tests {
         }
         let index = Index::build(Corpus::of(scenario.state()));
         let query = Query::parse("kylä", Language::Fi).expect("a query");
-        let found = index.search(&query, None, 5);
+        let found = index.search(&query, Viewer::Observer, 5);
         assert_eq!((found.total, found.hits.len()), (60, 5));
         assert_eq!(found.hits[0].target, card_hit(card(142)), "the exact match first");
         // The newest of the equal prefix matches next.
         assert_eq!(found.hits[1].target, card_hit(card(159)));
-        assert_eq!(index.search(&query, None, 1_000).hits.len(), MAX_LIMIT);
+        assert_eq!(index.search(&query, Viewer::Observer, 1_000).hits.len(), MAX_LIMIT);
         assert_eq!(found.seq, scenario.state().version);
     }
 
@@ -347,8 +348,8 @@ mod tests {
             .given(ALICE, add(card(3), "Nimetön kylätoive", ""))
             .state()
             .clone();
-        let found = search_as(&state, "kylätoive", Some(BOB));
+        let found = search_as(&state, "kylätoive", Viewer::Participant(BOB));
         assert_eq!((found.hits[0].author, found.hits[0].anonymous), (None, true));
-        assert_eq!(search_as(&state, "kylakahvila", Some(BOB)).hits[0].author, Some(ALICE));
+        assert_eq!(search_as(&state, "kylakahvila", Viewer::Participant(BOB)).hits[0].author, Some(ALICE));
     }
 }

@@ -370,70 +370,6 @@ proptest! {
     }
 }
 
-/// A client's copy of a board, kept by applying views by id as the web client does.
-#[derive(Debug, PartialEq)]
-struct Mirror {
-    seq: u64,
-    info: Option<kipina_proto::view::BoardInfoView>,
-    participants: std::collections::BTreeMap<ParticipantId, kipina_proto::view::ParticipantView>,
-    columns: std::collections::BTreeMap<ColumnId, kipina_proto::view::ColumnView>,
-    order: Vec<ColumnId>,
-    labels: std::collections::BTreeMap<LabelId, kipina_proto::view::LabelView>,
-    cards: std::collections::BTreeMap<CardId, kipina_proto::view::CardView>,
-    comments: std::collections::BTreeMap<CommentId, kipina_proto::view::CommentView>,
-    sessions: std::collections::BTreeMap<SessionId, kipina_proto::view::SessionView>,
-    rounds: std::collections::BTreeMap<u32, kipina_proto::view::RoundView>,
-    notifications: Vec<kipina_proto::view::NotificationView>,
-}
-
-impl Mirror {
-    fn of(board: &kipina_proto::view::BoardView) -> Self {
-        Self {
-            seq: board.seq,
-            info: Some(board.info.clone()),
-            participants: board.participants.iter().map(|view| (view.id, view.clone())).collect(),
-            columns: board.columns.iter().map(|view| (view.id, view.clone())).collect(),
-            order: board.columns.iter().filter(|view| !view.archived).map(|view| view.id).collect(),
-            labels: board.labels.iter().map(|view| (view.id, view.clone())).collect(),
-            cards: board.cards.iter().map(|view| (view.id, view.clone())).collect(),
-            comments: board.comments.iter().map(|view| (view.id, view.clone())).collect(),
-            sessions: board.sessions.iter().map(|view| (view.id, view.clone())).collect(),
-            rounds: board.rounds.iter().map(|view| (view.number, view.clone())).collect(),
-            notifications: board.notifications.clone(),
-        }
-    }
-
-    fn apply(&mut self, last_seq: u64, changes: Vec<kipina_proto::Change>) {
-        use kipina_proto::Change;
-        self.seq = last_seq;
-        for change in changes {
-            match change {
-                Change::Board(info) => self.info = Some(info),
-                Change::Participant(view) => drop(self.participants.insert(view.id, view)),
-                Change::Column(view) => drop(self.columns.insert(view.id, view)),
-                Change::ColumnOrder(order) => self.order = order,
-                Change::CardsInserted(inserted) => {
-                    if let Some(column) = self.columns.get_mut(&inserted.column) {
-                        inserted.apply(&mut column.cards);
-                    }
-                }
-                Change::Label(view) => drop(self.labels.insert(view.id, view)),
-                Change::Card(view) => drop(self.cards.insert(view.id, view)),
-                Change::Comment(view) => drop(self.comments.insert(view.id, view)),
-                Change::Session(view) => drop(self.sessions.insert(view.id, view)),
-                Change::Round(view) => drop(self.rounds.insert(view.number, view)),
-                Change::Notification(view) => {
-                    // As the web client does: keep the newest the board keeps.
-                    self.notifications.retain(|kept| kept.seq != view.seq);
-                    self.notifications.push(view);
-                    let excess = self.notifications.len().saturating_sub(kipina_domain::attention::MAX_NOTIFICATIONS);
-                    self.notifications.drain(..excess);
-                }
-            }
-        }
-    }
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(128))]
 
@@ -444,12 +380,14 @@ proptest! {
     fn every_viewer_applying_their_changes_sees_their_own_snapshot(
         commands in prop::collection::vec(any_command(), 1..80)
     ) {
-        use kipina_server::live::views::{ChangeSet, board_view};
+        use kipina_proto::mirror::{Applied, BoardMirror};
+        use kipina_server::live::changes::ChangeSet;
+        use kipina_server::projection::views::{Viewer, board_view};
         let board = BoardId(Uuid::from_u128(0xB0A2D));
-        let viewers: Vec<Option<ParticipantId>> =
-            std::iter::once(None).chain((0..PEOPLE).map(|index| Some(person(index)))).collect();
+        let viewers: Vec<Viewer> =
+            std::iter::once(Viewer::Observer).chain((0..PEOPLE).map(|index| Viewer::Participant(person(index)))).collect();
         let mut state = BoardState::default();
-        let mut mirrors: Vec<Option<Mirror>> = viewers.iter().map(|_| None).collect();
+        let mut mirrors: Vec<Option<BoardMirror>> = viewers.iter().map(|_| None).collect();
         for (step, (actor, command)) in with_board(commands).iter().enumerate() {
             let context = Context { actor: person(*actor), at: Timestamp(1_000 + step as i64) };
             let Ok(events) = decide(&state, &context, command) else { continue };
@@ -470,22 +408,23 @@ proptest! {
             }
             // Everyone the change set does not name gets the shared bytes, so those must be right.
             let personal = changes.personal_viewers(&state);
-            let shared = changes.render(&state, None);
-            for viewer in viewers.iter().flatten().filter(|viewer| !personal.contains(viewer)) {
-                prop_assert_eq!(&changes.render(&state, Some(*viewer)), &shared, "{:?} after {:?}", viewer, command);
+            let shared = changes.render(&state, Viewer::Observer);
+            for viewer in viewers.iter().filter(|viewer| viewer.participant().is_none_or(|id| !personal.contains(&id))) {
+                prop_assert_eq!(&changes.render(&state, *viewer), &shared, "{:?} after {:?}", viewer, command);
             }
             for (viewer, mirror) in viewers.iter().zip(mirrors.iter_mut()) {
                 match mirror {
                     // A client starts from the snapshot it gets once the board exists.
-                    None => *mirror = board_view(board, &state, *viewer).map(|view| Mirror::of(&view)),
+                    None => *mirror = board_view(board, &state, *viewer).map(|view| BoardMirror::of(&view)),
                     Some(mirror) => {
                         prop_assert_eq!(mirror.seq + 1, first);
-                        mirror.apply(state.version, changes.render(&state, *viewer));
+                        let applied = mirror.apply_changed(first, state.version, changes.render(&state, *viewer));
+                        prop_assert_eq!(applied, Applied::Applied);
                     }
                 }
             }
             for (viewer, mirror) in viewers.iter().zip(&mirrors) {
-                let fresh = board_view(board, &state, *viewer).map(|view| Mirror::of(&view));
+                let fresh = board_view(board, &state, *viewer).map(|view| BoardMirror::of(&view));
                 prop_assert_eq!(mirror, &fresh, "{:?} after {:?}", viewer, command);
             }
         }

@@ -148,6 +148,53 @@ async fn http_without_or_with_a_wrong_bearer_token_is_401() {
     assert_eq!(server.board(board, &workshop.facilitator.token).await.cards.len(), 0);
 }
 
+/// A request wrong in several ways is answered by what is checked first: the path, then the
+/// query, then the body, and only then who asks. (actix-web runs a handler's extractors side by
+/// side; the routes' extractors of who may call keep this order.)
+#[tokio::test]
+async fn a_malformed_path_query_or_body_is_answered_before_the_token_is_judged() {
+    let server = TestServer::start().await;
+    let workshop = Workshop::open(&server).await;
+    let (base, board) = (server.base_url(), workshop.board);
+    let aino = workshop.participant(&server, "Aino").await;
+    let answer = |request: reqwest::RequestBuilder| async move {
+        let response = request.send().await.expect("answered");
+        let status = response.status().as_u16();
+        let body: kipina_proto::api::ErrorBody = response.json().await.expect("an ErrorBody");
+        (status, body.code)
+    };
+    let http = server.http();
+    let cases = [
+        (http.get(format!("{base}/api/boards/not-a-board/export?format=zz")), (404, "not_found")),
+        (http.get(format!("{base}/api/boards/{board}/export")), (400, "malformed")),
+        (http.get(format!("{base}/api/boards/{board}/export")).bearer_auth(&aino.token), (400, "malformed")),
+        (http.get(format!("{base}/api/boards/{board}/export?format=md")).bearer_auth(&aino.token), (403, "forbidden")),
+        (http.get(format!("{base}/api/boards/{board}/qr.svg?link=nobody")), (400, "malformed")),
+        (http.get(format!("{base}/api/boards/{board}/activity?limit=many")), (400, "malformed")),
+        (http.get(format!("{base}/api/boards/{board}/history")), (400, "malformed")),
+        (http.get(format!("{base}/api/boards/{board}/timeline?token=a&token=b")), (400, "malformed")),
+        (http.get(format!("{base}/api/boards/{board}/search")), (400, "malformed")),
+        (
+            http.post(format!("{base}/api/boards/{board}/commands"))
+                .header("Content-Type", "application/json")
+                .body("{\"command\": 1}"),
+            (400, "malformed"),
+        ),
+        (
+            http.post(format!("{base}/api/boards/{board}/commands"))
+                .bearer_auth(link_part(&workshop.links.observer))
+                .header("Content-Type", "application/json")
+                .body("{not json"),
+            (400, "malformed"),
+        ),
+    ];
+    for (request, expected) in cases {
+        let described = format!("{request:?}");
+        let (status, code) = answer(request).await;
+        assert_eq!((status, code.as_str()), expected, "{described}");
+    }
+}
+
 #[tokio::test]
 async fn a_participant_of_one_board_cannot_act_on_another() {
     let server = TestServer::start().await;

@@ -231,7 +231,7 @@ async fn a_page_that_resumes_after_someones_first_dots_has_the_voting_counts() {
     let mut resumed = WsClient::connect(&server, board, &facilitator, Some(before.seq)).await;
     while mirror.as_ref().is_some_and(|mirror| mirror.seq < head) {
         let message = resumed.next().await;
-        BoardMirror::follow(&mut mirror, &message);
+        kipina_tests::follow(&mut mirror, &message);
     }
     let fresh = BoardMirror::of(&server.board(board, &facilitator).await);
     assert_eq!(fresh.info.voting.voted, 1, "Aino has voted");

@@ -14,8 +14,15 @@ async fn presence_shows_who_connects_and_who_leaves() {
     assert_eq!((online, observers), (vec![aino.participant], 0), "Aino sees herself");
 
     let mut eero_client = WsClient::connect(&server, workshop.board, &eero.token, None).await;
-    let (online, _) = aino_client.expect_presence().await;
-    assert!(online.contains(&eero.participant) && online.contains(&aino.participant), "{online:?}");
+    // The coalesced broadcast of Aino's own arrival may come first (on a loaded machine, when
+    // the board's task started more than a presence interval before Eero subscribed).
+    let online = loop {
+        let (online, _) = aino_client.expect_presence().await;
+        if online.contains(&eero.participant) {
+            break online;
+        }
+    };
+    assert!(online.contains(&aino.participant), "{online:?}");
     assert_eq!(online.len(), 2, "{online:?}");
     let (online, _) = eero_client.expect_presence().await;
     assert_eq!(online.len(), 2, "Eero's opening presence has both: {online:?}");
@@ -42,8 +49,9 @@ async fn a_participant_with_two_tabs_stays_online_until_both_close() {
     let mut aino_client = WsClient::connect_and_settle(&server, workshop.board, &aino.token, None).await;
 
     let first_tab = WsClient::connect(&server, workshop.board, &eero.token, None).await;
-    let (online, _) = aino_client.expect_presence().await;
-    assert!(online.contains(&eero.participant));
+    // The coalesced broadcast of Aino's own arrival may come first (on a loaded machine, when
+    // the board's task started more than a presence interval before Eero subscribed).
+    while !aino_client.expect_presence().await.0.contains(&eero.participant) {}
     let second_tab = WsClient::connect(&server, workshop.board, &eero.token, None).await;
     let (online, _) = aino_client.expect_presence().await;
     assert_eq!(online.iter().filter(|id| **id == eero.participant).count(), 1, "listed once: {online:?}");

@@ -358,7 +358,7 @@ async fn a_new_card_on_a_big_board_sends_the_card_and_its_place_not_the_whole_co
     let mut mirror = Some(kipina_tests::BoardMirror::of(&board));
     for message in bystander.log.iter().skip_while(|message| !matches!(message, ServerMessage::Snapshot { .. })).skip(1)
     {
-        kipina_tests::BoardMirror::follow(&mut mirror, message);
+        kipina_tests::follow(&mut mirror, message);
     }
     let fresh = server.board(workshop.board, &aino.token).await;
     let fresh_column = fresh.columns.iter().find(|column| column.id == workshop.column).expect("the column");

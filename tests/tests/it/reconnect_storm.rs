@@ -78,7 +78,7 @@ async fn read_for(client: &mut WsClient, mirror: &mut Option<BoardMirror>, stay:
                     ServerMessage::Error { code, message, .. } => panic!("an error to a reader: {code}: {message}"),
                     _ => {}
                 }
-                BoardMirror::follow(mirror, &message);
+                kipina_tests::follow(mirror, &message);
             }
             Received::Closed(_) | Received::Ended(_) => return false,
         }
@@ -270,7 +270,7 @@ async fn clients_that_keep_dropping_and_resuming_end_with_exactly_the_servers_bo
         let mut mirror = Some(mirror);
         while mirror.as_ref().is_some_and(|mirror| mirror.seq < head) {
             match client.receive().await {
-                Received::Message(message) => BoardMirror::follow(&mut mirror, &message),
+                Received::Message(message) => kipina_tests::follow(&mut mirror, &message),
                 other => panic!("reader {index}'s connection ended while it caught up (seed {seed}): {other:?}"),
             }
         }

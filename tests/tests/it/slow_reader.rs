@@ -265,7 +265,7 @@ async fn clients_that_stop_reading_do_not_slow_the_others_and_resume_afterwards(
         loop {
             match client.receive().await {
                 Received::Message(ServerMessage::Resync { .. }) => {}
-                Received::Message(message) => BoardMirror::follow(&mut mirror, &message),
+                Received::Message(message) => kipina_tests::follow(&mut mirror, &message),
                 Received::Closed(_) | Received::Ended(_) => break,
             }
         }
@@ -274,7 +274,7 @@ async fn clients_that_stop_reading_do_not_slow_the_others_and_resume_afterwards(
         let mut again = WsClient::connect(&server, workshop.board, &token, Some(seen)).await;
         while mirror.as_ref().is_some_and(|mirror| mirror.seq < head) {
             let message = again.next().await;
-            BoardMirror::follow(&mut mirror, &message);
+            kipina_tests::follow(&mut mirror, &message);
         }
         let fresh = BoardMirror::of(&server.board(workshop.board, &token).await);
         assert!(mirror.as_ref() == Some(&fresh), "a resumed client's board differs from the server's");

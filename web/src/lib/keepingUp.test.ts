@@ -108,4 +108,15 @@ describe('notifications', () => {
     expect(board.unreadNotifications).toEqual([]);
     expect(board.notifications.length).toBe(3);
   });
+
+  it('keeps as many as the server says it keeps, the newest', () => {
+    const board = new BoardState('b1');
+    board.me = ME;
+    board.applySnapshot(boardView(20, { notifications: [notification(3), notification(7)], notifications_kept: 2 }));
+    board.applyChanged(21, 21, [{ kind: 'notification', value: notification(21) }]);
+    expect(board.notifications.map((found) => found.seq)).toEqual([7, 21]);
+    board.applySnapshot(boardView(22, { notifications: [notification(7), notification(21)], notifications_kept: 3 }));
+    board.applyChanged(23, 23, [{ kind: 'notification', value: notification(23) }]);
+    expect(board.notifications.map((found) => found.seq)).toEqual([7, 21, 23]);
+  });
 });

@@ -141,6 +141,7 @@ export function boardView(seq: number, overrides: Partial<BoardView> = {}): Boar
     sessions: [],
     rounds: [round(1)],
     notifications: [],
+    notifications_kept: 200,
     ...overrides,
   };
 }

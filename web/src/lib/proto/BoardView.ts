@@ -34,4 +34,9 @@ rounds: Array<RoundView>,
  * The viewer's own notifications, oldest first (the most recent ones the board keeps);
  * empty for everyone else and for observers.
  */
-notifications: Array<NotificationView>, };
+notifications: Array<NotificationView>, 
+/**
+ * How many notifications the board keeps per participant (the most recent ones): a client
+ * that adds a `notification` change keeps as many, dropping the oldest.
+ */
+notifications_kept: number, };

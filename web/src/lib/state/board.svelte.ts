@@ -28,9 +28,6 @@ import type { SessionView } from '../proto/SessionView';
  * - `old`: everything in them was seen already (a duplicate), nothing changed;
  * - `gap`: changes before them were missed; the caller must resubscribe with `seq`.
  */
-/** As many notifications as the server keeps per participant. */
-const NOTIFICATIONS_KEPT = 200;
-
 export type ApplyResult = 'applied' | 'old' | 'gap';
 
 /** The author of a card or comment as shown: a name, "anonymous", or erased. */
@@ -39,7 +36,8 @@ export type Author = { kind: 'name'; name: string; mine: boolean } | { kind: 'an
 /**
  * The board as the server last described it. It holds the server's views and nothing else:
  * a `snapshot` replaces everything, a `changed` replaces the views it carries (views are whole
- * replacements by id). No rule of the board is decided here.
+ * replacements by id). No rule of the board is decided here. The tests' copy of a board in Rust
+ * (`BoardMirror` in `proto/src/mirror.rs`) folds messages by the same rules; change both together.
  */
 export class BoardState {
   /** The sequence number of the last event the state includes; null before the first snapshot. */
@@ -56,8 +54,10 @@ export class BoardState {
   sessions = $state.raw(new SvelteMap<SessionId, SessionView>());
   /** Vote rounds, oldest first; the last one takes votes now. */
   rounds = $state.raw<RoundView[]>([]);
-  /** This participant's notifications, oldest first (the server keeps the most recent 200). */
+  /** This participant's notifications, oldest first (the most recent ones the server keeps). */
   notifications = $state.raw<NotificationView[]>([]);
+  /** How many notifications the server keeps per participant (from the snapshot); as many are kept here. */
+  private notificationsKept = 0;
 
   /**
    * What counts as new on this visit: things made after this sequence number. It is what the
@@ -106,6 +106,7 @@ export class BoardState {
     this.sessions = new SvelteMap(view.sessions.map((session) => [session.id, session]));
     this.rounds = [...view.rounds].sort((a, b) => a.number - b.number);
     this.notifications = view.notifications;
+    this.notificationsKept = view.notifications_kept;
     this.seq = view.seq;
     if (this.visitBaseline === null && this.me !== null) {
       const seen = this.own?.seen_through ?? 0;
@@ -184,8 +185,9 @@ export class BoardState {
         break;
       case 'notification': {
         const notification = change.value;
-        const kept = this.notifications.filter((found) => found.seq !== notification.seq);
-        this.notifications = [...kept, notification].sort((a, b) => a.seq - b.seq).slice(-NOTIFICATIONS_KEPT);
+        const all = [...this.notifications.filter((found) => found.seq !== notification.seq), notification];
+        all.sort((a, b) => a.seq - b.seq);
+        this.notifications = all.slice(Math.max(0, all.length - this.notificationsKept));
         break;
       }
       case 'round': {

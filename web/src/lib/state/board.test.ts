@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { BoardState } from './board.svelte';
 import { ME, OTHER, boardView, card, column, comment, openGates, participant, round, session } from '../../test/fixtures';
+import mirrorCases from '../../test/mirror-cases.json';
+import type { BoardView } from '../proto/BoardView';
+import type { Change } from '../proto/Change';
 
 function loaded(seq = 10): BoardState {
   const board = new BoardState('b1');
@@ -209,5 +212,33 @@ describe('BoardState', () => {
     expect(board.cardsOf(board.columns.get('c1')!).map((found) => found.id)).toEqual(['g1']);
     expect(board.membersOf(group).map((found) => found.id)).toEqual(['k2', 'k1']);
     expect(board.groups.map((found) => found.id)).toEqual(['g1']);
+  });
+});
+
+/** The steps the Rust tests' fold (`proto/src/mirror.rs`) runs too: both must answer and end each alike. */
+describe('the cases shared with the Rust fold', () => {
+  type Step = {
+    first_seq: number;
+    last_seq: number;
+    changes: Change[];
+    answer: string;
+    seq: number;
+    notifications: number[];
+    c1: string[];
+    order: string[];
+  };
+  const cases = mirrorCases as unknown as { snapshot: BoardView; steps: Step[] };
+
+  it('fold alike', () => {
+    const board = new BoardState('b1');
+    board.applySnapshot(cases.snapshot);
+    const c1 = cases.snapshot.columns[0]!.id;
+    cases.steps.forEach((step, number) => {
+      const answer = board.applyChanged(step.first_seq, step.last_seq, step.changes);
+      expect({ number, answer, seq: board.seq }).toEqual({ number, answer: step.answer, seq: step.seq });
+      expect(board.notifications.map((found) => found.seq)).toEqual(step.notifications);
+      expect(board.columns.get(c1)?.cards).toEqual(step.c1);
+      expect(board.columnOrder).toEqual(step.order);
+    });
   });
 });
