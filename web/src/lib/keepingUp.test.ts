@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { columnNews, fold, insertMention, isNew, mentionAt, mentionSpans, suggestPeople } from './keepingUp';
+import { columnNews, fold, insertMention, isNew, mentionAt, mentionSpans, seenMark, SeenMarking, suggestPeople } from './keepingUp';
 import { BoardState } from './state/board.svelte';
 import { ME, OTHER, boardView, card, column, comment, participant } from '../test/fixtures';
+import type { Command } from './proto/Command';
 import type { NotificationView } from './proto/NotificationView';
 
 const own = (seen: number, read = 0, following: string[] = []) => ({
@@ -118,5 +119,80 @@ describe('notifications', () => {
     board.applySnapshot(boardView(22, { notifications: [notification(7), notification(21)], notifications_kept: 3 }));
     board.applyChanged(23, 23, [{ kind: 'notification', value: notification(23) }]);
     expect(board.notifications.map((found) => found.seq)).toEqual([7, 21, 23]);
+  });
+});
+
+/** A page's document and window as far as leaving goes: real event targets, hidden at will. */
+class Page {
+  document = Object.assign(new EventTarget(), { visibilityState: 'visible' as DocumentVisibilityState });
+  window = new EventTarget();
+
+  hide(): void {
+    this.document.visibilityState = 'hidden';
+    this.document.dispatchEvent(new Event('visibilitychange'));
+  }
+
+  show(): void {
+    this.document.visibilityState = 'visible';
+    this.document.dispatchEvent(new Event('visibilitychange'));
+  }
+}
+
+/** A board as this participant gets it: `seen` is how far the server says they have seen. */
+function seenBoard(seq: number, seen: number): BoardState {
+  const board = new BoardState('b1');
+  board.me = ME;
+  board.applySnapshot(boardView(seq, { participants: [participant(ME, { own: own(seen) }), participant(OTHER)] }));
+  return board;
+}
+
+describe('marking the board seen', () => {
+  it('only moves the mark forward', () => {
+    expect(seenMark({ seq: 20, own: own(15) })).toEqual({ type: 'mark_seen', through: 20 });
+    expect(seenMark({ seq: 20, own: own(20) })).toBeNull();
+    expect(seenMark({ seq: 20, own: null })).toBeNull(); // an observer, or not yet known
+    expect(seenMark({ seq: null, own: own(0) })).toBeNull(); // no board yet
+  });
+
+  it('marks a first visit once, when the board is there', () => {
+    const board = new BoardState('b1');
+    board.me = ME;
+    const sent: Command[] = [];
+    const seen = new SeenMarking(board, (command) => sent.push(command));
+    seen.firstVisit();
+    expect(sent).toEqual([]);
+    board.applySnapshot(boardView(20, { participants: [participant(ME, { own: own(0) })] }));
+    seen.firstVisit();
+    seen.firstVisit();
+    expect(sent).toEqual([{ type: 'mark_seen', through: 20 }]);
+  });
+
+  it('leaves a returning visit’s news highlighted until the page is left or all is marked seen', () => {
+    const board = seenBoard(20, 15);
+    const sent: Command[] = [];
+    const seen = new SeenMarking(board, (command) => sent.push(command));
+    seen.firstVisit();
+    expect(sent).toEqual([]);
+    expect(board.visitBaseline).toBe(15);
+    seen.markAll();
+    expect(board.visitBaseline).toBe(20);
+    expect(sent).toEqual([{ type: 'mark_seen', through: 20 }]);
+  });
+
+  it('marks when the page is hidden or left, until it stops following the page', () => {
+    const board = seenBoard(20, 15);
+    const sent: Command[] = [];
+    const page = new Page();
+    const unfollow = new SeenMarking(board, (command) => sent.push(command)).follow(page);
+    page.show();
+    expect(sent).toEqual([]);
+    page.hide();
+    expect(sent).toEqual([{ type: 'mark_seen', through: 20 }]);
+    page.window.dispatchEvent(new Event('pagehide'));
+    expect(sent.length).toBe(2);
+    unfollow();
+    page.hide();
+    page.window.dispatchEvent(new Event('pagehide'));
+    expect(sent.length).toBe(2);
   });
 });

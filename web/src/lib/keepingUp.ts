@@ -1,10 +1,11 @@
 /**
- * Keeping up between camps, in the browser: what is new since the last visit, `@name`
- * mentions while typing and when shown. Who a comment mentions is decided by the server (the
+ * Keeping up between camps, in the browser: what is new since the last visit, when the board
+ * counts as seen, `@name` mentions while typing and when shown. Who a comment mentions is decided by the server (the
  * comment's `mentions`); here they are only found in the text to be shown, and suggested while
  * typing.
  */
 import type { CardView } from './proto/CardView';
+import type { Command } from './proto/Command';
 import type { ColumnView } from './proto/ColumnView';
 import type { CommentView } from './proto/CommentView';
 import type { ParticipantId } from './proto/ParticipantId';
@@ -157,4 +158,78 @@ export function columnNews(
     }
   }
   return news;
+}
+
+/** What marking the board seen reads of it (a `BoardState`). */
+export interface SeenBoard {
+  readonly seq: number | null;
+  readonly own: { seen_through: number } | null;
+  readonly loaded: boolean;
+  readonly firstVisit: boolean;
+  visitBaseline: number | null;
+}
+
+/** The `mark_seen` that tells the server the board is seen as it is now; null when that would not move the mark forward. */
+export function seenMark(board: Pick<SeenBoard, 'seq' | 'own'>): Command | null {
+  const own = board.own;
+  const seq = board.seq;
+  if (!own || seq === null || seq <= own.seen_through) return null;
+  return { type: 'mark_seen', through: seq };
+}
+
+/** The page as far as leaving it goes: a document that can be hidden, a window that can go. */
+export interface PageEvents {
+  document: EventTarget & { readonly visibilityState: DocumentVisibilityState };
+  window: EventTarget;
+}
+
+/**
+ * When the board counts as seen, for one page. The server remembers how far this participant has
+ * seen, for every device they use; "your last visit" ends when the page is left or hidden (a phone
+ * put away), a first visit is seen as soon as the board is there, and "mark all seen" ends it now.
+ */
+export class SeenMarking {
+  #firstMarked = false;
+
+  constructor(
+    private readonly board: SeenBoard,
+    private readonly send: (command: Command) => void,
+  ) {}
+
+  /** Tells the server this participant has seen the board as it is now (marks only move forward). */
+  mark(): void {
+    const command = seenMark(this.board);
+    if (command) this.send(command);
+  }
+
+  /** Nothing stays highlighted: everything up to now counts as seen, here and on other devices. */
+  markAll(): void {
+    if (this.board.seq === null) return;
+    this.board.visitBaseline = this.board.seq;
+    this.mark();
+  }
+
+  /**
+   * A first visit shows nothing as new; the next visit compares with where this one began. Call it
+   * whenever the board changes (from an effect): it marks once, when the board first is there.
+   */
+  firstVisit(): void {
+    if (this.#firstMarked || !this.board.loaded || !this.board.firstVisit) return;
+    this.#firstMarked = true;
+    this.mark();
+  }
+
+  /** Marks when the page is hidden or left. Returns the clean-up. */
+  follow(page: PageEvents): () => void {
+    const mark = () => this.mark();
+    const leaving = () => {
+      if (page.document.visibilityState === 'hidden') mark();
+    };
+    page.document.addEventListener('visibilitychange', leaving);
+    page.window.addEventListener('pagehide', mark);
+    return () => {
+      page.document.removeEventListener('visibilitychange', leaving);
+      page.window.removeEventListener('pagehide', mark);
+    };
+  }
 }
