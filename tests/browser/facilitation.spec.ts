@@ -138,6 +138,18 @@ test('a facilitator runs a session: ideas, discussion, a hidden vote, the reveal
   await bar.getByRole('button', { name: 'Tee ryhmä' }).click();
   await expect(groupOnB).toHaveCount(1);
 
+  // A member opened from the group's dialog stays open (the group's dialog closing after it
+  // once closed both).
+  await groupOnB.getByRole('button', { name: 'Kylän tilat', exact: true }).click();
+  const groupDialog = b.getByRole('dialog', { name: 'Kylän tilat' });
+  await groupDialog.getByRole('button', { name: 'Kylätalon kahvila' }).click();
+  const memberDialog = b.getByRole('dialog', { name: 'Kylätalon kahvila' });
+  await expect(memberDialog.getByTestId('card-dialog')).toBeVisible();
+  await expect(groupDialog).toHaveCount(0);
+  await expect(memberDialog.getByTestId('card-dialog')).toBeVisible();
+  await memberDialog.getByRole('button', { name: 'Sulje' }).first().click();
+  await expect(memberDialog).toHaveCount(0);
+
   // Voting: a hidden round of 3 dots, at most 2 per card.
   await panel.getByRole('button', { name: 'Seuraava: Äänestys' }).click();
   await expect(a.getByTestId('phase')).toHaveText('Äänestys');

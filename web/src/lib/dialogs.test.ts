@@ -37,6 +37,16 @@ describe('which dialog the board shows', () => {
     expect(closeDialog(moving, 'card')).toEqual({ kind: 'move', card: 'k1', over: null });
   });
 
+  it('keeps a member open when the group it was opened from reports its close late', () => {
+    const group: OpenDialog = { kind: 'card', id: 'group' };
+    const member = openDialog(group, { kind: 'card', id: 'member' });
+    expect(closeDialog(member, 'card', 'group')).toBe(member);
+    expect(closeDialog(member, 'card', 'member')).toBeNull();
+    const moving = openDialog(member, { kind: 'move', card: 'member' });
+    expect(closeDialog(moving, 'card', 'group')).toBe(moving);
+    expect(closeDialog(moving, 'card', 'member')).toEqual({ kind: 'move', card: 'member', over: null });
+  });
+
   it('lets a late close of a dialog already gone change nothing', () => {
     const card: OpenDialog = { kind: 'card', id: 'k1' };
     // The notifications panel reports its close after the card it opened is shown.

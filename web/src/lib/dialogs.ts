@@ -47,11 +47,15 @@ export function openDialog(current: OpenDialog, request: DialogRequest): OpenDia
 /**
  * What is open after the dialog of `kind` closes. Only that dialog goes: a late close of one
  * that has already gone (a native dialog reports its close after it is removed) changes nothing.
+ * A card's dialog says which card it showed, so the late close of a group's dialog after one of
+ * its members was opened from it leaves the member's dialog open.
  */
-export function closeDialog(current: OpenDialog, kind: DialogKind): OpenDialog {
+export function closeDialog(current: OpenDialog, kind: DialogKind, card?: CardId): OpenDialog {
   if (current === null) return null;
-  if (current.kind === kind) return current.kind === 'move' ? current.over : null;
-  if (current.kind === 'move' && current.over?.kind === kind) return { ...current, over: null };
+  const isIt = (dialog: NonNullable<OpenDialog>) =>
+    dialog.kind === kind && (card === undefined || dialog.kind !== 'card' || dialog.id === card);
+  if (isIt(current)) return current.kind === 'move' ? current.over : null;
+  if (current.kind === 'move' && current.over !== null && isIt(current.over)) return { ...current, over: null };
   return current;
 }
 
