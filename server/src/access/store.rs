@@ -418,6 +418,13 @@ pub fn check(dir: &Path) -> Vec<String> {
         |problem: String| AccessError::Unreadable { path: records.display().to_string(), problem }.to_string();
     let opened = match OpenedSled::open(&sled::Config::new().path(&records), &records) {
         Ok(opened) => opened,
+        Err(sled::Error::Io(error)) if error.kind() == io::ErrorKind::WouldBlock => {
+            problems.push(format!(
+                "{} is in use by another program (a running kipina serve?): stop it to check the access records",
+                records.display()
+            ));
+            return problems;
+        }
         Err(error) => {
             problems.push(damaged(format!("cannot be read ({error})")));
             return problems;
@@ -570,5 +577,65 @@ mod tests {
         assert!(
             !store.db.tree_names().iter().any(|name| name == "board_codes".as_bytes() || name == "codes".as_bytes())
         );
+    }
+
+    fn reopen(dir: &tempfile::TempDir) -> Result<AccessStore, AccessError> {
+        AccessStore::open(dir.path())
+    }
+
+    #[test]
+    fn a_damaged_server_key_is_refused_naming_the_file_and_the_remedy() {
+        let (dir, store) = store();
+        drop(store);
+        let path = dir.path().join("server.key");
+        let mut bytes = fs::read(&path).unwrap(); // unwrap: test
+        assert_eq!(bytes.len(), KEY_FILE_LEN);
+        bytes[5] ^= 0x01;
+        fs::write(&path, &bytes).unwrap(); // unwrap: test
+        let error = reopen(&dir).expect_err("a damaged key is refused").to_string();
+        assert!(error.contains("server.key is damaged (its checksum does not match)"), "{error}");
+        assert!(error.contains("restore the access directory from a backup"), "{error}");
+        assert_eq!(check(dir.path()).len(), 1, "{:?}", check(dir.path()));
+        // Cut short, too.
+        fs::write(&path, &bytes[..20]).unwrap(); // unwrap: test
+        let error = reopen(&dir).expect_err("a short key is refused").to_string();
+        assert!(error.contains("server.key is damaged (20 bytes"), "{error}");
+    }
+
+    #[test]
+    fn a_server_key_without_a_checksum_is_given_one_and_every_link_stays() {
+        let (dir, store) = store();
+        let link = store.link_path(BOARD, Role::Participant);
+        drop(store);
+        let path = dir.path().join("server.key");
+        let bytes = fs::read(&path).unwrap(); // unwrap: test
+        fs::write(&path, &bytes[..32]).unwrap(); // unwrap: test: what an older version wrote
+        assert!(check(dir.path()).is_empty());
+        let store = reopen(&dir).unwrap(); // unwrap: test
+        assert_eq!(store.link_path(BOARD, Role::Participant), link);
+        assert_eq!(fs::read(&path).unwrap(), bytes); // unwrap: test
+    }
+
+    #[test]
+    fn records_that_sled_dropped_are_noticed_at_open_and_by_check() {
+        let (dir, store) = store();
+        let tokens: Vec<String> = (0..3)
+            .map(|n| store.issue_token(BOARD, ParticipantId(Uuid::from_u128(n))).unwrap()) // unwrap: test
+            .collect();
+        store.register_board(BOARD).unwrap(); // unwrap: test
+        // A revoked token is not a loss.
+        store.revoke_token(&tokens[0]).unwrap(); // unwrap: test
+        drop(store);
+        assert!(check(dir.path()).is_empty(), "{:?}", check(dir.path()));
+        let store = reopen(&dir).unwrap(); // unwrap: test
+        // What sled does with a damaged stretch of its log: opens without the records in it.
+        store.tokens.remove(AccessStore::hash(&tokens[1])).unwrap(); // unwrap: test
+        store.sync().unwrap(); // unwrap: test
+        drop(store);
+        let error = reopen(&dir).expect_err("the loss is noticed").to_string();
+        assert!(error.contains("records has lost 1 of the 3 tokens and join codes it held"), "{error}");
+        let problems = check(dir.path());
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("has lost 1 of the 3"), "{problems:?}");
     }
 }

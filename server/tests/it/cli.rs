@@ -163,3 +163,29 @@ fn import_trello_prints_the_new_boards_id_and_what_it_left_behind() {
     let refused = kipina(&["import", "trello", bad.to_str().expect("utf-8"), "--data", data]);
     assert!(!refused.status.success() && text(&refused).contains("not a Trello board export"), "{}", text(&refused));
 }
+
+#[test]
+fn verify_names_a_missing_participant_key_and_a_damaged_server_key() {
+    let dir = tempfile::tempdir().unwrap(); // unwrap: a temp dir is needed
+    demo(dir.path());
+    // A participant's key file gone without an erasure (a power cut before its directory was
+    // synced, say): their texts would read as erased, which verify must call damage.
+    let keys = dir.path().join("keys");
+    let board = std::fs::read_dir(&keys).unwrap().next().expect("a board's key directory").unwrap().path(); // unwrap: test
+    let key = std::fs::read_dir(&board).unwrap().next().expect("a key file").unwrap().path(); // unwrap: test
+    std::fs::remove_file(&key).unwrap(); // unwrap: test
+    let report = verify(dir.path());
+    let said = text(&report);
+    assert_ne!(report.status.code(), Some(0), "{said}");
+    let participant = key.file_stem().and_then(|stem| stem.to_str()).expect("a participant id");
+    assert!(said.contains(&format!("the key of participant {participant} is missing")), "{said}");
+
+    // A flipped bit in the server key: every link would silently stop working.
+    drop(kipina_server::access::AccessStore::open(&dir.path().join("access")).expect("access records open"));
+    let server_key = dir.path().join("access").join("server.key");
+    let mut bytes = std::fs::read(&server_key).unwrap(); // unwrap: test
+    bytes[0] ^= 0x80;
+    std::fs::write(&server_key, &bytes).unwrap(); // unwrap: test
+    let said = text(&verify(dir.path()));
+    assert!(said.contains("server.key is damaged (its checksum does not match)"), "{said}");
+}
