@@ -107,7 +107,8 @@ const MAX_GROUP_BYTES: usize = 16 * 1024 * 1024;
 /// The file holding the acknowledgement watermark, inside the store's directory.
 const WATERMARK_FILE: &str = "acknowledged";
 /// How often the writer makes the watermark file durable. It is a lower bound, so it may lag;
-/// syncing it at every group would double the cost of a commit.
+/// syncing it at every group would double the cost of a commit. A writer with nothing to do
+/// syncs what is left after this long, so the watermark never lags an idle store for longer.
 const WATERMARK_SYNC_INTERVAL: Duration = Duration::from_secs(1);
 /// The file holding each board's acknowledged head, inside the store's directory.
 const HEADS_FILE: &str = "acknowledged-heads";
@@ -140,6 +141,9 @@ pub struct StoreStats {
     pub events: u64,
     /// `fdatasync` calls on the `db` file that completed successfully.
     pub syncs: u64,
+    /// The events the acknowledgement count (`acknowledged`) covered when it was last synced: it
+    /// catches up with the acknowledged events within a second, also when no append follows.
+    pub watermark_durable: u64,
 }
 
 /// Hooks around the writer's durability sync, for tests that need to hold a sync open or make
@@ -197,6 +201,7 @@ struct Shared {
     appends: AtomicU64,
     events: AtomicU64,
     syncs: AtomicU64,
+    watermark_durable: AtomicU64,
     /// Events acknowledged over the store's whole life, as far as known (see the module docs).
     acknowledged: AtomicU64,
 }
@@ -375,6 +380,7 @@ impl SledStore {
             appends: AtomicU64::new(0),
             events: AtomicU64::new(0),
             syncs: AtomicU64::new(0),
+            watermark_durable: AtomicU64::new(acknowledged),
             acknowledged: AtomicU64::new(acknowledged),
         });
         let (sender, receiver) = mpsc::channel();
@@ -383,7 +389,14 @@ impl SledStore {
             db_file,
             dir: dir.to_path_buf(),
             synced_blobs: HashSet::new(),
-            watermark: Watermark { file: watermark_file, acknowledged, heads: heads_file, synced_at: Instant::now() },
+            watermark: Watermark {
+                file: watermark_file,
+                acknowledged,
+                heads: heads_file,
+                synced_at: Instant::now(),
+                unsynced: false,
+                durable: acknowledged,
+            },
             heads: HashMap::new(),
             shared: Arc::clone(&shared),
             hook,
@@ -421,6 +434,7 @@ impl SledStore {
             appends: shared.appends.load(Ordering::Acquire),
             events: shared.events.load(Ordering::Acquire),
             syncs: shared.syncs.load(Ordering::Acquire),
+            watermark_durable: shared.watermark_durable.load(Ordering::Acquire),
         }
     }
 
@@ -1416,7 +1430,27 @@ impl Writer {
     fn run(mut self, receiver: &mpsc::Receiver<Job>) {
         // `recv` hands out everything queued before it reports the closed channel, so every
         // append sent before the last handle was dropped is answered.
-        while let Ok(job) = receiver.recv() {
+        loop {
+            let job = if self.watermark.unsynced && self.failure.is_none() {
+                match receiver.recv_timeout(WATERMARK_SYNC_INTERVAL) {
+                    Ok(job) => job,
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        // Idle: make the last groups' count durable now rather than at the next
+                        // append, which may be months away.
+                        if let Err(error) = self.watermark.sync() {
+                            tracing::error!(%error, dir = %self.dir.display(), "cannot sync the acknowledgement watermark");
+                        }
+                        self.shared.watermark_durable.store(self.watermark.durable, Ordering::Release);
+                        continue;
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                }
+            } else {
+                match receiver.recv() {
+                    Ok(job) => job,
+                    Err(mpsc::RecvError) => break,
+                }
+            };
             let mut group = Group::default();
             self.add(&mut group, job);
             while self.group_commit && group.answers.len() < MAX_GROUP_REQUESTS && group.bytes < MAX_GROUP_BYTES {
@@ -1426,6 +1460,7 @@ impl Writer {
                 }
             }
             self.commit(group);
+            self.shared.watermark_durable.store(self.watermark.durable, Ordering::Release);
         }
         if self.failure.is_none()
             && let Err(error) = self.watermark.sync()
@@ -1614,6 +1649,10 @@ struct Watermark {
     /// Each board's acknowledged head.
     heads: HeadsFile,
     synced_at: Instant,
+    /// Whether counts were written since the last sync.
+    unsynced: bool,
+    /// What `acknowledged` was at the last sync (for `StoreStats`).
+    durable: u64,
 }
 
 impl Watermark {
@@ -1627,18 +1666,22 @@ impl Watermark {
         self.acknowledged += events;
         self.file.seek(SeekFrom::Start(0))?;
         self.file.write_all(&record::encode_watermark(self.acknowledged))?;
+        self.unsynced = true;
         if self.synced_at.elapsed() >= WATERMARK_SYNC_INTERVAL {
             self.sync()?;
-            self.synced_at = Instant::now();
         }
         Ok(())
     }
 
     /// Makes both files durable: the heads first, so that after a power cut they never cover
     /// fewer events than the count does, and every loss the count shows is pinned on a board.
-    fn sync(&self) -> io::Result<()> {
+    fn sync(&mut self) -> io::Result<()> {
         self.heads.file.sync_data()?;
-        self.file.sync_data()
+        self.file.sync_data()?;
+        self.synced_at = Instant::now();
+        self.unsynced = false;
+        self.durable = self.acknowledged;
+        Ok(())
     }
 }
 

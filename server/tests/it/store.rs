@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier, Mutex, mpsc};
 use std::task::{Context, Poll, Waker};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 /// How long a test waits for the writer to reach a hook before it declares the writer stuck.
@@ -1046,4 +1046,24 @@ fn event_keys_have_the_documented_layout() {
     assert_eq!(key[0], b'e');
     assert_eq!(&key[1..17], board(1).as_bytes());
     assert_eq!(&key[17..], &258u64.to_be_bytes());
+}
+
+#[test]
+fn an_idle_store_makes_its_acknowledgement_count_durable_without_another_append() {
+    // The count is synced at most once a second while appends come; the last appends of a
+    // workshop must not wait for the next append (months later) to be counted durably.
+    let scratch = scratch();
+    let store = open(&scratch.dir);
+    for n in 0..3u128 {
+        append(&store, request(board(1), command(n), ExpectedVersion::Any, 1)).expect("appends");
+    }
+    assert_eq!(store.stats().events, 3);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while store.stats().watermark_durable < 3 {
+        assert!(Instant::now() < deadline, "the count stayed at {} of 3 events", store.stats().watermark_durable);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(store);
+    let store = open(&scratch.dir);
+    assert_eq!(store.stats().watermark_durable, 3, "the count read back after reopening");
 }
