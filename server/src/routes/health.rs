@@ -4,9 +4,18 @@ use super::AppState;
 use actix_web::{HttpResponse, web};
 
 /// `200 ok` while the server serves. Boards in quarantine (damaged, not served) do not make it
-/// unhealthy, since the others are served, but they are named in the answer.
+/// unhealthy, since the others are served, but they are named in the answer. A store that has
+/// stopped accepting writes (a failed write or sync: a full or failing disk) makes it `503`
+/// with the reason and what to do; boards are still read.
 pub async fn health(state: web::Data<AppState>) -> HttpResponse {
-    let damaged = state.boards.engine().store().damaged_boards();
+    let store = state.boards.engine().store();
+    if let Some(failure) = store.failure() {
+        return HttpResponse::ServiceUnavailable().content_type("text/plain; charset=utf-8").body(format!(
+            "failing: the event store stopped accepting changes ({failure}). Boards can still be read. \
+             Free disk space or fix the disk, then restart the server: it goes on from what was saved."
+        ));
+    }
+    let damaged = store.damaged_boards();
     let body = if damaged.is_empty() {
         "ok".to_owned()
     } else {

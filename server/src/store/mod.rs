@@ -234,6 +234,11 @@ pub trait EventStore: Send + Sync + 'static {
         Vec::new()
     }
 
+    /// Why the store stopped accepting writes, if it has (a failed write or sync).
+    fn failure(&self) -> Option<String> {
+        None
+    }
+
     /// Puts a board in quarantine because of damage found above the store (an event that passes
     /// its checksum but cannot be opened or decoded). A store that keeps no quarantine ignores it.
     fn quarantine(&self, _board: BoardId, _damage: Vec<Damage>) {}

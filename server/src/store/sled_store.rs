@@ -202,6 +202,8 @@ struct Shared {
     events: AtomicU64,
     syncs: AtomicU64,
     watermark_durable: AtomicU64,
+    /// Why the writer stopped accepting writes, once it has.
+    failure: Mutex<Option<String>>,
     /// Events acknowledged over the store's whole life, as far as known (see the module docs).
     acknowledged: AtomicU64,
 }
@@ -381,6 +383,7 @@ impl SledStore {
             events: AtomicU64::new(0),
             syncs: AtomicU64::new(0),
             watermark_durable: AtomicU64::new(acknowledged),
+            failure: Mutex::new(None),
             acknowledged: AtomicU64::new(acknowledged),
         });
         let (sender, receiver) = mpsc::channel();
@@ -470,6 +473,13 @@ impl SledStore {
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         self.read_sound(board, from_seq, limit)
+    }
+
+    /// Why the store stopped accepting writes, if it has: after a failed write or sync nothing
+    /// more is acknowledged (a retried sync may report success for data that is gone), until the
+    /// server is restarted and recovers from what is durable. Reads go on.
+    pub fn failure(&self) -> Option<String> {
+        self.inner.shared.failure.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     /// The boards in quarantine, each with the damage found in it, in board order.
@@ -663,6 +673,10 @@ impl EventStore for SledStore {
 
     fn damage(&self, board: BoardId) -> Option<Vec<Damage>> {
         self.quarantined().get(&board).cloned()
+    }
+
+    fn failure(&self) -> Option<String> {
+        SledStore::failure(self)
     }
 
     fn damaged_boards(&self) -> Vec<(BoardId, Vec<Damage>)> {
@@ -1560,6 +1574,8 @@ impl Writer {
             if let Err(error) = self.write(batch, &boards, events) {
                 let failure = format!("writing to {} failed: {error}", self.dir.display());
                 tracing::error!(%failure, "the event store stops accepting writes");
+                // Known as failed (to /health) before anyone hears of it.
+                *self.shared.failure.lock().unwrap_or_else(PoisonError::into_inner) = Some(failure.clone());
                 for (reply, _) in answers {
                     let _ = reply.send(Err(StoreError::Failed(failure.clone())));
                 }

@@ -545,11 +545,15 @@ fn a_failed_sync_fails_its_group_and_every_later_append() {
     append(&store, request(board_id, command(1), ExpectedVersion::Any, 1)).expect("appends");
     let watcher = store.subscribe(board_id);
 
+    assert_eq!(store.failure(), None);
     hook.fail.store(true, Ordering::SeqCst);
     assert!(matches!(
         append(&store, request(board_id, command(2), ExpectedVersion::Any, 1)),
         Err(StoreError::Failed(_))
     ));
+    // It says why, for /health.
+    let failure = store.failure().expect("the store says it failed");
+    assert!(failure.contains(&scratch.dir.display().to_string()), "{failure}");
     // A working disk again changes nothing: after a failed fsync the page cache is not trusted.
     hook.fail.store(false, Ordering::SeqCst);
     assert!(matches!(
