@@ -27,9 +27,10 @@
 //!   a program syncs its files' *data*, without the directory rule.
 //! - **What a cut keeps of the unsynced changes** ([`Cut`]): with [`Unsynced::Lost`] none, the
 //!   worst case and LazyFS's `clear-cache`; with [`Unsynced::Prefix`] each file keeps a random
-//!   number of its unsynced changes, the oldest first, and with [`Cut::torn`] also a random
-//!   prefix of the next write (torn mid-write; at any byte, which is harsher than a disk's
-//!   512-byte or 4 KiB sectors), as a disk that writes in order would leave it; with
+//!   number of its unsynced changes, the oldest first, and with [`Cut::torn`] also the next
+//!   write torn at a random 512-byte sector boundary inside it (a disk writes a sector whole or
+//!   not at all, so a write within one sector is never torn), as a disk that writes in order
+//!   would leave it; with
 //!   [`Unsynced::Subset`] each change is kept or not independently, as a disk that reorders its
 //!   cache would (LazyFS's `torn-seq`; the SQLite crash VFS decides each unsynced sector
 //!   likewise). Unsynced *directory* changes are never kept in part: all of them are lost in the
@@ -86,7 +87,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// Whether directory changes need a sync of the directory to be durable.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Mode {
     /// A directory's entries are durable as of its last `fsync`.
     Strict,
@@ -109,8 +110,8 @@ pub enum Unsynced {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cut {
     pub unsynced: Unsynced,
-    /// With [`Unsynced::Prefix`]: the first write not kept whole is kept in part (a random
-    /// prefix of its bytes).
+    /// With [`Unsynced::Prefix`]: the first write not kept whole is kept in part (up to a
+    /// random sector boundary inside it, if it spans one).
     pub torn: bool,
     /// Seeds every random choice: the same cut of the same state gives the same image.
     pub seed: u64,
@@ -157,6 +158,9 @@ pub struct UnsyncedFile {
     pub kept: usize,
     /// Whether one more write is kept in part.
     pub torn: bool,
+    /// How often it was synced while mounted (0: never, so everything written to it since the
+    /// mount was unsynced).
+    pub syncs: usize,
 }
 
 /// Reads that come back damaged: the bytes at `offsets` are inverted.

@@ -17,6 +17,9 @@ use std::time::SystemTime;
 
 pub(crate) type Ino = u64;
 
+/// What a disk writes atomically: a write is torn only between sectors.
+pub(crate) const SECTOR: u64 = 512;
+
 /// The root directory's inode number (FUSE's).
 pub(crate) const ROOT: Ino = 1;
 
@@ -71,6 +74,8 @@ struct FileNode {
     durable: Option<Vec<u8>>,
     /// Writes and size changes since the last sync, oldest first.
     pending: Vec<Op>,
+    /// Syncs while mounted (failed ones too).
+    syncs: usize,
 }
 
 #[derive(Debug, Default)]
@@ -330,7 +335,7 @@ impl Model {
         }
         let path = self.path(dir)?.join(name);
         let file = OpenOptions::new().read(true).write(true).create_new(true).mode(mode).open(&path)?;
-        let ino = self.add_node(Kind::File(FileNode { durable: Some(Vec::new()), pending: Vec::new() }), dir, name);
+        let ino = self.add_node(Kind::File(FileNode { durable: Some(Vec::new()), ..FileNode::default() }), dir, name);
         self.settle(dir);
         let metadata = file.metadata()?;
         let handle = self.add_handle(ino, file);
@@ -496,6 +501,7 @@ impl Model {
     /// `fsync`/`fdatasync` of a file: its content as it is now becomes durable.
     pub(crate) fn sync_file(&mut self, ino: Ino) -> io::Result<()> {
         let file = self.file_mut(ino)?;
+        file.syncs += 1;
         if file.pending.is_empty() {
             return Ok(());
         }
@@ -511,7 +517,9 @@ impl Model {
     /// after a failed writeback; a later sync that succeeds does not bring them back). Reads go
     /// on seeing the data.
     pub(crate) fn lose_unsynced(&mut self, ino: Ino) -> io::Result<()> {
-        self.file_mut(ino)?.pending.clear();
+        let file = self.file_mut(ino)?;
+        file.syncs += 1;
+        file.pending.clear();
         Ok(())
     }
 
@@ -600,6 +608,7 @@ impl Model {
                                 bytes: file.pending.iter().map(Op::len).sum(),
                                 kept,
                                 torn,
+                                syncs: file.syncs,
                             });
                         }
                         contents.insert(*ino, content);
@@ -629,9 +638,18 @@ fn keep_unsynced(pending: &[Op], content: &mut Vec<u8>, cut: &Cut, rng: &mut fas
                 op.apply(content);
             }
             let torn = match pending.get(kept) {
-                Some(next @ Op::Write { data, .. }) if cut.torn && data.len() > 1 => {
-                    next.apply_torn(content, rng.usize(1..data.len()));
-                    true
+                Some(next @ Op::Write { offset, data }) if cut.torn => {
+                    // A disk writes whole sectors: the write is torn at a sector boundary inside
+                    // it, or not at all.
+                    let first = offset / SECTOR + 1;
+                    let last = (offset + data.len() as u64).div_ceil(SECTOR) - 1;
+                    if first <= last {
+                        let boundary = rng.u64(first..=last) * SECTOR;
+                        next.apply_torn(content, to_usize(boundary - offset));
+                        true
+                    } else {
+                        false
+                    }
                 }
                 _ => false,
             };
@@ -672,28 +690,38 @@ mod tests {
     }
 
     #[test]
-    fn a_prefix_keeps_whole_changes_in_order_and_tears_at_most_the_next_write() {
-        let pending = vec![write(0, b"1111"), write(4, b"2222"), write(8, b"3333")];
+    fn a_prefix_keeps_whole_changes_in_order_and_tears_the_next_write_between_sectors() {
+        let sector = SECTOR as usize;
+        // Three writes; the second spans three sectors, the third fits in one.
+        let pending = vec![
+            write(0, &vec![1; sector]),
+            write(SECTOR + 100, &vec![2; 2 * sector]),
+            write(3 * SECTOR + 200, &[3; 16]),
+        ];
+        let whole = [sector, 3 * sector + 100, 3 * sector + 216];
         let mut seen_kept = HashSet::new();
-        let mut seen_torn = false;
-        for seed in 0..200 {
+        let mut seen_torn = HashSet::new();
+        for seed in 0..300 {
             let cut = Cut { unsynced: Unsynced::Prefix, torn: true, seed };
             let mut content = Vec::new();
             let (kept, torn) = keep_unsynced(&pending, &mut content, &cut, &mut fastrand::Rng::with_seed(seed));
             seen_kept.insert(kept);
-            seen_torn |= torn;
-            let whole = &b"111122223333"[..kept * 4];
-            assert!(content.starts_with(whole), "seed {seed}: {content:?}");
+            let length = if kept == 0 { 0 } else { whole[kept - 1] };
             if torn {
-                let part = content.len() - kept * 4;
-                assert!(part > 0 && part < 4, "a torn write keeps part of itself: {content:?}");
-                assert!(content[kept * 4..].iter().all(|byte| *byte == b"123"[kept]), "{content:?}");
+                assert_eq!(kept, 1, "only the write that spans sectors can tear: {seed}");
+                assert!(
+                    content.len() == 2 * sector || content.len() == 3 * sector,
+                    "torn at a sector boundary: {}",
+                    content.len()
+                );
+                assert!(content[sector + 100..].iter().all(|byte| *byte == 2));
+                seen_torn.insert(content.len());
             } else {
-                assert_eq!(content.len(), kept * 4);
+                assert_eq!(content.len(), length, "seed {seed}");
             }
         }
         assert_eq!(seen_kept, HashSet::from([0, 1, 2, 3]), "every prefix length comes up");
-        assert!(seen_torn, "a torn write comes up");
+        assert_eq!(seen_torn, HashSet::from([2 * sector, 3 * sector]), "either boundary");
     }
 
     #[test]

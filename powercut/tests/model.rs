@@ -170,25 +170,31 @@ fn in_the_lenient_mode_directory_changes_are_durable_at_once() {
 }
 
 #[test]
-fn a_cut_may_keep_a_prefix_of_the_unsynced_writes_and_tear_the_next() {
-    let chunks: [&[u8]; 4] = [b"aaaa", b"bbbb", b"cccc", b"dddd"];
+fn a_cut_may_keep_a_prefix_of_the_unsynced_writes_and_tear_the_next_between_sectors() {
+    // Four writes of 600 bytes: each but the first spans a 512-byte sector boundary.
+    let all: Vec<u8> = (0..4u8).flat_map(|index| vec![b'a' + index; 600]).collect();
     let mut lengths = std::collections::BTreeSet::new();
-    for seed in 0..12 {
+    for seed in 0..16 {
         let setup = Setup::new();
         let fs = setup.mount(Mode::Lenient);
         let file = write_file(&setup.at("log"), b"");
         file.sync_all().expect("fsync");
-        for (index, chunk) in chunks.iter().enumerate() {
-            file.write_all_at(chunk, index as u64 * 4).expect("written");
+        for (index, chunk) in all.chunks(600).enumerate() {
+            file.write_all_at(chunk, index as u64 * 600).expect("written");
         }
         drop(file);
         let image = setup.image("image");
         let report = fs.cut(&image, &Cut { unsynced: Unsynced::Prefix, torn: true, seed }).expect("the cut");
         let content = fs::read(image.join("log")).expect("the file");
-        assert!(b"aaaabbbbccccdddd".starts_with(&content), "seed {seed}: {content:?} is a prefix");
+        assert!(all.starts_with(&content), "seed {seed}: {} bytes are a prefix", content.len());
         let unsynced = &report.unsynced[0];
-        assert_eq!((unsynced.changes, unsynced.bytes), (4, 16));
-        assert!(content.len() >= unsynced.kept * 4, "the kept writes are whole");
+        assert_eq!((unsynced.changes, unsynced.bytes, unsynced.syncs), (4, 2400, 1));
+        if unsynced.torn {
+            assert_eq!(content.len() % 512, 0, "torn at a sector boundary");
+            assert!(content.len() > unsynced.kept * 600 && content.len() < (unsynced.kept + 1) * 600);
+        } else {
+            assert_eq!(content.len(), unsynced.kept * 600);
+        }
         lengths.insert(content.len());
     }
     assert!(lengths.len() > 2, "different seeds keep different amounts: {lengths:?}");
