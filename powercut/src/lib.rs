@@ -296,8 +296,33 @@ impl PowerCut {
 
     fn unmount_now(&mut self) -> io::Result<()> {
         match self.session.take() {
-            Some(session) => session.umount_and_join(),
+            Some(session) => {
+                let result = session.umount_and_join();
+                if result.is_err() {
+                    // Still in use (a program has a file open on it): detach it, so that no
+                    // mount outlives this value. The caller still gets the error.
+                    self.detach();
+                }
+                result
+            }
             None => Ok(()),
+        }
+    }
+
+    /// A lazy unmount: gone from the tree now, released when its last file closes.
+    fn detach(&self) {
+        let detached = std::process::Command::new("fusermount3")
+            .args(["-u", "-z"])
+            .arg(&self.mountpoint)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success());
+        if !detached {
+            let _ = std::process::Command::new("umount")
+                .arg("-l")
+                .arg(&self.mountpoint)
+                .stderr(std::process::Stdio::null())
+                .status();
         }
     }
 }

@@ -301,3 +301,19 @@ fn after_the_power_is_off_nothing_changes() {
     let image = setup.cut(fs);
     assert_eq!(fs::read(image.join("f")).expect("there"), b"one");
 }
+
+#[test]
+fn a_mount_still_in_use_is_detached_rather_than_left_behind() {
+    let setup = Setup::new();
+    let fs = setup.mount(Mode::Lenient);
+    let open = write_file(&setup.at("held"), b"open");
+    let refused = fs.cut(&setup.image("image"), &Cut::lose_everything_unsynced());
+    assert!(refused.is_err(), "a mount with an open file cannot be unmounted");
+    let mounts = fs::read_to_string("/proc/self/mounts").expect("the mount table");
+    let mountpoint = setup.mount.path().canonicalize().expect("a path");
+    assert!(
+        !mounts.lines().any(|line| line.split(' ').nth(1) == mountpoint.to_str()),
+        "the mount is gone from the tree: {mounts}"
+    );
+    drop(open);
+}
