@@ -23,6 +23,7 @@ mod keeping_up;
 mod ordering;
 mod origin;
 mod participants;
+mod powercut;
 mod presence;
 mod promises;
 mod protocol_doc;

@@ -1,0 +1,334 @@
+//! A file system that can lose power: a test tool for what `kill -9` cannot show.
+//!
+//! After `kill -9` the kernel still writes out everything the process wrote, so a store that
+//! never syncs passes any number of kill trials. This crate mounts a FUSE file system over a
+//! *backing directory*: every operation passes through to it, so the program under test sees an
+//! ordinary file system, but the file system also keeps what has been made **durable**. Cutting
+//! the power ([`PowerCut::cut`]) unmounts it and writes into a fresh directory only what a
+//! machine whose power failed at that instant would have on its disk.
+//!
+//! # The model
+//!
+//! - **File content** is durable up to the file's last `fsync` or `fdatasync` (the two are the
+//!   same here). Every `write` and size change since then is *unsynced* and kept, in order, per
+//!   file. `sync_file_range` makes nothing durable; on FUSE it does not even reach the file
+//!   system (the kernel has no dirty pages to start writing, since FUSE writes go straight
+//!   through), which means the same. sled 0.34's own `flush` ends in `sync_file_range`, so only
+//!   the store's own `fdatasync` counts. `sync(2)` and `syncfs(2)` do not reach the file system
+//!   either and make nothing durable.
+//! - **Directory entries** (create, mkdir, symlink, unlink, rmdir, rename): in [`Mode::Strict`]
+//!   a directory's entries are durable as they were at its last `fsync` (of the directory
+//!   itself), as POSIX promises and no more: a new file whose directory was never synced is
+//!   gone after a cut even if the file was, a rename not followed by a sync of the directory
+//!   leaves the old name, and a new directory needs a sync of its parent. A rename between two
+//!   directories is two changes: the new name is durable with a sync of the new directory, the
+//!   old one is gone with a sync of the old one. In [`Mode::Lenient`] every directory change is
+//!   durable at once (roughly ext4's journal with a commit after each change): this checks that
+//!   a program syncs its files' *data*, without the directory rule.
+//! - **What a cut keeps of the unsynced changes** ([`Cut`]): with [`Unsynced::Lost`] none, the
+//!   worst case and LazyFS's `clear-cache`; with [`Unsynced::Prefix`] each file keeps a random
+//!   number of its unsynced changes, the oldest first, and with [`Cut::torn`] also the next
+//!   write torn at a random 512-byte sector boundary inside it (a disk writes a sector whole or
+//!   not at all, so a write within one sector is never torn), as a disk that writes in order
+//!   would leave it; with
+//!   [`Unsynced::Subset`] each change is kept or not independently, as a disk that reorders its
+//!   cache would (LazyFS's `torn-seq`; the SQLite crash VFS decides each unsynced sector
+//!   likewise). Unsynced *directory* changes are never kept in part: all of them are lost in the
+//!   strict mode and all kept in the lenient one.
+//! - What is not modelled: file modes, owners and times (the image takes them from the live file
+//!   where it still exists), hard links (`link` answers `EPERM`), `fallocate` (answers
+//!   `EOPNOTSUPP`; glibc then writes zeros, which is modelled), `RENAME_EXCHANGE`/`NOREPLACE`
+//!   (`EINVAL`), extended attributes, and data that a program maps into memory and never writes.
+//!
+//! The backing directory always holds the live state (what the program wrote, synced or not):
+//! unmounting without a cut ([`PowerCut::unmount`]) is a clean shutdown. Everything already in
+//! the backing directory when it is mounted counts as durable.
+//!
+//! # Faults on demand
+//!
+//! [`PowerCut::faults`] changes the file system's behaviour while it runs (the binary does the
+//! same through lines on its standard input):
+//! - [`Faults::fail_syncs`]: `fsync`, `fdatasync` and a directory's `fsync` answer `EIO`, and a
+//!   file's unsynced changes then never become durable (Linux marks the pages clean after a
+//!   failed writeback: a later sync that succeeds does not write them), while reads go on seeing
+//!   them — the "fsyncgate" behaviour;
+//! - [`Faults::limit_space`]: writes beyond so many more bytes answer `ENOSPC` (a write that
+//!   crosses the limit is short, the next one fails), and so do creating files and directories
+//!   once nothing is left; `limit_space(None)` frees the space again;
+//! - [`Faults::flip_reads`]: reads of one file (or all) return the bytes at some offsets
+//!   inverted. A file opened while the rule is set bypasses the page cache so that every read
+//!   sees it; one opened before may be served from the cache.
+//!
+//! # Use
+//!
+//! ```no_run
+//! use kipina_powercut::{Cut, Mode, PowerCut};
+//! # fn main() -> std::io::Result<()> {
+//! # let (backing, mountpoint, image) = (std::path::Path::new("b"), std::path::Path::new("m"), std::path::Path::new("i"));
+//! let fs = PowerCut::mount(backing, mountpoint, Mode::Strict)?;
+//! // ... run a program on `mountpoint`, then power off and kill it (SIGKILL) ...
+//! fs.power_off();
+//! let report = fs.cut(image, &Cut::random(42))?;
+//! // `image` now holds what survived; `report` says what was lost.
+//! # Ok(()) }
+//! ```
+//!
+//! Mounting needs `/dev/fuse` and either root (fuser mounts with `mount(2)` itself; no libfuse
+//! is linked) or Debian's `fuse3` package for the `fusermount3` helper.
+
+mod fs;
+mod model;
+
+use fuser::{BackgroundSession, Config, MountOption};
+use std::io;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// Whether directory changes need a sync of the directory to be durable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Mode {
+    /// A directory's entries are durable as of its last `fsync`.
+    Strict,
+    /// Every directory change is durable at once; only file data needs a sync.
+    Lenient,
+}
+
+/// What each file keeps of its unsynced changes when the power goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unsynced {
+    /// Nothing.
+    Lost,
+    /// A random number of them, oldest first (and, with [`Cut::torn`], part of the next write).
+    Prefix,
+    /// Each one or not, independently (so in any order).
+    Subset,
+}
+
+/// How a power cut treats unsynced writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cut {
+    pub unsynced: Unsynced,
+    /// With [`Unsynced::Prefix`]: the first write not kept whole is kept in part (up to a
+    /// random sector boundary inside it, if it spans one).
+    pub torn: bool,
+    /// Seeds every random choice: the same cut of the same state gives the same image.
+    pub seed: u64,
+}
+
+impl Cut {
+    /// Nothing unsynced survives.
+    pub fn lose_everything_unsynced() -> Cut {
+        Cut { unsynced: Unsynced::Lost, torn: false, seed: 0 }
+    }
+
+    /// A cut whose kind is chosen by `seed` too: a third lose everything unsynced, a third keep
+    /// a prefix (half of those with a torn write), a third a subset.
+    pub fn random(seed: u64) -> Cut {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let unsynced = [Unsynced::Lost, Unsynced::Prefix, Unsynced::Subset][rng.usize(0..3)];
+        Cut { unsynced, torn: unsynced == Unsynced::Prefix && rng.bool(), seed }
+    }
+}
+
+/// What a cut left out, for telling why a trial failed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CutReport {
+    /// Paths (relative to the mount) that existed when the power went and are not in the image,
+    /// or are there as another file (a rename or replacement that was not durable).
+    pub lost: Vec<PathBuf>,
+    /// Paths in the image that did not exist when the power went, or were another file then
+    /// (a removal or rename that was not durable).
+    pub revived: Vec<PathBuf>,
+    /// Files in the image that had unsynced changes.
+    pub unsynced: Vec<UnsyncedFile>,
+}
+
+/// A file in the image that had changes no sync covered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnsyncedFile {
+    /// The file's path in the image.
+    pub path: PathBuf,
+    /// Writes and size changes since its last sync.
+    pub changes: usize,
+    /// The bytes those writes carried.
+    pub bytes: usize,
+    /// How many of them the image keeps whole.
+    pub kept: usize,
+    /// Whether one more write is kept in part.
+    pub torn: bool,
+    /// How often it was synced while mounted (0: never, so everything written to it since the
+    /// mount was unsynced).
+    pub syncs: usize,
+}
+
+/// Reads that come back damaged: the bytes at `offsets` are inverted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlipReads {
+    /// The file (its path relative to the mount), or every file.
+    pub file: Option<PathBuf>,
+    pub offsets: Range<u64>,
+}
+
+/// Faults to inject while the file system runs, and counters to wait on.
+#[derive(Debug, Default)]
+pub struct Faults {
+    fail_syncs: AtomicBool,
+    /// Bytes that may still be written; `None`: no limit.
+    space: Mutex<Option<u64>>,
+    flip: Mutex<Option<FlipReads>>,
+    syncs: AtomicU64,
+    failed_syncs: AtomicU64,
+    refused_writes: AtomicU64,
+}
+
+impl Faults {
+    /// From now on every `fsync`/`fdatasync` (of files and directories) answers `EIO`, and
+    /// whatever it was to make durable never becomes durable (`false`: syncs work again).
+    pub fn fail_syncs(&self, fail: bool) {
+        self.fail_syncs.store(fail, Ordering::SeqCst);
+    }
+
+    /// Allows only `bytes` more bytes of writes before `ENOSPC` (`None`: no limit).
+    pub fn limit_space(&self, bytes: Option<u64>) {
+        *self.space.lock().unwrap_or_else(PoisonError::into_inner) = bytes;
+    }
+
+    /// Damages reads as `rule` says (`None`: reads are right again).
+    pub fn flip_reads(&self, rule: Option<FlipReads>) {
+        *self.flip.lock().unwrap_or_else(PoisonError::into_inner) = rule;
+    }
+
+    /// Syncs (of files and directories) that succeeded.
+    pub fn syncs(&self) -> u64 {
+        self.syncs.load(Ordering::SeqCst)
+    }
+
+    /// Syncs answered with `EIO`.
+    pub fn failed_syncs(&self) -> u64 {
+        self.failed_syncs.load(Ordering::SeqCst)
+    }
+
+    /// Writes (and creations) answered with `ENOSPC`.
+    pub fn refused_writes(&self) -> u64 {
+        self.refused_writes.load(Ordering::SeqCst)
+    }
+
+    /// Takes room for a write of `wanted` bytes: how many of them fit.
+    fn take_space(&self, wanted: usize) -> usize {
+        let mut space = self.space.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(left) = space.as_mut() else { return wanted };
+        let allowed = usize::try_from(*left).unwrap_or(usize::MAX).min(wanted);
+        *left -= allowed as u64;
+        if allowed == 0 && wanted > 0 {
+            self.refused_writes.fetch_add(1, Ordering::SeqCst);
+        }
+        allowed
+    }
+
+    /// Whether nothing more can be written (new files and directories are refused then).
+    fn out_of_space(&self) -> bool {
+        let full = *self.space.lock().unwrap_or_else(PoisonError::into_inner) == Some(0);
+        if full {
+            self.refused_writes.fetch_add(1, Ordering::SeqCst);
+        }
+        full
+    }
+}
+
+/// The mounted file system.
+#[derive(Debug)]
+pub struct PowerCut {
+    session: Option<BackgroundSession>,
+    model: Arc<Mutex<model::Model>>,
+    faults: Arc<Faults>,
+    powered: Arc<AtomicBool>,
+    mountpoint: PathBuf,
+}
+
+impl PowerCut {
+    /// Mounts the file system over `backing` (whose content counts as durable) at `mountpoint`
+    /// (an existing, empty directory).
+    pub fn mount(backing: &Path, mountpoint: &Path, mode: Mode) -> io::Result<PowerCut> {
+        let model = Arc::new(Mutex::new(model::Model::new(backing, mode == Mode::Strict)?));
+        let faults = Arc::new(Faults::default());
+        let powered = Arc::new(AtomicBool::new(true));
+        let filesystem = fs::PowerCutFs { model: model.clone(), faults: faults.clone(), powered: powered.clone() };
+        let mut config = Config::default();
+        config.mount_options =
+            vec![MountOption::FSName("kipina-powercut".into()), MountOption::Subtype("powercut".into())];
+        config.n_threads = Some(1);
+        let session = fuser::spawn_mount(filesystem, mountpoint, &config)?;
+        Ok(PowerCut { session: Some(session), model, faults, powered, mountpoint: mountpoint.to_owned() })
+    }
+
+    pub fn mountpoint(&self) -> &Path {
+        &self.mountpoint
+    }
+
+    /// The faults to inject, and counters of syncs and refusals.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    /// The instant of the power cut: from now on every request answers `EIO` and nothing
+    /// changes (what was durable stays as it is). Stop the program under test after this (it
+    /// must have no file open on the mount for [`PowerCut::cut`] to unmount).
+    pub fn power_off(&self) {
+        self.powered.store(false, Ordering::SeqCst);
+    }
+
+    /// Cuts the power (if [`PowerCut::power_off`] has not already), unmounts, and writes what
+    /// survived into `image` (a missing or empty directory). The backing directory keeps the
+    /// live state.
+    pub fn cut(mut self, image: &Path, cut: &Cut) -> io::Result<CutReport> {
+        self.power_off();
+        self.unmount_now()?;
+        let model = self.model.lock().unwrap_or_else(PoisonError::into_inner);
+        model.materialize(image, cut)
+    }
+
+    /// Unmounts without a power cut: the backing directory holds everything written.
+    pub fn unmount(mut self) -> io::Result<()> {
+        self.unmount_now()
+    }
+
+    fn unmount_now(&mut self) -> io::Result<()> {
+        match self.session.take() {
+            Some(session) => {
+                let result = session.umount_and_join();
+                if result.is_err() {
+                    // Still in use (a program has a file open on it): detach it, so that no
+                    // mount outlives this value. The caller still gets the error.
+                    self.detach();
+                }
+                result
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// A lazy unmount: gone from the tree now, released when its last file closes.
+    fn detach(&self) {
+        let detached = std::process::Command::new("fusermount3")
+            .args(["-u", "-z"])
+            .arg(&self.mountpoint)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success());
+        if !detached {
+            let _ = std::process::Command::new("umount")
+                .arg("-l")
+                .arg(&self.mountpoint)
+                .stderr(std::process::Stdio::null())
+                .status();
+        }
+    }
+}
+
+impl Drop for PowerCut {
+    fn drop(&mut self) {
+        let _ = self.unmount_now();
+    }
+}
