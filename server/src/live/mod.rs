@@ -122,6 +122,13 @@ pub fn error_body(error: &ExecuteError) -> ErrorBody {
         ExecuteError::IdempotencyConflict(_) => (ErrorCode::IdempotencyConflict, error.to_string()),
         ExecuteError::Contended => (ErrorCode::Contended, error.to_string()),
         ExecuteError::Store(StoreError::InvalidAppend(reason)) => (ErrorCode::TooLarge, reason.clone()),
+        // The disk failed a write or a sync: nothing more is saved until the server restarts.
+        ExecuteError::Store(StoreError::Failed(_)) => (
+            ErrorCode::Unavailable,
+            "the server cannot save changes now (its disk failed; see /health); nothing was changed. \
+             The board can still be read; ask the server's administrator to fix the disk and restart it"
+                .to_owned(),
+        ),
         ExecuteError::Store(_) | ExecuteError::History(_) | ExecuteError::Seal(_) | ExecuteError::Key(_) => {
             (ErrorCode::Unavailable, "the board cannot be saved right now; nothing was changed, try again".to_owned())
         }

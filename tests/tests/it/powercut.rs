@@ -837,10 +837,18 @@ async fn a_failed_fdatasync_is_not_acknowledged() {
         Err(error) => Err(error),
     };
     let view = get(&http, format!("{base}/api/boards/{}", workshop.board), &token).await;
-    if let Ok((200, text)) = &view {
-        let view: BoardView = serde_json::from_str(text).expect("a board view");
-        assert!(view.cards.iter().all(|found| found.id != card), "a card whose sync failed is never shown");
-    }
+    // No retry-and-hope: after a failed sync the store acknowledges nothing more (the page cache
+    // is not trusted), says why on /health, and the board is still read.
+    let (next_status, _) = next.as_ref().expect("the server answers");
+    assert_eq!(*next_status, 503, "after a failed sync nothing more is acknowledged: {}", answer(&next));
+    assert!(answer(&next).contains("its disk failed"), "the refusal says why: {}", answer(&next));
+    let (health_status, health_text) = health.as_ref().expect("/health answers");
+    assert_eq!(*health_status, 503, "/health says the store failed: {health_text}");
+    assert!(health_text.contains("stopped accepting changes") && health_text.contains("restart"), "{health_text}");
+    let (view_status, view_text) = view.as_ref().expect("the board is read");
+    assert_eq!(*view_status, 200, "reads go on: {view_text}");
+    let shown: BoardView = serde_json::from_str(view_text).expect("a board view");
+    assert!(shown.cards.iter().all(|found| found.id != card), "a card whose sync failed is never shown");
     let record = format!(
         "after a failed fdatasync: the command answered {}; the next one (syncs working again) {}; GET /health {}; \
          the board view {}",
