@@ -28,7 +28,7 @@
 //! A fault test beside them: an `fdatasync` that fails is not acknowledged.
 
 use futures_util::{SinkExt, StreamExt};
-use kipina_powercut::{Cut, CutReport, Mode, PowerCut};
+use kipina_powercut::{Cut, CutReport, FlipReads, Mode, PowerCut};
 use kipina_proto::api::{CommandRequest, CommandResponse, CreateBoardResponse, JoinRequest, Session};
 use kipina_proto::view::BoardView;
 use kipina_proto::{
@@ -881,4 +881,156 @@ async fn a_failed_fdatasync_is_not_acknowledged() {
     let view: BoardView = serde_json::from_str(&view.expect("answered").1).expect("a board view");
     assert_eq!(view.cards.iter().filter(|found| found.id == card).count(), 1, "there once");
     drop(survivor);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_refuses_changes_clearly_reads_go_on_and_a_restart_after_freeing_space_recovers() {
+    let backing = tempfile::tempdir().expect("a backing directory");
+    let mount = tempfile::tempdir().expect("a mount point");
+    let logs = tempfile::tempdir().expect("a place for logs");
+    let fs = PowerCut::mount(backing.path(), mount.path(), Mode::Lenient).expect("mounted");
+    let data = mount.path().join("data");
+    let mut program = Program::start(&data, &logs.path().join("log-before")).expect("starts");
+    let http = reqwest::Client::builder().no_proxy().timeout(WAIT).build().expect("an HTTP client");
+    let workshop = set_up(&http, &program.base).await;
+    let token = workshop.facilitator.token.clone();
+    let add = |title: String| {
+        let command = Command::AddCard {
+            card: CardId(Uuid::now_v7()),
+            column: workshop.column,
+            title: title.into(),
+            body: String::new(),
+        };
+        CommandRequest { command_id: CommandId(Uuid::now_v7()), command }
+    };
+    let commands = |base: &str| format!("{base}/api/boards/{}/commands", workshop.board);
+    let saved = add("Ennen kuin levy täyttyi".into());
+    let before = post(&http, commands(&program.base), Some(&token), &saved).await;
+    assert!(matches!(before, Ok((200 | 201, _))), "{}", answer(&before));
+
+    // The disk fills up: commands are sent until one is refused (sled may still have room in
+    // what it has already written).
+    fs.faults().limit_space(Some(0));
+    let mut refused = None;
+    for n in 0..200 {
+        let request = add(format!("Levy täynnä {n}"));
+        let answered = post(&http, commands(&program.base), Some(&token), &request).await;
+        match &answered {
+            Ok((200 | 201, _)) => continue,
+            _ => {
+                refused = Some((request, answered));
+                break;
+            }
+        }
+    }
+    let (refused, answered) = refused.expect("a full disk refuses a command within 200");
+    assert!(fs.faults().refused_writes() > 0, "the disk refused a write");
+    let (status, text) = answered.as_ref().expect("the server answers");
+    assert_eq!(*status, 503, "{text}");
+    assert!(text.contains("\"code\":\"unavailable\"") && text.contains("its disk failed"), "{text}");
+    let health = http.get(format!("{}/health", program.base)).send().await.expect("/health answers");
+    assert_eq!(health.status().as_u16(), 503);
+    let health = health.text().await.expect("a reason");
+    assert!(health.contains("stopped accepting changes") && health.contains("Free disk space"), "{health}");
+    let view = get(&http, format!("{}/api/boards/{}", program.base, workshop.board), &token).await;
+    assert!(matches!(view, Ok((200, _))), "reads go on: {}", answer(&view));
+
+    // Space is freed; the server, restarted, takes changes again and the refused one applies once.
+    fs.faults().limit_space(None);
+    program.kill();
+    let program = Program::start(&data, &logs.path().join("log-after")).expect("starts again");
+    let retried = post(&http, commands(&program.base), Some(&token), &refused).await;
+    let outcome = match &retried {
+        Ok((200 | 201, text)) => serde_json::from_str::<CommandResponse>(text).ok().map(|answer| answer.outcome),
+        _ => None,
+    };
+    assert!(
+        matches!(outcome, Some(AckOutcome::Applied { .. } | AckOutcome::Duplicate { .. })),
+        "the refused command applies once after the restart: {}",
+        answer(&retried)
+    );
+    let view = get(&http, format!("{}/api/boards/{}", program.base, workshop.board), &token).await;
+    let view: BoardView = serde_json::from_str(&view.expect("answered").1).expect("a board view");
+    for request in [&saved, &refused] {
+        let Command::AddCard { card, .. } = &request.command else { unreachable!("cards were added") };
+        assert_eq!(view.cards.iter().filter(|found| found.id == *card).count(), 1, "there once");
+    }
+    drop(program);
+    fs.unmount().expect("unmounted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_that_come_back_damaged_never_serve_a_changed_board() {
+    // The board is made on an ordinary directory; each phase reads a copy of it through the
+    // file system, with one file's reads damaged.
+    let made = tempfile::tempdir().expect("a data directory");
+    let logs = tempfile::tempdir().expect("a place for logs");
+    let data = made.path().join("data");
+    let program = Program::start(&data, &logs.path().join("log-made")).expect("starts");
+    let http = reqwest::Client::builder().no_proxy().timeout(WAIT).build().expect("an HTTP client");
+    let workshop = set_up(&http, &program.base).await;
+    let token = workshop.facilitator.token.clone();
+    for n in 0..20 {
+        let command = Command::AddCard {
+            card: CardId(Uuid::now_v7()),
+            column: workshop.column,
+            title: format!("Kortti {n}"),
+            body: "Tekstiä, joka ei saa muuttua.".into(),
+        };
+        let request = CommandRequest { command_id: CommandId(Uuid::now_v7()), command };
+        let url = format!("{}/api/boards/{}/commands", program.base, workshop.board);
+        let answered = post(&http, url, Some(&token), &request).await;
+        assert!(matches!(answered, Ok((200 | 201, _))), "{}", answer(&answered));
+    }
+    let board_url = |base: &str| format!("{base}/api/boards/{}", workshop.board);
+    let (_, text) = get(&http, board_url(&program.base), &token).await.expect("the board");
+    let original: BoardView = serde_json::from_str(&text).expect("a board view");
+    program.stop();
+
+    // Each file the board depends on, read back damaged in turn: the server refuses to start
+    // naming the damage, or refuses the board (503 board_damaged) or the token, or serves the
+    // board unchanged; never a changed board.
+    let mut files = vec![
+        PathBuf::from("data/events/db"),
+        PathBuf::from("data/access/server.key"),
+        PathBuf::from("data/access/records/db"),
+    ];
+    let keys = data.join("keys").join(workshop.board.to_string());
+    for entry in std::fs::read_dir(&keys).expect("the board's keys") {
+        let key = entry.expect("an entry").path();
+        files.push(key.strip_prefix(made.path()).expect("in the data directory").to_owned());
+    }
+    let mut outcomes = Vec::new();
+    for (index, file) in files.iter().enumerate() {
+        let backing = tempfile::tempdir().expect("a backing directory");
+        let mount = tempfile::tempdir().expect("a mount point");
+        copy_tree(&data, &backing.path().join("data"));
+        let fs = PowerCut::mount(backing.path(), mount.path(), Mode::Lenient).expect("mounted");
+        fs.faults().flip_reads(Some(FlipReads { file: Some(file.clone()), offsets: 0..u64::MAX }));
+        let outcome = match Program::start(&mount.path().join("data"), &logs.path().join(format!("log-{index}"))) {
+            Err(said) => {
+                assert!(!said.trim().is_empty(), "a refusal to start says why");
+                format!("refused to start ({said})")
+            }
+            Ok(program) => {
+                let answered = get(&http, board_url(&program.base), &token).await;
+                let outcome = match &answered {
+                    Ok((503, text)) if text.contains("board_damaged") => "the board refused as damaged".to_owned(),
+                    Ok((401, _)) => "the token refused".to_owned(),
+                    Ok((200, text)) => {
+                        let view: BoardView = serde_json::from_str(text).expect("a board view");
+                        assert_eq!(view, original, "{} read damaged changed the board served", file.display());
+                        "served unchanged".to_owned()
+                    }
+                    other => panic!("{}: {}", file.display(), answer(other)),
+                };
+                drop(program);
+                outcome
+            }
+        };
+        outcomes.push(format!("{}: {outcome}", file.display()));
+        fs.faults().flip_reads(None);
+        fs.unmount().expect("unmounted");
+    }
+    std::io::Write::write_all(&mut std::io::stderr(), format!("{}\n", outcomes.join("\n")).as_bytes()).expect("stderr");
 }
