@@ -895,16 +895,12 @@ async fn a_full_disk_refuses_changes_clearly_reads_go_on_and_a_restart_after_fre
     let workshop = set_up(&http, &program.base).await;
     let token = workshop.facilitator.token.clone();
     let add = |title: String| {
-        let command = Command::AddCard {
-            card: CardId(Uuid::now_v7()),
-            column: workshop.column,
-            title: title.into(),
-            body: String::new(),
-        };
+        let command =
+            Command::AddCard { card: CardId(Uuid::now_v7()), column: workshop.column, title, body: String::new() };
         CommandRequest { command_id: CommandId(Uuid::now_v7()), command }
     };
     let commands = |base: &str| format!("{base}/api/boards/{}/commands", workshop.board);
-    let saved = add("Ennen kuin levy täyttyi".into());
+    let saved = add("Ennen kuin levy täyttyi".to_owned());
     let before = post(&http, commands(&program.base), Some(&token), &saved).await;
     assert!(matches!(before, Ok((200 | 201, _))), "{}", answer(&before));
 
