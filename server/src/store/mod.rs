@@ -207,6 +207,17 @@ pub trait EventStore: Send + Sync + 'static {
     /// disk (fdatasync), or with an error; concurrent appends share one sync.
     fn append(&self, request: AppendRequest) -> AppendTicket;
 
+    /// Appends the events of several commands, in order, each answered on its own ticket. A
+    /// board's task uses it for the commands it decided together: each request expects the head
+    /// the one before it leaves, so when one fails (a conflict, a record too large) the ones
+    /// after it answer [`StoreError::Conflict`] and nothing decided on top of it is written.
+    ///
+    /// [`SledStore`] plans them into one group: one sled batch and one `fdatasync` for all of
+    /// them, and every ticket resolves after that sync. This default appends them one by one.
+    fn append_all(&self, requests: Vec<AppendRequest>) -> Vec<AppendTicket> {
+        requests.into_iter().map(|request| self.append(request)).collect()
+    }
+
     /// Events of a board with `seq >= from_seq`, in order, at most `limit` of them. A record that
     /// fails its checksum is an error, never skipped.
     fn read(&self, board: BoardId, from_seq: u64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError>;

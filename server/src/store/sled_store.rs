@@ -11,7 +11,9 @@
 //! (group commit), plans the whole group into one batch (sequence numbers, checksums, command
 //! records), applies it, flushes sled, and then calls `fdatasync` on sled's `db` file through a
 //! handle of its own. Only then are the appends answered, so one sync is
-//! shared by every append that arrived while the previous sync was running.
+//! shared by every append that arrived while the previous sync was running. The appends of one
+//! [`EventStore::append_all`] (a board's batch of commands) travel as one request, so they are
+//! always in the same group.
 //!
 //! sled 0.34's own `flush` ends in `sync_file_range`, which writes the pages out but neither
 //! flushes the drive's cache nor the file's size, so it survives a process crash but not a
@@ -115,7 +117,8 @@ const HEADS_FILE: &str = "acknowledged-heads";
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StoreOptions {
     /// Let appends that arrive while a sync is running share the next sync. Turning it off
-    /// makes every append pay for its own sync; that is only useful to measure the difference.
+    /// makes every request pay for its own sync (the appends of one `append_all` still share
+    /// one); that is only useful to measure the difference.
     pub group_commit: bool,
     /// Verify every stored record when opening (its checksum, the gap-free sequence numbers,
     /// the command records and the acknowledgement watermark), quarantine every board with
@@ -211,10 +214,10 @@ impl Shared {
 /// Where the writer sends the answer to one append.
 type Reply = oneshot::Sender<Result<AppendOutcome, StoreError>>;
 
-/// One append waiting for the writer.
+/// Appends waiting for the writer, planned in order into one group (one sled batch and one
+/// sync): one from [`EventStore::append`], or a board's batch from [`EventStore::append_all`].
 struct Job {
-    append: EncodedAppend,
-    reply: Reply,
+    appends: Vec<(EncodedAppend, Reply)>,
 }
 
 /// What the writer needs of an append: the request without its events, which the caller has
@@ -229,10 +232,10 @@ struct EncodedAppend {
     records: Vec<UnsealedRecord>,
 }
 
-impl Job {
+impl EncodedAppend {
     /// Checks an append and encodes its events, on the caller's thread: the writer thread, which
     /// every append of the store goes through, is left only what must be serial.
-    fn encode(request: AppendRequest, reply: Reply) -> Result<Self, (Reply, StoreError)> {
+    fn encode(request: AppendRequest, reply: Reply) -> Result<(Self, Reply), (Reply, StoreError)> {
         let count = request.events.len();
         if count == 0 {
             return Err((reply, StoreError::InvalidAppend("an append needs at least one event".into())));
@@ -273,7 +276,7 @@ impl Job {
             expected: request.expected,
             records,
         };
-        Ok(Self { append, reply })
+        Ok((append, reply))
     }
 }
 
@@ -546,27 +549,45 @@ impl Drop for Inner {
 
 impl EventStore for SledStore {
     fn append(&self, request: AppendRequest) -> AppendTicket {
-        // Nothing is written on top of damage: the next seq may be one that was acknowledged and lost.
-        if let Err(damaged) = self.refuse_damaged(request.board) {
-            return AppendTicket::ready(Err(damaged));
-        }
-        let (reply, ticket) = AppendTicket::channel();
-        let Some(sender) = self.inner.sender.as_ref() else {
-            return AppendTicket::ready(Err(StoreError::Failed("the store is closing".into())));
-        };
-        let job = match Job::encode(request, reply) {
-            Ok(job) => job,
-            Err((reply, error)) => {
-                // The ticket's receiver is alive: it is returned below.
-                let _ = reply.send(Err(error));
-                return ticket;
+        self.append_all(vec![request])
+            .pop()
+            .unwrap_or_else(|| AppendTicket::ready(Err(StoreError::Failed("the append was not queued".into()))))
+    }
+
+    fn append_all(&self, requests: Vec<AppendRequest>) -> Vec<AppendTicket> {
+        let mut tickets = Vec::with_capacity(requests.len());
+        let mut appends = Vec::with_capacity(requests.len());
+        for request in requests {
+            // Nothing is written on top of damage: the next seq may be one that was acknowledged and lost.
+            if let Err(damaged) = self.refuse_damaged(request.board) {
+                tickets.push(AppendTicket::ready(Err(damaged)));
+                continue;
             }
-        };
-        if let Err(mpsc::SendError(job)) = sender.send(job) {
-            // The writer is gone only if it panicked; answer through the returned job's sender.
-            let _ = job.reply.send(Err(StoreError::Failed("the store's writer has stopped".into())));
+            let (reply, ticket) = AppendTicket::channel();
+            tickets.push(ticket);
+            match EncodedAppend::encode(request, reply) {
+                Ok(append) => appends.push(append),
+                // The ticket's receiver is alive: it was pushed above. The appends after this
+                // one are still queued; an append that expects the head this one would have left
+                // then answers `Conflict`, so nothing decided on top of it is written.
+                Err((reply, error)) => drop(reply.send(Err(error))),
+            }
         }
-        ticket
+        if appends.is_empty() {
+            return tickets;
+        }
+        let job = Job { appends };
+        let unsent = match self.inner.sender.as_ref() {
+            None => Some((job, "the store is closing")),
+            Some(sender) => sender.send(job).err().map(|mpsc::SendError(job)| (job, "the store's writer has stopped")),
+        };
+        if let Some((job, why)) = unsent {
+            // The writer is gone only if it panicked; answer through the returned job's senders.
+            for (_, reply) in job.appends {
+                let _ = reply.send(Err(StoreError::Failed(why.into())));
+            }
+        }
+        tickets
     }
 
     fn read(&self, board: BoardId, from_seq: u64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
@@ -1448,13 +1469,16 @@ impl Writer {
         }
     }
 
-    /// Plans one append into the group and notes its answer, to be sent after the commit.
+    /// Plans a job's appends into the group, in order, and notes their answers, to be sent after
+    /// the commit. An append that fails here does not stop the ones after it.
     fn add(&mut self, group: &mut Group, job: Job) {
-        let answer = match &self.failure {
-            Some(failure) => Err(StoreError::Failed(failure.clone())),
-            None => self.plan(group, job.append),
-        };
-        group.answers.push((job.reply, answer));
+        for (append, reply) in job.appends {
+            let answer = match &self.failure {
+                Some(failure) => Err(StoreError::Failed(failure.clone())),
+                None => self.plan(group, append),
+            };
+            group.answers.push((reply, answer));
+        }
     }
 
     fn plan(&mut self, group: &mut Group, append: EncodedAppend) -> Result<AppendOutcome, StoreError> {
