@@ -264,7 +264,7 @@ impl<S: EventStore> Engine<S> {
     ) -> Option<Result<Executed, ExecuteError>> {
         let Submitted { command_id, context, .. } = &batch.commands[index];
         Some(match outcome {
-            // Another writer moved the board first (or an earlier append of the group failed).
+            // Another writer moved the board first.
             Err(StoreError::Conflict { .. }) => {
                 batch.conflicts[index] += 1;
                 if batch.conflicts[index] < CONFLICT_RETRIES {

@@ -548,29 +548,31 @@ impl Drop for Inner {
 }
 
 impl EventStore for SledStore {
-    fn append(&self, request: AppendRequest) -> AppendTicket {
-        self.append_all(vec![request])
-            .pop()
-            .unwrap_or_else(|| AppendTicket::ready(Err(StoreError::Failed("the append was not queued".into()))))
-    }
-
     fn append_all(&self, requests: Vec<AppendRequest>) -> Vec<AppendTicket> {
         let mut tickets = Vec::with_capacity(requests.len());
         let mut appends = Vec::with_capacity(requests.len());
+        let mut stopped = false;
         for request in requests {
+            if stopped {
+                // The chain broke before this one (see the trait).
+                tickets.push(AppendTicket::ready(Err(StoreError::Skipped)));
+                continue;
+            }
             // Nothing is written on top of damage: the next seq may be one that was acknowledged and lost.
             if let Err(damaged) = self.refuse_damaged(request.board) {
                 tickets.push(AppendTicket::ready(Err(damaged)));
+                stopped = true;
                 continue;
             }
             let (reply, ticket) = AppendTicket::channel();
             tickets.push(ticket);
             match EncodedAppend::encode(request, reply) {
                 Ok(append) => appends.push(append),
-                // The ticket's receiver is alive: it was pushed above. The appends after this
-                // one are still queued; an append that expects the head this one would have left
-                // then answers `Conflict`, so nothing decided on top of it is written.
-                Err((reply, error)) => drop(reply.send(Err(error))),
+                Err((reply, error)) => {
+                    // The ticket's receiver is alive: it was pushed above.
+                    let _ = reply.send(Err(error));
+                    stopped = true;
+                }
             }
         }
         if appends.is_empty() {
@@ -1470,13 +1472,17 @@ impl Writer {
     }
 
     /// Plans a job's appends into the group, in order, and notes their answers, to be sent after
-    /// the commit. An append that fails here does not stop the ones after it.
+    /// the commit. Once one of them does not append, the ones after it are skipped (a chain; see
+    /// [`EventStore::append_all`]).
     fn add(&mut self, group: &mut Group, job: Job) {
+        let mut stopped = false;
         for (append, reply) in job.appends {
             let answer = match &self.failure {
                 Some(failure) => Err(StoreError::Failed(failure.clone())),
+                None if stopped => Err(StoreError::Skipped),
                 None => self.plan(group, append),
             };
+            stopped |= !matches!(answer, Ok(AppendOutcome::Appended { .. }));
             group.answers.push((reply, answer));
         }
     }
