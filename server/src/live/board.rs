@@ -21,7 +21,7 @@
 //! meant to survive.
 
 use super::views::{ChangeSet, board_view};
-use super::{Clock, ConnectionId, Kicked, Outbox, Viewer, error_body, history_failure};
+use super::{Clock, ConnectionId, Kicked, OUTBOX_CAPACITY, Outbox, Viewer, error_body, history_failure};
 use crate::access::Bucket;
 use crate::engine::{Batch, Engine, ExecuteError, Executed, Submitted};
 use crate::metrics::{LetGo, Metrics};
@@ -43,6 +43,10 @@ const QUEUE: usize = 1_024;
 pub const MAX_CATCH_UP: u64 = 1_000;
 /// The most commands a board decides together, with one append group and one `changed`.
 pub const MAX_BATCH: usize = 256;
+/// The most commands of one connection in a batch. Their answers go into the connection's
+/// outbox together, after the batch's `changed`, so they must leave most of it free: a client
+/// that sends many commands at once and reads as it goes is not taken for one that fell behind.
+const MAX_BATCH_PER_CONNECTION: usize = OUTBOX_CAPACITY / 4;
 /// At most one presence broadcast per this long; see the module docs.
 pub const PRESENCE_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
 
@@ -287,11 +291,22 @@ impl BoardTask {
             };
             match request {
                 Request::Execute(submission) => {
-                    // Every command waiting behind this one, up to the first other request.
+                    // Every command waiting behind this one, up to the first other request (or
+                    // one that would be too many of its connection's).
+                    let mut from_connection: HashMap<ConnectionId, usize> = HashMap::new();
+                    let mut fits = |submission: &Submission| match submission.respond {
+                        Respond::Connection(connection) => {
+                            let count = from_connection.entry(connection).or_default();
+                            *count += 1;
+                            *count <= MAX_BATCH_PER_CONNECTION
+                        }
+                        Respond::Reply(_) => true,
+                    };
+                    fits(&submission);
                     let mut batch = vec![submission];
                     while batch.len() < MAX_BATCH {
                         match inbox.try_recv() {
-                            Ok(Request::Execute(submission)) => batch.push(submission),
+                            Ok(Request::Execute(submission)) if fits(&submission) => batch.push(submission),
                             // Leaving needs no state, so it does not end the batch.
                             Ok(Request::Unsubscribe { connection }) => self.unsubscribe(connection),
                             Ok(other) => {

@@ -19,8 +19,8 @@ use super::replay_property::{Mirror, PEOPLE, any_command, person, with_board};
 use kipina_domain::{BoardState, Context, DomainError, Event, decide, evolve, replay};
 use kipina_proto::api::ErrorBody;
 use kipina_proto::{
-    AckOutcome, BoardId, BoardSettings, CardId, ColumnId, Command, CommandId, ErrorCode, Language, ParticipantId,
-    Role, ServerMessage, Timestamp,
+    AckOutcome, BoardId, BoardSettings, CardId, ColumnId, Command, CommandId, ErrorCode, Language, ParticipantId, Role,
+    ServerMessage, Timestamp,
 };
 use kipina_server::data_dir::DataDir;
 use kipina_server::engine::{Engine, ExecuteError, Executed, Submitted};
@@ -202,7 +202,8 @@ async fn send_batch(
         let socket = watchers.get(&actor).map(|index| &all[*index]).filter(|watcher| sent.socket && !watcher.gone);
         match socket {
             Some(watcher) => {
-                let mut queued = Box::pin(handle.execute_for(watcher.connection, actor, sent.command_id, sent.command.clone()));
+                let mut queued =
+                    Box::pin(handle.execute_for(watcher.connection, actor, sent.command_id, sent.command.clone()));
                 let first = std::future::poll_fn(|cx| Poll::Ready(queued.as_mut().poll(cx))).await;
                 assert!(matches!(first, Poll::Ready(Ok(()))), "the board's queue has room");
                 replies.push(None);
@@ -276,10 +277,7 @@ async fn run_case(sends: Vec<Sent>, sizes: Vec<usize>, dir: &std::path::Path) ->
         let over_socket: Vec<Option<usize>> = batch
             .iter()
             .map(|sent| {
-                by_participant
-                    .get(&person(sent.actor))
-                    .copied()
-                    .filter(|index| sent.socket && !watchers[*index].gone)
+                by_participant.get(&person(sent.actor)).copied().filter(|index| sent.socket && !watchers[*index].gone)
             })
             .collect();
         let expected: Vec<Answer> =
@@ -488,7 +486,11 @@ fn a_batch_meeting_another_writer_decides_the_rest_again_after_it() {
     // second server), so after it the second dot still fits and the third is refused.
     let vote = Command::CastVote { card };
     let batch: Vec<(ParticipantId, CommandId, Command)> = vec![
-        (facilitator, ids.next().unwrap(), Command::RenameColumn { column, title: "Ajatukset".into(), base_version: 1 }),
+        (
+            facilitator,
+            ids.next().unwrap(),
+            Command::RenameColumn { column, title: "Ajatukset".into(), base_version: 1 },
+        ),
         (voter, ids.next().unwrap(), vote.clone()),
         (voter, ids.next().unwrap(), vote.clone()),
         (facilitator, ids.next().unwrap(), Command::SetLocked { locked: true }),
