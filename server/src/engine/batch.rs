@@ -5,7 +5,8 @@
 //! state at once, before they are durable, so the next command sees them. Every command that
 //! changes something becomes an append that expects the board exactly where the one before it
 //! left it; the store takes them all as one group (one sled batch, one `fdatasync`,
-//! [`EventStore::append_all`]). [`Engine::settle`] then takes the store's answers. When they are
+//! [`EventStore::append_all`]) and as a chain: once one does not append, none after it is
+//! written. [`Engine::settle`] then takes the store's answers. When they are
 //! what `plan` expected (the only outcome while the board has one writer), every command's
 //! answer is final and the state is the board's. When an append went otherwise (a store that
 //! failed, a record too large, another writer), everything up to it stands, the state is

@@ -90,7 +90,7 @@ enum Request {
     Inspect(Inspection),
 }
 
-/// A read of the board's current state, run on the board's task between two commands.
+/// A read of the board's current state, run on the board's task between two batches.
 struct Inspection(Box<dyn FnOnce(&BoardState) + Send>);
 
 impl std::fmt::Debug for Inspection {
@@ -194,7 +194,7 @@ impl BoardHandle {
             .ok_or_else(|| ErrorBody { code: ErrorCode::BoardNotFound, message: "no such board".into() })
     }
 
-    /// Runs `read` on the board's current state (on the board's task, between two commands) and
+    /// Runs `read` on the board's current state (on the board's task, between two batches) and
     /// returns what it computed. For queries over the live state (search, activity, role checks);
     /// keep `read` short, since the board's commands wait meanwhile.
     pub async fn inspect<R: Send + 'static>(
