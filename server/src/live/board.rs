@@ -27,7 +27,7 @@ use crate::engine::{Batch, Engine, ExecuteError, Executed, Submitted};
 use crate::metrics::{LetGo, Metrics};
 use crate::store::EventStore;
 use bytestring::ByteString;
-use kipina_domain::{BoardState, Context, Event};
+use kipina_domain::{BoardState, Context, Event, Fact};
 use kipina_proto::ErrorCode;
 use kipina_proto::api::ErrorBody;
 use kipina_proto::view::BoardView;
@@ -261,6 +261,12 @@ pub fn spawn(
 
 use crate::clock::now;
 
+/// Whether a fact takes someone off the board (erased, or removed by a facilitator), so their
+/// connections are closed before the change goes out.
+fn lets_go(fact: &Fact) -> bool {
+    matches!(fact.event, Event::ParticipantErased { .. } | Event::ParticipantRemoved { .. })
+}
+
 /// Encodes a message once; clones of the result share the same bytes.
 pub fn encode(message: &ServerMessage) -> ByteString {
     // A `ServerMessage` is plain data; serialising it cannot fail.
@@ -366,11 +372,15 @@ impl BoardTask {
             senders.push((command_id, respond, queued));
         }
 
+        // What the batch's facts touched, and whether one of them let someone go, collected as
+        // each command's facts are folded (used only if every planned fact came to be).
         let mut changes = ChangeSet::default();
+        let mut departed = false;
         let mut batch = Batch::new(commands);
         while batch.is_open() {
             let requests = self.engine.plan(self.board, &mut self.state, &mut batch, &mut |state, facts| {
                 for fact in facts {
+                    departed |= lets_go(fact);
                     changes.add(state, fact);
                 }
             });
@@ -383,7 +393,6 @@ impl BoardTask {
         let lost = batch.lost().is_some();
         let reloaded = batch.reloaded();
         let mut executed = batch.into_answers().into_iter();
-        let mut departed = false;
         for (answer, (command_id, _, queued)) in answers.iter_mut().zip(&senders) {
             if answer.is_some() {
                 continue;
@@ -392,9 +401,6 @@ impl BoardTask {
             if let Ok(Executed::Appended { facts, .. }) = &result {
                 self.metrics.append_latency.observe(queued.elapsed().as_secs_f64());
                 self.metrics.events_appended.inc_by(facts.len() as u64);
-                departed |= facts.iter().any(|fact| {
-                    matches!(fact.event, Event::ParticipantErased { .. } | Event::ParticipantRemoved { .. })
-                });
             }
             *answer = Some(self.outcome(*command_id, result));
         }
@@ -414,11 +420,8 @@ impl BoardTask {
                 match self.engine.history(self.board, before + 1, head) {
                     Ok(facts) => {
                         changes = ChangeSet::default();
+                        departed = facts.iter().any(lets_go);
                         for fact in &facts {
-                            departed |= matches!(
-                                fact.event,
-                                Event::ParticipantErased { .. } | Event::ParticipantRemoved { .. }
-                            );
                             changes.add_caught_up(&self.state, fact);
                         }
                     }

@@ -363,7 +363,7 @@ async fn run_case(sends: Vec<Sent>, sizes: Vec<usize>, dir: &std::path::Path) ->
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
+    #![proptest_config(ProptestConfig::with_cases(96))]
 
     #[test]
     fn batches_answer_and_store_exactly_what_one_at_a_time_execution_does(
