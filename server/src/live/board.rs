@@ -31,7 +31,7 @@ use kipina_domain::{BoardState, Context, Event, Fact};
 use kipina_proto::ErrorCode;
 use kipina_proto::api::ErrorBody;
 use kipina_proto::view::BoardView;
-use kipina_proto::{AckOutcome, BoardId, Command, CommandId, ParticipantId, Role, ServerMessage};
+use kipina_proto::{AckOutcome, BoardId, Change, Command, CommandId, ParticipantId, Role, ServerMessage};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
@@ -42,7 +42,7 @@ const QUEUE: usize = 1_024;
 /// A client further behind than this gets a snapshot instead of the changes it missed.
 pub const MAX_CATCH_UP: u64 = 1_000;
 /// The most commands a board decides together, with one append group and one `changed`.
-pub const MAX_BATCH: usize = 256;
+pub const MAX_BATCH: usize = 1024;
 /// The most commands of one connection in a batch. Their answers go into the connection's
 /// outbox together, after the batch's `changed`, so they must leave most of it free: a client
 /// that sends many commands at once and reads as it goes is not taken for one that fell behind.
@@ -265,6 +265,21 @@ use crate::clock::now;
 /// connections are closed before the change goes out.
 fn lets_go(fact: &Fact) -> bool {
     matches!(fact.event, Event::ParticipantErased { .. } | Event::ParticipantRemoved { .. })
+}
+
+/// An encoded `changed` with `extra` changes after its own: the same bytes as encoding the
+/// message with both lists, without encoding the first list again (`nothing_shared` says it is
+/// empty). `None` if `changed` does not end with its list of changes.
+fn extended(changed: &str, nothing_shared: bool, extra: &[Change]) -> Option<ByteString> {
+    if extra.is_empty() {
+        return Some(ByteString::from(changed));
+    }
+    // `{"type":"changed",…,"changes":[…]}`: `changes` is the message's last field.
+    let open = changed.strip_suffix("]}")?;
+    let list = serde_json::to_string(extra).ok()?;
+    let items = list.strip_prefix('[')?.strip_suffix(']')?;
+    let separator = if nothing_shared { "" } else { "," };
+    Some(ByteString::from(format!("{open}{separator}{items}]}}")))
 }
 
 /// Encodes a message once; clones of the result share the same bytes.
@@ -560,25 +575,37 @@ impl BoardTask {
     /// see it alike, a view of their own to those who see it differently (their own hidden dots,
     /// their own anonymous cards).
     fn broadcast_changes(&mut self, first: u64, last: u64, changes: &ChangeSet) {
-        let render = |viewer| {
-            encode(&ServerMessage::Changed {
-                first_seq: first,
-                last_seq: last,
-                changes: changes.render(&self.state, viewer),
-            })
-        };
-        let shared = render(None);
+        let shared_changes = changes.render(&self.state, None);
+        let nothing_shared = shared_changes.is_empty();
+        let shared = encode(&ServerMessage::Changed { first_seq: first, last_seq: last, changes: shared_changes });
         let personal = changes.personal_viewers(&self.state);
         if personal.is_empty() {
             self.broadcast(&shared);
             return;
         }
+        // Most personal viewers (each voter of a batch, say) see the shared changes as everyone
+        // does and have a few of their own on top: theirs is the shared message with those
+        // appended, not a rendering of everything again.
+        let of_their_own = changes.viewers_of_their_own(&self.state);
+        let render = |participant: ParticipantId| {
+            if !of_their_own.contains(&participant)
+                && let Some(message) =
+                    extended(&shared, nothing_shared, &changes.render_private(&self.state, participant))
+            {
+                return message;
+            }
+            encode(&ServerMessage::Changed {
+                first_seq: first,
+                last_seq: last,
+                changes: changes.render(&self.state, Some(participant)),
+            })
+        };
         let mut own: BTreeMap<ParticipantId, ByteString> = BTreeMap::new();
         let mut dropped = Vec::new();
         for (connection, subscriber) in &self.subscribers {
             let message = match subscriber.viewer {
                 Viewer::Participant(participant) if personal.contains(&participant) => {
-                    own.entry(participant).or_insert_with(|| render(Some(participant))).clone()
+                    own.entry(participant).or_insert_with(|| render(participant)).clone()
                 }
                 _ => shared.clone(),
             };
@@ -693,5 +720,37 @@ impl BoardTask {
         if !gone.is_empty() {
             self.presence_changed();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kipina_proto::ColumnId;
+    use uuid::Uuid;
+
+    fn order(ids: &[u128]) -> Change {
+        Change::ColumnOrder(ids.iter().map(|id| ColumnId(Uuid::from_u128(*id))).collect())
+    }
+
+    fn changed(changes: Vec<Change>) -> ServerMessage {
+        ServerMessage::Changed { first_seq: 7, last_seq: 9, changes }
+    }
+
+    #[test]
+    fn a_change_extended_with_a_viewers_own_is_the_message_with_both_lists() {
+        for shared in [vec![], vec![order(&[1])], vec![order(&[1, 2]), order(&[3])]] {
+            for extra in [vec![], vec![order(&[4])], vec![order(&[5]), order(&[6, 7])]] {
+                let encoded = encode(&changed(shared.clone()));
+                let both = encode(&changed(shared.iter().chain(&extra).cloned().collect()));
+                assert_eq!(extended(&encoded, shared.is_empty(), &extra), Some(both), "{shared:?} + {extra:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_message_not_ending_with_its_changes_is_not_extended() {
+        let welcome = encode(&ServerMessage::Pong);
+        assert_eq!(extended(&welcome, true, &[order(&[1])]), None);
     }
 }
