@@ -13,7 +13,8 @@
 //!   of that batch, and applying them ends with exactly the board a fresh snapshot shows them.
 //!
 //! The deviation path (an append of a batch that the store handles otherwise than planned) is
-//! checked with another writer moving the board in the middle of a batch.
+//! checked with another writer moving the board in the middle of a batch, and with a sync that
+//! fails: a refusal decided on a state that did not come to be is decided again.
 
 use super::replay_property::{Mirror, PEOPLE, any_command, person, with_board};
 use kipina_domain::{BoardState, Context, DomainError, Event, decide, evolve, replay};
@@ -556,4 +557,84 @@ fn a_batch_meeting_another_writer_decides_the_rest_again_after_it() {
     assert_eq!(answers, expected);
     assert_eq!(state, model.state);
     assert_eq!(engine.load(BOARD).unwrap(), model.state); // unwrap: the log is intact
+}
+
+/// Fails every sync once told to, as a disk that reports a write-back error.
+#[derive(Default)]
+struct FailingDisk {
+    failing: std::sync::atomic::AtomicBool,
+}
+
+impl kipina_server::store::sled_store::SyncHook for FailingDisk {
+    fn before_sync(&self) -> std::io::Result<()> {
+        if self.failing.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(std::io::Error::other("injected fdatasync failure"));
+        }
+        Ok(())
+    }
+}
+
+/// A batch whose sync fails: nothing of it is stored, and every command is answered as executing
+/// them one at a time would have: the first fails, and the second, which was refused on the
+/// state the first would have left, is decided again without it (and fails to be stored too).
+#[test]
+fn a_batch_whose_sync_fails_is_answered_as_one_at_a_time_execution_would_be() {
+    let dir = tempfile::tempdir().unwrap(); // unwrap: a temp dir is needed for the test
+    let data = DataDir::new(dir.path());
+    let disk = Arc::new(FailingDisk::default());
+    let hook = Arc::clone(&disk) as Arc<dyn kipina_server::store::sled_store::SyncHook>;
+    let store = SledStore::open_with_sync_hook(&data.events(), StoreOptions::default(), hook).unwrap(); // unwrap: fresh directory
+    let engine = Engine::with_store(Arc::new(store), &data).unwrap(); // unwrap: fresh directory
+    let facilitator = person(0);
+    let voter = person(1);
+    let column = ColumnId(Uuid::from_u128(0x200));
+    let cards = [CardId(Uuid::from_u128(0x300)), CardId(Uuid::from_u128(0x301))];
+    let mut ids = (0u128..).map(|number| CommandId(Uuid::from_u128(0xC000 + number)));
+    let mut state = BoardState::default();
+    let mut setup = vec![
+        (
+            facilitator,
+            Command::CreateBoard {
+                title: "Kylätalo".into(),
+                description: String::new(),
+                language: Language::Fi,
+                facilitator_name: "Aino".into(),
+            },
+        ),
+        (voter, Command::Join { display_name: "Eero".into(), role: Role::Participant }),
+        (facilitator, Command::AddColumn { column, title: "Ideat".into() }),
+    ];
+    for card in cards {
+        setup.push((facilitator, Command::AddCard { card, column, title: "Sauna".into(), body: String::new() }));
+    }
+    setup.push((
+        facilitator,
+        Command::StartVoteRound { settings: BoardSettings { vote_budget: 1, votes_per_card: 1 }, hidden: false },
+    ));
+    for (actor, command) in setup {
+        let context = Context { actor, at: AT };
+        engine.execute(BOARD, &mut state, ids.next().unwrap(), context, &command).unwrap(); // unwrap: allowed
+    }
+    let before = state.clone();
+
+    disk.failing.store(true, std::sync::atomic::Ordering::SeqCst);
+    let batch = vec![(voter, Command::CastVote { card: cards[0] }), (voter, Command::CastVote { card: cards[1] })];
+    let submitted = batch
+        .into_iter()
+        .map(|(actor, command)| Submitted {
+            command_id: ids.next().unwrap(),
+            context: Context { actor, at: AT },
+            command,
+        })
+        .collect();
+    let answers = engine.execute_all(BOARD, &mut state, submitted);
+    assert_eq!(answers.len(), 2);
+    for answer in &answers {
+        assert!(
+            matches!(answer, Err(ExecuteError::Store(kipina_server::store::StoreError::Failed(_)))),
+            "both fail to be stored, neither is refused: {answers:?}"
+        );
+    }
+    assert_eq!(state, before, "the state is the board's durable one");
+    assert_eq!(engine.load(BOARD).unwrap(), before); // unwrap: the log is intact
 }
