@@ -1,14 +1,17 @@
 //! The engine joins the pure domain to the durable parts: it reads a board's history (opening
 //! sealed personal fields and upcasting old events), keeps snapshots, and executes commands
-//! (idempotency check, `decide`, sealing, a durable append, then `evolve`).
+//! (idempotency check, `decide`, sealing, a durable append, then `evolve`), one at a time or
+//! several as a batch with one append group (`batch.rs`).
 //!
 //! It is synchronous and holds no locks of its own: whoever owns a board's state (a test, the
 //! CLI, or the server's per-board task) passes it in by `&mut`, so each board has one writer.
 
+mod batch;
 mod execute;
 mod history;
 
-pub use execute::{ExecuteError, Executed, Pending, PendingAppend, Prepared, command_fingerprint};
+pub use batch::{Batch, Submitted};
+pub use execute::{ExecuteError, Executed, command_fingerprint};
 pub use history::HistoryError;
 
 use crate::data_dir::DataDir;

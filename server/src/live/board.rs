@@ -1,5 +1,13 @@
-//! One task per board owns its state, executes its commands one after another, and fans out
-//! every change. It is reached through a cloneable [`BoardHandle`] over a bounded channel.
+//! One task per board owns its state, executes its commands, and fans out every change. It is
+//! reached through a cloneable [`BoardHandle`] over a bounded channel.
+//!
+//! Commands are decided in batches: the task takes every command waiting in its queue (at most
+//! [`MAX_BATCH`], up to the first request of another kind), decides each against the state the
+//! ones before it left, appends their events as one group (one sync), and only then sends one
+//! `changed` for the whole batch to each viewer and answers every sender, in queue order. The
+//! answers are those of executing the commands one at a time in queue order; see
+//! `docs/adr/0004-a-board-decides-in-batches.md`. While a batch waits for its sync, the next
+//! one queues up.
 //!
 //! Fan-out never waits on a client: each connection has a bounded outbox, and a connection
 //! whose outbox is full is dropped from the board and told to resync (it resumes from the last
@@ -13,18 +21,18 @@
 //! meant to survive.
 
 use super::changes::ChangeSet;
-use super::{ConnectionId, Kicked, Outbox, error_body, history_failure};
+use super::{Clock, ConnectionId, Kicked, OUTBOX_CAPACITY, Outbox, error_body, history_failure};
 use crate::access::Bucket;
-use crate::engine::{Engine, ExecuteError, Executed, PendingAppend, Prepared};
+use crate::engine::{Batch, Engine, ExecuteError, Executed, Submitted};
 use crate::metrics::{LetGo, Metrics};
 use crate::projection::views::{Viewer, board_view};
 use crate::store::EventStore;
 use bytestring::ByteString;
-use kipina_domain::{BoardState, Context, Event};
+use kipina_domain::{BoardState, Context, Event, Fact};
 use kipina_proto::ErrorCode;
 use kipina_proto::api::ErrorBody;
 use kipina_proto::view::BoardView;
-use kipina_proto::{AckOutcome, BoardId, Command, CommandId, ParticipantId, Role, ServerMessage};
+use kipina_proto::{AckOutcome, BoardId, Change, Command, CommandId, ParticipantId, Role, ServerMessage};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
@@ -34,8 +42,12 @@ use tokio::sync::{mpsc, oneshot};
 const QUEUE: usize = 1_024;
 /// A client further behind than this gets a snapshot instead of the changes it missed.
 pub const MAX_CATCH_UP: u64 = 1_000;
-/// How often a command is prepared again when the store says the board moved.
-const CONFLICT_RETRIES: usize = 3;
+/// The most commands a board decides together, with one append group and one `changed`.
+pub const MAX_BATCH: usize = 1024;
+/// The most commands of one connection in a batch. Their answers go into the connection's
+/// outbox together, after the batch's `changed`, so they must leave most of it free: a client
+/// that sends many commands at once and reads as it goes is not taken for one that fell behind.
+const MAX_BATCH_PER_CONNECTION: usize = OUTBOX_CAPACITY / 4;
 /// At most one presence broadcast per this long; see the module docs.
 pub const PRESENCE_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
 
@@ -48,14 +60,20 @@ pub enum Respond {
     Reply(oneshot::Sender<Result<AckOutcome, ErrorBody>>),
 }
 
+/// A command waiting for its board.
+#[derive(Debug)]
+struct Submission {
+    actor: ParticipantId,
+    command_id: CommandId,
+    command: Command,
+    respond: Respond,
+    /// When it was queued, for the append latency.
+    queued: Instant,
+}
+
 #[derive(Debug)]
 enum Request {
-    Execute {
-        actor: ParticipantId,
-        command_id: CommandId,
-        command: Command,
-        respond: Respond,
-    },
+    Execute(Submission),
     Subscribe {
         connection: ConnectionId,
         viewer: Viewer,
@@ -73,7 +91,7 @@ enum Request {
     Inspect(Inspection),
 }
 
-/// A read of the board's current state, run on the board's task between two commands.
+/// A read of the board's current state, run on the board's task between two batches.
 struct Inspection(Box<dyn FnOnce(&BoardState) + Send>);
 
 impl std::fmt::Debug for Inspection {
@@ -115,7 +133,13 @@ impl BoardHandle {
         command: Command,
     ) -> Result<AckOutcome, ErrorBody> {
         let (reply, answer) = oneshot::channel();
-        let request = Request::Execute { actor, command_id, command, respond: Respond::Reply(reply) };
+        let request = Request::Execute(Submission {
+            actor,
+            command_id,
+            command,
+            respond: Respond::Reply(reply),
+            queued: Instant::now(),
+        });
         self.requests.send(request).await.map_err(|_| gone())?;
         answer.await.unwrap_or_else(|_| Err(gone()))
     }
@@ -128,7 +152,13 @@ impl BoardHandle {
         command_id: CommandId,
         command: Command,
     ) -> Result<(), ErrorBody> {
-        let request = Request::Execute { actor, command_id, command, respond: Respond::Connection(connection) };
+        let request = Request::Execute(Submission {
+            actor,
+            command_id,
+            command,
+            respond: Respond::Connection(connection),
+            queued: Instant::now(),
+        });
         self.requests.send(request).await.map_err(|_| gone())
     }
 
@@ -166,7 +196,7 @@ impl BoardHandle {
             .ok_or_else(|| ErrorBody { code: ErrorCode::BoardNotFound, message: "no such board".into() })
     }
 
-    /// Runs `read` on the board's current state (on the board's task, between two commands) and
+    /// Runs `read` on the board's current state (on the board's task, between two batches) and
     /// returns what it computed. For queries over the live state (search, activity, role checks);
     /// keep `read` short, since the board's commands wait meanwhile.
     pub async fn inspect<R: Send + 'static>(
@@ -196,6 +226,8 @@ struct BoardTask {
     state: BoardState,
     subscribers: BTreeMap<ConnectionId, Subscriber>,
     metrics: Arc<Metrics>,
+    /// The time commands are decided at.
+    clock: Clock,
     /// When the next presence broadcast is due, if someone came or went since the last one.
     presence_due: Option<tokio::time::Instant>,
     /// When the last presence broadcast went out.
@@ -210,6 +242,7 @@ pub fn spawn(
     state: BoardState,
     metrics: Arc<Metrics>,
     max_commands_per_second: u32,
+    clock: Clock,
 ) -> BoardHandle {
     let (requests, inbox) = mpsc::channel(QUEUE);
     let task = BoardTask {
@@ -220,6 +253,7 @@ pub fn spawn(
         state,
         subscribers: BTreeMap::new(),
         metrics,
+        clock,
         presence_due: None,
         presence_sent: tokio::time::Instant::now(),
     };
@@ -229,6 +263,27 @@ pub fn spawn(
 
 use crate::clock::now;
 
+/// Whether a fact takes someone off the board (erased, or removed by a facilitator), so their
+/// connections are closed before the change goes out.
+fn lets_go(fact: &Fact) -> bool {
+    matches!(fact.event, Event::ParticipantErased { .. } | Event::ParticipantRemoved { .. })
+}
+
+/// An encoded `changed` with `extra` changes after its own: the same bytes as encoding the
+/// message with both lists, without encoding the first list again (`nothing_shared` says it is
+/// empty). `None` if `changed` does not end with its list of changes.
+fn extended(changed: &str, nothing_shared: bool, extra: &[Change]) -> Option<ByteString> {
+    if extra.is_empty() {
+        return Some(ByteString::from(changed));
+    }
+    // `{"type":"changed",…,"changes":[…]}`: `changes` is the message's last field.
+    let open = changed.strip_suffix("]}")?;
+    let list = serde_json::to_string(extra).ok()?;
+    let items = list.strip_prefix('[')?.strip_suffix(']')?;
+    let separator = if nothing_shared { "" } else { "," };
+    Some(ByteString::from(format!("{open}{separator}{items}]}}")))
+}
+
 /// Encodes a message once; clones of the result share the same bytes.
 pub fn encode(message: &ServerMessage) -> ByteString {
     // A `ServerMessage` is plain data; serialising it cannot fail.
@@ -237,30 +292,63 @@ pub fn encode(message: &ServerMessage) -> ByteString {
 
 impl BoardTask {
     async fn run(mut self, mut inbox: mpsc::Receiver<Request>) {
+        // A request taken from the queue while gathering a batch, to be handled right after it.
+        let mut held: Option<Request> = None;
         loop {
-            let request = match self.presence_due {
-                Some(due) => tokio::select! {
-                    request = inbox.recv() => request,
-                    () = tokio::time::sleep_until(due) => {
-                        self.broadcast_presence();
-                        continue;
-                    }
-                },
-                None => inbox.recv().await,
+            let request = match held.take() {
+                Some(request) => request,
+                None => {
+                    let request = match self.presence_due {
+                        Some(due) => tokio::select! {
+                            request = inbox.recv() => request,
+                            () = tokio::time::sleep_until(due) => {
+                                self.broadcast_presence();
+                                continue;
+                            }
+                        },
+                        None => inbox.recv().await,
+                    };
+                    let Some(request) = request else { break };
+                    request
+                }
             };
-            let Some(request) = request else { break };
             match request {
-                Request::Execute { actor, command_id, command, respond } => {
-                    self.execute(actor, command_id, command, respond).await;
+                Request::Execute(submission) => {
+                    // Every command waiting behind this one, up to the first other request (or
+                    // one that would be too many of its connection's).
+                    let mut from_connection: HashMap<ConnectionId, usize> = HashMap::new();
+                    let mut fits = |submission: &Submission| match submission.respond {
+                        Respond::Connection(connection) => {
+                            let count = from_connection.entry(connection).or_default();
+                            *count += 1;
+                            *count <= MAX_BATCH_PER_CONNECTION
+                        }
+                        Respond::Reply(_) => true,
+                    };
+                    fits(&submission);
+                    let mut batch = vec![submission];
+                    while batch.len() < MAX_BATCH {
+                        match inbox.try_recv() {
+                            Ok(Request::Execute(submission)) if fits(&submission) => batch.push(submission),
+                            // Leaving needs no state, so it does not end the batch.
+                            Ok(Request::Unsubscribe { connection }) => self.unsubscribe(connection),
+                            Ok(other) => {
+                                held = Some(other);
+                                break;
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    if !self.execute(batch).await {
+                        // The state is no longer the board's (everyone was let go): the next use
+                        // of the board loads it again.
+                        break;
+                    }
                 }
                 Request::Subscribe { connection, viewer, last_seq, outbox, reply } => {
                     let _ = reply.send(self.subscribe(connection, viewer, last_seq, outbox));
                 }
-                Request::Unsubscribe { connection } => {
-                    if self.subscribers.remove(&connection).is_some() {
-                        self.presence_changed();
-                    }
-                }
+                Request::Unsubscribe { connection } => self.unsubscribe(connection),
                 Request::View { viewer, reply } => {
                     let role = viewer
                         .participant()
@@ -274,56 +362,110 @@ impl BoardTask {
         }
     }
 
-    async fn execute(&mut self, actor: ParticipantId, command_id: CommandId, command: Command, respond: Respond) {
+    /// Executes a batch of commands (see the module docs): rate limits, one append group, one
+    /// `changed` per viewer, then every answer in queue order. Returns false when the task's
+    /// state could not be kept the board's.
+    async fn execute(&mut self, submissions: Vec<Submission>) -> bool {
         let started = Instant::now();
+        // One time for the whole batch: its commands are decided at the same moment.
+        let at = (self.clock)();
         let rate = self.max_commands_per_second;
-        // Creating a board and joining it are limited where they start (wrong guesses per
-        // address); the command rate is what a participant does once on the board.
-        let limited = !matches!(command, Command::CreateBoard { .. } | Command::Join { .. });
-        let allowed = !limited || self.rates.entry(actor).or_insert_with(|| Bucket::new(rate, started)).allow(started);
-        let answer = if allowed { self.answer(actor, command_id, command, started).await } else { Err(rate_limited()) };
-        match respond {
-            Respond::Reply(reply) => {
-                let _ = reply.send(answer);
+        let before = self.state.version;
+        let mut answers: Vec<Option<Result<AckOutcome, ErrorBody>>> = Vec::with_capacity(submissions.len());
+        let mut senders = Vec::with_capacity(submissions.len());
+        let mut commands = Vec::with_capacity(submissions.len());
+        for Submission { actor, command_id, command, respond, queued } in submissions {
+            // Creating a board and joining it are limited where they start (wrong guesses per
+            // address); the command rate is what a participant does once on the board. A limited
+            // command is answered and changes nothing; the others are decided as if it were not there.
+            let limited = !matches!(command, Command::CreateBoard { .. } | Command::Join { .. });
+            let allowed =
+                !limited || self.rates.entry(actor).or_insert_with(|| Bucket::new(rate, started)).allow(started);
+            if allowed {
+                commands.push(Submitted { command_id, context: Context { actor, at }, command });
+                answers.push(None);
+            } else {
+                answers.push(Some(Err(rate_limited())));
             }
-            Respond::Connection(connection) => {
-                let message = match answer {
-                    Ok(outcome) => ServerMessage::Ack { command_id, outcome },
-                    Err(ErrorBody { code, message }) => {
-                        ServerMessage::Error { command_id: Some(command_id), code, message }
-                    }
-                };
-                self.send_to(connection, encode(&message));
-            }
+            senders.push((command_id, respond, queued));
         }
+
+        // What the batch's facts touched, and whether one of them let someone go, collected as
+        // each command's facts are folded (used only if every planned fact came to be).
+        let mut changes = ChangeSet::default();
+        let mut departed = false;
+        let mut batch = Batch::new(commands);
+        while batch.is_open() {
+            let requests = self.engine.plan(self.board, &mut self.state, &mut batch, &mut |state, facts| {
+                for fact in facts {
+                    departed |= lets_go(fact);
+                    changes.add(state, fact);
+                }
+            });
+            let mut outcomes = Vec::with_capacity(requests.len());
+            for ticket in self.engine.store().append_all(requests) {
+                outcomes.push(ticket.await);
+            }
+            self.engine.settle(self.board, &mut self.state, &mut batch, outcomes);
+        }
+        let lost = batch.lost().is_some();
+        let reloaded = batch.reloaded();
+        let mut executed = batch.into_answers().into_iter();
+        for (answer, (command_id, _, queued)) in answers.iter_mut().zip(&senders) {
+            if answer.is_some() {
+                continue;
+            }
+            let result = executed.next().unwrap_or(Err(ExecuteError::Contended));
+            if let Ok(Executed::Appended { facts, .. }) = &result {
+                self.metrics.append_latency.observe(queued.elapsed().as_secs_f64());
+                self.metrics.events_appended.inc_by(facts.len() as u64);
+            }
+            *answer = Some(self.outcome(*command_id, result));
+        }
+        if lost {
+            // Nothing of this batch goes out as a change, so no connection may hear an answer
+            // first: they are let go (and resync); HTTP callers get theirs.
+            self.let_everyone_go();
+            self.answer(answers, senders);
+            return false;
+        }
+
+        let head = self.state.version;
+        if head > before {
+            if reloaded {
+                // Not every planned fact came to be (an append failed): what this batch made
+                // durable is read back from the log, as a resuming client would be sent it.
+                match self.engine.history(self.board, before + 1, head) {
+                    Ok(facts) => {
+                        changes = ChangeSet::default();
+                        departed = facts.iter().any(lets_go);
+                        for fact in &facts {
+                            changes.add_caught_up(&self.state, fact);
+                        }
+                    }
+                    Err(error) => {
+                        let _ = history_failure(&self.engine, self.board, &error);
+                        self.let_everyone_go();
+                        self.answer(answers, senders);
+                        return false;
+                    }
+                }
+            }
+            if departed {
+                // Before the change goes out: an erased or removed participant hears nothing more.
+                self.let_go_of_departed();
+            }
+            self.broadcast_changes(before + 1, head, &changes);
+        }
+        self.answer(answers, senders);
+        true
     }
 
-    /// Executes an allowed command, fans out what it changed, and says how it went.
-    async fn answer(
-        &mut self,
-        actor: ParticipantId,
-        command_id: CommandId,
-        command: Command,
-        started: Instant,
-    ) -> Result<AckOutcome, ErrorBody> {
-        let context = Context { actor, at: now() };
-        let result = self.decide_and_append(command_id, context, &command).await;
+    /// A command's answer, counted.
+    fn outcome(&self, command_id: CommandId, result: Result<Executed, ExecuteError>) -> Result<AckOutcome, ErrorBody> {
         match result {
-            Ok(Executed::Appended { first, last, facts }) => {
-                self.metrics.append_latency.observe(started.elapsed().as_secs_f64());
-                self.metrics.events_appended.inc_by(facts.len() as u64);
+            Ok(Executed::Appended { first, last, .. }) => {
                 self.metrics.command("applied");
-                if facts.iter().any(|fact| {
-                    matches!(fact.event, Event::ParticipantErased { .. } | Event::ParticipantRemoved { .. })
-                }) {
-                    // Before the change goes out: an erased or removed participant hears nothing more.
-                    self.let_go_of_departed();
-                }
-                let mut changes = ChangeSet::default();
-                for fact in &facts {
-                    changes.add(&self.state, fact);
-                }
-                self.broadcast_changes(first, last, &changes);
                 Ok(AckOutcome::Applied { first_seq: first, last_seq: last })
             }
             Ok(Executed::AlreadyAppended { first, last }) => {
@@ -344,24 +486,30 @@ impl BoardTask {
         }
     }
 
-    async fn decide_and_append(
+    /// Sends every answer of a batch, in queue order: over HTTP, or into the connection's outbox
+    /// (after the batch's `changed`, which is already there).
+    fn answer(
         &mut self,
-        command_id: CommandId,
-        context: Context,
-        command: &Command,
-    ) -> Result<Executed, ExecuteError> {
-        for _ in 0..CONFLICT_RETRIES {
-            let PendingAppend { request, pending } =
-                match self.engine.prepare(self.board, &mut self.state, command_id, context, command)? {
-                    Prepared::Answered(executed) => return Ok(executed),
-                    Prepared::Append(append) => append,
-                };
-            let outcome = self.engine.store().append(request).await;
-            if let Some(executed) = self.engine.complete(self.board, &mut self.state, pending, outcome)? {
-                return Ok(executed);
+        answers: Vec<Option<Result<AckOutcome, ErrorBody>>>,
+        senders: Vec<(CommandId, Respond, Instant)>,
+    ) {
+        for (answer, (command_id, respond, _)) in answers.into_iter().zip(senders) {
+            let answer = answer.unwrap_or_else(|| Err(gone()));
+            match respond {
+                Respond::Reply(reply) => {
+                    let _ = reply.send(answer);
+                }
+                Respond::Connection(connection) => {
+                    let message = match answer {
+                        Ok(outcome) => ServerMessage::Ack { command_id, outcome },
+                        Err(ErrorBody { code, message }) => {
+                            ServerMessage::Error { command_id: Some(command_id), code, message }
+                        }
+                    };
+                    self.send_to(connection, encode(&message));
+                }
             }
         }
-        Err(ExecuteError::Contended)
     }
 
     fn subscribe(
@@ -427,26 +575,38 @@ impl BoardTask {
     /// see it alike, a view of their own to those who see it differently (their own hidden dots,
     /// their own anonymous cards).
     fn broadcast_changes(&mut self, first: u64, last: u64, changes: &ChangeSet) {
-        let render = |viewer| {
-            encode(&ServerMessage::Changed {
-                first_seq: first,
-                last_seq: last,
-                changes: changes.render(&self.state, viewer),
-            })
-        };
         // What an observer is sent is what everyone outside `personal` is sent.
-        let shared = render(Viewer::Observer);
+        let shared_changes = changes.render(&self.state, Viewer::Observer);
+        let nothing_shared = shared_changes.is_empty();
+        let shared = encode(&ServerMessage::Changed { first_seq: first, last_seq: last, changes: shared_changes });
         let personal = changes.personal_viewers(&self.state);
         if personal.is_empty() {
             self.broadcast(&shared);
             return;
         }
+        // Most personal viewers (each voter of a batch, say) see the shared changes as everyone
+        // does and have a few of their own on top: theirs is the shared message with those
+        // appended, not a rendering of everything again.
+        let of_their_own = changes.viewers_of_their_own(&self.state);
+        let render = |participant: ParticipantId| {
+            if !of_their_own.contains(&participant)
+                && let Some(message) =
+                    extended(&shared, nothing_shared, &changes.render_private(&self.state, participant))
+            {
+                return message;
+            }
+            encode(&ServerMessage::Changed {
+                first_seq: first,
+                last_seq: last,
+                changes: changes.render(&self.state, Viewer::Participant(participant)),
+            })
+        };
         let mut own: BTreeMap<ParticipantId, ByteString> = BTreeMap::new();
         let mut dropped = Vec::new();
         for (connection, subscriber) in &self.subscribers {
             let message = match subscriber.viewer {
                 Viewer::Participant(participant) if personal.contains(&participant) => {
-                    own.entry(participant).or_insert_with(|| render(subscriber.viewer)).clone()
+                    own.entry(participant).or_insert_with(|| render(participant)).clone()
                 }
                 _ => shared.clone(),
             };
@@ -524,6 +684,20 @@ impl BoardTask {
         self.presence_changed();
     }
 
+    fn unsubscribe(&mut self, connection: ConnectionId) {
+        if self.subscribers.remove(&connection).is_some() {
+            self.presence_changed();
+        }
+    }
+
+    /// Lets every connection go and tells it to resync: the task is stopping because its state
+    /// could not be kept the board's, and the board is loaded again when next used.
+    fn let_everyone_go(&mut self) {
+        for (_, subscriber) in std::mem::take(&mut self.subscribers) {
+            subscriber.outbox.kicked.kick(Kicked::FellBehind);
+        }
+    }
+
     /// Closes the connections of participants who are no longer on the board (erased, or removed
     /// by a facilitator): their token stopped working, and so does every socket they opened before.
     fn let_go_of_departed(&mut self) {
@@ -547,5 +721,37 @@ impl BoardTask {
         if !gone.is_empty() {
             self.presence_changed();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kipina_proto::ColumnId;
+    use uuid::Uuid;
+
+    fn order(ids: &[u128]) -> Change {
+        Change::ColumnOrder(ids.iter().map(|id| ColumnId(Uuid::from_u128(*id))).collect())
+    }
+
+    fn changed(changes: Vec<Change>) -> ServerMessage {
+        ServerMessage::Changed { first_seq: 7, last_seq: 9, changes }
+    }
+
+    #[test]
+    fn a_change_extended_with_a_viewers_own_is_the_message_with_both_lists() {
+        for shared in [vec![], vec![order(&[1])], vec![order(&[1, 2]), order(&[3])]] {
+            for extra in [vec![], vec![order(&[4])], vec![order(&[5]), order(&[6, 7])]] {
+                let encoded = encode(&changed(shared.clone()));
+                let both = encode(&changed(shared.iter().chain(&extra).cloned().collect()));
+                assert_eq!(extended(&encoded, shared.is_empty(), &extra), Some(both), "{shared:?} + {extra:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_message_not_ending_with_its_changes_is_not_extended() {
+        let welcome = encode(&ServerMessage::Pong);
+        assert_eq!(extended(&welcome, true, &[order(&[1])]), None);
     }
 }

@@ -302,7 +302,17 @@ impl ChangeSet {
     /// The participants for whom [`ChangeSet::render`] differs from an observer's view; every
     /// other viewer can be sent the same bytes.
     pub fn personal_viewers(&self, state: &BoardState) -> BTreeSet<ParticipantId> {
-        let mut viewers: BTreeSet<ParticipantId> = self.private.keys().copied().collect();
+        let mut viewers = self.viewers_of_their_own(state);
+        viewers.extend(self.private.keys().copied());
+        viewers
+    }
+
+    /// The participants to whom something everyone is told looks different (their own anonymous
+    /// card, their own hidden dot, their own participant view). The others among
+    /// [`ChangeSet::personal_viewers`] see the shared changes as everyone does, and get
+    /// [`ChangeSet::render_private`] on top.
+    pub fn viewers_of_their_own(&self, state: &BoardState) -> BTreeSet<ParticipantId> {
+        let mut viewers = BTreeSet::new();
         for touched in &self.touched {
             match touched {
                 Touched::Card(id) => {
@@ -341,33 +351,43 @@ impl ChangeSet {
     pub fn render(&self, state: &BoardState, viewer: Viewer) -> Vec<Change> {
         let own = viewer.participant().and_then(|participant| self.private.get(&participant));
         let touched: BTreeSet<&Touched> = self.touched.iter().chain(own.into_iter().flatten()).collect();
-        touched
-            .into_iter()
-            .filter_map(|touched| match touched {
-                Touched::Board => state.info.as_ref().map(|info| Change::Board(info_view(state, info))),
-                Touched::Participant(id) => {
-                    state.participants.get(id).map(|found| Change::Participant(participant_view(state, found, viewer)))
-                }
-                Touched::ColumnOrder => Some(Change::ColumnOrder(state.column_order.clone())),
-                Touched::Column(id) => {
-                    state.columns.get(id).map(|found| Change::Column(column_view(state, found, viewer)))
-                }
-                Touched::Label(id) => state.labels.get(id).map(|found| Change::Label(label_view(found))),
-                Touched::Card(id) => state.cards.get(id).map(|found| Change::Card(card_view(state, found, viewer))),
-                Touched::Comment(id) => {
-                    state.comments.get(id).map(|found| Change::Comment(comment_view(state, found, viewer)))
-                }
-                Touched::Session(id) => state.sessions.get(id).map(|found| Change::Session(session_view(found))),
-                Touched::Round(index) => round_view(state, *index).map(Change::Round),
-                Touched::Notification(participant, seq) => viewer
-                    .is(*participant)
-                    .then(|| state.notifications.get(participant))
-                    .flatten()
-                    .and_then(|list| list.iter().rev().find(|notification| notification.seq == *seq))
-                    .map(|notification| Change::Notification(notification_view(state, notification))),
-            })
-            .chain(self.insertions(state))
-            .collect()
+        Self::render_each(state, touched, viewer).chain(self.insertions(state)).collect()
+    }
+
+    /// What only `viewer` is told: the views of what was touched for them alone. For a viewer
+    /// not among [`ChangeSet::viewers_of_their_own`], these after the shared changes
+    /// (`render(state, None)`) tell them what `render(state, Some(viewer))` does.
+    pub fn render_private(&self, state: &BoardState, viewer: ParticipantId) -> Vec<Change> {
+        let own = self.private.get(&viewer).into_iter().flatten().filter(|touched| !self.touched.contains(touched));
+        Self::render_each(state, own.collect(), Viewer::Participant(viewer)).collect()
+    }
+
+    fn render_each<'a>(
+        state: &'a BoardState,
+        touched: BTreeSet<&'a Touched>,
+        viewer: Viewer,
+    ) -> impl Iterator<Item = Change> + 'a {
+        touched.into_iter().filter_map(move |touched| match touched {
+            Touched::Board => state.info.as_ref().map(|info| Change::Board(info_view(state, info))),
+            Touched::Participant(id) => {
+                state.participants.get(id).map(|found| Change::Participant(participant_view(state, found, viewer)))
+            }
+            Touched::ColumnOrder => Some(Change::ColumnOrder(state.column_order.clone())),
+            Touched::Column(id) => state.columns.get(id).map(|found| Change::Column(column_view(state, found, viewer))),
+            Touched::Label(id) => state.labels.get(id).map(|found| Change::Label(label_view(found))),
+            Touched::Card(id) => state.cards.get(id).map(|found| Change::Card(card_view(state, found, viewer))),
+            Touched::Comment(id) => {
+                state.comments.get(id).map(|found| Change::Comment(comment_view(state, found, viewer)))
+            }
+            Touched::Session(id) => state.sessions.get(id).map(|found| Change::Session(session_view(found))),
+            Touched::Round(index) => round_view(state, *index).map(Change::Round),
+            Touched::Notification(participant, seq) => viewer
+                .is(*participant)
+                .then(|| state.notifications.get(participant))
+                .flatten()
+                .and_then(|list| list.iter().rev().find(|notification| notification.seq == *seq))
+                .map(|notification| Change::Notification(notification_view(state, notification))),
+        })
     }
 
     /// Where the added cards went, for each column nothing else touched (a column touched

@@ -6,7 +6,7 @@ mod board;
 pub mod changes;
 pub mod connection;
 
-pub use board::{BoardHandle, MAX_CATCH_UP, encode};
+pub use board::{BoardHandle, MAX_BATCH, MAX_CATCH_UP, encode};
 
 use crate::engine::{Engine, ExecuteError, HistoryError};
 use crate::metrics::Metrics;
@@ -19,6 +19,10 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{Notify, mpsc};
+
+/// Where a board's task reads the time its commands are decided at: the server's clock
+/// ([`crate::clock::now`]), or a fixed one in tests that compare boards by value.
+pub type Clock = fn() -> kipina_proto::Timestamp;
 
 /// Numbers each WebSocket connection, for logs and fan-out.
 pub type ConnectionId = u64;
@@ -146,6 +150,7 @@ pub struct Boards {
     next_connection: AtomicU64,
     /// Set once the server is stopping: connections close (1001) and commands are refused.
     stopping: tokio::sync::watch::Sender<bool>,
+    clock: Clock,
 }
 
 impl Boards {
@@ -157,7 +162,15 @@ impl Boards {
             handles: Mutex::new(HashMap::new()),
             next_connection: AtomicU64::new(1),
             stopping: tokio::sync::watch::Sender::new(false),
+            clock: crate::clock::now,
         }
+    }
+
+    /// Boards whose commands are decided at the time `clock` says instead of the server's
+    /// clock (for tests that compare a board with one built elsewhere).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// The server is stopping: every connection is closed with 1001 (after what is already in
@@ -205,8 +218,14 @@ impl Boards {
             return Ok(None);
         }
         let state = self.engine.load(board).map_err(failed)?;
-        let handle =
-            board::spawn(board, self.engine.clone(), state, Arc::clone(&self.metrics), self.max_commands_per_second);
+        let handle = board::spawn(
+            board,
+            self.engine.clone(),
+            state,
+            Arc::clone(&self.metrics),
+            self.max_commands_per_second,
+            self.clock,
+        );
         handles.insert(board, handle.clone());
         Ok(Some(handle))
     }
@@ -220,6 +239,7 @@ impl Boards {
             Default::default(),
             Arc::clone(&self.metrics),
             self.max_commands_per_second,
+            self.clock,
         );
         handles.insert(board, handle.clone());
         handle

@@ -148,6 +148,8 @@ pub enum StoreError {
     IdempotencyConflict { command_id: CommandId },
     #[error("invalid append: {0}")]
     InvalidAppend(String),
+    #[error("not appended: an earlier append of the same append_all did not append")]
+    Skipped,
     #[error("stored data is damaged ({} problems), first: {}", .0.len(), .0.first().map(ToString::to_string).unwrap_or_default())]
     Damaged(Vec<Damage>),
     #[error("the store has stopped accepting writes after an earlier storage failure: {0}")]
@@ -205,7 +207,22 @@ impl Future for AppendTicket {
 pub trait EventStore: Send + Sync + 'static {
     /// Appends the events of one command. The ticket resolves only after the events are on
     /// disk (fdatasync), or with an error; concurrent appends share one sync.
-    fn append(&self, request: AppendRequest) -> AppendTicket;
+    fn append(&self, request: AppendRequest) -> AppendTicket {
+        self.append_all(vec![request])
+            .pop()
+            .unwrap_or_else(|| AppendTicket::ready(Err(StoreError::Failed("the append was not queued".into()))))
+    }
+
+    /// Appends the events of several commands, in order, each answered on its own ticket: a
+    /// board's task decided them one after another, each on the state the ones before it leave,
+    /// and each request expects the head the one before it leaves. They form a chain: once one
+    /// of them does not append (it fails, or finds its command id already stored), none after
+    /// it is written, and those answer [`StoreError::Skipped`]. So nothing decided on top of an
+    /// append that did not happen is ever stored, whoever else writes the board.
+    ///
+    /// [`SledStore`] plans them into one group: one sled batch and one `fdatasync` for all of
+    /// them, and every ticket resolves after that sync.
+    fn append_all(&self, requests: Vec<AppendRequest>) -> Vec<AppendTicket>;
 
     /// Events of a board with `seq >= from_seq`, in order, at most `limit` of them. A record that
     /// fails its checksum is an error, never skipped.

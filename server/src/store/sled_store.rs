@@ -11,7 +11,9 @@
 //! (group commit), plans the whole group into one batch (sequence numbers, checksums, command
 //! records), applies it, flushes sled, and then calls `fdatasync` on sled's `db` file through a
 //! handle of its own. Only then are the appends answered, so one sync is
-//! shared by every append that arrived while the previous sync was running.
+//! shared by every append that arrived while the previous sync was running. The appends of one
+//! [`EventStore::append_all`] (a board's batch of commands) travel as one request, so they are
+//! always in the same group.
 //!
 //! sled 0.34's own `flush` ends in `sync_file_range`, which writes the pages out but neither
 //! flushes the drive's cache nor the file's size, so it survives a process crash but not a
@@ -117,7 +119,8 @@ const HEADS_FILE: &str = "acknowledged-heads";
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StoreOptions {
     /// Let appends that arrive while a sync is running share the next sync. Turning it off
-    /// makes every append pay for its own sync; that is only useful to measure the difference.
+    /// makes every request pay for its own sync (the appends of one `append_all` still share
+    /// one); that is only useful to measure the difference.
     pub group_commit: bool,
     /// Verify every stored record when opening (its checksum, the gap-free sequence numbers,
     /// the command records and the acknowledgement watermark), quarantine every board with
@@ -219,10 +222,10 @@ impl Shared {
 /// Where the writer sends the answer to one append.
 type Reply = oneshot::Sender<Result<AppendOutcome, StoreError>>;
 
-/// One append waiting for the writer.
+/// Appends waiting for the writer, planned in order into one group (one sled batch and one
+/// sync): one from [`EventStore::append`], or a board's batch from [`EventStore::append_all`].
 struct Job {
-    append: EncodedAppend,
-    reply: Reply,
+    appends: Vec<(EncodedAppend, Reply)>,
 }
 
 /// What the writer needs of an append: the request without its events, which the caller has
@@ -237,10 +240,10 @@ struct EncodedAppend {
     records: Vec<UnsealedRecord>,
 }
 
-impl Job {
+impl EncodedAppend {
     /// Checks an append and encodes its events, on the caller's thread: the writer thread, which
     /// every append of the store goes through, is left only what must be serial.
-    fn encode(request: AppendRequest, reply: Reply) -> Result<Self, (Reply, StoreError)> {
+    fn encode(request: AppendRequest, reply: Reply) -> Result<(Self, Reply), (Reply, StoreError)> {
         let count = request.events.len();
         if count == 0 {
             return Err((reply, StoreError::InvalidAppend("an append needs at least one event".into())));
@@ -281,7 +284,7 @@ impl Job {
             expected: request.expected,
             records,
         };
-        Ok(Self { append, reply })
+        Ok((append, reply))
     }
 }
 
@@ -564,28 +567,48 @@ impl Drop for Inner {
 }
 
 impl EventStore for SledStore {
-    fn append(&self, request: AppendRequest) -> AppendTicket {
-        // Nothing is written on top of damage: the next seq may be one that was acknowledged and lost.
-        if let Err(damaged) = self.refuse_damaged(request.board) {
-            return AppendTicket::ready(Err(damaged));
-        }
-        let (reply, ticket) = AppendTicket::channel();
-        let Some(sender) = self.inner.sender.as_ref() else {
-            return AppendTicket::ready(Err(StoreError::Failed("the store is closing".into())));
-        };
-        let job = match Job::encode(request, reply) {
-            Ok(job) => job,
-            Err((reply, error)) => {
-                // The ticket's receiver is alive: it is returned below.
-                let _ = reply.send(Err(error));
-                return ticket;
+    fn append_all(&self, requests: Vec<AppendRequest>) -> Vec<AppendTicket> {
+        let mut tickets = Vec::with_capacity(requests.len());
+        let mut appends = Vec::with_capacity(requests.len());
+        let mut stopped = false;
+        for request in requests {
+            if stopped {
+                // The chain broke before this one (see the trait).
+                tickets.push(AppendTicket::ready(Err(StoreError::Skipped)));
+                continue;
             }
-        };
-        if let Err(mpsc::SendError(job)) = sender.send(job) {
-            // The writer is gone only if it panicked; answer through the returned job's sender.
-            let _ = job.reply.send(Err(StoreError::Failed("the store's writer has stopped".into())));
+            // Nothing is written on top of damage: the next seq may be one that was acknowledged and lost.
+            if let Err(damaged) = self.refuse_damaged(request.board) {
+                tickets.push(AppendTicket::ready(Err(damaged)));
+                stopped = true;
+                continue;
+            }
+            let (reply, ticket) = AppendTicket::channel();
+            tickets.push(ticket);
+            match EncodedAppend::encode(request, reply) {
+                Ok(append) => appends.push(append),
+                Err((reply, error)) => {
+                    // The ticket's receiver is alive: it was pushed above.
+                    let _ = reply.send(Err(error));
+                    stopped = true;
+                }
+            }
         }
-        ticket
+        if appends.is_empty() {
+            return tickets;
+        }
+        let job = Job { appends };
+        let unsent = match self.inner.sender.as_ref() {
+            None => Some((job, "the store is closing")),
+            Some(sender) => sender.send(job).err().map(|mpsc::SendError(job)| (job, "the store's writer has stopped")),
+        };
+        if let Some((job, why)) = unsent {
+            // The writer is gone only if it panicked; answer through the returned job's senders.
+            for (_, reply) in job.appends {
+                let _ = reply.send(Err(StoreError::Failed(why.into())));
+            }
+        }
+        tickets
     }
 
     fn read(&self, board: BoardId, from_seq: u64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
@@ -1487,13 +1510,20 @@ impl Writer {
         }
     }
 
-    /// Plans one append into the group and notes its answer, to be sent after the commit.
+    /// Plans a job's appends into the group, in order, and notes their answers, to be sent after
+    /// the commit. Once one of them does not append, the ones after it are skipped (a chain; see
+    /// [`EventStore::append_all`]).
     fn add(&mut self, group: &mut Group, job: Job) {
-        let answer = match &self.failure {
-            Some(failure) => Err(StoreError::Failed(failure.clone())),
-            None => self.plan(group, job.append),
-        };
-        group.answers.push((job.reply, answer));
+        let mut stopped = false;
+        for (append, reply) in job.appends {
+            let answer = match &self.failure {
+                Some(failure) => Err(StoreError::Failed(failure.clone())),
+                None if stopped => Err(StoreError::Skipped),
+                None => self.plan(group, append),
+            };
+            stopped |= !matches!(answer, Ok(AppendOutcome::Appended { .. }));
+            group.answers.push((reply, answer));
+        }
     }
 
     fn plan(&mut self, group: &mut Group, append: EncodedAppend) -> Result<AppendOutcome, StoreError> {

@@ -4,6 +4,7 @@
 //! One test binary for the crate, with a module per area (see `tests/tests/it/main.rs` for why).
 //! Run one area with `cargo test -p kipina-server --test it <module>::`.
 
+mod batch_property;
 mod cli;
 mod erasure;
 mod export;

@@ -12,12 +12,12 @@ use kipina_server::engine::{Engine, Executed};
 use proptest::prelude::*;
 use uuid::Uuid;
 
-const PEOPLE: u128 = 4;
+pub(crate) const PEOPLE: u128 = 4;
 const COLUMNS: u128 = 3;
 const CARDS: u128 = 4;
 const COMMENTS: u128 = 4;
 
-fn person(index: u128) -> ParticipantId {
+pub(crate) fn person(index: u128) -> ParticipantId {
     ParticipantId(Uuid::from_u128(0x100 + index))
 }
 fn column(index: u128) -> ColumnId {
@@ -48,7 +48,7 @@ const STATEMENT: ColumnId = ColumnId(Uuid::from_u128(0x700));
 const WORDS: [&str; 4] = ["Kyläilta", "Nuorten ääni", "Yhteistyö yli rajojen", "Äänestys"];
 
 /// Any command over a small universe of ids, so commands often hit the same things.
-fn any_command() -> impl Strategy<Value = (u128, Command)> {
+pub(crate) fn any_command() -> impl Strategy<Value = (u128, Command)> {
     let p = 0..PEOPLE;
     let col = 0..COLUMNS;
     let c = 0..CARDS;
@@ -289,7 +289,7 @@ fn shred_json(json: &str) -> String {
 
 /// A board with everyone joined, two columns and two cards, then the random commands, so that
 /// most random commands meet things they can act on.
-fn with_board(commands: Vec<(u128, Command)>) -> Vec<(u128, Command)> {
+pub(crate) fn with_board(commands: Vec<(u128, Command)>) -> Vec<(u128, Command)> {
     let mut setup = vec![(0, create_board())];
     for index in 1..PEOPLE {
         setup.push((index, Command::Join { display_name: WORDS[index as usize].into(), role: Role::Participant }));

@@ -50,8 +50,23 @@ async fn concurrent_writers_get_gap_free_sequence_numbers_and_observers_see_them
     let head = next - 1;
     observer.expect_changed_through(head).await;
     assert_eq!(observer.last_seq, Some(head));
-    let changed_count = observer.log.iter().filter(|message| matches!(message, ServerMessage::Changed { .. })).count();
-    assert_eq!(changed_count as u64, total, "one changed per command");
+    // The board decides the commands waiting for it in batches, one `changed` each: every
+    // command's events are within one change, never split between two.
+    let changes: Vec<(u64, u64)> = observer
+        .log
+        .iter()
+        .filter_map(|message| match message {
+            ServerMessage::Changed { first_seq, last_seq, .. } => Some((*first_seq, *last_seq)),
+            _ => None,
+        })
+        .collect();
+    assert!(changes.len() as u64 <= total, "at most one changed per command: {changes:?}");
+    for (first_seq, last_seq) in &ranges {
+        assert!(
+            changes.iter().any(|(first, last)| first <= first_seq && last_seq <= last),
+            "command {first_seq}..={last_seq} is within one change: {changes:?}"
+        );
+    }
 
     let view = server.board(workshop.board, &workshop.facilitator.token).await;
     assert_eq!(view.seq, head);
