@@ -1,0 +1,478 @@
+//! The scan: reads every record (checksums, gap-free sequences, command records), compares what
+//! it finds with what was acknowledged, and pins each problem on a board where it can.
+
+use super::*;
+
+/// What the store has acknowledged, to compare with what a scan finds.
+pub(super) struct Acknowledged<'a> {
+    /// Events acknowledged over the store's life, when known.
+    pub(super) events: Option<u64>,
+    /// Each board's acknowledged head, as far as recorded.
+    pub(super) heads: &'a HashMap<BoardId, u64>,
+}
+
+/// What a scan of all stored data found.
+pub(super) struct VerifyReport {
+    pub(super) damage: Vec<Damage>,
+    /// The number of event keys found.
+    pub(super) events: u64,
+    /// The last sequence number found of each board.
+    pub(super) heads: HashMap<BoardId, u64>,
+    /// The number of events found of each board.
+    pub(super) counts: HashMap<BoardId, u64>,
+}
+
+/// How far a scan looks into each event record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Depth {
+    /// Format byte and checksum: finds every changed, torn or moved record. What opening checks:
+    /// a record that passes is byte for byte what the store wrote, so decoding it at every start
+    /// (the larger half of the scan's time) would only re-check our own encoder.
+    Checksums,
+    /// Also decodes every envelope, as `verify` does.
+    Envelopes,
+}
+
+/// Scans all stored data; see [`SledStore::verify`]. Finding fewer events than were
+/// acknowledged is damage: of the boards whose recorded head is past what is found, and of the
+/// store as a whole for whatever those boards do not account for.
+pub(super) fn verify_tree(db: &sled::Db, dir: &Path, acknowledged: &Acknowledged<'_>, depth: Depth) -> VerifyReport {
+    // sled 0.34 may panic on data damaged in ways its checks do not foresee; that is damage to
+    // report, not a reason to take the caller down.
+    let known: BTreeSet<BoardId> = acknowledged.heads.keys().copied().collect();
+    let scanned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scan_tree(db, dir, depth, &known)));
+    let (mut report, unreadable) = scanned.unwrap_or_else(|panic| {
+        let damage = vec![Damage {
+            board: None,
+            seq: None,
+            problem: format!("sled panicked while reading {}: {}", dir.join("db").display(), panic_message(&*panic)),
+        }];
+        (VerifyReport { damage, events: 0, heads: HashMap::new(), counts: HashMap::new() }, BTreeSet::new())
+    });
+    // Events missing from the boards that say so (lost from the end of a stream, or from a gap
+    // in it), counted so the store-wide check below only reports what no board accounts for.
+    let mut accounted = 0u64;
+    let mut lost: Vec<(BoardId, u64, u64)> = Vec::new();
+    for (board, recorded) in acknowledged.heads {
+        accounted += recorded.saturating_sub(report.counts.get(board).copied().unwrap_or(0));
+        let found = report.heads.get(board).copied().unwrap_or(0);
+        if found < *recorded {
+            lost.push((*board, found, *recorded));
+        }
+    }
+    lost.sort_unstable();
+    for (board, found, recorded) in lost {
+        // A board sled could not read all of is reported as that already.
+        if unreadable.contains(&board) {
+            continue;
+        }
+        let problem = if found == 0 {
+            format!(
+                "{recorded} events were acknowledged but none is stored: sled dropped part of its log in {} \
+                 (a damaged record ends sled's recovery without an error), or they were deleted",
+                dir.join("db").display()
+            )
+        } else {
+            format!(
+                "events {}..={recorded} were acknowledged but are not stored: sled dropped part of its log in {} \
+                 (a damaged record ends sled's recovery without an error), or they were deleted",
+                found + 1,
+                dir.join("db").display()
+            )
+        };
+        report.damage.push(Damage { board: Some(board), seq: Some(found + 1), problem });
+    }
+    if let Some(events) = acknowledged.events.filter(|events| report.events.saturating_add(accounted) < *events) {
+        report.damage.push(Damage {
+            board: None,
+            seq: None,
+            problem: format!(
+                "{events} events were acknowledged but only {} are stored{}: sled dropped part of its log in {} \
+                 (a damaged record ends sled's recovery without an error), or records were deleted",
+                report.events,
+                if accounted > 0 {
+                    format!(" and {accounted} are missing from the boards named")
+                } else {
+                    String::new()
+                },
+                dir.join("db").display()
+            ),
+        });
+    }
+    report
+}
+
+/// The text of a caught panic.
+pub(super) fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("no message")
+}
+
+/// The scan behind [`verify_tree`]: the report, and the boards sled could not read all of.
+pub(super) fn scan_tree(
+    db: &sled::Db,
+    dir: &Path,
+    depth: Depth,
+    known: &BTreeSet<BoardId>,
+) -> (VerifyReport, BTreeSet<BoardId>) {
+    // The two passes read disjoint key ranges, so they run side by side: the command records on
+    // a thread of their own, the events here. Whatever the command records claim is compared
+    // with the event streams' heads once both are done.
+    let (events_pass, commands_pass) = std::thread::scope(|scope| {
+        let commands = scope.spawn(|| scan_commands(db, dir, known));
+        let events = scan_events(db, dir, depth, known);
+        // A panic inside sled on the other thread is re-raised here, for `verify_tree` to report.
+        (events, commands.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    });
+    let EventsPass { mut damage, events, heads, counts, unreadable } = events_pass;
+    let commands_pass = if commands_pass.unpinned {
+        // Where sled could not read command records it could not pin on a board it knew of,
+        // every board with events is known now; command records of any other board would be
+        // damage anyway.
+        let mut all_known = known.clone();
+        all_known.extend(heads.keys().copied());
+        scan_commands(db, dir, &all_known)
+    } else {
+        commands_pass
+    };
+    let CommandsPass { damage: command_damage, highest_claims, unreadable: unreadable_commands, .. } = commands_pass;
+    damage.extend(command_damage);
+    let mut unreadable_any = unreadable;
+    unreadable_any.extend(unreadable_commands.iter().copied());
+    // Only a board with a claim past its head (damage, so rare) has its command records read
+    // again, to name every such command.
+    for (board, highest) in highest_claims {
+        let head = heads.get(&board).copied().unwrap_or(0);
+        if highest <= head || unreadable_any.contains(&board) {
+            continue;
+        }
+        let mut prefix = vec![record::COMMAND_PREFIX];
+        prefix.extend_from_slice(board.as_bytes());
+        for (key, value) in db.scan_prefix(prefix).flatten() {
+            let (Ok(ParsedKey::Command { command_id, .. }), Ok(command)) =
+                (record::parse_key(&key), record::decode_command(&key, &value))
+            else {
+                // Reported by the scan already.
+                continue;
+            };
+            if command.last > head {
+                damage.push(Damage {
+                    board: Some(board),
+                    seq: Some(command.last),
+                    problem: format!(
+                        "command {command_id} claims events {}..={} but the stream ends at seq {head}",
+                        command.first, command.last
+                    ),
+                });
+            }
+        }
+    }
+    (VerifyReport { damage, events, heads, counts }, unreadable_any)
+}
+
+/// One of the two key ranges each board has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum KeyRange {
+    Events,
+    Commands,
+}
+
+impl KeyRange {
+    /// The first key of the board's range, and the first key after it.
+    pub(super) fn bounds(self, board: BoardId) -> (Vec<u8>, Vec<u8>) {
+        let prefix = match self {
+            KeyRange::Events => record::EVENT_PREFIX,
+            KeyRange::Commands => record::COMMAND_PREFIX,
+        };
+        let mut start = vec![prefix];
+        start.extend_from_slice(board.as_bytes());
+        let end = successor(&start);
+        (start, end)
+    }
+}
+
+/// The smallest key greater than every key starting with `prefix`.
+pub(super) fn successor(prefix: &[u8]) -> Vec<u8> {
+    let mut next = prefix.to_vec();
+    while let Some(last) = next.last_mut() {
+        if *last == u8::MAX {
+            next.pop();
+        } else {
+            *last += 1;
+            break;
+        }
+    }
+    next
+}
+
+/// Whether sled can read every record of the board's range.
+pub(super) fn readable(db: &sled::Db, range: KeyRange, board: BoardId) -> bool {
+    let (start, end) = range.bounds(board);
+    db.range(start..end).all(|item| item.is_ok())
+}
+
+/// After sled failed to read the entry after `position`, the board whose records it could not
+/// read, if that can be told: sled keeps keys in nodes covering contiguous key ranges, so the
+/// node it could not read holds the next key after `position`. Of the boards in `candidates`,
+/// the first whose range does not end before `position` is the one that key belongs to, if it
+/// belongs to any known board, and then sled cannot read all of that board. When that board
+/// reads, the key belongs to none of them: `None`. When it does not, the node is blamed on it.
+/// (A key of a board nobody knows of could share the node; its events are then missing from
+/// the count of events found, which the store-wide check reports.)
+pub(super) fn blame(
+    db: &sled::Db,
+    range: KeyRange,
+    position: &[u8],
+    candidates: &BTreeSet<BoardId>,
+) -> Option<BoardId> {
+    for board in candidates {
+        let (start, end) = range.bounds(*board);
+        if end.as_slice() <= position {
+            continue;
+        }
+        if !readable(db, range, *board) {
+            return Some(*board);
+        }
+        if start.as_slice() > position {
+            return None;
+        }
+    }
+    None
+}
+
+/// Reads every entry from `start` up to `end` in key order, handing each to `visit` (which
+/// answers the board the key belongs to, if any). Where sled cannot read on, the records of the
+/// board to [`blame`] are skipped after telling `unreadable`; a failure that cannot be pinned on a
+/// board ends the walk and is returned.
+pub(super) fn walk(
+    db: &sled::Db,
+    start: Vec<u8>,
+    end: Bound<Vec<u8>>,
+    range: KeyRange,
+    known: &BTreeSet<BoardId>,
+    mut visit: impl FnMut(&[u8], &[u8]) -> Option<BoardId>,
+    mut unreadable: impl FnMut(BoardId, String),
+) -> Result<(), sled::Error> {
+    let mut seen: BTreeSet<BoardId> = BTreeSet::new();
+    let mut resume = start;
+    loop {
+        // The last key read, or where reading started.
+        let mut position = resume.clone();
+        let mut failure = None;
+        for item in db.range::<Vec<u8>, _>((Bound::Included(resume), end.clone())) {
+            match item {
+                Ok((key, value)) => {
+                    if let Some(board) = visit(&key, &value) {
+                        seen.insert(board);
+                    }
+                    position = key.to_vec();
+                }
+                Err(error) => {
+                    // An iterator that failed once cannot be trusted to make progress.
+                    failure = Some(error);
+                    break;
+                }
+            }
+        }
+        let Some(error) = failure else { return Ok(()) };
+        let candidates: BTreeSet<BoardId> = known.union(&seen).copied().collect();
+        let Some(board) = blame(db, range, &position, &candidates) else { return Err(error) };
+        unreadable(board, error.to_string());
+        resume = range.bounds(board).1;
+        let past_the_end = match &end {
+            Bound::Excluded(end) => resume >= *end,
+            Bound::Included(end) => resume > *end,
+            Bound::Unbounded => false,
+        };
+        if past_the_end {
+            return Ok(());
+        }
+    }
+}
+
+/// What the scan of the event streams found.
+pub(super) struct EventsPass {
+    pub(super) damage: Vec<Damage>,
+    pub(super) events: u64,
+    /// The last sequence number found of each board.
+    pub(super) heads: HashMap<BoardId, u64>,
+    /// The number of events found of each board.
+    pub(super) counts: HashMap<BoardId, u64>,
+    /// Boards sled could not read all events of.
+    pub(super) unreadable: BTreeSet<BoardId>,
+}
+
+/// What the scan of everything but events found.
+pub(super) struct CommandsPass {
+    pub(super) damage: Vec<Damage>,
+    /// The highest sequence number any sound command record of each board claims, to be
+    /// checked against the board's head.
+    pub(super) highest_claims: HashMap<BoardId, u64>,
+    /// Boards sled could not read all command records of.
+    pub(super) unreadable: BTreeSet<BoardId>,
+    /// Whether sled failed somewhere it could not pin on a board (reported in `damage`).
+    pub(super) unpinned: bool,
+}
+
+/// sled's own read failure, as damage of its `db` file.
+pub(super) fn sled_failure(dir: &Path, error: sled::Error) -> Damage {
+    Damage { board: None, seq: None, problem: format!("sled could not read {}: {error}", dir.join("db").display()) }
+}
+
+/// sled's read failure inside one board's records.
+pub(super) fn unreadable_board(dir: &Path, board: BoardId, seq: Option<u64>, what: &str, error: &str) -> Damage {
+    Damage {
+        board: Some(board),
+        seq,
+        problem: format!("sled cannot read the board's {what} in {}: {error}", dir.join("db").display()),
+    }
+}
+
+/// Pass 1: the event streams, in key order, so each board's events come together and in seq order.
+pub(super) fn scan_events(db: &sled::Db, dir: &Path, depth: Depth, known: &BTreeSet<BoardId>) -> EventsPass {
+    let mut damage = Vec::new();
+    let mut events = 0u64;
+    let mut heads: HashMap<BoardId, u64> = HashMap::new();
+    let mut counts: HashMap<BoardId, u64> = HashMap::new();
+    let mut unreadable = BTreeSet::new();
+    let mut current: Option<(BoardId, u64)> = None;
+    let walked = {
+        let damage = &mut damage;
+        let heads_seen = &mut heads;
+        let counts = &mut counts;
+        let current = &mut current;
+        let visit = |key: &[u8], value: &[u8]| {
+            let (board, seq) = match record::parse_key(key) {
+                Ok(ParsedKey::Event { board, seq }) => {
+                    events += 1;
+                    (board, seq)
+                }
+                Ok(ParsedKey::Command { .. }) => {
+                    damage.push(outside_range(key));
+                    return None;
+                }
+                Err(error) => {
+                    damage.push(Damage {
+                        board: record::board_of_key(key),
+                        seq: None,
+                        problem: format!("malformed event key {key:02x?}: {error}"),
+                    });
+                    return record::board_of_key(key);
+                }
+            };
+            let previous = match *current {
+                Some((current_board, last)) if current_board == board => last,
+                _ => 0,
+            };
+            if seq != previous + 1 {
+                let problem = if previous == 0 {
+                    format!("the stream starts at seq {seq} instead of 1")
+                } else {
+                    format!("events {}..={} are missing", previous + 1, seq - 1)
+                };
+                damage.push(Damage { board: Some(board), seq: Some(previous + 1), problem });
+            }
+            let checked = match depth {
+                Depth::Checksums => record::check_event(key, value),
+                Depth::Envelopes => record::decode_event(key, value).map(|_| ()),
+            };
+            if let Err(error) = checked {
+                damage.push(Damage { board: Some(board), seq: Some(seq), problem: error.to_string() });
+            }
+            *current = Some((board, seq));
+            heads_seen.insert(board, seq);
+            *counts.entry(board).or_insert(0) += 1;
+            Some(board)
+        };
+        let mut blamed = Vec::new();
+        let walked = walk(
+            db,
+            vec![record::EVENT_PREFIX],
+            Bound::Excluded(vec![record::EVENT_PREFIX + 1]),
+            KeyRange::Events,
+            known,
+            visit,
+            |board, error| blamed.push((board, error)),
+        );
+        (walked, blamed)
+    };
+    let (walked, blamed) = walked;
+    for (board, error) in blamed {
+        let next = heads.get(&board).map_or(1, |head| head + 1);
+        damage.push(unreadable_board(dir, board, Some(next), "events from here on", &error));
+        unreadable.insert(board);
+    }
+    if let Err(error) = walked {
+        damage.push(sled_failure(dir, error));
+    }
+    EventsPass { damage, events, heads, counts, unreadable }
+}
+
+/// Pass 2: everything else, which must be command records pointing inside their stream.
+pub(super) fn scan_commands(db: &sled::Db, dir: &Path, known: &BTreeSet<BoardId>) -> CommandsPass {
+    let mut damage = Vec::new();
+    let mut highest_claims: HashMap<BoardId, u64> = HashMap::new();
+    let mut unreadable = BTreeSet::new();
+    let mut unpinned = false;
+    // Everything before the events, then everything after them.
+    let regions =
+        [(Vec::new(), Bound::Excluded(vec![record::EVENT_PREFIX])), (vec![record::EVENT_PREFIX + 1], Bound::Unbounded)];
+    for (start, end) in regions {
+        let visit = |key: &[u8], value: &[u8]| {
+            let (board, command_id) = match record::parse_key(key) {
+                Ok(ParsedKey::Command { board, command_id }) => (board, command_id),
+                Ok(ParsedKey::Event { .. }) => {
+                    damage.push(outside_range(key));
+                    return None;
+                }
+                Err(error) => {
+                    let board = if matches!(error, RecordError::UnknownKeyPrefix(_)) {
+                        None
+                    } else {
+                        record::board_of_key(key)
+                    };
+                    damage.push(Damage { board, seq: None, problem: format!("key {key:02x?}: {error}") });
+                    return board;
+                }
+            };
+            match record::decode_command(key, value) {
+                Ok(command) => {
+                    let highest = highest_claims.entry(board).or_insert(0);
+                    *highest = (*highest).max(command.last);
+                }
+                Err(error) => damage.push(Damage {
+                    board: Some(board),
+                    seq: None,
+                    problem: format!("the record of command {command_id}: {error}"),
+                }),
+            }
+            Some(board)
+        };
+        let mut blamed = Vec::new();
+        let walked = walk(db, start, end, KeyRange::Commands, known, visit, |board, error| {
+            blamed.push((board, error));
+        });
+        for (board, error) in blamed {
+            damage.push(unreadable_board(dir, board, None, "command records", &error));
+            unreadable.insert(board);
+        }
+        if let Err(error) = walked {
+            damage.push(sled_failure(dir, error));
+            unpinned = true;
+        }
+    }
+    CommandsPass { damage, highest_claims, unreadable, unpinned }
+}
+
+/// A key from the wrong half of the scan. The ranges make this impossible; should sled ever
+/// return one anyway, it is reported rather than trusted.
+pub(super) fn outside_range(key: &[u8]) -> Damage {
+    Damage {
+        board: record::board_of_key(key),
+        seq: None,
+        problem: format!("sled returned key {key:02x?} outside the scanned range"),
+    }
+}
