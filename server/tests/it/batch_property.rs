@@ -441,6 +441,24 @@ impl EventStore for Interloper {
     }
 }
 
+/// The board both fixed scenarios start from: created by `facilitator`, joined by `voter`, with
+/// one column of ideas.
+fn village(facilitator: ParticipantId, voter: ParticipantId, column: ColumnId) -> Vec<(ParticipantId, Command)> {
+    vec![
+        (
+            facilitator,
+            Command::CreateBoard {
+                title: "Kylätalo".into(),
+                description: String::new(),
+                language: Language::Fi,
+                facilitator_name: "Aino".into(),
+            },
+        ),
+        (voter, Command::Join { display_name: "Eero".into(), role: Role::Participant }),
+        (facilitator, Command::AddColumn { column, title: "Ideat".into() }),
+    ]
+}
+
 /// When an append in the middle of a batch finds the board moved by another writer, the appends
 /// before it stand, and every command after it is decided again on the board as it now is: the
 /// answers are those of executing the first command, the other writer's, then the rest, one at
@@ -459,24 +477,14 @@ fn a_batch_meeting_another_writer_decides_the_rest_again_after_it() {
     let mut ids = (0u128..).map(|number| CommandId(Uuid::from_u128(0xC000 + number)));
     let mut model = Model::default();
     let mut state = BoardState::default();
-    let setup = [
-        (
-            facilitator,
-            Command::CreateBoard {
-                title: "Kylätalo".into(),
-                description: String::new(),
-                language: Language::Fi,
-                facilitator_name: "Aino".into(),
-            },
-        ),
-        (voter, Command::Join { display_name: "Eero".into(), role: Role::Participant }),
-        (facilitator, Command::AddColumn { column, title: "Ideat".into() }),
+    let mut setup = village(facilitator, voter, column);
+    setup.extend([
         (facilitator, Command::AddCard { card, column, title: "Sauna".into(), body: String::new() }),
         (
             facilitator,
             Command::StartVoteRound { settings: BoardSettings { vote_budget: 2, votes_per_card: 2 }, hidden: false },
         ),
-    ];
+    ]);
     for (actor, command) in setup {
         let command_id = ids.next().unwrap(); // unwrap: endless
         let context = Context { actor, at: AT };
@@ -593,19 +601,7 @@ fn a_batch_whose_sync_fails_is_answered_as_one_at_a_time_execution_would_be() {
     let cards = [CardId(Uuid::from_u128(0x300)), CardId(Uuid::from_u128(0x301))];
     let mut ids = (0u128..).map(|number| CommandId(Uuid::from_u128(0xC000 + number)));
     let mut state = BoardState::default();
-    let mut setup = vec![
-        (
-            facilitator,
-            Command::CreateBoard {
-                title: "Kylätalo".into(),
-                description: String::new(),
-                language: Language::Fi,
-                facilitator_name: "Aino".into(),
-            },
-        ),
-        (voter, Command::Join { display_name: "Eero".into(), role: Role::Participant }),
-        (facilitator, Command::AddColumn { column, title: "Ideat".into() }),
-    ];
+    let mut setup = village(facilitator, voter, column);
     for card in cards {
         setup.push((facilitator, Command::AddCard { card, column, title: "Sauna".into(), body: String::new() }));
     }
