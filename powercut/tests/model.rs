@@ -123,35 +123,30 @@ fn in_the_strict_mode_a_rename_needs_a_sync_of_the_directory() {
 
 #[test]
 fn a_new_directory_needs_a_sync_of_its_parent_and_of_itself() {
-    let setup = Setup::new();
-    let fs = setup.mount(Mode::Strict);
-    fs::create_dir_all(setup.at("data/keys")).expect("made");
-    write_file(&setup.at("data/keys/k"), b"key").sync_all().expect("fsync");
-    sync_dir(&setup.at("data/keys"));
-    sync_dir(&setup.at("data"));
+    /// Makes `data/keys/k` (the file synced) on a strict mount, syncs the directories named
+    /// (`""` is the mount's root) and cuts: what survived.
+    fn cut_after_syncing(directories: &[&str]) -> (Setup, PathBuf) {
+        let setup = Setup::new();
+        let fs = setup.mount(Mode::Strict);
+        fs::create_dir_all(setup.at("data/keys")).expect("made");
+        write_file(&setup.at("data/keys/k"), b"key").sync_all().expect("fsync");
+        for directory in directories {
+            sync_dir(&if directory.is_empty() { setup.mount.path().to_owned() } else { setup.at(directory) });
+        }
+        let image = setup.cut(fs);
+        (setup, image)
+    }
+
     // The mount's root was not synced: `data` is not durable, and with it nothing below.
-    let image = setup.cut(fs);
+    let (_setup, image) = cut_after_syncing(&["data/keys", "data"]);
     assert!(!image.join("data").exists());
 
-    let setup = Setup::new();
-    let fs = setup.mount(Mode::Strict);
-    fs::create_dir_all(setup.at("data/keys")).expect("made");
-    write_file(&setup.at("data/keys/k"), b"key").sync_all().expect("fsync");
-    sync_dir(&setup.at("data"));
-    sync_dir(setup.mount.path());
     // `keys` itself was not synced: it is there, empty.
-    let image = setup.cut(fs);
+    let (_setup, image) = cut_after_syncing(&["data", ""]);
     assert!(image.join("data/keys").is_dir());
     assert!(!image.join("data/keys/k").exists());
 
-    let setup = Setup::new();
-    let fs = setup.mount(Mode::Strict);
-    fs::create_dir_all(setup.at("data/keys")).expect("made");
-    write_file(&setup.at("data/keys/k"), b"key").sync_all().expect("fsync");
-    sync_dir(&setup.at("data/keys"));
-    sync_dir(&setup.at("data"));
-    sync_dir(setup.mount.path());
-    let image = setup.cut(fs);
+    let (_setup, image) = cut_after_syncing(&["data/keys", "data", ""]);
     assert_eq!(fs::read(image.join("data/keys/k")).expect("everything synced"), b"key");
 }
 
