@@ -1,21 +1,28 @@
-//! The stored byte formats: keys, event records and command records.
+//! The stored byte formats: keys, event records, and the files next to sled's.
 //!
 //! Everything the store writes to sled goes through this module, so the on-disk format is
-//! decided in one place. All events and command records live in one sled tree, told apart by the
-//! first byte of the key:
+//! decided in one place. One sled entry per event (ADR 0005):
 //!
-//! - an event: key `b'e' ++ board (16 bytes) ++ seq (u64 big-endian)`, value an event record;
-//! - a command: key `b'c' ++ board (16 bytes) ++ command id (16 bytes)`, value a command record.
+//! - key `b'e' ++ board (16 bytes) ++ seq (u64 big-endian)`;
+//! - value `[format = 2][crc32][command id, 16 bytes][command fingerprint u32][JSON envelope]`,
+//!   integers big-endian.
 //!
 //! Big-endian sequence numbers make sled's byte order the stream's order, so a board's events are
-//! one contiguous key range and its head is the last key of that range.
+//! one contiguous key range and its head is the last key of that range. The command id and its
+//! fingerprint sit in the binary header, in front of the JSON, so that the store can learn which
+//! commands a board holds (to answer retries) by reading a few bytes of each record, without
+//! parsing any JSON. A command's events are stored together, so its range is where its id
+//! starts and ends.
 //!
-//! An event record is `[format = 1][crc32 big-endian][JSON envelope]`; a command record is
-//! `[format = 1][crc32 big-endian][first u64][last u64][fingerprint u32]`, integers big-endian.
 //! The checksum covers the key followed by everything after the checksum, so a record that was
 //! damaged, or moved under another key (another board or another seq), fails its check.
 //! The board and the seq are not repeated inside the envelope: they come from the key, which
 //! the checksum ties to the record.
+//!
+//! Format 1, written until ADR 0005, kept the command id in the JSON envelope and stored a second
+//! entry per command (key `b'c' ++ board ++ command id`, value `[1][crc32][first][last]
+//! [fingerprint]`). [`legacy`] still reads it, for the upgrade that rewrites a data directory in
+//! format 2 when it is first opened (see `sled_store::upgrade`); nothing else accepts it.
 //!
 //! Next to sled's files the store keeps one more: the acknowledgement watermark,
 //! `[magic "KPA1"][acknowledged events u64][crc32]`, big-endian, the number of events the store
@@ -41,12 +48,12 @@ pub const COMMAND_PREFIX: u8 = b'c';
 pub const EVENT_KEY_LEN: usize = 1 + 16 + 8;
 /// The length of a command key: prefix, board, command id.
 pub const COMMAND_KEY_LEN: usize = 1 + 16 + 16;
-/// The only record format this version writes and reads.
-pub const FORMAT_V1: u8 = 1;
+/// The record format this version writes, and the only one it serves.
+pub const FORMAT_V2: u8 = 2;
 /// The length of the format byte and the checksum in front of every record.
 pub const HEADER_LEN: usize = 1 + 4;
-/// The length of a whole command record.
-pub const COMMAND_RECORD_LEN: usize = HEADER_LEN + 8 + 8 + 4;
+/// The length of an event record's binary header: format, checksum, command id, fingerprint.
+pub const EVENT_HEADER_LEN: usize = HEADER_LEN + 16 + 4;
 
 /// The first bytes of the acknowledgement watermark file.
 pub const WATERMARK_MAGIC: [u8; 4] = *b"KPA1";
@@ -73,6 +80,10 @@ pub enum RecordError {
     Empty,
     #[error("unknown record format {0}")]
     UnknownFormat(u8),
+    #[error(
+        "a record in format 1, which this version reads only to upgrade it (the upgrade of this board did not finish)"
+    )]
+    NotUpgraded,
     #[error("the record is truncated: {actual} bytes, at least {expected} needed")]
     Truncated { expected: usize, actual: usize },
     #[error("a command record must be {expected} bytes long, this one is {actual}")]
@@ -153,11 +164,15 @@ pub fn board_of_key(key: &[u8]) -> Option<BoardId> {
     key.get(1..17).map(|_| BoardId::from_uuid(uuid_at(key, 1)))
 }
 
-/// The envelope of an event as it is written: borrowed, so encoding copies no payload.
+/// An event as it is written: borrowed, so encoding copies no payload. The command id and its
+/// fingerprint go into the record's binary header, the rest into the JSON envelope.
 #[derive(Debug, Serialize)]
 pub struct EnvelopeRef<'a> {
     pub id: EventId,
+    #[serde(skip)]
     pub command: CommandId,
+    #[serde(skip)]
+    pub fingerprint: u32,
     pub actor: ParticipantId,
     pub at: Timestamp,
     #[serde(rename = "type")]
@@ -172,6 +187,7 @@ impl<'a> EnvelopeRef<'a> {
         Self {
             id: event.event_id,
             command: request.command_id,
+            fingerprint: request.command_fingerprint,
             actor: request.actor,
             at: request.at,
             event_type: &event.event_type,
@@ -181,18 +197,30 @@ impl<'a> EnvelopeRef<'a> {
     }
 }
 
-/// The envelope of an event as it is read back.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// An event as it is read back: the record's header and its envelope.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Envelope {
     pub id: EventId,
     pub command: CommandId,
+    pub fingerprint: u32,
     pub actor: ParticipantId,
     pub at: Timestamp,
-    #[serde(rename = "type")]
     pub event_type: String,
     pub v: u32,
     pub payload: Value,
+}
+
+/// The JSON part of a format-2 record.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Body {
+    id: EventId,
+    actor: ParticipantId,
+    at: Timestamp,
+    #[serde(rename = "type")]
+    event_type: String,
+    v: u32,
+    payload: Value,
 }
 
 /// An encoded event record whose checksum is not filled in yet, because the key (and so the seq)
@@ -203,11 +231,13 @@ pub struct UnsealedRecord {
 }
 
 impl UnsealedRecord {
-    /// Encodes an envelope. The length is final: sealing only fills in the checksum.
+    /// Encodes an event. The length is final: sealing only fills in the checksum.
     pub fn encode(envelope: &EnvelopeRef<'_>) -> Result<Self, RecordError> {
-        let mut bytes = Vec::with_capacity(HEADER_LEN + 128 + envelope.event_type.len());
-        bytes.push(FORMAT_V1);
+        let mut bytes = Vec::with_capacity(EVENT_HEADER_LEN + 128 + envelope.event_type.len());
+        bytes.push(FORMAT_V2);
         bytes.extend_from_slice(&[0; 4]);
+        bytes.extend_from_slice(envelope.command.as_bytes());
+        bytes.extend_from_slice(&envelope.fingerprint.to_be_bytes());
         serde_json::to_writer(&mut bytes, envelope)?;
         Ok(Self { bytes })
     }
@@ -235,44 +265,40 @@ pub fn encode_event(key: &[u8], envelope: &EnvelopeRef<'_>) -> Result<Vec<u8>, R
     Ok(UnsealedRecord::encode(envelope)?.seal(key))
 }
 
-/// Checks an event record against the key it was found under and decodes its envelope.
+/// Checks an event record against the key it was found under and decodes it.
 pub fn decode_event(key: &[u8], record: &[u8]) -> Result<Envelope, RecordError> {
-    let body = check(key, record, HEADER_LEN)?;
-    Ok(serde_json::from_slice(body)?)
+    let (command, fingerprint, json) = check_event_header(key, record)?;
+    let body: Body = serde_json::from_slice(json)?;
+    Ok(Envelope {
+        id: body.id,
+        command,
+        fingerprint,
+        actor: body.actor,
+        at: body.at,
+        event_type: body.event_type,
+        v: body.v,
+        payload: body.payload,
+    })
 }
 
 /// Checks an event record's format and checksum against the key it was found under, without
 /// decoding the envelope.
 pub fn check_event(key: &[u8], record: &[u8]) -> Result<(), RecordError> {
-    check(key, record, HEADER_LEN).map(|_| ())
+    check_event_header(key, record).map(|_| ())
 }
 
-/// Encodes a command record for `key`.
-pub fn encode_command(key: &[u8], command: &CommandRecord) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(COMMAND_RECORD_LEN);
-    bytes.push(FORMAT_V1);
-    bytes.extend_from_slice(&[0; 4]);
-    bytes.extend_from_slice(&command.first.to_be_bytes());
-    bytes.extend_from_slice(&command.last.to_be_bytes());
-    bytes.extend_from_slice(&command.fingerprint.to_be_bytes());
-    let crc = checksum(key, &bytes[HEADER_LEN..]);
-    bytes[1..HEADER_LEN].copy_from_slice(&crc.to_be_bytes());
-    bytes
+/// Checks an event record's format and checksum and reads its command id and fingerprint, without
+/// decoding the envelope: what the store needs to know which commands a board holds.
+pub fn event_command(key: &[u8], record: &[u8]) -> Result<(CommandId, u32), RecordError> {
+    check_event_header(key, record).map(|(command, fingerprint, _)| (command, fingerprint))
 }
 
-/// Checks a command record against the key it was found under and decodes it.
-pub fn decode_command(key: &[u8], record: &[u8]) -> Result<CommandRecord, RecordError> {
-    let body = check(key, record, HEADER_LEN)?;
-    if record.len() != COMMAND_RECORD_LEN {
-        return Err(RecordError::CommandRecordLength { expected: COMMAND_RECORD_LEN, actual: record.len() });
-    }
-    let first = u64_at(body, 0);
-    let last = u64_at(body, 8);
-    let fingerprint = u32::from_be_bytes([body[16], body[17], body[18], body[19]]);
-    if first == 0 || first > last {
-        return Err(RecordError::CommandRange { first, last });
-    }
-    Ok(CommandRecord { first, last, fingerprint })
+/// Checks an event record and splits it into its command id, fingerprint and JSON envelope.
+fn check_event_header<'r>(key: &[u8], record: &'r [u8]) -> Result<(CommandId, u32, &'r [u8]), RecordError> {
+    let body = check(key, record, FORMAT_V2, EVENT_HEADER_LEN)?;
+    let command = CommandId::from_uuid(uuid_at(body, 0));
+    let fingerprint = u32_at(body, 16);
+    Ok((command, fingerprint, &body[20..]))
 }
 
 /// Encodes the acknowledgement watermark.
@@ -325,11 +351,15 @@ pub fn decode_head_slot(bytes: &[u8; HEAD_SLOT_LEN]) -> Result<Option<(BoardId, 
     Ok(Some((BoardId::from_uuid(uuid_at(bytes, 4)), u64_at(bytes, 20))))
 }
 
-/// Checks the format byte and the checksum and returns the bytes after the header.
-fn check<'r>(key: &[u8], record: &'r [u8], min_len: usize) -> Result<&'r [u8], RecordError> {
+/// Checks the format byte and the checksum and returns the bytes after the checksum.
+fn check<'r>(key: &[u8], record: &'r [u8], expected: u8, min_len: usize) -> Result<&'r [u8], RecordError> {
     let (&format, _) = record.split_first().ok_or(RecordError::Empty)?;
-    if format != FORMAT_V1 {
-        return Err(RecordError::UnknownFormat(format));
+    if format != expected {
+        return Err(if format == legacy::FORMAT_V1 {
+            RecordError::NotUpgraded
+        } else {
+            RecordError::UnknownFormat(format)
+        });
     }
     if record.len() < min_len {
         return Err(RecordError::Truncated { expected: min_len, actual: record.len() });
@@ -358,11 +388,113 @@ fn u64_at(bytes: &[u8], at: usize) -> u64 {
     u64::from_be_bytes(array)
 }
 
+/// The big-endian u32 at `at`. Callers have checked the length, so the slice is in bounds.
+fn u32_at(bytes: &[u8], at: usize) -> u32 {
+    let mut array = [0u8; 4];
+    array.copy_from_slice(&bytes[at..at + 4]);
+    u32::from_be_bytes(array)
+}
+
 /// The UUID at `at`. Callers have checked the length, so the slice is in bounds.
 fn uuid_at(bytes: &[u8], at: usize) -> Uuid {
     let mut array = [0u8; 16];
     array.copy_from_slice(&bytes[at..at + 16]);
     Uuid::from_bytes(array)
+}
+
+/// Format 1, read only to upgrade it (see the module docs).
+pub mod legacy {
+    use super::*;
+
+    /// The format byte of format 1, for event and command records alike.
+    pub const FORMAT_V1: u8 = 1;
+    /// The length of a whole format-1 command record.
+    pub const COMMAND_RECORD_LEN: usize = HEADER_LEN + 8 + 8 + 4;
+
+    /// A format-1 envelope: the command id was part of the JSON.
+    #[derive(Clone, Debug, PartialEq, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct EnvelopeV1 {
+        pub id: EventId,
+        pub command: CommandId,
+        pub actor: ParticipantId,
+        pub at: Timestamp,
+        #[serde(rename = "type")]
+        pub event_type: String,
+        pub v: u32,
+        pub payload: Value,
+    }
+
+    /// Checks a format-1 event record against its key and decodes its envelope.
+    pub fn decode_event(key: &[u8], record: &[u8]) -> Result<EnvelopeV1, RecordError> {
+        let body = check_v1(key, record, HEADER_LEN)?;
+        Ok(serde_json::from_slice(body)?)
+    }
+
+    /// Checks a format-1 command record against its key and decodes it.
+    pub fn decode_command(key: &[u8], record: &[u8]) -> Result<CommandRecord, RecordError> {
+        let body = check_v1(key, record, HEADER_LEN)?;
+        if record.len() != COMMAND_RECORD_LEN {
+            return Err(RecordError::CommandRecordLength { expected: COMMAND_RECORD_LEN, actual: record.len() });
+        }
+        let first = u64_at(body, 0);
+        let last = u64_at(body, 8);
+        let fingerprint = u32_at(body, 16);
+        if first == 0 || first > last {
+            return Err(RecordError::CommandRange { first, last });
+        }
+        Ok(CommandRecord { first, last, fingerprint })
+    }
+
+    /// Encodes a format-1 event record, as the versions before ADR 0005 did: for tests of the
+    /// upgrade.
+    pub fn encode_event(key: &[u8], envelope: &EnvelopeRef<'_>) -> Result<Vec<u8>, RecordError> {
+        #[derive(Serialize)]
+        struct V1<'a> {
+            id: EventId,
+            command: CommandId,
+            actor: ParticipantId,
+            at: Timestamp,
+            #[serde(rename = "type")]
+            event_type: &'a str,
+            v: u32,
+            payload: &'a Value,
+        }
+        let mut bytes = vec![FORMAT_V1, 0, 0, 0, 0];
+        serde_json::to_writer(
+            &mut bytes,
+            &V1 {
+                id: envelope.id,
+                command: envelope.command,
+                actor: envelope.actor,
+                at: envelope.at,
+                event_type: envelope.event_type,
+                v: envelope.v,
+                payload: envelope.payload,
+            },
+        )?;
+        Ok(seal_v1(key, bytes))
+    }
+
+    /// Encodes a format-1 command record: for tests of the upgrade.
+    pub fn encode_command(key: &[u8], command: &CommandRecord) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(COMMAND_RECORD_LEN);
+        bytes.extend_from_slice(&[FORMAT_V1, 0, 0, 0, 0]);
+        bytes.extend_from_slice(&command.first.to_be_bytes());
+        bytes.extend_from_slice(&command.last.to_be_bytes());
+        bytes.extend_from_slice(&command.fingerprint.to_be_bytes());
+        seal_v1(key, bytes)
+    }
+
+    fn seal_v1(key: &[u8], mut bytes: Vec<u8>) -> Vec<u8> {
+        let crc = checksum(key, &bytes[HEADER_LEN..]);
+        bytes[1..HEADER_LEN].copy_from_slice(&crc.to_be_bytes());
+        bytes
+    }
+
+    fn check_v1<'r>(key: &[u8], record: &'r [u8], min_len: usize) -> Result<&'r [u8], RecordError> {
+        check(key, record, FORMAT_V1, min_len)
+    }
 }
 
 #[cfg(test)]
@@ -374,7 +506,8 @@ mod tests {
     #[test]
     fn check_event_checks_the_checksum_but_not_the_envelope() {
         let key = event_key(BoardId::from_uuid(Uuid::from_u128(1)), 1);
-        let mut record = vec![FORMAT_V1, 0, 0, 0, 0];
+        let mut record = vec![FORMAT_V2, 0, 0, 0, 0];
+        record.extend_from_slice(&[8; 20]);
         record.extend_from_slice(b"not json");
         let crc = checksum(&key, &record[HEADER_LEN..]);
         record[1..HEADER_LEN].copy_from_slice(&crc.to_be_bytes());
@@ -392,6 +525,7 @@ mod tests {
         EnvelopeRef {
             id: EventId::from_uuid(Uuid::from_bytes([7; 16])),
             command: CommandId::from_uuid(Uuid::from_bytes([8; 16])),
+            fingerprint: 0x0102_0304,
             actor: ParticipantId::from_uuid(Uuid::from_bytes([9; 16])),
             at: Timestamp(1_764_000_000_000),
             event_type: "card_added",
@@ -405,9 +539,12 @@ mod tests {
         let payload = json!({"text": "Kipinä ✨", "n": [1, 2.5, -3], "nested": {"ok": true}});
         let key = event_key(board(1), 42);
         let bytes = encode_event(&key, &envelope_ref(&payload)).expect("encodes");
-        assert_eq!(bytes[0], FORMAT_V1);
+        assert_eq!(bytes[0], FORMAT_V2);
         let envelope = decode_event(&key, &bytes).expect("decodes");
         assert_eq!(envelope.payload, payload);
+        assert_eq!(envelope.command, CommandId::from_uuid(Uuid::from_bytes([8; 16])));
+        assert_eq!(envelope.fingerprint, 0x0102_0304);
+        assert_eq!(event_command(&key, &bytes).expect("reads the header"), (envelope.command, 0x0102_0304));
         assert_eq!(envelope.event_type, "card_added");
         assert_eq!(envelope.v, 2);
         assert_eq!(envelope.at, Timestamp(1_764_000_000_000));
@@ -419,10 +556,12 @@ mod tests {
         let payload = json!({"a": 1});
         let key = event_key(board(1), 1);
         let bytes = encode_event(&key, &envelope_ref(&payload)).expect("encodes");
-        let json: Value = serde_json::from_slice(&bytes[HEADER_LEN..]).expect("the body is JSON");
+        assert_eq!(bytes[HEADER_LEN..HEADER_LEN + 16], [8; 16], "the command id follows the checksum");
+        assert_eq!(bytes[HEADER_LEN + 16..EVENT_HEADER_LEN], [1, 2, 3, 4], "then the fingerprint, big-endian");
+        let json: Value = serde_json::from_slice(&bytes[EVENT_HEADER_LEN..]).expect("the body is JSON");
         let mut fields: Vec<&str> = json.as_object().expect("an object").keys().map(String::as_str).collect();
         fields.sort_unstable();
-        assert_eq!(fields, ["actor", "at", "command", "id", "payload", "type", "v"]);
+        assert_eq!(fields, ["actor", "at", "id", "payload", "type", "v"]);
     }
 
     #[test]
@@ -451,13 +590,15 @@ mod tests {
     fn precise_errors_for_short_or_foreign_records() {
         let key = event_key(board(1), 1);
         assert!(matches!(decode_event(&key, &[]), Err(RecordError::Empty)));
-        assert!(matches!(decode_event(&key, &[2, 0, 0, 0, 0]), Err(RecordError::UnknownFormat(2))));
+        assert!(matches!(decode_event(&key, &[3, 0, 0, 0, 0]), Err(RecordError::UnknownFormat(3))));
+        assert!(matches!(decode_event(&key, &[1, 0, 0, 0, 0]), Err(RecordError::NotUpgraded)));
         assert!(matches!(
-            decode_event(&key, &[1, 0, 0]),
-            Err(RecordError::Truncated { expected: HEADER_LEN, actual: 3 })
+            decode_event(&key, &[2, 0, 0]),
+            Err(RecordError::Truncated { expected: EVENT_HEADER_LEN, actual: 3 })
         ));
         // A correct checksum over a body that is not an envelope is an envelope error, not a panic.
-        let mut not_json = vec![1, 0, 0, 0, 0];
+        let mut not_json = vec![2, 0, 0, 0, 0];
+        not_json.extend_from_slice(&[0; 20]);
         not_json.extend_from_slice(b"{\"id\":");
         let crc = checksum(&key, &not_json[HEADER_LEN..]);
         not_json[1..HEADER_LEN].copy_from_slice(&crc.to_be_bytes());
@@ -465,7 +606,8 @@ mod tests {
     }
 
     #[test]
-    fn a_command_record_round_trips_and_checks_its_range() {
+    fn a_legacy_command_record_round_trips_and_checks_its_range() {
+        use legacy::{COMMAND_RECORD_LEN, decode_command, encode_command};
         let key = command_key(board(1), CommandId::from_uuid(Uuid::from_bytes([4; 16])));
         let record = CommandRecord { first: 3, last: 7, fingerprint: 0xdead_beef };
         let bytes = encode_command(&key, &record);
@@ -481,6 +623,19 @@ mod tests {
         let mut long = bytes.clone();
         long.push(0);
         assert!(matches!(decode_command(&key, &long), Err(RecordError::Checksum { .. })));
+    }
+
+    #[test]
+    fn a_legacy_event_record_decodes_only_as_legacy() {
+        let payload = json!({"a": 1});
+        let key = event_key(board(1), 4);
+        let bytes = legacy::encode_event(&key, &envelope_ref(&payload)).expect("encodes");
+        let envelope = legacy::decode_event(&key, &bytes).expect("decodes as format 1");
+        assert_eq!(envelope.command, CommandId::from_uuid(Uuid::from_bytes([8; 16])));
+        assert_eq!(envelope.payload, payload);
+        assert!(matches!(decode_event(&key, &bytes), Err(RecordError::NotUpgraded)));
+        let current = encode_event(&key, &envelope_ref(&payload)).expect("encodes");
+        assert!(matches!(legacy::decode_event(&key, &current), Err(RecordError::UnknownFormat(2))));
     }
 
     #[test]
@@ -547,7 +702,9 @@ mod tests {
             let _ = parse_key(&key);
             let _ = board_of_key(&key);
             let _ = decode_event(&key, &record);
-            let _ = decode_command(&key, &record);
+            let _ = event_command(&key, &record);
+            let _ = legacy::decode_event(&key, &record);
+            let _ = legacy::decode_command(&key, &record);
             let _ = decode_watermark(&record);
         }
 
@@ -558,9 +715,10 @@ mod tests {
             let bytes = encode_event(&key, &envelope_ref(&payload)).expect("encodes");
             let cut = cut.min(bytes.len() - 1);
             prop_assert!(decode_event(&key, &bytes[..cut]).is_err());
-            let command = encode_command(&key, &CommandRecord { first: 1, last: 2, fingerprint: 3 });
+            prop_assert!(event_command(&key, &bytes[..cut]).is_err());
+            let command = legacy::encode_command(&key, &CommandRecord { first: 1, last: 2, fingerprint: 3 });
             let cut = cut.min(command.len() - 1);
-            prop_assert!(decode_command(&key, &command[..cut]).is_err());
+            prop_assert!(legacy::decode_command(&key, &command[..cut]).is_err());
         }
 
         #[test]

@@ -12,3 +12,4 @@ mod fuzz_corpus;
 mod replay_property;
 mod serve;
 mod store;
+mod upgrade;

@@ -754,13 +754,27 @@ fn verify_reports_every_kind_of_foreign_or_broken_entry() {
         let late_key = record::event_key(board(2), 5);
         let seq_one = db.get(record::event_key(board_id, 1)).expect("reads").expect("exists");
         db.insert(late_key, seq_one).expect("writes");
-        // A command that claims events beyond the head.
-        let claim_key = record::command_key(board_id, command(7));
-        let claim = kipina_server::store::CommandRecord { first: 3, last: 8, fingerprint: 1 };
-        db.insert(claim_key, record::encode_command(&claim_key, &claim)).expect("writes");
-        // A command record with a broken checksum.
+        // A command whose events are in two places: board 3 holds A, B, A.
+        for (seq, id) in [(1, command(10)), (2, command(11)), (3, command(10))] {
+            let key = record::event_key(board(3), seq);
+            let payload = json!({"n": seq});
+            let envelope = record::EnvelopeRef {
+                id: EventId::from_uuid(Uuid::from_u128(u128::from(seq))),
+                command: id,
+                fingerprint: 5,
+                actor: actor(),
+                at: Timestamp(1),
+                event_type: "card_added",
+                v: 1,
+                payload: &payload,
+            };
+            db.insert(key, record::encode_event(&key, &envelope).expect("encodes")).expect("writes");
+        }
+        // A format-1 command record (as before ADR 0005) that is damaged, so the upgrade cannot
+        // convert its board, which then keeps it.
         let broken_key = record::command_key(board_id, command(1));
-        let mut broken = db.get(broken_key).expect("reads").expect("exists").to_vec();
+        let claim = kipina_server::store::CommandRecord { first: 1, last: 2, fingerprint: 0xfeed };
+        let mut broken = record::legacy::encode_command(&broken_key, &claim);
         broken[10] ^= 0xff;
         db.insert(broken_key, broken).expect("writes");
         db.flush().expect("flushes");
@@ -774,9 +788,10 @@ fn verify_reports_every_kind_of_foreign_or_broken_entry() {
     assert!(found(Some(board_id), None, "malformed"), "{damage:?}");
     assert!(found(Some(board(2)), Some(1), "starts at seq 5"), "{damage:?}");
     assert!(found(Some(board(2)), Some(5), "checksum"), "{damage:?}");
-    assert!(found(Some(board_id), Some(8), "beyond") || found(Some(board_id), Some(8), "ends at seq 2"), "{damage:?}");
-    assert!(found(Some(board_id), None, "checksum"), "{damage:?}");
-    assert_eq!(damage.len(), 6, "{damage:?}");
+    assert!(found(Some(board(3)), Some(3), "two places"), "{damage:?}");
+    assert!(found(Some(board_id), None, "cannot upgrade this board from format 1"), "{damage:?}");
+    assert!(found(Some(board_id), None, "upgrade to format 2 did not finish"), "{damage:?}");
+    assert_eq!(damage.len(), 7, "{damage:?}");
     drop(store);
     assert!(matches!(SledStore::open(&scratch.dir, StoreOptions::default()), Err(StoreError::Damaged(_))));
 }
@@ -914,7 +929,7 @@ fn a_node_sled_cannot_read_in_an_older_segment_is_pinned_on_its_board() {
 
     let store = match SledStore::open(&scratch.dir, StoreOptions::default()) {
         Ok(store) => store,
-        Err(error) => panic!("the store opens with board 1 in quarantine (record {n} damaged at {at}): {error}"),
+        Err(error) => panic!("the store opens with board 1 in quarantine (record {n} damaged at {at}): {error:#?}"),
     };
     let damaged = store.damaged_boards();
     assert_eq!(damaged.iter().map(|(board, _)| *board).collect::<Vec<_>>(), [board(1)], "{damaged:?}");

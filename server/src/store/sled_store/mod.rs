@@ -209,6 +209,8 @@ struct Shared {
     failure: Mutex<Option<String>>,
     /// Events acknowledged over the store's whole life, as far as known (see the module docs).
     acknowledged: AtomicU64,
+    /// The commands of each board looked at, for retries (see [`commands`]).
+    commands: CommandIndex,
 }
 
 impl Shared {
@@ -330,6 +332,18 @@ impl SledStore {
         sync_directory(&dir.join("blobs"))?;
         sync_directory(dir)?;
 
+        // A data directory written before ADR 0005 is rewritten in today's format first.
+        let upgraded = upgrade::run(db, &db_file)?;
+        if upgraded.boards > 0 || !upgraded.damage.is_empty() {
+            tracing::info!(
+                dir = %dir.display(),
+                boards = upgraded.boards,
+                events = upgraded.events,
+                not_upgraded = upgraded.damage.len(),
+                "upgraded the event store to one sled entry per event (format 2)"
+            );
+        }
+
         let (watermark_file, watermark) = open_watermark(dir)?;
         let recorded_heads = read_heads(dir)?;
         let mut open_damage = Vec::new();
@@ -344,6 +358,7 @@ impl SledStore {
                 }
             };
             damage.extend(recorded_heads.damage.iter().cloned());
+            damage.extend(upgraded.damage);
             let acknowledged = Acknowledged { events: recorded, heads: &recorded_heads.heads };
             let report = verify_tree(db, dir, &acknowledged, Depth::Checksums);
             damage.extend(report.damage);
@@ -371,6 +386,7 @@ impl SledStore {
             // Unchecked, the recorded count is kept as it is, so damage it reveals stays visible
             // to the next check. Only an unreadable file starts over from zero, and that is
             // kept for `verify` to report.
+            open_damage.extend(upgraded.damage);
             let acknowledged = watermark
                 .unwrap_or_else(|problem| {
                     open_damage.push(problem);
@@ -388,6 +404,7 @@ impl SledStore {
             watermark_durable: AtomicU64::new(acknowledged),
             failure: Mutex::new(None),
             acknowledged: AtomicU64::new(acknowledged),
+            commands: CommandIndex::default(),
         });
         let (sender, receiver) = mpsc::channel();
         let writer = Writer {
@@ -758,17 +775,15 @@ impl SledStore {
 
     /// [`EventStore::command`] of a board not in quarantine.
     fn command_sound(&self, board: BoardId, command_id: CommandId) -> Result<Option<CommandRecord>, StoreError> {
-        let key = record::command_key(board, command_id);
-        let Some(value) = self.inner.db.get(key).map_err(|error| self.located(error.into(), Some(board)))? else {
+        let Some(command) = self
+            .inner
+            .shared
+            .commands
+            .get(&self.inner.db, board, command_id)
+            .map_err(|error| self.located(error, Some(board)))?
+        else {
             return Ok(None);
         };
-        let command = record::decode_command(&key, &value).map_err(|error| {
-            StoreError::Damaged(vec![Damage {
-                board: Some(board),
-                seq: None,
-                problem: format!("the record of command {command_id}: {error}"),
-            }])
-        })?;
         // Read after the command, the durable head tells whether its events were synced yet.
         if command.last > self.durable_head(board)? {
             return Ok(None);
@@ -833,10 +848,13 @@ fn stored_head(db: &sled::Db, board: BoardId) -> Result<u64, StoreError> {
 }
 
 mod acknowledged;
+mod commands;
 mod scan;
+mod upgrade;
 mod writer;
 
 use acknowledged::*;
+use commands::CommandIndex;
 use scan::*;
 use writer::*;
 
@@ -876,7 +894,8 @@ mod tests {
             let opened = open_sled(&path).expect("sled opens");
             let db = &opened.db;
             let key = record::event_key(board, 1);
-            let mut bytes = vec![record::FORMAT_V1, 0, 0, 0, 0];
+            let mut bytes = vec![record::FORMAT_V2, 0, 0, 0, 0];
+            bytes.extend_from_slice(&[2; 20]);
             bytes.extend_from_slice(b"not json");
             let mut hasher = crc32fast::Hasher::new();
             hasher.update(&key);

@@ -1,4 +1,5 @@
-//! The scan: reads every record (checksums, gap-free sequences, command records), compares what
+//! The scan: reads every record (checksums, gap-free sequences, each command's events stored
+//! together; sled holds nothing else since ADR 0005), compares what
 //! it finds with what was acknowledged, and pins each problem on a board where it can.
 
 use super::*;
@@ -118,9 +119,8 @@ pub(super) fn scan_tree(
     depth: Depth,
     known: &BTreeSet<BoardId>,
 ) -> (VerifyReport, BTreeSet<BoardId>) {
-    // The two passes read disjoint key ranges, so they run side by side: the command records on
-    // a thread of their own, the events here. Whatever the command records claim is compared
-    // with the event streams' heads once both are done.
+    // The two passes read disjoint key ranges, so they run side by side: everything that is not
+    // an event (which should be nothing) on a thread of their own, the events here.
     let (events_pass, commands_pass) = std::thread::scope(|scope| {
         let commands = scope.spawn(|| scan_commands(db, dir, known));
         let events = scan_events(db, dir, depth, known);
@@ -129,55 +129,25 @@ pub(super) fn scan_tree(
     });
     let EventsPass { mut damage, events, heads, counts, unreadable } = events_pass;
     let commands_pass = if commands_pass.unpinned {
-        // Where sled could not read command records it could not pin on a board it knew of,
-        // every board with events is known now; command records of any other board would be
-        // damage anyway.
+        // Where sled could not read keys it could not pin on a board it knew of, every board
+        // with events is known now; keys of any other board would be damage anyway.
         let mut all_known = known.clone();
         all_known.extend(heads.keys().copied());
         scan_commands(db, dir, &all_known)
     } else {
         commands_pass
     };
-    let CommandsPass { damage: command_damage, highest_claims, unreadable: unreadable_commands, .. } = commands_pass;
+    let CommandsPass { damage: command_damage, unreadable: unreadable_commands, .. } = commands_pass;
     damage.extend(command_damage);
     let mut unreadable_any = unreadable;
     unreadable_any.extend(unreadable_commands.iter().copied());
-    // Only a board with a claim past its head (damage, so rare) has its command records read
-    // again, to name every such command.
-    for (board, highest) in highest_claims {
-        let head = heads.get(&board).copied().unwrap_or(0);
-        if highest <= head || unreadable_any.contains(&board) {
-            continue;
-        }
-        let mut prefix = vec![record::COMMAND_PREFIX];
-        prefix.extend_from_slice(board.as_bytes());
-        for (key, value) in db.scan_prefix(prefix).flatten() {
-            let (Ok(ParsedKey::Command { command_id, .. }), Ok(command)) =
-                (record::parse_key(&key), record::decode_command(&key, &value))
-            else {
-                // Reported by the scan already.
-                continue;
-            };
-            if command.last > head {
-                damage.push(Damage {
-                    board: Some(board),
-                    seq: Some(command.last),
-                    problem: format!(
-                        "command {command_id} claims events {}..={} but the stream ends at seq {head}",
-                        command.first, command.last
-                    ),
-                });
-            }
-        }
-    }
     (VerifyReport { damage, events, heads, counts }, unreadable_any)
 }
 
-/// One of the two key ranges each board has.
+/// The range of keys a board has: its events (format 2 stores nothing else).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum KeyRange {
     Events,
-    Commands,
 }
 
 impl KeyRange {
@@ -185,7 +155,6 @@ impl KeyRange {
     pub(super) fn bounds(self, board: BoardId) -> (Vec<u8>, Vec<u8>) {
         let prefix = match self {
             KeyRange::Events => record::EVENT_PREFIX,
-            KeyRange::Commands => record::COMMAND_PREFIX,
         };
         let mut start = vec![prefix];
         start.extend_from_slice(board.as_bytes());
@@ -308,10 +277,7 @@ pub(super) struct EventsPass {
 /// What the scan of everything but events found.
 pub(super) struct CommandsPass {
     pub(super) damage: Vec<Damage>,
-    /// The highest sequence number any sound command record of each board claims, to be
-    /// checked against the board's head.
-    pub(super) highest_claims: HashMap<BoardId, u64>,
-    /// Boards sled could not read all command records of.
+    /// Boards sled could not read all keys of.
     pub(super) unreadable: BTreeSet<BoardId>,
     /// Whether sled failed somewhere it could not pin on a board (reported in `damage`).
     pub(super) unpinned: bool,
@@ -339,7 +305,12 @@ pub(super) fn scan_events(db: &sled::Db, dir: &Path, depth: Depth, known: &BTree
     let mut counts: HashMap<BoardId, u64> = HashMap::new();
     let mut unreadable = BTreeSet::new();
     let mut current: Option<(BoardId, u64)> = None;
+    // The current board's commands: the one being read, and every one already passed.
+    let mut command: Option<(CommandId, u32)> = None;
+    let mut passed: HashSet<CommandId> = HashSet::new();
     let walked = {
+        let command = &mut command;
+        let passed = &mut passed;
         let damage = &mut damage;
         let heads_seen = &mut heads;
         let counts = &mut counts;
@@ -365,7 +336,11 @@ pub(super) fn scan_events(db: &sled::Db, dir: &Path, depth: Depth, known: &BTree
             };
             let previous = match *current {
                 Some((current_board, last)) if current_board == board => last,
-                _ => 0,
+                _ => {
+                    *command = None;
+                    passed.clear();
+                    0
+                }
             };
             if seq != previous + 1 {
                 let problem = if previous == 0 {
@@ -376,11 +351,38 @@ pub(super) fn scan_events(db: &sled::Db, dir: &Path, depth: Depth, known: &BTree
                 damage.push(Damage { board: Some(board), seq: Some(previous + 1), problem });
             }
             let checked = match depth {
-                Depth::Checksums => record::check_event(key, value),
-                Depth::Envelopes => record::decode_event(key, value).map(|_| ()),
+                Depth::Checksums => record::event_command(key, value),
+                Depth::Envelopes => {
+                    record::decode_event(key, value).map(|envelope| (envelope.command, envelope.fingerprint))
+                }
             };
-            if let Err(error) = checked {
-                damage.push(Damage { board: Some(board), seq: Some(seq), problem: error.to_string() });
+            match checked {
+                Err(error) => damage.push(Damage { board: Some(board), seq: Some(seq), problem: error.to_string() }),
+                Ok((id, fingerprint)) => match *command {
+                    Some((current_id, current_fingerprint)) if current_id == id => {
+                        if current_fingerprint != fingerprint {
+                            damage.push(Damage {
+                                board: Some(board),
+                                seq: Some(seq),
+                                problem: format!("the events of command {id} disagree about its fingerprint"),
+                            });
+                        }
+                    }
+                    _ => {
+                        if let Some((previous_id, _)) = command.replace((id, fingerprint)) {
+                            passed.insert(previous_id);
+                        }
+                        if passed.contains(&id) {
+                            damage.push(Damage {
+                                board: Some(board),
+                                seq: Some(seq),
+                                problem: format!(
+                                    "command {id} has events in two places (a command's events are stored together)"
+                                ),
+                            });
+                        }
+                    }
+                },
             }
             *current = Some((board, seq));
             heads_seen.insert(board, seq);
@@ -411,17 +413,17 @@ pub(super) fn scan_events(db: &sled::Db, dir: &Path, depth: Depth, known: &BTree
     EventsPass { damage, events, heads, counts, unreadable }
 }
 
-/// Pass 2: everything else, which must be command records pointing inside their stream.
+/// Pass 2: everything else, which must be nothing: format 2 stores only events. A command record
+/// of format 1 left here belongs to a board whose upgrade did not finish.
 pub(super) fn scan_commands(db: &sled::Db, dir: &Path, known: &BTreeSet<BoardId>) -> CommandsPass {
     let mut damage = Vec::new();
-    let mut highest_claims: HashMap<BoardId, u64> = HashMap::new();
     let mut unreadable = BTreeSet::new();
     let mut unpinned = false;
     // Everything before the events, then everything after them.
     let regions =
         [(Vec::new(), Bound::Excluded(vec![record::EVENT_PREFIX])), (vec![record::EVENT_PREFIX + 1], Bound::Unbounded)];
     for (start, end) in regions {
-        let visit = |key: &[u8], value: &[u8]| {
+        let visit = |key: &[u8], _: &[u8]| {
             let (board, command_id) = match record::parse_key(key) {
                 Ok(ParsedKey::Command { board, command_id }) => (board, command_id),
                 Ok(ParsedKey::Event { .. }) => {
@@ -438,25 +440,23 @@ pub(super) fn scan_commands(db: &sled::Db, dir: &Path, known: &BTreeSet<BoardId>
                     return board;
                 }
             };
-            match record::decode_command(key, value) {
-                Ok(command) => {
-                    let highest = highest_claims.entry(board).or_insert(0);
-                    *highest = (*highest).max(command.last);
-                }
-                Err(error) => damage.push(Damage {
-                    board: Some(board),
-                    seq: None,
-                    problem: format!("the record of command {command_id}: {error}"),
-                }),
-            }
+            damage.push(Damage {
+                board: Some(board),
+                seq: None,
+                problem: format!(
+                    "a format-1 record of command {command_id}: this board's upgrade to format 2 did not finish"
+                ),
+            });
             Some(board)
         };
         let mut blamed = Vec::new();
-        let walked = walk(db, start, end, KeyRange::Commands, known, visit, |board, error| {
+        // Nothing but events is stored, so a node sled cannot read here is one that also holds
+        // the first or last board's events: blame it on that board's events, once more.
+        let walked = walk(db, start, end, KeyRange::Events, known, visit, |board, error| {
             blamed.push((board, error));
         });
         for (board, error) in blamed {
-            damage.push(unreadable_board(dir, board, None, "command records", &error));
+            damage.push(unreadable_board(dir, board, None, "records next to its events", &error));
             unreadable.insert(board);
         }
         if let Err(error) = walked {
@@ -464,7 +464,7 @@ pub(super) fn scan_commands(db: &sled::Db, dir: &Path, known: &BTreeSet<BoardId>
             unpinned = true;
         }
     }
-    CommandsPass { damage, highest_claims, unreadable, unpinned }
+    CommandsPass { damage, unreadable, unpinned }
 }
 
 /// A key from the wrong half of the scan. The ranges make this impossible; should sled ever

@@ -105,10 +105,9 @@ impl Writer {
         let EncodedAppend { board, command_id, command_fingerprint, expected, records } = append;
         // The caller checked that there is at least one and at most MAX_EVENTS_PER_APPEND.
         let count = records.len();
-        let command_key = record::command_key(board, command_id);
         let stored = match group.commands.get(&(board, command_id)) {
             Some(command) => Some(*command),
-            None => self.look_up(board, command_id)?,
+            None => self.shared.commands.get(&self.db, board, command_id)?,
         };
         if let Some(command) = stored {
             return if command.fingerprint == command_fingerprint {
@@ -139,7 +138,6 @@ impl Writer {
             group.batch.insert(&key[..], unsealed.seal(&key));
         }
         let command = CommandRecord { first, last, fingerprint: command_fingerprint };
-        group.batch.insert(&command_key[..], record::encode_command(&command_key, &command));
         group.writes = true;
         group.commands.insert((board, command_id), command);
         group.boards.entry(board).or_insert((head, last)).1 = last;
@@ -147,19 +145,6 @@ impl Writer {
         group.events += count as u64;
         self.heads.insert(board, last);
         Ok(AppendOutcome::Appended { first, last })
-    }
-
-    /// What sled holds of a command id.
-    pub(super) fn look_up(&self, board: BoardId, command_id: CommandId) -> Result<Option<CommandRecord>, StoreError> {
-        let command_key = record::command_key(board, command_id);
-        let Some(value) = self.db.get(command_key)? else { return Ok(None) };
-        record::decode_command(&command_key, &value).map(Some).map_err(|error| {
-            StoreError::Damaged(vec![Damage {
-                board: Some(board),
-                seq: None,
-                problem: format!("the record of command {command_id}: {error}"),
-            }])
-        })
     }
 
     /// The board's head as the writer knows it, loaded from sled the first time.
@@ -174,8 +159,10 @@ impl Writer {
 
     /// Makes the group durable and answers it.
     pub(super) fn commit(&mut self, group: Group) {
-        let Group { batch, writes, answers, boards, appends, events, .. } = group;
+        let Group { batch, writes, answers, boards, appends, events, commands, .. } = group;
         if writes {
+            // Before sled holds them, so the index never knows less than sled does.
+            self.shared.commands.insert(commands.into_iter().map(|((board, id), command)| (board, id, command)));
             if let Err(error) = self.write(batch, &boards, events) {
                 let failure = format!("writing to {} failed: {error}", self.dir.display());
                 tracing::error!(%failure, "the event store stops accepting writes");

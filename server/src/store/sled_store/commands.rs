@@ -1,0 +1,101 @@
+//! Which commands a board holds, learned from its event records (ADR 0005).
+//!
+//! An event record's header carries its command id and the command's fingerprint, and a
+//! command's events are stored together, so a board's commands are the runs of equal ids along
+//! its stream. The index reads them once per board, the first time anyone asks about the board
+//! (the writer planning an append, or [`EventStore::command`]), by checking each record's
+//! checksum and reading its header: no JSON is parsed. From then on the writer adds every command
+//! it plans, before the group is applied, so the index always knows at least what sled holds of
+//! the board, synced or not. Whoever asks on behalf of a reader caps the answer at the durable
+//! head, as for every other read.
+//!
+//! One lock guards the whole index. Loading a board holds it, so no append of that board can be
+//! planned between the scan and the insert (planning takes the same lock); a board's first load
+//! costs about a microsecond per event, once per process.
+
+use super::*;
+
+/// The commands of every board looked at since the store was opened.
+#[derive(Default)]
+pub(super) struct CommandIndex {
+    boards: Mutex<HashMap<BoardId, HashMap<CommandId, CommandRecord>>>,
+}
+
+impl CommandIndex {
+    fn lock(&self) -> MutexGuard<'_, HashMap<BoardId, HashMap<CommandId, CommandRecord>>> {
+        // Every change is one insert into a map, so a panic elsewhere cannot leave it half-changed.
+        self.boards.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// What the board holds of a command id (synced or not), loading the board's commands from
+    /// sled the first time.
+    pub(super) fn get(
+        &self,
+        db: &sled::Db,
+        board: BoardId,
+        command_id: CommandId,
+    ) -> Result<Option<CommandRecord>, StoreError> {
+        let mut boards = self.lock();
+        let commands = match boards.entry(board) {
+            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+            std::collections::hash_map::Entry::Vacant(entry) => entry.insert(load(db, board)?),
+        };
+        Ok(commands.get(&command_id).copied())
+    }
+
+    /// Notes the commands the writer has just planned. Their boards are loaded: planning asked
+    /// about each command first.
+    pub(super) fn insert(&self, planned: impl IntoIterator<Item = (BoardId, CommandId, CommandRecord)>) {
+        let mut boards = self.lock();
+        for (board, command_id, command) in planned {
+            boards.entry(board).or_default().insert(command_id, command);
+        }
+    }
+}
+
+/// Reads the commands of a board from its event records.
+fn load(db: &sled::Db, board: BoardId) -> Result<HashMap<CommandId, CommandRecord>, StoreError> {
+    let damaged =
+        |seq: Option<u64>, problem: String| StoreError::Damaged(vec![Damage { board: Some(board), seq, problem }]);
+    let mut commands: HashMap<CommandId, CommandRecord> = HashMap::new();
+    let mut current: Option<(CommandId, CommandRecord)> = None;
+    for item in db.scan_prefix(record::event_prefix(board)) {
+        let (key, value) = item?;
+        let seq = match record::parse_key(&key) {
+            Ok(ParsedKey::Event { seq, .. }) => seq,
+            Ok(other) => return Err(damaged(None, format!("unexpected key {other:?} inside the stream"))),
+            Err(error) => return Err(damaged(None, format!("malformed key {key:02x?}: {error}"))),
+        };
+        let (command_id, fingerprint) =
+            record::event_command(&key, &value).map_err(|error| damaged(Some(seq), error.to_string()))?;
+        match &mut current {
+            Some((id, command)) if *id == command_id && command.last + 1 == seq => {
+                if command.fingerprint != fingerprint {
+                    return Err(damaged(
+                        Some(seq),
+                        format!("the events of command {command_id} disagree about its fingerprint"),
+                    ));
+                }
+                command.last = seq;
+            }
+            _ => {
+                if let Some((id, command)) = current.take() {
+                    commands.insert(id, command);
+                }
+                if commands.contains_key(&command_id) {
+                    return Err(damaged(
+                        Some(seq),
+                        format!(
+                            "command {command_id} has events in two places (a command's events are stored together)"
+                        ),
+                    ));
+                }
+                current = Some((command_id, CommandRecord { first: seq, last: seq, fingerprint }));
+            }
+        }
+    }
+    if let Some((id, command)) = current {
+        commands.insert(id, command);
+    }
+    Ok(commands)
+}
