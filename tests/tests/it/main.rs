@@ -35,3 +35,4 @@ mod secrets_in_logs;
 mod slow_reader;
 mod statements;
 mod transfer;
+mod upgrade;
