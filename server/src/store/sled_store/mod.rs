@@ -1,23 +1,25 @@
-//! The sled-backed event store: one sled tree, one writer thread, a real `fdatasync` per group.
+//! The sled-backed event store: one sled tree, one sled entry per event, a writer thread and a
+//! syncer thread, a real `fdatasync` shared by every group written while the last one ran.
 //!
 //! # Shape
 //!
-//! All events and command records live in sled's default tree (key layout in
-//! [`super::record`]), so the events of an append and its command record go in with one atomic
-//! `apply_batch`. Every write goes through a single writer thread that owns the sequence
-//! numbers: [`EventStore::append`] checks the request and encodes its events' records on the
-//! caller's thread (everything that needs no sequence number), sends them over a channel and
-//! returns a ticket. The writer takes one request, drains whatever else is already queued
-//! (group commit), plans the whole group into one batch (sequence numbers, checksums, command
-//! records), applies it, flushes sled, and then calls `fdatasync` on sled's `db` file through a
-//! handle of its own. Only then are the appends answered, so one sync is
-//! shared by every append that arrived while the previous sync was running. The appends of one
-//! [`EventStore::append_all`] (a board's batch of commands) travel as one request, so they are
-//! always in the same group.
+//! All events live in sled's default tree, one entry each, with their command id in the
+//! record's header (key layout and formats in [`super::record`]; ADR 0005); which commands a
+//! board holds is learned from those headers ([`commands`]). Every write goes through a single
+//! writer thread that owns the sequence numbers: [`EventStore::append`] checks the request and
+//! encodes its events' records on the caller's thread (everything that needs no sequence
+//! number), sends them over a channel and returns a ticket. The writer takes one request, drains
+//! whatever else is already queued (group commit), plans the whole group into one batch
+//! (sequence numbers, checksums, command ids), applies it, flushes sled, and hands it to the
+//! syncer thread, then goes on with the next group at once (pipelining; see [`writer`]). The
+//! syncer calls `fdatasync` on sled's `db` file through a handle of its own, covering every
+//! group written so far, and only then answers them: one sync is shared by every append written
+//! while the previous sync was running. The appends of one [`EventStore::append_all`] (a
+//! board's batch of commands) travel as one request, so they are always in the same group.
 //!
 //! sled 0.34's own `flush` ends in `sync_file_range`, which writes the pages out but neither
 //! flushes the drive's cache nor the file's size, so it survives a process crash but not a
-//! power cut; that is why the writer syncs the file itself. The handle is opened by the store,
+//! power cut; that is why the syncer syncs the file itself. The handle is opened by the store,
 //! not borrowed from sled: since Linux 4.13 a write-back error is reported once to every open
 //! file description, so sled's background flusher, which logs and forgets its own fsync errors,
 //! cannot swallow an error before our sync sees it.
@@ -33,14 +35,14 @@
 //! it for the torn tail of a crash, stops there, and overwrites the rest of that segment: every
 //! later write is gone and sled opens without a word. To notice, the store keeps its own count
 //! of acknowledged events in the file `acknowledged` next to sled's files (format in
-//! [`super::record`]). The writer raises it after every successful sync (a plain write, with an
+//! [`super::record`]). The syncer raises it after every successful sync (a plain write, with an
 //! `fdatasync` of its own at most once a second and at shutdown), so it never exceeds what is
 //! durable in sled, and since the store never deletes, finding fewer events than it says is
 //! damage. After a power cut the file may lag behind, which only weakens the check; it never
 //! raises a false alarm. The data sled overwrote is lost either way: the check turns silent loss
 //! into a refusal to start, and the remedy is a backup.
 //!
-//! To say *whose* events sled dropped, the writer also keeps each board's acknowledged head in
+//! To say *whose* events sled dropped, the syncer also keeps each board's acknowledged head in
 //! the file `acknowledged-heads` (one checksummed slot per board, rewritten in place after every
 //! sync and made durable with the watermark, the heads first). A board whose stream ends before
 //! its recorded head lost acknowledged events; what the boards named account for is not counted
@@ -66,12 +68,12 @@
 //! keeps a map of durable heads (the `watch` senders behind [`EventStore::subscribe`]); the
 //! invariant is that a board either has an entry holding its durable head, or has no unsynced
 //! events in sled. The writer adds an entry for every board of a group before applying the
-//! group's batch and raises it after the sync; readers cap what they return at that head.
+//! group's batch, and the syncer raises it after the sync; readers cap what they return at that head.
 //!
 //! # Handles and shutdown
 //!
 //! [`SledStore`] is a cheap handle around an `Arc`; clone it freely. When the last clone is
-//! dropped, the writer answers everything already queued, stops, and is joined, and then sled
+//! dropped, the writer and the syncer answer everything already queued, stop, and are joined, and then sled
 //! is closed (which releases its lock on the directory).
 
 use super::record::{self, EnvelopeRef, ParsedKey, RecordError, UnsealedRecord};
@@ -99,7 +101,7 @@ use tokio::sync::{oneshot, watch};
 /// sled's segment size. sled writes any log message larger than a quarter of a segment to its
 /// own file under `blobs/`; 8 MiB puts that threshold at 2 MiB, far above the largest leaf node
 /// this store makes (a few dozen records of at most [`MAX_RECORD_BYTES`]), so everything lives
-/// in the `db` file that the writer syncs.
+/// in the `db` file that the syncer syncs.
 const SEGMENT_SIZE: usize = 8 * 1024 * 1024;
 /// The most appends one group commit takes.
 const MAX_GROUP_REQUESTS: usize = 1024;
@@ -108,7 +110,7 @@ const MAX_GROUP_REQUESTS: usize = 1024;
 const MAX_GROUP_BYTES: usize = 16 * 1024 * 1024;
 /// The file holding the acknowledgement watermark, inside the store's directory.
 const WATERMARK_FILE: &str = "acknowledged";
-/// How often the writer makes the watermark file durable. It is a lower bound, so it may lag;
+/// How often the syncer makes the watermark file durable. It is a lower bound, so it may lag;
 /// syncing it at every group would double the cost of a commit. A writer with nothing to do
 /// syncs what is left after this long, so the watermark never lags an idle store for longer.
 const WATERMARK_SYNC_INTERVAL: Duration = Duration::from_secs(1);
@@ -144,6 +146,9 @@ pub struct StoreStats {
     pub events: u64,
     /// `fdatasync` calls on the `db` file that completed successfully.
     pub syncs: u64,
+    /// Appends written to sled's file by the writer thread, synced or still waiting for the
+    /// syncer (which shares one sync among every group written while the last sync ran).
+    pub written: u64,
     /// The events the acknowledgement count (`acknowledged`) covered when it was last synced: it
     /// catches up with the acknowledged events within a second, also when no append follows.
     pub watermark_durable: u64,
@@ -204,6 +209,8 @@ struct Shared {
     appends: AtomicU64,
     events: AtomicU64,
     syncs: AtomicU64,
+    /// Appends the writer has written to sled's file (durable or not yet).
+    written: AtomicU64,
     watermark_durable: AtomicU64,
     /// Why the writer stopped accepting writes, once it has.
     failure: Mutex<Option<String>>,
@@ -401,6 +408,7 @@ impl SledStore {
             appends: AtomicU64::new(0),
             events: AtomicU64::new(0),
             syncs: AtomicU64::new(0),
+            written: AtomicU64::new(0),
             watermark_durable: AtomicU64::new(acknowledged),
             failure: Mutex::new(None),
             acknowledged: AtomicU64::new(acknowledged),
@@ -409,6 +417,12 @@ impl SledStore {
         let (sender, receiver) = mpsc::channel();
         let writer = Writer {
             db: db.clone(),
+            dir: dir.to_path_buf(),
+            heads: HashMap::new(),
+            shared: Arc::clone(&shared),
+            group_commit: options.group_commit,
+        };
+        let syncer = Syncer {
             db_file,
             dir: dir.to_path_buf(),
             synced_blobs: HashSet::new(),
@@ -420,14 +434,13 @@ impl SledStore {
                 unsynced: false,
                 durable: acknowledged,
             },
-            heads: HashMap::new(),
             shared: Arc::clone(&shared),
             hook,
             group_commit: options.group_commit,
-            failure: None,
         };
-        let handle =
-            std::thread::Builder::new().name("kipina-store-writer".into()).spawn(move || writer.run(&receiver))?;
+        let handle = std::thread::Builder::new()
+            .name("kipina-store-writer".into())
+            .spawn(move || writer.run(&receiver, syncer))?;
 
         tracing::info!(dir = %dir.display(), recovered = db.was_recovered(), "event store open");
         Ok(SledStore {
@@ -457,6 +470,7 @@ impl SledStore {
             appends: shared.appends.load(Ordering::Acquire),
             events: shared.events.load(Ordering::Acquire),
             syncs: shared.syncs.load(Ordering::Acquire),
+            written: shared.written.load(Ordering::Acquire),
             watermark_durable: shared.watermark_durable.load(Ordering::Acquire),
         }
     }

@@ -1,24 +1,48 @@
-//! The writer thread: plans each append of a group, applies the group as one sled batch, makes
-//! it durable with one `fdatasync`, raises the acknowledgement files and only then answers.
+//! The writer and the syncer: two threads, so that the next group is planned and written while
+//! the last one is being synced (pipelining).
+//!
+//! The **writer** takes a request and every other one already queued (group commit), plans the
+//! group (sequence numbers, checksums, command ids), notes its commands in the index, applies it
+//! as one sled batch and flushes sled (which writes it to the file), and hands it to the syncer.
+//! Then it goes straight on with the next group.
+//!
+//! The **syncer** takes every group handed to it so far and makes them durable with one
+//! `fdatasync` of sled's file, a sync that began after each of them was written; then it raises
+//! the acknowledgement files, publishes the new durable heads and answers every append of those
+//! groups, in order. While it syncs, the writer has the next groups written, and they share the
+//! next sync. With `group_commit` off it syncs each group on its own.
+//!
+//! A failed apply, flush or sync fails the store for good (see the module docs): the thread that
+//! saw it records why in [`Shared::failure`], answers its groups as failed, and from then on
+//! every group planned or handed over is answered as failed too, even should a later sync succeed.
 
 use super::*;
+
+/// The most groups written but not yet synced. The writer waits when the syncer is this far
+/// behind, so memory stays bounded when the disk is slow.
+const MAX_UNSYNCED_GROUPS: usize = 64;
 
 /// The writer thread's state: the only code that writes to sled.
 pub(super) struct Writer {
     pub(super) db: sled::Db,
+    pub(super) dir: PathBuf,
+    /// The head of each board the writer has looked at, including appends not yet synced.
+    pub(super) heads: HashMap<BoardId, u64>,
+    pub(super) shared: Arc<Shared>,
+    pub(super) group_commit: bool,
+}
+
+/// The syncer thread's state: the only code that syncs sled's file and answers appends.
+pub(super) struct Syncer {
     /// Our own handle on sled's `db` file, for `fdatasync`.
     pub(super) db_file: File,
     pub(super) dir: PathBuf,
     /// Blob files already synced; sled writes a blob file once and never changes it.
     pub(super) synced_blobs: HashSet<OsString>,
     pub(super) watermark: Watermark,
-    /// The head of each board the writer has looked at, including appends not yet synced.
-    pub(super) heads: HashMap<BoardId, u64>,
     pub(super) shared: Arc<Shared>,
     pub(super) hook: Arc<dyn SyncHook>,
     pub(super) group_commit: bool,
-    /// Why the store stopped accepting writes, once it has.
-    pub(super) failure: Option<String>,
 }
 
 /// The appends of one group commit and their single batch.
@@ -38,31 +62,53 @@ pub(super) struct Group {
     pub(super) events: u64,
 }
 
+/// A group on its way from the writer to the syncer: written to sled's file (or not, when it
+/// wrote nothing or writing failed), waiting for its sync and its answers.
+pub(super) struct Written {
+    answers: Vec<(Reply, Result<AppendOutcome, StoreError>)>,
+    boards: HashMap<BoardId, (u64, u64)>,
+    appends: u64,
+    events: u64,
+    /// Whether the group holds events, which need a sync before they are answered.
+    writes: bool,
+}
+
+/// Records the store's failure, once, for `/health` and for both threads.
+fn fail(shared: &Shared, failure: String) -> String {
+    let mut recorded = shared.failure.lock().unwrap_or_else(PoisonError::into_inner);
+    if recorded.is_none() {
+        tracing::error!(%failure, "the event store stops accepting writes");
+        *recorded = Some(failure);
+    }
+    recorded.clone().unwrap_or_default()
+}
+
+/// Why the store stopped accepting writes, if it has.
+fn failed(shared: &Shared) -> Option<String> {
+    shared.failure.lock().unwrap_or_else(PoisonError::into_inner).clone()
+}
+
 impl Writer {
-    pub(super) fn run(mut self, receiver: &mpsc::Receiver<Job>) {
+    /// Runs the writer and, beside it, the syncer; returns once both have answered everything.
+    pub(super) fn run(mut self, receiver: &mpsc::Receiver<Job>, syncer: Syncer) {
+        let (to_syncer, syncer_receiver) = mpsc::sync_channel(MAX_UNSYNCED_GROUPS);
+        let syncer =
+            std::thread::Builder::new().name("kipina-store-sync".into()).spawn(move || syncer.run(&syncer_receiver));
+        let syncer = match syncer {
+            Ok(syncer) => syncer,
+            Err(error) => {
+                let failure = fail(&self.shared, format!("cannot start the store's sync thread: {error}"));
+                for job in receiver.iter() {
+                    for (_, reply) in job.appends {
+                        let _ = reply.send(Err(StoreError::Failed(failure.clone())));
+                    }
+                }
+                return;
+            }
+        };
         // `recv` hands out everything queued before it reports the closed channel, so every
         // append sent before the last handle was dropped is answered.
-        loop {
-            let job = if self.watermark.unsynced && self.failure.is_none() {
-                match receiver.recv_timeout(WATERMARK_SYNC_INTERVAL) {
-                    Ok(job) => job,
-                    Err(mpsc::RecvTimeoutError::Timeout) => {
-                        // Idle: make the last groups' count durable now rather than at the next
-                        // append, which may be months away.
-                        if let Err(error) = self.watermark.sync() {
-                            tracing::error!(%error, dir = %self.dir.display(), "cannot sync the acknowledgement watermark");
-                        }
-                        self.shared.watermark_durable.store(self.watermark.durable, Ordering::Release);
-                        continue;
-                    }
-                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
-                }
-            } else {
-                match receiver.recv() {
-                    Ok(job) => job,
-                    Err(mpsc::RecvError) => break,
-                }
-            };
+        while let Ok(job) = receiver.recv() {
             let mut group = Group::default();
             self.add(&mut group, job);
             while self.group_commit && group.answers.len() < MAX_GROUP_REQUESTS && group.bytes < MAX_GROUP_BYTES {
@@ -71,27 +117,27 @@ impl Writer {
                     Err(_) => break,
                 }
             }
-            self.commit(group);
-            self.shared.watermark_durable.store(self.watermark.durable, Ordering::Release);
+            let written = self.write(group);
+            if to_syncer.send(written).is_err() {
+                // The syncer only stops early by panicking; its groups' senders are dropped, so
+                // their callers hear "the writer stopped before answering".
+                break;
+            }
         }
-        if self.failure.is_none()
-            && let Err(error) = self.watermark.sync()
-        {
-            tracing::error!(
-                %error,
-                dir = %self.dir.display(),
-                "cannot sync the acknowledgement watermark at shutdown"
-            );
+        drop(to_syncer);
+        if syncer.join().is_err() {
+            tracing::error!("the event store's sync thread panicked");
         }
     }
 
     /// Plans a job's appends into the group, in order, and notes their answers, to be sent after
-    /// the commit. Once one of them does not append, the ones after it are skipped (a chain; see
+    /// the sync. Once one of them does not append, the ones after it are skipped (a chain; see
     /// [`EventStore::append_all`]).
     pub(super) fn add(&mut self, group: &mut Group, job: Job) {
+        let failure = failed(&self.shared);
         let mut stopped = false;
         for (append, reply) in job.appends {
-            let answer = match &self.failure {
+            let answer = match &failure {
                 Some(failure) => Err(StoreError::Failed(failure.clone())),
                 None if stopped => Err(StoreError::Skipped),
                 None => self.plan(group, append),
@@ -157,47 +203,30 @@ impl Writer {
         Ok(head)
     }
 
-    /// Makes the group durable and answers it.
-    pub(super) fn commit(&mut self, group: Group) {
-        let Group { batch, writes, answers, boards, appends, events, commands, .. } = group;
+    /// Applies the group's batch and writes it to sled's file; a failure fails the store and the
+    /// group's appends.
+    fn write(&mut self, group: Group) -> Written {
+        let Group { batch, writes, mut answers, boards, appends, events, commands, .. } = group;
         if writes {
             // Before sled holds them, so the index never knows less than sled does.
             self.shared.commands.insert(commands.into_iter().map(|((board, id), command)| (board, id, command)));
-            if let Err(error) = self.write(batch, &boards, events) {
-                let failure = format!("writing to {} failed: {error}", self.dir.display());
-                tracing::error!(%failure, "the event store stops accepting writes");
-                // Known as failed (to /health) before anyone hears of it.
-                *self.shared.failure.lock().unwrap_or_else(PoisonError::into_inner) = Some(failure.clone());
-                for (reply, _) in answers {
-                    let _ = reply.send(Err(StoreError::Failed(failure.clone())));
-                }
-                self.failure = Some(failure);
-                return;
-            }
-            self.shared.appends.fetch_add(appends, Ordering::AcqRel);
-            self.shared.events.fetch_add(events, Ordering::AcqRel);
-            // The heads are raised before the answers go out, so a writer that got its answer
-            // and then reads finds its own events.
-            let heads = self.shared.heads();
-            for (board, (_, last)) in &boards {
-                if let Some(head) = heads.get(board) {
-                    head.send_replace(*last);
+            let applied = match failed(&self.shared) {
+                // The syncer failed since the group was planned: write nothing more.
+                Some(failure) => Err(failure),
+                None => self
+                    .apply(batch, &boards, appends)
+                    .map_err(|error| fail(&self.shared, format!("writing to {} failed: {error}", self.dir.display()))),
+            };
+            if let Err(failure) = applied {
+                for (_, answer) in &mut answers {
+                    *answer = Err(StoreError::Failed(failure.clone()));
                 }
             }
         }
-        for (reply, answer) in answers {
-            // An append whose caller stopped waiting is stored all the same; nobody to tell.
-            let _ = reply.send(answer);
-        }
+        Written { answers, boards, appends, events, writes }
     }
 
-    /// Applies the batch and makes it durable; the steps whose failure fails the store.
-    pub(super) fn write(
-        &mut self,
-        batch: sled::Batch,
-        boards: &HashMap<BoardId, (u64, u64)>,
-        events: u64,
-    ) -> Result<(), StoreError> {
+    fn apply(&self, batch: sled::Batch, boards: &HashMap<BoardId, (u64, u64)>, appends: u64) -> Result<(), StoreError> {
         {
             // Before sled shows the batch to readers, every board in it must have a durable-head
             // entry, so readers cap at the old head until the sync is done.
@@ -208,14 +237,107 @@ impl Writer {
         }
         self.db.apply_batch(batch)?;
         self.db.flush()?;
+        self.shared.written.fetch_add(appends, Ordering::AcqRel);
+        Ok(())
+    }
+}
+
+impl Syncer {
+    fn run(mut self, receiver: &mpsc::Receiver<Written>) {
+        loop {
+            let first = if self.watermark.unsynced && failed(&self.shared).is_none() {
+                match receiver.recv_timeout(WATERMARK_SYNC_INTERVAL) {
+                    Ok(written) => written,
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        // Idle: make the last groups' count durable now rather than at the next
+                        // append, which may be months away.
+                        if let Err(error) = self.watermark.sync() {
+                            tracing::error!(%error, dir = %self.dir.display(), "cannot sync the acknowledgement watermark");
+                        }
+                        self.shared.watermark_durable.store(self.watermark.durable, Ordering::Release);
+                        continue;
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                }
+            } else {
+                match receiver.recv() {
+                    Ok(written) => written,
+                    Err(mpsc::RecvError) => break,
+                }
+            };
+            let mut groups = vec![first];
+            if self.group_commit {
+                groups.extend(receiver.try_iter().take(MAX_UNSYNCED_GROUPS));
+            }
+            self.commit(groups);
+            self.shared.watermark_durable.store(self.watermark.durable, Ordering::Release);
+        }
+        if failed(&self.shared).is_none()
+            && let Err(error) = self.watermark.sync()
+        {
+            tracing::error!(
+                %error,
+                dir = %self.dir.display(),
+                "cannot sync the acknowledgement watermark at shutdown"
+            );
+        }
+    }
+
+    /// Makes the groups durable with one sync and answers them, in order.
+    fn commit(&mut self, groups: Vec<Written>) {
+        let writes = groups.iter().any(|group| group.writes);
+        if writes {
+            let mut boards: HashMap<BoardId, (u64, u64)> = HashMap::new();
+            let mut events = 0;
+            for group in &groups {
+                events += group.events;
+                for (board, (before, after)) in &group.boards {
+                    boards.entry(*board).or_insert((*before, *after)).1 = *after;
+                }
+            }
+            let outcome = match failed(&self.shared) {
+                Some(failure) => Err(failure),
+                None => self
+                    .sync(&boards, events)
+                    .map_err(|error| fail(&self.shared, format!("writing to {} failed: {error}", self.dir.display()))),
+            };
+            if let Err(failure) = outcome {
+                for group in groups {
+                    for (reply, _) in group.answers {
+                        let _ = reply.send(Err(StoreError::Failed(failure.clone())));
+                    }
+                }
+                return;
+            }
+            self.shared.appends.fetch_add(groups.iter().map(|group| group.appends).sum(), Ordering::AcqRel);
+            self.shared.events.fetch_add(events, Ordering::AcqRel);
+            // The heads are raised before the answers go out, so a writer that got its answer
+            // and then reads finds its own events.
+            let heads = self.shared.heads();
+            for (board, (_, last)) in &boards {
+                if let Some(head) = heads.get(board) {
+                    head.send_replace(*last);
+                }
+            }
+        }
+        for group in groups {
+            for (reply, answer) in group.answers {
+                // An append whose caller stopped waiting is stored all the same; nobody to tell.
+                let _ = reply.send(answer);
+            }
+        }
+    }
+
+    /// Makes everything written so far durable; the steps whose failure fails the store.
+    fn sync(&mut self, boards: &HashMap<BoardId, (u64, u64)>, events: u64) -> Result<(), StoreError> {
         self.sync_new_blobs()?;
         self.hook.before_sync()?;
         self.db_file.sync_data()?;
         self.shared.syncs.fetch_add(1, Ordering::AcqRel);
         self.hook.after_sync();
         // Only now are the events durable, so only now may the watermark count them. Should
-        // writing the watermark fail, the group is answered as failed although its events are
-        // stored; a retry with the same command id then finds them.
+        // writing the watermark fail, the groups are answered as failed although their events
+        // are stored; a retry with the same command id then finds them.
         self.watermark.raise(events, boards)?;
         self.shared.acknowledged.fetch_add(events, Ordering::AcqRel);
         Ok(())
@@ -223,7 +345,7 @@ impl Writer {
 
     /// Syncs blob files sled wrote since the last look. With the segment size above there
     /// should never be any; this is the safety net should a log message ever be that large.
-    pub(super) fn sync_new_blobs(&mut self) -> io::Result<()> {
+    fn sync_new_blobs(&mut self) -> io::Result<()> {
         let blobs = self.dir.join("blobs");
         let mut present = HashSet::new();
         let mut synced_any = false;
