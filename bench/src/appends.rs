@@ -263,6 +263,25 @@ pub async fn run(options: &AppendsOptions) -> anyhow::Result<Section> {
     let raw_rate = Stats::higher_is_better(&raw_rates);
     let raw_cpu = Stats::lower_is_better(&raw_cpu_per_insert);
 
+    // Raw sled made durable one insert at a time, as many as the fsync floor's rounds.
+    let durable_dir = scratch.path().join("raw-sled-durable");
+    let (rounds, durable_ops) = (options.rounds, options.fsync_ops);
+    let sled_durable = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let db = baseline_sled::open(&durable_dir)?;
+        let actor = ParticipantId(Uuid::now_v7());
+        let mut latencies = Vec::new();
+        for _ in 0..rounds {
+            let board = BoardId(Uuid::now_v7());
+            let records = (0..durable_ops)
+                .map(|n| stored(&request(board, actor, n as u64, 0, n), n as u64 + 1))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            latencies.extend(baseline_sled::durable_round(&durable_dir, &db, &records)?);
+        }
+        Ok(latencies)
+    })
+    .await??;
+    let sled_durable_latency = Stats::of_durations(&sled_durable);
+
     for &writer_count in &options.writers {
         let events = options.events(writer_count);
         let per_writer = events / writer_count;
@@ -353,6 +372,12 @@ pub async fn run(options: &AppendsOptions) -> anyhow::Result<Section> {
                     .baseline("4 KiB + fdatasync, growing file", fsync_growing_latency),
             );
             rows.push(
+                Row::new("appends", &case_name, "ack latency", "ms")
+                    .kipina(ack)
+                    .baseline("sled insert+flush+fdatasync", sled_durable_latency),
+            );
+
+            rows.push(
                 Row::new("appends", &case_name, "events/s", "ev/s").kipina(rate).baseline("fsync floor", fsync_rate),
             );
             rows.push(
@@ -412,6 +437,7 @@ pub async fn run(options: &AppendsOptions) -> anyhow::Result<Section> {
             "latency_ms": fsync_latency,
             "ops_per_second": fsync_rate,
             "growing_file_latency_ms": fsync_growing_latency,
+            "raw_sled_insert_flush_fdatasync_latency_ms": sled_durable_latency,
         },
         "raw_sled": {
             "inserts_per_round": raw_events,
