@@ -54,7 +54,10 @@
 //!   them — the "fsyncgate" behaviour;
 //! - [`Faults::limit_space`]: writes beyond so many more bytes answer `ENOSPC` (a write that
 //!   crosses the limit is short, the next one fails), and so do creating files and directories
-//!   once nothing is left; `limit_space(None)` frees the space again;
+//!   once nothing is left; `limit_space(None)` frees the space again. `statfs` (what `df` and
+//!   `statvfs(3)` read) shows the room left, in 4 KiB blocks: the limit minus what has been
+//!   written since it was set; [`Faults::hide_space_limit`] makes it show plenty of room
+//!   instead, as when another program takes the space between a look and a write;
 //! - [`Faults::flip_reads`]: reads of one file (or all) return the bytes at some offsets
 //!   inverted. A file opened while the rule is set bypasses the page cache so that every read
 //!   sees it; one opened before may be served from the cache.
@@ -177,6 +180,8 @@ pub struct Faults {
     fail_syncs: AtomicBool,
     /// Bytes that may still be written; `None`: no limit.
     space: Mutex<Option<u64>>,
+    /// Whether `statfs` keeps showing plenty of room whatever the limit.
+    space_unseen: AtomicBool,
     flip: Mutex<Option<FlipReads>>,
     syncs: AtomicU64,
     failed_syncs: AtomicU64,
@@ -190,9 +195,26 @@ impl Faults {
         self.fail_syncs.store(fail, Ordering::SeqCst);
     }
 
-    /// Allows only `bytes` more bytes of writes before `ENOSPC` (`None`: no limit).
+    /// Allows only `bytes` more bytes of writes before `ENOSPC` (`None`: no limit). `statfs`
+    /// shows the room left: the free (and available) blocks are what is left of `bytes` after
+    /// the writes since, in whole 4 KiB blocks.
     pub fn limit_space(&self, bytes: Option<u64>) {
         *self.space.lock().unwrap_or_else(PoisonError::into_inner) = bytes;
+    }
+
+    /// Whether `statfs` hides the limit and goes on showing plenty of room (`false`, the
+    /// default: it shows the room left). Hidden, it stands for space taken by another program
+    /// between a look at the free space and the write that finds none.
+    pub fn hide_space_limit(&self, hidden: bool) {
+        self.space_unseen.store(hidden, Ordering::SeqCst);
+    }
+
+    /// The room `statfs` shows: `None` for no limit (or a hidden one).
+    fn space_shown(&self) -> Option<u64> {
+        if self.space_unseen.load(Ordering::SeqCst) {
+            return None;
+        }
+        *self.space.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Damages reads as `rule` says (`None`: reads are right again).

@@ -238,6 +238,35 @@ fn a_full_disk_refuses_writes_until_space_is_freed() {
     assert_eq!(fs::read(setup.backing.path().join("big")).expect("kept").len(), 30, "the backing has it all");
 }
 
+/// The free bytes `statvfs` shows on the mount (available to an unprivileged user, and free).
+fn free_space(path: &Path) -> (u64, u64) {
+    let shown = rustix::fs::statvfs(path).expect("statvfs");
+    (shown.f_bavail * shown.f_frsize, shown.f_bfree * shown.f_frsize)
+}
+
+#[test]
+fn statfs_shows_the_room_a_space_limit_leaves() {
+    let setup = Setup::new();
+    let fs = setup.mount(Mode::Lenient);
+    let (plenty, _) = free_space(setup.mount.path());
+    assert!(plenty >= 1 << 40, "no limit: plenty of room ({plenty})");
+    let mut file = write_file(&setup.at("big"), b"");
+    fs.faults().limit_space(Some(100 * 4096));
+    assert_eq!(free_space(setup.mount.path()), (100 * 4096, 100 * 4096), "the limit, in 4 KiB blocks");
+    file.write_all(&[1; 10 * 4096 + 1]).expect("written");
+    // 89 blocks and 4095 bytes are left: statfs shows whole blocks.
+    assert_eq!(free_space(setup.mount.path()), (89 * 4096, 89 * 4096), "the limit minus what was written");
+    fs.faults().hide_space_limit(true);
+    assert_eq!(free_space(setup.mount.path()).0, plenty, "a hidden limit shows plenty of room");
+    fs.faults().hide_space_limit(false);
+    file.write_all(&vec![2; 90 * 4096]).expect_err("the rest does not fit");
+    assert_eq!(free_space(setup.mount.path()), (0, 0), "full");
+    fs.faults().limit_space(None);
+    assert_eq!(free_space(setup.mount.path()).0, plenty, "space freed");
+    drop(file);
+    fs.unmount().expect("a clean unmount");
+}
+
 #[test]
 fn reads_can_come_back_flipped() {
     let setup = Setup::new();
