@@ -883,8 +883,177 @@ async fn a_failed_fdatasync_is_not_acknowledged() {
     drop(survivor);
 }
 
+/// One participant's WebSocket: sends commands and waits for the answer to each.
+struct Socket {
+    sink: futures_util::stream::SplitSink<
+        tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+        Message,
+    >,
+    stream: futures_util::stream::SplitStream<
+        tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    >,
+}
+
+impl Socket {
+    async fn open(base: &str, board: BoardId, token: &str) -> Socket {
+        let url = format!("{}/api/boards/{board}/ws", base.replace("http://", "ws://"));
+        let mut request = url.into_client_request().expect("a request");
+        request.headers_mut().insert("Origin", base.parse().expect("an origin"));
+        let (socket, _) = tokio_tungstenite::connect_async(request).await.expect("the WebSocket opens");
+        let (mut sink, stream) = socket.split();
+        let subscribe = ClientMessage::Subscribe { token: token.to_owned(), last_seq: None };
+        sink.send(Message::text(serde_json::to_string(&subscribe).expect("json"))).await.expect("subscribed");
+        Socket { sink, stream }
+    }
+
+    /// Sends a command and returns the server's answer about it (an acknowledgement or an error).
+    async fn send(&mut self, request: &CommandRequest) -> ServerMessage {
+        let message = ClientMessage::Command { command_id: request.command_id, command: request.command.clone() };
+        self.sink.send(Message::text(serde_json::to_string(&message).expect("json"))).await.expect("sent");
+        loop {
+            let next = tokio::time::timeout(WAIT, self.stream.next()).await.expect("an answer in time");
+            let Some(Ok(Message::Text(text))) = next else {
+                match next {
+                    Some(Ok(_)) => continue,
+                    other => panic!("the connection broke: {other:?}"),
+                }
+            };
+            match serde_json::from_str::<ServerMessage>(text.as_str()) {
+                Ok(answer @ ServerMessage::Ack { command_id, .. })
+                | Ok(answer @ ServerMessage::Error { command_id: Some(command_id), .. })
+                    if command_id == request.command_id =>
+                {
+                    return answer;
+                }
+                Ok(ServerMessage::Error { command_id: None, code, message }) => {
+                    panic!("the connection was refused: {code:?} {message}")
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// A new card for the board's column, as a command request.
+fn new_card(workshop: &Workshop, title: &str) -> (CardId, CommandRequest) {
+    let card = CardId(Uuid::now_v7());
+    let command = Command::AddCard { card, column: workshop.column, title: title.to_owned(), body: String::new() };
+    (card, CommandRequest { command_id: CommandId(Uuid::now_v7()), command })
+}
+
+async fn health(http: &reqwest::Client, base: &str) -> (u16, String) {
+    let response = http.get(format!("{base}/health")).send().await.expect("/health answers");
+    (response.status().as_u16(), response.text().await.expect("a body"))
+}
+
+/// Creates a board: its status and body.
+async fn create_board(http: &reqwest::Client, base: &str) -> Result<(u16, String), String> {
+    let request = serde_json::json!({ "title": "Uusi taulu", "facilitator_name": "Ville" });
+    post(http, format!("{base}/api/boards"), None, &request).await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_full_disk_refuses_changes_clearly_reads_go_on_and_a_restart_after_freeing_space_recovers() {
+async fn a_full_disk_refuses_changes_clearly_and_takes_them_again_once_space_is_freed_without_a_restart() {
+    let backing = tempfile::tempdir().expect("a backing directory");
+    let mount = tempfile::tempdir().expect("a mount point");
+    let after = tempfile::tempdir().expect("a place for what survives");
+    let fs = PowerCut::mount(backing.path(), mount.path(), Mode::Lenient).expect("mounted");
+    let mut program = Program::start(&mount.path().join("data"), &after.path().join("log-before")).expect("starts");
+    let http = reqwest::Client::builder().no_proxy().timeout(WAIT).build().expect("an HTTP client");
+    let base = program.base.clone();
+    let workshop = set_up(&http, &base).await;
+    let board_url = format!("{base}/api/boards/{}", workshop.board);
+    let commands = format!("{board_url}/commands");
+    let (_, writer) = workshop.writers[0].clone();
+    let (_, http_writer) = workshop.writers[1].clone();
+    let mut socket = Socket::open(&base, workshop.board, &writer.token).await;
+    let mut acknowledged = Vec::new();
+    let (card, before) = new_card(&workshop, "Ennen kuin levy täyttyi");
+    assert!(matches!(socket.send(&before).await, ServerMessage::Ack { outcome: AckOutcome::Applied { .. }, .. }));
+    acknowledged.push(card);
+
+    // The disk fills up: 1 MiB is left, which the file system's statfs shows, below what the
+    // server keeps in reserve. Every change is refused by the server itself, before the disk.
+    fs.faults().limit_space(Some(1 << 20));
+    let (refused_card, refused_ws) = new_card(&workshop, "Levy täynnä (WebSocket)");
+    let said = socket.send(&refused_ws).await;
+    let ServerMessage::Error { code, message, .. } = &said else { panic!("refused: {said:?}") };
+    assert_eq!(*code, kipina_proto::ErrorCode::Unavailable, "{message}");
+    assert!(message.contains("disk is full") && message.contains("no restart"), "{message}");
+    let (refused_http_card, refused_http) = new_card(&workshop, "Levy täynnä (HTTP)");
+    let answered = post(&http, commands.clone(), Some(&http_writer.token), &refused_http).await;
+    let (status, text) = answered.as_ref().expect("the server answers");
+    assert_eq!(*status, 503, "{text}");
+    assert!(text.contains("\"code\":\"unavailable\"") && text.contains("disk is full"), "{text}");
+    let joined = join(&http, &base, &workshop.participant_link, "Täyden levyn tulija").await;
+    let refusal = joined.as_ref().expect_err("a join is refused on a full disk");
+    assert!(refusal.starts_with("503") && refusal.contains("disk is full"), "{refusal}");
+    let created = create_board(&http, &base).await;
+    let (status, text) = created.as_ref().expect("the server answers");
+    assert!(*status == 503 && text.contains("disk is full"), "a new board is refused: {status} {text}");
+    let (status, text) = health(&http, &base).await;
+    assert_eq!(status, 503, "/health says the disk is full: {text}");
+    assert!(text.contains("disk is full") && text.contains("without a restart"), "{text}");
+    let view = get(&http, board_url.clone(), &writer.token).await;
+    let (status, text) = view.as_ref().expect("the board is read");
+    assert_eq!(*status, 200, "reads go on: {text}");
+    let shown: BoardView = serde_json::from_str(text).expect("a board view");
+    assert!(
+        shown.cards.iter().any(|found| found.id == card) && !shown.cards.iter().any(|found| found.id == refused_card)
+    );
+    assert_eq!(fs.faults().refused_writes(), 0, "no write reached the full disk: the server refused them first");
+
+    // Space is freed: at once /health is ok and the same connection's next change is taken, the
+    // refused ones too (they were not stored, so they apply now), with no restart.
+    fs.faults().limit_space(None);
+    let (status, text) = health(&http, &base).await;
+    assert_eq!((status, text.as_str()), (200, "ok"), "/health is ok again");
+    let said = socket.send(&refused_ws).await;
+    assert!(matches!(said, ServerMessage::Ack { outcome: AckOutcome::Applied { .. }, .. }), "{said:?}");
+    acknowledged.push(refused_card);
+    let (card, next) = new_card(&workshop, "Levy vapautui");
+    let said = socket.send(&next).await;
+    assert!(matches!(said, ServerMessage::Ack { outcome: AckOutcome::Applied { .. }, .. }), "{said:?}");
+    acknowledged.push(card);
+    let answered = post(&http, commands.clone(), Some(&http_writer.token), &refused_http).await;
+    assert!(matches!(answered, Ok((200 | 201, _))), "{}", answer(&answered));
+    acknowledged.push(refused_http_card);
+    let newcomer = join(&http, &base, &workshop.participant_link, "Tulija vapautuneelle levylle").await;
+    let newcomer = newcomer.expect("joins once space is freed");
+    let (card, theirs) = new_card(&workshop, "Tulijan kortti");
+    let answered = post(&http, commands.clone(), Some(&newcomer.token), &theirs).await;
+    assert!(matches!(answered, Ok((200 | 201, _))), "{}", answer(&answered));
+    acknowledged.push(card);
+    let created = create_board(&http, &base).await;
+    assert!(matches!(created, Ok((201, _))), "a new board: {}", answer(&created));
+    // Sent again, an acknowledged command is a duplicate: stored once.
+    let said = socket.send(&refused_ws).await;
+    assert!(matches!(said, ServerMessage::Ack { outcome: AckOutcome::Duplicate { .. }, .. }), "{said:?}");
+
+    // A power cut and a restart on what survived: exactly the acknowledged cards, once each.
+    drop(socket);
+    fs.power_off();
+    program.kill();
+    let image = after.path().join("disk");
+    fs.cut(&image, &Cut::lose_everything_unsynced()).expect("the cut");
+    let survivor = Program::start(&image.join("data"), &after.path().join("log-after")).expect("starts again");
+    let view = get(&http, format!("{}/api/boards/{}", survivor.base, workshop.board), &writer.token).await;
+    let view: BoardView = serde_json::from_str(&view.expect("answered").1).expect("a board view");
+    let mut shown: Vec<CardId> = view.cards.iter().map(|found| found.id).collect();
+    shown.sort_unstable();
+    acknowledged.sort_unstable();
+    assert_eq!(shown, acknowledged, "exactly the acknowledged cards, once each");
+    let (status, _) = get(&http, format!("{}/api/boards/{}", survivor.base, workshop.board), &newcomer.token)
+        .await
+        .expect("answered");
+    assert_eq!(status, 200, "the participant who joined after the disk was freed is there");
+    drop(survivor);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disk_that_fills_up_inside_a_write_stops_the_store_until_a_restart_after_freeing_space() {
+    // The space is taken between the server's look at it and its write (statfs goes on showing
+    // plenty): the ENOSPC reaches sled, which cannot go on after a failed write.
     let backing = tempfile::tempdir().expect("a backing directory");
     let mount = tempfile::tempdir().expect("a mount point");
     let logs = tempfile::tempdir().expect("a place for logs");
@@ -894,22 +1063,18 @@ async fn a_full_disk_refuses_changes_clearly_reads_go_on_and_a_restart_after_fre
     let http = reqwest::Client::builder().no_proxy().timeout(WAIT).build().expect("an HTTP client");
     let workshop = set_up(&http, &program.base).await;
     let token = workshop.facilitator.token.clone();
-    let add = |title: String| {
-        let command =
-            Command::AddCard { card: CardId(Uuid::now_v7()), column: workshop.column, title, body: String::new() };
-        CommandRequest { command_id: CommandId(Uuid::now_v7()), command }
-    };
     let commands = |base: &str| format!("{base}/api/boards/{}/commands", workshop.board);
-    let saved = add("Ennen kuin levy täyttyi".to_owned());
+    let (_, saved) = new_card(&workshop, "Ennen kuin levy täyttyi");
     let before = post(&http, commands(&program.base), Some(&token), &saved).await;
     assert!(matches!(before, Ok((200 | 201, _))), "{}", answer(&before));
 
-    // The disk fills up: commands are sent until one is refused (sled may still have room in
-    // what it has already written).
+    // The disk fills up unseen: commands are sent until one is refused (sled may still have
+    // room in what it has already written).
+    fs.faults().hide_space_limit(true);
     fs.faults().limit_space(Some(0));
     let mut refused = None;
     for n in 0..200 {
-        let request = add(format!("Levy täynnä {n}"));
+        let (_, request) = new_card(&workshop, &format!("Levy täynnä {n}"));
         let answered = post(&http, commands(&program.base), Some(&token), &request).await;
         match &answered {
             Ok((200 | 201, _)) => continue,
@@ -924,15 +1089,21 @@ async fn a_full_disk_refuses_changes_clearly_reads_go_on_and_a_restart_after_fre
     let (status, text) = answered.as_ref().expect("the server answers");
     assert_eq!(*status, 503, "{text}");
     assert!(text.contains("\"code\":\"unavailable\"") && text.contains("its disk failed"), "{text}");
-    let health = http.get(format!("{}/health", program.base)).send().await.expect("/health answers");
-    assert_eq!(health.status().as_u16(), 503);
-    let health = health.text().await.expect("a reason");
-    assert!(health.contains("stopped accepting changes") && health.contains("Free disk space"), "{health}");
+    let (status, health) = health(&http, &program.base).await;
+    assert_eq!(status, 503);
+    assert!(
+        health.contains("stopped accepting changes") && health.contains("free disk space, then restart"),
+        "{health}"
+    );
     let view = get(&http, format!("{}/api/boards/{}", program.base, workshop.board), &token).await;
     assert!(matches!(view, Ok((200, _))), "reads go on: {}", answer(&view));
-
-    // Space is freed; the server, restarted, takes changes again and the refused one applies once.
+    // Freeing space is not enough here: sled keeps its error.
     fs.faults().limit_space(None);
+    let (_, later) = new_card(&workshop, "Levy vapautui");
+    let answered = post(&http, commands(&program.base), Some(&token), &later).await;
+    assert!(matches!(answered, Ok((503, _))), "still refused until a restart: {}", answer(&answered));
+
+    // Restarted, the server takes changes again and the refused one applies once.
     program.kill();
     let program = Program::start(&data, &logs.path().join("log-after")).expect("starts again");
     let retried = post(&http, commands(&program.base), Some(&token), &refused).await;

@@ -174,6 +174,7 @@ impl Writer {
 
     /// Makes the group durable and answers it.
     pub(super) fn commit(&mut self, group: Group) {
+        let Some(group) = self.unless_disk_full(group) else { return };
         let Group { batch, writes, answers, boards, appends, events, .. } = group;
         if writes {
             if let Err(error) = self.write(batch, &boards, events) {
