@@ -12,23 +12,29 @@
 //! - `kipina verify` finds the data intact (damage it names is a failure too: the trials look
 //!   for acknowledged data that is lost, and a correct store loses none).
 //!
-//! Half the trials use the strict mode (a directory's entries are durable only after an fsync of
-//! the directory), half the lenient one (directory changes durable at once, only file data needs
-//! a sync). They start in turn with no data directory (the program creates it on the mount, with
+//! The trials take three sets of rules in turn: the strict mode (a directory's entries are
+//! durable only after an fsync of the directory, and a cut loses every change since), the same
+//! with cuts that keep some of the unsynced directory changes ("partial": a random prefix of
+//! them in the order made, across the file system in half of those trials and per directory in
+//! the other half; see `kipina_powercut::Entries`), and the lenient mode (directory changes
+//! durable at once, only file data needs a sync). They start in turn with no data directory (the program creates it on the mount, with
 //! its keys, access records and snapshots), an empty one, the board an earlier run left, and a
 //! new board in an earlier run's directory. Each cut keeps none, a random prefix (sometimes with
 //! a write torn between sectors) or a random subset of each file's unsynced writes.
 //!
 //! `cargo test -p kipina-tests --test it powercut::` runs 100 trials (about a minute on a loaded
 //! 2-core machine); `KIPINA_POWERCUT_TRIALS=N` runs more or fewer,
-//! `KIPINA_POWERCUT_MODE=strict|lenient` and `KIPINA_POWERCUT_START=fresh|empty-dir|existing|new-board`
+//! `KIPINA_POWERCUT_MODE=strict|partial|lenient` and `KIPINA_POWERCUT_START=fresh|empty-dir|existing|new-board`
 //! only one kind. The first failed trials are described (what was lost at the cut), and the
 //! totals are printed at the end (`-- --nocapture`).
 //!
-//! A fault test beside them: an `fdatasync` that fails is not acknowledged.
+//! Fault tests beside them: an `fdatasync` that fails is not acknowledged; a full disk refuses
+//! changes and takes them again once space is freed, without a restart (and a disk that fills up
+//! inside a write stops the store until a restart); reads that come back damaged never serve a
+//! changed board.
 
 use futures_util::{SinkExt, StreamExt};
-use kipina_powercut::{Cut, CutReport, FlipReads, Mode, PowerCut};
+use kipina_powercut::{Cut, CutReport, Entries, FlipReads, Mode, PowerCut};
 use kipina_proto::api::{CommandRequest, CommandResponse, CreateBoardResponse, JoinRequest, Session};
 use kipina_proto::view::BoardView;
 use kipina_proto::{
@@ -390,10 +396,14 @@ struct Totals {
     stored_in_flight: usize,
     lost_in_flight: usize,
     failed_trials: Vec<String>,
-    /// Trials run, by mode and start.
-    runs: BTreeMap<(Mode, Start), usize>,
-    /// Failure kind → trials, by mode and start.
-    failures: BTreeMap<&'static str, BTreeMap<(Mode, Start), usize>>,
+    /// Trials run, by rules and start.
+    runs: BTreeMap<(Rules, Start), usize>,
+    /// Failure kind → trials, by rules and start.
+    failures: BTreeMap<&'static str, BTreeMap<(Rules, Start), usize>>,
+    /// In the trials that keep directory changes in part: the changes no sync of their
+    /// directory covered at the cut, and how many of them the cut kept.
+    entry_changes: usize,
+    entry_changes_kept: usize,
     /// In failed trials: the top-most path lost at the cut → trials.
     lost: BTreeMap<String, usize>,
     /// In all trials: files written but never synced while mounted → trials.
@@ -613,19 +623,51 @@ enum Start {
     NewBoard,
 }
 
+/// The file system's rules for directory changes in a trial.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Rules {
+    /// Durable only after a sync of the directory; a cut loses every other one.
+    Strict,
+    /// Durable after a sync of the directory; a cut keeps some of the others, as a prefix in
+    /// the order made (in half of the trials across the file system, in the other half per
+    /// directory).
+    Partial,
+    /// Durable at once.
+    Lenient,
+}
+
+impl Rules {
+    fn mode(self) -> Mode {
+        match self {
+            Rules::Strict | Rules::Partial => Mode::Strict,
+            Rules::Lenient => Mode::Lenient,
+        }
+    }
+
+    /// A random cut under these rules.
+    fn cut(self) -> Cut {
+        let cut = Cut::random(random(u64::MAX));
+        match self {
+            Rules::Partial => cut.keeping_entries(if random(2) == 0 { Entries::Prefix } else { Entries::PerDirectory }),
+            Rules::Strict | Rules::Lenient => cut,
+        }
+    }
+}
+
 /// What the trials choose from.
 #[derive(Debug)]
 struct Plan {
-    modes: Vec<Mode>,
+    modes: Vec<Rules>,
     starts: Vec<Start>,
 }
 
 impl Plan {
     fn from_env() -> Plan {
         let modes = match std::env::var("KIPINA_POWERCUT_MODE").as_deref() {
-            Ok("strict") => vec![Mode::Strict],
-            Ok("lenient") => vec![Mode::Lenient],
-            _ => vec![Mode::Strict, Mode::Lenient],
+            Ok("strict") => vec![Rules::Strict],
+            Ok("partial") => vec![Rules::Partial],
+            Ok("lenient") => vec![Rules::Lenient],
+            _ => vec![Rules::Strict, Rules::Partial, Rules::Lenient],
         };
         let starts = match std::env::var("KIPINA_POWERCUT_START").as_deref() {
             Ok("fresh") => vec![Start::Fresh],
@@ -637,8 +679,8 @@ impl Plan {
         Plan { modes, starts }
     }
 
-    /// Trial `index`'s mode and start: every combination in turn.
-    fn trial(&self, index: usize) -> (Mode, Start) {
+    /// Trial `index`'s rules and start: every combination in turn.
+    fn trial(&self, index: usize) -> (Rules, Start) {
         (self.modes[index % self.modes.len()], self.starts[(index / self.modes.len()) % self.starts.len()])
     }
 }
@@ -661,7 +703,7 @@ async fn template(http: &reqwest::Client) -> Template {
 async fn trial(http: &reqwest::Client, index: usize, plan: &Plan, template: &Template, totals: &mut Totals) {
     let (mode, start) = plan.trial(index);
     *totals.runs.entry((mode, start)).or_default() += 1;
-    let cut = Cut::random(random(u64::MAX));
+    let cut = mode.cut();
     let backing = tempfile::tempdir().expect("a backing directory");
     let mount = tempfile::tempdir().expect("a mount point");
     let after = tempfile::tempdir().expect("a place for what survives");
@@ -670,7 +712,7 @@ async fn trial(http: &reqwest::Client, index: usize, plan: &Plan, template: &Tem
         Start::EmptyDir => std::fs::create_dir(backing.path().join("data")).expect("an empty data directory"),
         Start::Existing | Start::NewBoard => copy_tree(&template.dir.path().join("data"), &backing.path().join("data")),
     }
-    let fs = PowerCut::mount(backing.path(), mount.path(), mode).expect("the power-cut file system mounts");
+    let fs = PowerCut::mount(backing.path(), mount.path(), mode.mode()).expect("the power-cut file system mounts");
     let mut program = Program::start(&mount.path().join("data"), &after.path().join("log-before"))
         .expect("kipina starts on the mount");
     let base = program.base.clone();
@@ -684,8 +726,21 @@ async fn trial(http: &reqwest::Client, index: usize, plan: &Plan, template: &Tem
     }
     writers.push(tokio::spawn(http_writer(http.clone(), base.clone(), workshop.clone())));
     writers.push(tokio::spawn(joiner(http.clone(), base.clone(), workshop.clone())));
-    // Not a wait for a condition: the power is meant to go at a random moment of the writing.
-    tokio::time::sleep(Duration::from_millis(20 + random(280))).await;
+    match mode {
+        Rules::Partial => {
+            // The power goes right after one of the next few directory changes (the joiner's
+            // key files, snapshots), before the change can be synced: the window the partial
+            // cuts are about, which a random moment almost never hits. A wait for that
+            // condition, looked at every few milliseconds.
+            fs.power_off_after_entry_changes(Some(1 + random(12)));
+            let armed = Instant::now();
+            while fs.powered() && armed.elapsed() < WAIT {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        }
+        // Not a wait for a condition: the power is meant to go at a random moment of the writing.
+        Rules::Strict | Rules::Lenient => tokio::time::sleep(Duration::from_millis(20 + random(280))).await,
+    }
     fs.power_off();
     program.kill();
     let mut records = Vec::new();
@@ -694,6 +749,10 @@ async fn trial(http: &reqwest::Client, index: usize, plan: &Plan, template: &Tem
     }
     let image = after.path().join("disk");
     let report = fs.cut(&image, &cut).expect("the cut");
+    if mode == Rules::Partial {
+        totals.entry_changes += report.entry_changes;
+        totals.entry_changes_kept += report.entry_changes_kept;
+    }
     for file in report.unsynced.iter().filter(|file| file.syncs == 0) {
         *totals.never_synced.entry(general(&file.path)).or_default() += 1;
     }
@@ -785,6 +844,12 @@ async fn acknowledged_writes_survive_a_power_cut() {
     }
     let _ = write!(summary, "\n  lost at the cut in all trials (top-most paths): {:?}", totals.lost_anywhere);
     let _ = write!(summary, "\n  files written and never synced (all trials): {:?}", totals.never_synced);
+    let _ = write!(
+        summary,
+        "\n  directory changes not covered by a sync of their directory at the cut (partial trials): {}, of \
+         which the cuts kept {}",
+        totals.entry_changes, totals.entry_changes_kept
+    );
     for line in totals.failed_trials.iter().take(5) {
         let _ = write!(summary, "\n  {line}");
     }
