@@ -383,8 +383,13 @@ impl Filesystem for PowerCutFs {
     }
 
     fn statfs(&self, _req: &Request, _ino: INodeNo, reply: ReplyStatfs) {
-        // Plenty of room (a limit set by the faults is enforced on writes, not shown here).
-        reply.statfs(1 << 28, 1 << 27, 1 << 27, 1 << 20, 1 << 19, 4096, 255, 4096);
+        // 1 TiB of 4 KiB blocks, all free, unless the faults limit the space: then the room left
+        // (what `limit_space` allowed minus what has been written since), in whole blocks, as a
+        // file system shows what it has left; or still plenty if the limit is set to be unseen.
+        const BLOCK: u64 = 4096;
+        const BLOCKS: u64 = 1 << 28;
+        let free = self.faults.space_shown().map_or(BLOCKS, |left| (left / BLOCK).min(BLOCKS));
+        reply.statfs(BLOCKS, free, free, 1 << 20, 1 << 19, BLOCK as u32, 255, BLOCK as u32);
     }
 
     fn access(&self, _req: &Request, _ino: INodeNo, _mask: AccessFlags, reply: ReplyEmpty) {

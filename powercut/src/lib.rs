@@ -33,8 +33,28 @@
 //!   would leave it; with
 //!   [`Unsynced::Subset`] each change is kept or not independently, as a disk that reorders its
 //!   cache would (LazyFS's `torn-seq`; the SQLite crash VFS decides each unsynced sector
-//!   likewise). Unsynced *directory* changes are never kept in part: all of them are lost in the
-//!   strict mode and all kept in the lenient one.
+//!   likewise).
+//! - **What a cut keeps of the unsynced directory changes** ([`Cut::entries`], strict mode
+//!   only; the lenient one has none): with [`Entries::Lost`] none, each directory as its last
+//!   sync left it; with [`Entries::Prefix`] a random number of them, oldest first, in the order
+//!   they were made *across the whole file system*; with [`Entries::PerDirectory`] each
+//!   directory a random number of its own, oldest first, independently of the others. Each
+//!   operation is kept whole or not at all (a rename within a directory is atomic); a rename
+//!   between two directories is one change in the prefix mode and two, one per directory, in
+//!   the per-directory mode.
+//!
+//!   Why prefixes and not any subset: a journaling file system logs metadata operations in the
+//!   order they are made and replays its log after a crash up to the last complete transaction,
+//!   so it keeps a prefix of them — one journal for the whole file system in ext4 (`jbd2`, also
+//!   with `data=ordered`, which only orders *file data* before the metadata that exposes it) and
+//!   xfs, hence [`Entries::Prefix`]. The study of crash behaviour behind ALICE (Pillai et al.,
+//!   "All File Systems Are Not Created Equal", OSDI 2014) found directory operations atomic on
+//!   every file system it tried, and ordered among themselves on ext3/ext4 and xfs but not on
+//!   btrfs (whose `fsync` log tree persists one file's names without the operations before
+//!   them), hence [`Entries::PerDirectory`] as the weaker order. A state no such file system
+//!   leaves — a rename kept without the create of the file renamed — is not produced. Jepsen's
+//!   LazyFS and the SQLite crash VFS model lost and torn *file data* only; they pass directory
+//!   operations straight to the file system below, so they do not decide this.
 //! - What is not modelled: file modes, owners and times (the image takes them from the live file
 //!   where it still exists), hard links (`link` answers `EPERM`), `fallocate` (answers
 //!   `EOPNOTSUPP`; glibc then writes zeros, which is modelled), `RENAME_EXCHANGE`/`NOREPLACE`
@@ -54,7 +74,10 @@
 //!   them — the "fsyncgate" behaviour;
 //! - [`Faults::limit_space`]: writes beyond so many more bytes answer `ENOSPC` (a write that
 //!   crosses the limit is short, the next one fails), and so do creating files and directories
-//!   once nothing is left; `limit_space(None)` frees the space again;
+//!   once nothing is left; `limit_space(None)` frees the space again. `statfs` (what `df` and
+//!   `statvfs(3)` read) shows the room left, in 4 KiB blocks: the limit minus what has been
+//!   written since it was set; [`Faults::hide_space_limit`] makes it show plenty of room
+//!   instead, as when another program takes the space between a look and a write;
 //! - [`Faults::flip_reads`]: reads of one file (or all) return the bytes at some offsets
 //!   inverted. A file opened while the rule is set bypasses the page cache so that every read
 //!   sees it; one opened before may be served from the cache.
@@ -106,6 +129,22 @@ pub enum Unsynced {
     Subset,
 }
 
+/// What a cut keeps of the directory changes (create, mkdir, symlink, unlink, rmdir, rename)
+/// that no sync of their directory covered, in [`Mode::Strict`] (in the lenient mode there are
+/// none: every change is durable at once).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Entries {
+    /// None: each directory is as its last sync left it (what POSIX promises, and no more).
+    Lost,
+    /// A random number of them, in the order they were made across the whole file system, as a
+    /// file system with one metadata journal written in order leaves them (ext4, xfs).
+    Prefix,
+    /// Each directory a random number of its own, in the order made, independently of the
+    /// others (directories written back on their own); a rename between two directories may
+    /// then be kept in one and not the other.
+    PerDirectory,
+}
+
 /// How a power cut treats unsynced writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cut {
@@ -113,6 +152,8 @@ pub struct Cut {
     /// With [`Unsynced::Prefix`]: the first write not kept whole is kept in part (up to a
     /// random sector boundary inside it, if it spans one).
     pub torn: bool,
+    /// What the strict mode keeps of unsynced directory changes.
+    pub entries: Entries,
     /// Seeds every random choice: the same cut of the same state gives the same image.
     pub seed: u64,
 }
@@ -120,15 +161,21 @@ pub struct Cut {
 impl Cut {
     /// Nothing unsynced survives.
     pub fn lose_everything_unsynced() -> Cut {
-        Cut { unsynced: Unsynced::Lost, torn: false, seed: 0 }
+        Cut { unsynced: Unsynced::Lost, torn: false, entries: Entries::Lost, seed: 0 }
     }
 
     /// A cut whose kind is chosen by `seed` too: a third lose everything unsynced, a third keep
-    /// a prefix (half of those with a torn write), a third a subset.
+    /// a prefix (half of those with a torn write), a third a subset. Unsynced directory changes
+    /// are lost ([`Cut::keeping_entries`] changes that).
     pub fn random(seed: u64) -> Cut {
         let mut rng = fastrand::Rng::with_seed(seed);
         let unsynced = [Unsynced::Lost, Unsynced::Prefix, Unsynced::Subset][rng.usize(0..3)];
-        Cut { unsynced, torn: unsynced == Unsynced::Prefix && rng.bool(), seed }
+        Cut { unsynced, torn: unsynced == Unsynced::Prefix && rng.bool(), entries: Entries::Lost, seed }
+    }
+
+    /// The same cut, keeping unsynced directory changes as `entries` says.
+    pub fn keeping_entries(self, entries: Entries) -> Cut {
+        Cut { entries, ..self }
     }
 }
 
@@ -143,6 +190,10 @@ pub struct CutReport {
     pub revived: Vec<PathBuf>,
     /// Files in the image that had unsynced changes.
     pub unsynced: Vec<UnsyncedFile>,
+    /// Directory changes no sync of their directory covered (strict mode).
+    pub entry_changes: usize,
+    /// How many of them the image keeps (see [`Entries`]).
+    pub entry_changes_kept: usize,
 }
 
 /// A file in the image that had changes no sync covered.
@@ -177,6 +228,8 @@ pub struct Faults {
     fail_syncs: AtomicBool,
     /// Bytes that may still be written; `None`: no limit.
     space: Mutex<Option<u64>>,
+    /// Whether `statfs` keeps showing plenty of room whatever the limit.
+    space_unseen: AtomicBool,
     flip: Mutex<Option<FlipReads>>,
     syncs: AtomicU64,
     failed_syncs: AtomicU64,
@@ -190,9 +243,26 @@ impl Faults {
         self.fail_syncs.store(fail, Ordering::SeqCst);
     }
 
-    /// Allows only `bytes` more bytes of writes before `ENOSPC` (`None`: no limit).
+    /// Allows only `bytes` more bytes of writes before `ENOSPC` (`None`: no limit). `statfs`
+    /// shows the room left: the free (and available) blocks are what is left of `bytes` after
+    /// the writes since, in whole 4 KiB blocks.
     pub fn limit_space(&self, bytes: Option<u64>) {
         *self.space.lock().unwrap_or_else(PoisonError::into_inner) = bytes;
+    }
+
+    /// Whether `statfs` hides the limit and goes on showing plenty of room (`false`, the
+    /// default: it shows the room left). Hidden, it stands for space taken by another program
+    /// between a look at the free space and the write that finds none.
+    pub fn hide_space_limit(&self, hidden: bool) {
+        self.space_unseen.store(hidden, Ordering::SeqCst);
+    }
+
+    /// The room `statfs` shows: `None` for no limit (or a hidden one).
+    fn space_shown(&self) -> Option<u64> {
+        if self.space_unseen.load(Ordering::SeqCst) {
+            return None;
+        }
+        *self.space.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Damages reads as `rule` says (`None`: reads are right again).
@@ -251,9 +321,9 @@ impl PowerCut {
     /// Mounts the file system over `backing` (whose content counts as durable) at `mountpoint`
     /// (an existing, empty directory).
     pub fn mount(backing: &Path, mountpoint: &Path, mode: Mode) -> io::Result<PowerCut> {
-        let model = Arc::new(Mutex::new(model::Model::new(backing, mode == Mode::Strict)?));
-        let faults = Arc::new(Faults::default());
         let powered = Arc::new(AtomicBool::new(true));
+        let model = Arc::new(Mutex::new(model::Model::new(backing, mode == Mode::Strict, powered.clone())?));
+        let faults = Arc::new(Faults::default());
         let filesystem = fs::PowerCutFs { model: model.clone(), faults: faults.clone(), powered: powered.clone() };
         let mut config = Config::default();
         config.mount_options =
@@ -270,6 +340,19 @@ impl PowerCut {
     /// The faults to inject, and counters of syncs and refusals.
     pub fn faults(&self) -> &Faults {
         &self.faults
+    }
+
+    /// Cuts the power by itself right after the program under test makes `changes` more
+    /// directory changes (creates, renames, removals; 0 or `None`: not), before it can sync the
+    /// directory: a way to cut inside the short window between a change and its sync. Wait for
+    /// [`PowerCut::powered`] to turn `false`.
+    pub fn power_off_after_entry_changes(&self, changes: Option<u64>) {
+        self.model.lock().unwrap_or_else(PoisonError::into_inner).power_off_after_entry_changes(changes);
+    }
+
+    /// Whether the power is still on.
+    pub fn powered(&self) -> bool {
+        self.powered.load(Ordering::SeqCst)
     }
 
     /// The instant of the power cut: from now on every request answers `EIO` and nothing

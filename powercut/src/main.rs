@@ -3,7 +3,8 @@
 //! ```text
 //! kipina-powercut --backing B --mount M [--lenient]
 //!   then, one per line:
-//!   cut IMAGE [lost|prefix|subset] [torn] [seed N]   power off, unmount, write what survived to IMAGE
+//!   cut IMAGE [lost|prefix|subset] [torn] [entries-prefix|entries-per-directory] [seed N]
+//!                                                   power off, unmount, write what survived to IMAGE
 //!   unmount                                         unmount cleanly (B holds everything written)
 //!   fail-syncs on|off                               fsync/fdatasync answer EIO
 //!   space BYTES|none                                writes beyond BYTES more answer ENOSPC
@@ -15,7 +16,7 @@
 //! cut) before `cut`: the mount must be free to unmount.
 
 use clap::Parser;
-use kipina_powercut::{Cut, FlipReads, Mode, PowerCut, Unsynced};
+use kipina_powercut::{Cut, Entries, FlipReads, Mode, PowerCut, Unsynced};
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
@@ -49,6 +50,8 @@ fn parse_cut(words: &[&str]) -> Result<(PathBuf, Cut), String> {
             "prefix" => cut.unsynced = Unsynced::Prefix,
             "subset" => cut.unsynced = Unsynced::Subset,
             "torn" => cut.torn = true,
+            "entries-prefix" => cut.entries = Entries::Prefix,
+            "entries-per-directory" => cut.entries = Entries::PerDirectory,
             "seed" => cut.seed = rest.next().and_then(|seed| seed.parse().ok()).ok_or("seed: a number")?,
             other => return Err(format!("cut: unknown word {other:?}")),
         }

@@ -6,13 +6,15 @@
 //! live one at all times). Each file keeps its durable content and the writes and size changes
 //! made since its last sync, in order. See the crate documentation for the model as a whole.
 
-use crate::{Cut, CutReport, Unsynced, UnsyncedFile};
+use crate::{Cut, CutReport, Entries, Unsynced, UnsyncedFile};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, Metadata, OpenOptions};
 use std::io;
 use std::os::unix::fs::{DirBuilderExt, FileExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
 
 pub(crate) type Ino = u64;
@@ -84,6 +86,19 @@ struct DirNode {
     durable: BTreeMap<OsString, Ino>,
 }
 
+/// One edit of a directory's entries: `name` now leads to `to`, or (`None`) to nothing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Edit {
+    dir: Ino,
+    name: OsString,
+    to: Option<Ino>,
+}
+
+/// A change to directory entries that no sync of the directory has covered yet: one operation
+/// (a create, mkdir, symlink, unlink, rmdir: one edit; a rename: the removal of the old name and
+/// the new name, in one directory or two).
+type EntryChange = Vec<Edit>;
+
 #[derive(Debug)]
 enum Kind {
     File(FileNode),
@@ -116,6 +131,13 @@ pub(crate) struct Model {
     next_ino: Ino,
     handles: HashMap<u64, (Ino, File)>,
     next_handle: u64,
+    /// In the strict mode: every directory change since its directory's last sync, in the order
+    /// made (a directory's sync takes its edits out).
+    unsynced_entries: Vec<EntryChange>,
+    /// Cleared by a power cut (shared with the FUSE side).
+    powered: Arc<AtomicBool>,
+    /// Directory changes still to be made before the power goes by itself, if it is to.
+    power_off_after: Option<u64>,
 }
 
 fn not_found() -> io::Error {
@@ -128,7 +150,7 @@ fn error(code: i32) -> io::Error {
 
 impl Model {
     /// The model of `backing` as it is now: everything in it counts as durable.
-    pub(crate) fn new(backing: &Path, strict: bool) -> io::Result<Model> {
+    pub(crate) fn new(backing: &Path, strict: bool, powered: Arc<AtomicBool>) -> io::Result<Model> {
         let backing = backing.canonicalize()?;
         let mut model = Model {
             backing: backing.clone(),
@@ -137,6 +159,9 @@ impl Model {
             next_ino: ROOT + 1,
             handles: HashMap::new(),
             next_handle: 1,
+            unsynced_entries: Vec::new(),
+            powered,
+            power_off_after: None,
         };
         model.nodes.insert(ROOT, Node { kind: Kind::Dir(DirNode::default()), place: None });
         model.scan(ROOT, &backing)?;
@@ -231,12 +256,26 @@ impl Model {
         self.dir(dir)?.live.get(name).copied().ok_or_else(not_found)
     }
 
-    /// In the lenient mode a directory's entries are durable the moment they change.
-    fn settle(&mut self, dir: Ino) {
-        if !self.strict
-            && let Ok(entries) = self.dir_mut(dir)
-        {
-            entries.durable = entries.live.clone();
+    /// Notes a change to directory entries (already made to the live maps): in the lenient mode
+    /// it is durable the moment it is made; in the strict one it waits for a sync of each
+    /// directory it edits, in order with the others (a cut may keep some of them).
+    fn changed(&mut self, change: EntryChange) {
+        if let Some(left) = self.power_off_after.as_mut() {
+            *left = left.saturating_sub(1);
+            if *left == 0 {
+                // Before the answer goes back: nothing after this change succeeds.
+                self.powered.store(false, Ordering::SeqCst);
+                self.power_off_after = None;
+            }
+        }
+        if self.strict {
+            self.unsynced_entries.push(change);
+            return;
+        }
+        for edit in &change {
+            if let Ok(entries) = self.dir_mut(edit.dir) {
+                entries.durable = entries.live.clone();
+            }
         }
     }
 
@@ -302,7 +341,7 @@ impl Model {
         let path = self.path(dir)?.join(name);
         fs::DirBuilder::new().mode(mode).create(&path)?;
         let ino = self.add_node(Kind::Dir(DirNode::default()), dir, name);
-        self.settle(dir);
+        self.changed(vec![Edit { dir, name: name.to_owned(), to: Some(ino) }]);
         Ok((ino, fs::symlink_metadata(path)?))
     }
 
@@ -313,7 +352,7 @@ impl Model {
         let path = self.path(dir)?.join(name);
         std::os::unix::fs::symlink(target, &path)?;
         let ino = self.add_node(Kind::Symlink(target.to_owned()), dir, name);
-        self.settle(dir);
+        self.changed(vec![Edit { dir, name: name.to_owned(), to: Some(ino) }]);
         Ok((ino, fs::symlink_metadata(path)?))
     }
 
@@ -336,7 +375,7 @@ impl Model {
         let path = self.path(dir)?.join(name);
         let file = OpenOptions::new().read(true).write(true).create_new(true).mode(mode).open(&path)?;
         let ino = self.add_node(Kind::File(FileNode { durable: Some(Vec::new()), ..FileNode::default() }), dir, name);
-        self.settle(dir);
+        self.changed(vec![Edit { dir, name: name.to_owned(), to: Some(ino) }]);
         let metadata = file.metadata()?;
         let handle = self.add_handle(ino, file);
         Ok((ino, handle, metadata))
@@ -446,7 +485,7 @@ impl Model {
         if let Some(node) = self.nodes.get_mut(&ino) {
             node.place = None;
         }
-        self.settle(dir);
+        self.changed(vec![Edit { dir, name: name.to_owned(), to: None }]);
         Ok(())
     }
 
@@ -457,7 +496,7 @@ impl Model {
         if let Some(node) = self.nodes.get_mut(&ino) {
             node.place = None;
         }
-        self.settle(dir);
+        self.changed(vec![Edit { dir, name: name.to_owned(), to: None }]);
         Ok(())
     }
 
@@ -493,8 +532,10 @@ impl Model {
         if let Some(node) = self.nodes.get_mut(&ino) {
             node.place = Some((new_dir, new_name.to_owned()));
         }
-        self.settle(dir);
-        self.settle(new_dir);
+        self.changed(vec![
+            Edit { dir, name: name.to_owned(), to: None },
+            Edit { dir: new_dir, name: new_name.to_owned(), to: Some(ino) },
+        ]);
         Ok(())
     }
 
@@ -523,11 +564,68 @@ impl Model {
         Ok(())
     }
 
+    /// Cuts the power by itself right after `changes` more directory changes (`None`: not).
+    pub(crate) fn power_off_after_entry_changes(&mut self, changes: Option<u64>) {
+        self.power_off_after = changes.filter(|changes| *changes > 0);
+    }
+
     /// `fsync` of a directory: its entries as they are now become durable.
     pub(crate) fn sync_dir(&mut self, ino: Ino) -> io::Result<()> {
         let entries = self.dir_mut(ino)?;
         entries.durable = entries.live.clone();
+        for change in &mut self.unsynced_entries {
+            change.retain(|edit| edit.dir != ino);
+        }
+        self.unsynced_entries.retain(|change| !change.is_empty());
         Ok(())
+    }
+
+    /// The entries a cut leaves of each directory with unsynced changes, as `cut.entries` says
+    /// (every other directory keeps its durable entries), and how many of the unsynced changes
+    /// it keeps (a rename between two directories kept in one of them only counts as kept).
+    fn entries_after_cut(&self, cut: &Cut) -> (HashMap<Ino, BTreeMap<OsString, Ino>>, usize) {
+        // A generator of its own, so that the files' choices stay as they were for a seed.
+        let mut rng = fastrand::Rng::with_seed(cut.seed ^ 0x6469_7265_6374_6f72);
+        let mut kept: HashMap<Ino, BTreeMap<OsString, Ino>> = HashMap::new();
+        let mut apply = |model: &Model, edit: &Edit| {
+            let entries = kept.entry(edit.dir).or_insert_with(|| match model.dir(edit.dir) {
+                Ok(dir) => dir.durable.clone(),
+                Err(_) => BTreeMap::new(),
+            });
+            match edit.to {
+                Some(ino) => entries.insert(edit.name.clone(), ino),
+                None => entries.remove(&edit.name),
+            };
+        };
+        let changes = &self.unsynced_entries;
+        let count = match cut.entries {
+            Entries::Lost => 0,
+            Entries::Prefix => {
+                let count = rng.usize(0..=changes.len());
+                for edit in changes[..count].iter().flatten() {
+                    apply(self, edit);
+                }
+                count
+            }
+            Entries::PerDirectory => {
+                let mut by_dir: BTreeMap<Ino, Vec<(usize, &Edit)>> = BTreeMap::new();
+                for (index, change) in changes.iter().enumerate() {
+                    for edit in change {
+                        by_dir.entry(edit.dir).or_default().push((index, edit));
+                    }
+                }
+                let mut touched = HashSet::new();
+                for edits in by_dir.values() {
+                    let count = rng.usize(0..=edits.len());
+                    for (index, edit) in &edits[..count] {
+                        apply(self, edit);
+                        touched.insert(*index);
+                    }
+                }
+                touched.len()
+            }
+        };
+        (kept, count)
     }
 
     /// Every live path (relative to the mount) and its node, directories before what they hold.
@@ -547,15 +645,16 @@ impl Model {
         paths
     }
 
-    /// Every durable path and its node; a directory reachable twice (its move made durable in
-    /// one directory and not in the other) is kept at the first place only.
-    fn durable_paths(&self) -> BTreeMap<PathBuf, Ino> {
+    /// Every durable path and its node (with the directories in `kept` as given there instead);
+    /// a directory reachable twice (its move made durable in one directory and not in the
+    /// other) is kept at the first place only.
+    fn durable_paths(&self, kept: &HashMap<Ino, BTreeMap<OsString, Ino>>) -> BTreeMap<PathBuf, Ino> {
         let mut paths = BTreeMap::new();
         let mut seen = HashSet::from([ROOT]);
         let mut queue = vec![(ROOT, PathBuf::new())];
         while let Some((dir, path)) = queue.pop() {
             let Ok(entries) = self.dir(dir) else { continue };
-            for (name, ino) in &entries.durable {
+            for (name, ino) in kept.get(&dir).unwrap_or(&entries.durable) {
                 let is_dir = matches!(self.nodes.get(ino).map(|node| &node.kind), Some(Kind::Dir(_)));
                 if is_dir && !seen.insert(*ino) {
                     continue;
@@ -579,8 +678,13 @@ impl Model {
         }
         let mut rng = fastrand::Rng::with_seed(cut.seed);
         let live = self.live_paths();
-        let durable = self.durable_paths();
-        let mut report = CutReport::default();
+        let (kept, kept_entries) = self.entries_after_cut(cut);
+        let durable = self.durable_paths(&kept);
+        let mut report = CutReport {
+            entry_changes: self.unsynced_entries.len(),
+            entry_changes_kept: kept_entries,
+            ..CutReport::default()
+        };
         let mut contents: HashMap<Ino, Vec<u8>> = HashMap::new();
         // BTreeMap order puts a directory before everything in it.
         for (path, ino) in &durable {
@@ -702,7 +806,7 @@ mod tests {
         let mut seen_kept = HashSet::new();
         let mut seen_torn = HashSet::new();
         for seed in 0..300 {
-            let cut = Cut { unsynced: Unsynced::Prefix, torn: true, seed };
+            let cut = Cut { unsynced: Unsynced::Prefix, torn: true, entries: Entries::Lost, seed };
             let mut content = Vec::new();
             let (kept, torn) = keep_unsynced(&pending, &mut content, &cut, &mut fastrand::Rng::with_seed(seed));
             seen_kept.insert(kept);
@@ -728,7 +832,7 @@ mod tests {
     fn nothing_unsynced_survives_when_it_is_lost() {
         let pending = vec![write(0, b"1111"), Op::SetLen(1)];
         let mut content = b"old".to_vec();
-        let cut = Cut { unsynced: Unsynced::Lost, torn: true, seed: 7 };
+        let cut = Cut { unsynced: Unsynced::Lost, torn: true, entries: Entries::Lost, seed: 7 };
         assert_eq!(keep_unsynced(&pending, &mut content, &cut, &mut fastrand::Rng::with_seed(7)), (0, false));
         assert_eq!(content, b"old");
     }

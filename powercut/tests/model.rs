@@ -1,7 +1,7 @@
 //! The model, through a real mount: ordinary file operations on the mount, then a power cut,
 //! then a look at what survived.
 
-use kipina_powercut::{Cut, FlipReads, Mode, PowerCut, Unsynced};
+use kipina_powercut::{Cut, Entries, FlipReads, Mode, PowerCut, Unsynced};
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::os::unix::fs::FileExt;
@@ -179,7 +179,9 @@ fn a_cut_may_keep_a_prefix_of_the_unsynced_writes_and_tear_the_next_between_sect
         }
         drop(file);
         let image = setup.image("image");
-        let report = fs.cut(&image, &Cut { unsynced: Unsynced::Prefix, torn: true, seed }).expect("the cut");
+        let report = fs
+            .cut(&image, &Cut { unsynced: Unsynced::Prefix, torn: true, entries: Entries::Lost, seed })
+            .expect("the cut");
         let content = fs::read(image.join("log")).expect("the file");
         assert!(all.starts_with(&content), "seed {seed}: {} bytes are a prefix", content.len());
         let unsynced = &report.unsynced[0];
@@ -236,6 +238,187 @@ fn a_full_disk_refuses_writes_until_space_is_freed() {
     drop(file);
     fs.unmount().expect("a clean unmount");
     assert_eq!(fs::read(setup.backing.path().join("big")).expect("kept").len(), 30, "the backing has it all");
+}
+
+/// The operations of the partial-directory tests, each file synced as it is made, on a strict
+/// mount whose directories `a` and `b` are durable (and empty) at the start; then a cut keeping
+/// directory changes as `entries` says. Returns the files in the image and the cut's report.
+fn partial_directories(
+    seed: u64,
+    entries: Entries,
+) -> (std::collections::BTreeSet<String>, kipina_powercut::CutReport) {
+    let setup = Setup::new();
+    let fs = setup.mount(Mode::Strict);
+    for dir in ["a", "b"] {
+        fs::create_dir(setup.at(dir)).expect("made");
+        sync_dir(&setup.at(dir));
+    }
+    sync_dir(setup.mount.path());
+    write_file(&setup.at("a/1"), b"one").sync_all().expect("fsync");
+    write_file(&setup.at("b/1"), b"b-one").sync_all().expect("fsync");
+    fs::rename(setup.at("a/1"), setup.at("a/2")).expect("renamed");
+    write_file(&setup.at("a/3"), b"three").sync_all().expect("fsync");
+    fs::remove_file(setup.at("b/1")).expect("removed");
+    fs::rename(setup.at("a/3"), setup.at("b/3")).expect("moved");
+    let image = setup.image("image");
+    let cut = Cut::lose_everything_unsynced().keeping_entries(entries);
+    let report = fs.cut(&image, &Cut { seed, ..cut }).expect("the cut");
+    let mut files = std::collections::BTreeSet::new();
+    for dir in ["a", "b"] {
+        for entry in fs::read_dir(image.join(dir)).expect("the directory is durable") {
+            let entry = entry.expect("an entry");
+            let name = format!("{dir}/{}", entry.file_name().to_string_lossy());
+            let content = fs::read(entry.path()).expect("read");
+            let expected: &[u8] = match name.as_str() {
+                "a/1" | "a/2" => b"one",
+                "b/1" => b"b-one",
+                _ => b"three",
+            };
+            assert_eq!(content, expected, "{name}: a kept name leads to its synced file");
+            files.insert(name);
+        }
+    }
+    (files, report)
+}
+
+fn set(names: &[&str]) -> std::collections::BTreeSet<String> {
+    names.iter().map(|name| (*name).to_owned()).collect()
+}
+
+#[test]
+fn a_prefix_of_directory_changes_keeps_them_in_the_order_made_across_directories() {
+    // The state after each number of the operations, in the order made.
+    let states = [
+        set(&[]),
+        set(&["a/1"]),
+        set(&["a/1", "b/1"]),
+        set(&["a/2", "b/1"]),
+        set(&["a/2", "a/3", "b/1"]),
+        set(&["a/2", "a/3"]),
+        set(&["a/2", "b/3"]),
+    ];
+    let mut seen = std::collections::BTreeSet::new();
+    for seed in 0..24 {
+        let (files, report) = partial_directories(seed, Entries::Prefix);
+        assert_eq!(report.entry_changes, 6, "six changes were not covered by a sync of their directory");
+        let kept = report.entry_changes_kept;
+        assert_eq!(files, states[kept], "seed {seed}: the first {kept} changes, no others");
+        seen.insert(kept);
+    }
+    assert!(seen.len() > 3, "different seeds keep different numbers of changes: {seen:?}");
+
+    // Nothing kept: each directory as its last sync left it.
+    let (files, report) = partial_directories(0, Entries::Lost);
+    assert_eq!((files, report.entry_changes_kept), (set(&[]), 0));
+}
+
+#[test]
+fn per_directory_each_directory_keeps_a_prefix_of_its_own_changes() {
+    // Each directory's states after each number of its own changes (the move from `a` to `b`
+    // is a removal in `a` and an addition in `b`).
+    let a = [set(&[]), set(&["a/1"]), set(&["a/2"]), set(&["a/2", "a/3"]), set(&["a/2"])];
+    let b = [set(&[]), set(&["b/1"]), set(&[]), set(&["b/3"])];
+    let global_prefixes = [
+        set(&[]),
+        set(&["a/1"]),
+        set(&["a/1", "b/1"]),
+        set(&["a/2", "b/1"]),
+        set(&["a/2", "a/3", "b/1"]),
+        set(&["a/2", "a/3"]),
+        set(&["a/2", "b/3"]),
+    ];
+    let mut outside_the_global_order = 0;
+    let mut moved_twice = 0;
+    for seed in 0..24 {
+        let (files, _) = partial_directories(seed, Entries::PerDirectory);
+        let in_a: std::collections::BTreeSet<String> =
+            files.iter().filter(|name| name.starts_with("a/")).cloned().collect();
+        let in_b: std::collections::BTreeSet<String> =
+            files.iter().filter(|name| name.starts_with("b/")).cloned().collect();
+        assert!(a.contains(&in_a), "seed {seed}: a is as after some of its own changes: {in_a:?}");
+        assert!(b.contains(&in_b), "seed {seed}: b is as after some of its own changes: {in_b:?}");
+        if !global_prefixes.contains(&files) {
+            outside_the_global_order += 1;
+        }
+        if files.contains("a/3") && files.contains("b/3") {
+            moved_twice += 1;
+        }
+    }
+    assert!(outside_the_global_order > 0, "some cuts keep what no global order would");
+    assert!(moved_twice > 0, "a move between directories is sometimes kept in both");
+}
+
+#[test]
+fn a_sync_of_a_directory_makes_its_changes_durable_whatever_the_cut_keeps_of_the_others() {
+    for seed in 0..8 {
+        let setup = Setup::new();
+        let fs = setup.mount(Mode::Strict);
+        fs::create_dir(setup.at("a")).expect("made");
+        fs::create_dir(setup.at("b")).expect("made");
+        sync_dir(setup.mount.path());
+        write_file(&setup.at("b/early"), b"").sync_all().expect("fsync");
+        write_file(&setup.at("a/kept"), b"").sync_all().expect("fsync");
+        sync_dir(&setup.at("a"));
+        write_file(&setup.at("b/late"), b"").sync_all().expect("fsync");
+        let image = setup.image("image");
+        let cut = Cut { seed, ..Cut::lose_everything_unsynced().keeping_entries(Entries::Prefix) };
+        let report = fs.cut(&image, &cut).expect("the cut");
+        assert_eq!(report.entry_changes, 2, "the two changes in b");
+        assert!(image.join("a/kept").exists(), "seed {seed}: synced with its directory");
+        assert_eq!(
+            (image.join("b/early").exists(), image.join("b/late").exists()),
+            [(false, false), (true, false), (true, true)][report.entry_changes_kept],
+            "seed {seed}"
+        );
+    }
+}
+
+#[test]
+fn the_power_can_go_right_after_a_directory_change_before_its_sync() {
+    let setup = Setup::new();
+    let fs = setup.mount(Mode::Strict);
+    fs.power_off_after_entry_changes(Some(2));
+    write_file(&setup.at("first"), b"1").sync_all().expect("fsync");
+    assert!(fs.powered(), "one change made");
+    let second = write_file(&setup.at("second"), b"");
+    assert!(!fs.powered(), "the power went with the second change");
+    assert_eq!(second.sync_all().expect_err("nothing works any more").raw_os_error(), Some(libc_eio()));
+    assert!(File::open(setup.mount.path()).and_then(|dir| dir.sync_all()).is_err(), "the directory is not synced");
+    drop(second);
+    let image = setup.image("image");
+    let report = fs.cut(&image, &Cut::lose_everything_unsynced().keeping_entries(Entries::Prefix)).expect("the cut");
+    assert_eq!(report.entry_changes, 2);
+    let kept: Vec<bool> = ["first", "second"].iter().map(|name| image.join(name).exists()).collect();
+    assert_eq!(kept, [[false, false], [true, false], [true, true]][report.entry_changes_kept]);
+}
+
+/// The free bytes `statvfs` shows on the mount (available to an unprivileged user, and free).
+fn free_space(path: &Path) -> (u64, u64) {
+    let shown = rustix::fs::statvfs(path).expect("statvfs");
+    (shown.f_bavail * shown.f_frsize, shown.f_bfree * shown.f_frsize)
+}
+
+#[test]
+fn statfs_shows_the_room_a_space_limit_leaves() {
+    let setup = Setup::new();
+    let fs = setup.mount(Mode::Lenient);
+    let (plenty, _) = free_space(setup.mount.path());
+    assert!(plenty >= 1 << 40, "no limit: plenty of room ({plenty})");
+    let mut file = write_file(&setup.at("big"), b"");
+    fs.faults().limit_space(Some(100 * 4096));
+    assert_eq!(free_space(setup.mount.path()), (100 * 4096, 100 * 4096), "the limit, in 4 KiB blocks");
+    file.write_all(&[1; 10 * 4096 + 1]).expect("written");
+    // 89 blocks and 4095 bytes are left: statfs shows whole blocks.
+    assert_eq!(free_space(setup.mount.path()), (89 * 4096, 89 * 4096), "the limit minus what was written");
+    fs.faults().hide_space_limit(true);
+    assert_eq!(free_space(setup.mount.path()).0, plenty, "a hidden limit shows plenty of room");
+    fs.faults().hide_space_limit(false);
+    file.write_all(&vec![2; 90 * 4096]).expect_err("the rest does not fit");
+    assert_eq!(free_space(setup.mount.path()), (0, 0), "full");
+    fs.faults().limit_space(None);
+    assert_eq!(free_space(setup.mount.path()).0, plenty, "space freed");
+    drop(file);
+    fs.unmount().expect("a clean unmount");
 }
 
 #[test]

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod codec;
 pub mod config;
 pub mod data_dir;
+pub mod disk_space;
 pub mod durable;
 pub mod engine;
 pub mod export;

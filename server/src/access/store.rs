@@ -8,7 +8,7 @@ use kipina_proto::{BoardId, ParticipantId, Role};
 use sha2::{Digest, Sha256};
 use std::fs::{self, File};
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use super::count::{self, RecordCount};
@@ -35,6 +35,10 @@ pub enum AccessError {
     /// A file of the access records cannot be read or is damaged: which file, and what to do.
     #[error("{path} {problem}. {REMEDY}")]
     Unreadable { path: String, problem: String },
+    /// Refused for now, before anything was written: the disk is too full to write safely
+    /// (sled, which holds the records, cannot go on after a write that fails).
+    #[error(transparent)]
+    DiskFull(#[from] crate::disk_space::DiskFull),
 }
 
 /// What to do about damaged access records (the event log is not affected by them).
@@ -60,6 +64,8 @@ pub struct AccessStore {
     /// Board → which derivation of its code it got (a 32-bit number; the code is derived again).
     code_attempts: sled::Tree,
     db_file: File,
+    /// The records' directory, whose file system's free space is checked before each write.
+    records: PathBuf,
     /// How many records the last sync left (see `count`); held while records are added or
     /// removed, so the file follows the records in order.
     count: Mutex<RecordCount>,
@@ -124,6 +130,7 @@ impl AccessStore {
             code_attempts,
             db: opened.db,
             db_file,
+            records,
             count: Mutex::new(count),
             key,
             release: opened.release,
@@ -196,6 +203,17 @@ impl AccessStore {
         Ok(())
     }
 
+    /// Refuses a write while the disk is too full to write safely (see [`crate::disk_space`]):
+    /// a write that failed inside sled would stop the records for good, until a restart.
+    fn room(&self) -> Result<(), AccessError> {
+        Ok(crate::disk_space::check(&self.records, 0)?)
+    }
+
+    /// Why writes are refused for now, if they are: the disk is too full. Looked at anew.
+    pub fn disk_full(&self) -> Option<String> {
+        self.room().err().map(|full| full.to_string())
+    }
+
     /// Makes every write so far durable: sled's flush, then a real fdatasync of its file.
     fn sync(&self) -> Result<(), AccessError> {
         self.db.flush()?;
@@ -213,6 +231,7 @@ impl AccessStore {
         let mut record = [0u8; 32];
         record[..16].copy_from_slice(board.as_bytes());
         record[16..].copy_from_slice(participant.as_bytes());
+        self.room()?;
         let mut count = self.count();
         let fresh = self.tokens.insert(Self::hash(&token), &record)?.is_none();
         self.sync()?;
@@ -229,6 +248,8 @@ impl AccessStore {
         if self.tokens.get(Self::hash(token))?.is_none() {
             return Ok(());
         }
+        // A removal is written to sled's log too.
+        self.room()?;
         // The count goes down first, so it never says more than the records hold.
         let next = count.count().saturating_sub(1);
         count.set(next)?;
@@ -291,6 +312,7 @@ impl AccessStore {
         if let Some(code) = self.join_code(board)? {
             return Ok(code);
         }
+        self.room()?;
         for attempt in 0u32.. {
             let code = self.derive_code(board, attempt);
             // Another board may have the same code already: try the next derivation.

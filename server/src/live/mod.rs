@@ -126,6 +126,11 @@ pub fn error_body(error: &ExecuteError) -> ErrorBody {
         ExecuteError::IdempotencyConflict(_) => (ErrorCode::IdempotencyConflict, error.to_string()),
         ExecuteError::Contended => (ErrorCode::Contended, error.to_string()),
         ExecuteError::Store(StoreError::InvalidAppend(reason)) => (ErrorCode::TooLarge, reason.clone()),
+        // The disk is full: refused before anything was written, accepted again once space is freed.
+        ExecuteError::Store(StoreError::DiskFull(_)) => (ErrorCode::Unavailable, crate::disk_space::REFUSED.to_owned()),
+        ExecuteError::Key(error) if error.kind() == std::io::ErrorKind::StorageFull => {
+            (ErrorCode::Unavailable, crate::disk_space::REFUSED.to_owned())
+        }
         // The disk failed a write or a sync: nothing more is saved until the server restarts.
         ExecuteError::Store(StoreError::Failed(_)) => (
             ErrorCode::Unavailable,

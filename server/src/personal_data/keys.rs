@@ -81,6 +81,10 @@ impl KeyStore {
         if let Some(key) = self.get(board, participant)? {
             return Ok(key);
         }
+        // A new participant's first command needs room in the event store as well: refused on a
+        // full disk before a key file is left behind for a command that cannot be stored (as
+        // `io::ErrorKind::StorageFull`, which the client hears as "the server's disk is full").
+        crate::disk_space::check(&self.inner.dir, 0)?;
         let mut bytes = [0u8; 32];
         fill_random(&mut bytes).map_err(|error| io::Error::other(format!("no randomness for a key: {error}")))?;
         let dir = self.board_dir(board);

@@ -16,7 +16,7 @@ use uuid::Uuid;
 pub fn board_links(state: &AppState, board: BoardId) -> Result<BoardLinks, ApiError> {
     let join_code = match state.access.join_code(board) {
         Ok(Some(code)) => code,
-        Ok(None) => state.access.register_board(board).map_err(unavailable)?,
+        Ok(None) => state.access.register_board(board).map_err(|error| super::access_write_failed(&error))?,
         Err(error) => return Err(unavailable(error)),
     };
     let url = |role| format!("{}{}", state.public_url, state.access.link_path(board, role));
@@ -48,7 +48,7 @@ pub async fn create(
         let column = Command::AddColumn { column: ColumnId(Uuid::now_v7()), title: (*title).to_owned() };
         handle.execute(facilitator, CommandId(Uuid::now_v7()), column).await?;
     }
-    let token = state.access.issue_token(board, facilitator).map_err(unavailable)?;
+    let token = state.access.issue_token(board, facilitator).map_err(|error| super::access_write_failed(&error))?;
     let links = board_links(&state, board)?;
     state.guesses.remember(super::join::client_address(&http), board, std::time::Instant::now());
     tracing::info!(%board, "board created");

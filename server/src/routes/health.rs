@@ -1,19 +1,28 @@
 //! Liveness and metrics.
 
 use super::AppState;
+use crate::store::EventStore;
 use actix_web::{HttpResponse, web};
 
 /// `200 ok` while the server serves. Boards in quarantine (damaged, not served) do not make it
 /// unhealthy, since the others are served, but they are named in the answer. A store that has
-/// stopped accepting writes (a failed write or sync: a full or failing disk) makes it `503`
-/// with the reason and what to do; boards are still read.
+/// stopped accepting writes (a failed write or sync) makes it `503` with the reason and what to
+/// do; so does a disk too full to write on (looked at anew at every call, so it is `200` again
+/// as soon as space is freed). Boards are still read either way.
 pub async fn health(state: web::Data<AppState>) -> HttpResponse {
     let store = state.boards.engine().store();
     if let Some(failure) = store.failure() {
+        let remedy = crate::disk_space::explain_failure(&failure)
+            .unwrap_or("free disk space or fix the disk, then restart the server");
         return HttpResponse::ServiceUnavailable().content_type("text/plain; charset=utf-8").body(format!(
             "failing: the event store stopped accepting changes ({failure}). Boards can still be read. \
-             Free disk space or fix the disk, then restart the server: it goes on from what was saved."
+             To go on: {remedy}; it goes on from what was saved."
         ));
+    }
+    if let Some(full) = store.disk_full().or_else(|| state.access.disk_full()) {
+        return HttpResponse::ServiceUnavailable()
+            .content_type("text/plain; charset=utf-8")
+            .body(format!("failing: {full}."));
     }
     let damaged = store.damaged_boards();
     let body = if damaged.is_empty() {

@@ -82,10 +82,7 @@ pub async fn join(
     let participant = ParticipantId(Uuid::now_v7());
     // The token is durable before the participant exists, so a crash in between leaves at most
     // an unused token, never a participant nobody can act as.
-    let token = state.access.issue_token(board, participant).map_err(|error| {
-        tracing::error!(%error, "cannot write access records");
-        ApiError::new(ErrorCode::Unavailable, "access records cannot be written right now")
-    })?;
+    let token = state.access.issue_token(board, participant).map_err(|error| super::access_write_failed(&error))?;
     let role = invitation.role;
     let command = Command::Join { display_name, role };
     if let Err(refused) = handle.execute(participant, CommandId(Uuid::now_v7()), command).await {

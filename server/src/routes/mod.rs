@@ -143,6 +143,17 @@ fn compressed(
 #[derive(Debug)]
 pub struct ApiError(pub ErrorBody);
 
+/// The answer to a write of the access records (a token, a board's join code) that failed: a
+/// full disk says so, and that it passes once space is freed (the refusal is logged by the
+/// free-space check when the disk fills up).
+pub(crate) fn access_write_failed(error: &crate::access::AccessError) -> ApiError {
+    if let crate::access::AccessError::DiskFull(_) = error {
+        return ApiError::new(ErrorCode::Unavailable, crate::disk_space::REFUSED);
+    }
+    tracing::error!(%error, "cannot write access records");
+    ApiError::new(ErrorCode::Unavailable, "access records cannot be written right now")
+}
+
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self(ErrorBody { code, message: message.into() })

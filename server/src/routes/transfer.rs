@@ -134,7 +134,7 @@ pub async fn import_trello(
         TrelloError::Store(_) => unavailable(error),
     })?;
     let board = report.board.ok_or_else(|| unavailable("the import made no board"))?;
-    let token = state.access.issue_token(board, facilitator).map_err(unavailable)?;
+    let token = state.access.issue_token(board, facilitator).map_err(|error| super::access_write_failed(&error))?;
     let links = board_links(&state, board)?;
     tracing::info!(%board, cards = report.cards, "board imported from Trello");
     let session = Session { board, participant: facilitator, role: Role::Facilitator, token };

@@ -154,6 +154,10 @@ pub enum StoreError {
     Damaged(Vec<Damage>),
     #[error("the store has stopped accepting writes after an earlier storage failure: {0}")]
     Failed(String),
+    /// Refused for now: the disk is too full to write safely (see [`crate::disk_space`]); the
+    /// same append goes through once space is freed.
+    #[error("{0}")]
+    DiskFull(String),
     #[error("the data directory is in use by another process: {0}")]
     Locked(String),
     #[error("storage error: {0}")]
@@ -253,6 +257,12 @@ pub trait EventStore: Send + Sync + 'static {
 
     /// Why the store stopped accepting writes, if it has (a failed write or sync).
     fn failure(&self) -> Option<String> {
+        None
+    }
+
+    /// Why the store refuses writes for now, if it does: its disk is too full to write safely.
+    /// Looked at anew at every call, so it clears as soon as space is freed.
+    fn disk_full(&self) -> Option<String> {
         None
     }
 

@@ -733,6 +733,10 @@ impl EventStore for SledStore {
         SledStore::failure(self)
     }
 
+    fn disk_full(&self) -> Option<String> {
+        crate::disk_space::check(&self.inner.dir, 0).err().map(|full| full.to_string())
+    }
+
     fn damaged_boards(&self) -> Vec<(BoardId, Vec<Damage>)> {
         SledStore::damaged_boards(self)
     }
@@ -864,6 +868,7 @@ fn stored_head(db: &sled::Db, board: BoardId) -> Result<u64, StoreError> {
 mod acknowledged;
 mod commands;
 mod scan;
+mod space;
 mod upgrade;
 mod writer;
 

@@ -65,12 +65,12 @@ pub(super) struct Group {
 /// A group on its way from the writer to the syncer: written to sled's file (or not, when it
 /// wrote nothing or writing failed), waiting for its sync and its answers.
 pub(super) struct Written {
-    answers: Vec<(Reply, Result<AppendOutcome, StoreError>)>,
-    boards: HashMap<BoardId, (u64, u64)>,
-    appends: u64,
-    events: u64,
+    pub(super) answers: Vec<(Reply, Result<AppendOutcome, StoreError>)>,
+    pub(super) boards: HashMap<BoardId, (u64, u64)>,
+    pub(super) appends: u64,
+    pub(super) events: u64,
     /// Whether the group holds events, which need a sync before they are answered.
-    writes: bool,
+    pub(super) writes: bool,
 }
 
 /// Records the store's failure, once, for `/health` and for both threads.
@@ -204,8 +204,13 @@ impl Writer {
     }
 
     /// Applies the group's batch and writes it to sled's file; a failure fails the store and the
-    /// group's appends.
+    /// group's appends. A group refused for want of disk space writes nothing; its answers still
+    /// go through the syncer, so every append is answered in the order it was planned.
     fn write(&mut self, group: Group) -> Written {
+        let group = match self.unless_disk_full(group) {
+            Ok(group) => group,
+            Err(refused) => return refused,
+        };
         let Group { batch, writes, mut answers, boards, appends, events, commands, .. } = group;
         if writes {
             // Before sled holds them, so the index never knows less than sled does.
