@@ -6,13 +6,29 @@ use actix_web::{HttpResponse, web};
 /// `200 ok` while the server serves. Boards in quarantine (damaged, not served) do not make it
 /// unhealthy, since the others are served, but they are named in the answer. A store that has
 /// stopped accepting writes (a failed write or sync: a full or failing disk) makes it `503`
-/// with the reason and what to do; boards are still read.
+/// with the reason and what to do; boards are still read. So does damage found after the start
+/// that names no board (the store's background check), which also stops the store's writes.
 pub async fn health(state: web::Data<AppState>) -> HttpResponse {
     let store = state.boards.engine().store();
     if let Some(failure) = store.failure() {
         return HttpResponse::ServiceUnavailable().content_type("text/plain; charset=utf-8").body(format!(
             "failing: the event store stopped accepting changes ({failure}). Boards can still be read. \
              Free disk space or fix the disk, then restart the server: it goes on from what was saved."
+        ));
+    }
+    if let Some(damage) = store.unpinned_damage() {
+        let found: Vec<String> = damage.iter().take(5).map(ToString::to_string).collect();
+        return HttpResponse::ServiceUnavailable().content_type("text/plain; charset=utf-8").body(format!(
+            "failing: the check of the event log found damage that cannot be pinned on single boards, so the \
+             server stopped accepting changes ({}{}). Boards that passed their check can still be read. Stop the \
+             server, run `kipina verify` on a copy of the data directory, and restore it from a backup (or restore \
+             each board from its JSON export with `kipina import-log`).",
+            found.join("; "),
+            if damage.len() > found.len() {
+                format!("; and {} more", damage.len() - found.len())
+            } else {
+                String::new()
+            }
         ));
     }
     let damaged = store.damaged_boards();
