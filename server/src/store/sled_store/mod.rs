@@ -48,16 +48,38 @@
 //!
 //! # Quarantine
 //!
-//! Opening checks everything (see [`StoreOptions::check_on_open`]). Damage that names a board (a
-//! record that fails its checksum, a gap, a bad command record, acknowledged events missing from
-//! that board, a node of sled's tree holding that board's records that sled cannot read) puts the
-//! board in quarantine: the store opens, and every read, head, command lookup and append of that
-//! board answers [`StoreError::Damaged`] with the damage found, so nothing is ever served or
-//! written on top of it, not even from a snapshot (which is loaded only after the head is read).
-//! Damage that names no board (sled cannot open its files, the watermark is unreadable, events
-//! are missing that no board accounts for, keys the store never writes, a node sled cannot read
-//! that holds no known board's records) refuses the whole store. Damage found later, by a read,
-//! quarantines its board from then on.
+//! Damage that names a board (a record that fails its checksum, a gap, a bad command record,
+//! acknowledged events missing from that board, a node of sled's tree holding that board's
+//! records that sled cannot read) puts the board in quarantine: every read, head, command lookup
+//! and append of that board answers [`StoreError::Damaged`] with the damage found, so nothing is
+//! ever served or written on top of it, not even from a snapshot (which is loaded only after the
+//! head is read). Damage that names no board (sled cannot open its files, the watermark is
+//! unreadable, events are missing that no board accounts for, keys the store never writes, a
+//! node sled cannot read that holds no known board's records) refuses the whole store.
+//!
+//! # Opening without reading every record (ADR 0006)
+//!
+//! Opening reads keys, not records (see `checks.rs` and [`StoreOptions::check_on_open`]): each
+//! board's stored head is its last key (one seek), and is compared with its acknowledged head,
+//! and their sum with the acknowledged count, which finds what sled dropped from the end of its
+//! log exactly as a full scan does; the ranges of keys the store never writes must be empty.
+//! What that finds is quarantined or refused as above. The rest is checked later, and never
+//! after anything of a board is served:
+//!
+//! - **When a board is first used.** Every read, head, command lookup and append of a board that
+//!   has not been checked since opening first reads all of that board's records (checksums, the
+//!   gap-free sequence, its command records, its acknowledged head) with the same scan as
+//!   `verify`. Loading a board starts with its head, so a board loaded from its snapshot has
+//!   its records checked too, though the engine reads none of them.
+//! - **In the background.** A thread of the lowest priority scans everything, as opening used
+//!   to, and quarantines the boards whose damage it finds (a board already served is refused
+//!   from then on). Damage it finds that names no board, which opening would have refused,
+//!   stops the store taking writes ([`SledStore::unpinned_damage`]; `/health` answers `503` and
+//!   says what to do); reads of the boards that passed their check go on. Nothing is recorded:
+//!   the next start finds it again.
+//!
+//! Damage found later, by a read, quarantines its board from then on. `verify` scans everything
+//! in the foreground, decoding every envelope too.
 //!
 //! # Durable visibility
 //!
