@@ -116,9 +116,12 @@ pub fn error_body(error: &ExecuteError) -> ErrorBody {
         | ExecuteError::History(HistoryError::Store(StoreError::Damaged(damage))) => {
             match damage.iter().find_map(|damage| damage.board) {
                 Some(board) => return board_damaged(board),
+                // Damage that names no board stops every write (see /health).
                 None => (
                     ErrorCode::Unavailable,
-                    "the board cannot be saved right now; nothing was changed, try again".to_owned(),
+                    "the server cannot save changes now: a check found its stored data damaged (see /health); \
+                     nothing was changed. Ask the server's administrator to restore the data from a backup"
+                        .to_owned(),
                 ),
             }
         }

@@ -8,7 +8,8 @@ use actix_web::{HttpResponse, web};
 /// unhealthy, since the others are served, but they are named in the answer. A store that has
 /// stopped accepting writes (a failed write or sync) makes it `503` with the reason and what to
 /// do; so does a disk too full to write on (looked at anew at every call, so it is `200` again
-/// as soon as space is freed). Boards are still read either way.
+/// as soon as space is freed), and damage found after the start that names no board (the store's
+/// background check), which also stops the store's writes. Boards are still read either way.
 pub async fn health(state: web::Data<AppState>) -> HttpResponse {
     let store = state.boards.engine().store();
     if let Some(failure) = store.failure() {
@@ -23,6 +24,21 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
         return HttpResponse::ServiceUnavailable()
             .content_type("text/plain; charset=utf-8")
             .body(format!("failing: {full}."));
+    }
+    if let Some(damage) = store.unpinned_damage() {
+        let found: Vec<String> = damage.iter().take(5).map(ToString::to_string).collect();
+        return HttpResponse::ServiceUnavailable().content_type("text/plain; charset=utf-8").body(format!(
+            "failing: the check of the event log found damage that cannot be pinned on single boards, so the \
+             server stopped accepting changes ({}{}). Boards that passed their check can still be read. Stop the \
+             server, run `kipina verify` on a copy of the data directory, and restore it from a backup (or restore \
+             each board from its JSON export with `kipina import-log`).",
+            found.join("; "),
+            if damage.len() > found.len() {
+                format!("; and {} more", damage.len() - found.len())
+            } else {
+                String::new()
+            }
+        ));
     }
     let damaged = store.damaged_boards();
     let body = if damaged.is_empty() {

@@ -266,6 +266,12 @@ pub trait EventStore: Send + Sync + 'static {
         None
     }
 
+    /// Damage naming no board that was found after the store opened (by a check running in the
+    /// background), if any. The store then takes no more writes: opening would have refused it.
+    fn unpinned_damage(&self) -> Option<Vec<Damage>> {
+        None
+    }
+
     /// Puts a board in quarantine because of damage found above the store (an event that passes
     /// its checksum but cannot be opened or decoded). A store that keeps no quarantine ignores it.
     fn quarantine(&self, _board: BoardId, _damage: Vec<Damage>) {}

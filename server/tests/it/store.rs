@@ -110,10 +110,11 @@ fn damage_of(result: Result<impl std::fmt::Debug, StoreError>) -> Vec<Damage> {
     }
 }
 
-/// Opens a store that must put exactly one board in quarantine, and returns the store and that
-/// board's damage.
+/// Opens a store that must put exactly one board in quarantine once it has checked everything
+/// (when opening, and in the background after), and returns the store and that board's damage.
 fn open_quarantined(dir: &Path, board: BoardId) -> (SledStore, Vec<Damage>) {
     let store = open(dir);
+    store.wait_for_background_check();
     let mut damaged = store.damaged_boards();
     assert_eq!(damaged.len(), 1, "one board in quarantine: {damaged:?}");
     let (found, damage) = damaged.remove(0);
@@ -938,6 +939,8 @@ fn a_node_sled_cannot_read_in_an_older_segment_is_pinned_on_its_board() {
         Ok(store) => store,
         Err(error) => panic!("the store opens with board 1 in quarantine (record {n} damaged at {at}): {error:#?}"),
     };
+    // The node is in the middle of board 1's records: the background check finds it.
+    store.wait_for_background_check();
     let damaged = store.damaged_boards();
     assert_eq!(damaged.iter().map(|(board, _)| *board).collect::<Vec<_>>(), [board(1)], "{damaged:?}");
     assert!(damaged[0].1.iter().any(|item| item.problem.contains("sled cannot read")), "{damaged:?}");
@@ -1092,4 +1095,183 @@ fn an_idle_store_makes_its_acknowledgement_count_durable_without_another_append(
     drop(store);
     let store = open(&scratch.dir);
     assert_eq!(store.stats().watermark_durable, 3, "the count read back after reopening");
+}
+
+/// Opens the store without its background check, so a board's first use is the first look at
+/// its records.
+fn open_without_background(dir: &Path) -> SledStore {
+    SledStore::open(dir, StoreOptions { background_check: false, ..StoreOptions::default() }).expect("the store opens")
+}
+
+/// Changes one byte of a record's JSON through sled, so sled stays consistent and only the
+/// record's checksum tells.
+fn damage_record(dir: &Path, board_id: BoardId, seq: u64) {
+    let db = raw_sled(dir);
+    let key = record::event_key(board_id, seq);
+    let mut value = db.get(key).expect("reads").expect("the record exists").to_vec();
+    let inside = value.len() - 2;
+    value[inside] ^= 0x01;
+    db.insert(key, value).expect("writes");
+    db.flush().expect("flushes");
+}
+
+/// Removes records through sled, as sled's recovery does when it drops the end of its log.
+fn remove_records(dir: &Path, board_id: BoardId, seqs: &[u64]) {
+    let db = raw_sled(dir);
+    for seq in seqs {
+        db.remove(record::event_key(board_id, *seq)).expect("removes");
+    }
+    db.flush().expect("flushes");
+}
+
+/// Boards 1..=count with six events each, in a closed store.
+fn boards_of_six(dir: &Path, count: u128) {
+    let store = open(dir);
+    for n in 1..=count {
+        append(&store, request(board(n), command(n), ExpectedVersion::Any, 6)).expect("appends");
+    }
+}
+
+#[test]
+fn damage_in_a_board_opening_does_not_read_is_found_when_the_board_is_first_used() {
+    let scratch = scratch();
+    let (first_head, first_read, sound) = (board(1), board(2), board(3));
+    boards_of_six(&scratch.dir, 3);
+    damage_record(&scratch.dir, first_head, 3);
+    damage_record(&scratch.dir, first_read, 3);
+
+    let store = open_without_background(&scratch.dir);
+    // Opening reads keys only: the damage is not known yet.
+    assert!(store.damaged_boards().is_empty(), "{:?}", store.damaged_boards());
+    // Asking for the head, where every load of a board starts, checks all of its records first.
+    let damage = damage_of(store.head(first_head));
+    assert_eq!((damage[0].board, damage[0].seq), (Some(first_head), Some(3)), "{damage:?}");
+    assert!(damage[0].problem.contains("checksum"), "{damage:?}");
+    assert_refused(&store, first_head);
+    // Reading only the events after the damage (as a load from a snapshot does) finds it too.
+    let damage = damage_of(store.read(first_read, 4, 10));
+    assert_eq!((damage[0].board, damage[0].seq), (Some(first_read), Some(3)), "{damage:?}");
+    assert_refused(&store, first_read);
+    assert_eq!(seqs(&store, sound), [1, 2, 3, 4, 5, 6]);
+    let damaged: Vec<BoardId> = store.damaged_boards().into_iter().map(|(board, _)| board).collect();
+    assert_eq!(damaged, [first_head, first_read]);
+}
+
+#[test]
+fn a_board_loaded_from_its_snapshot_has_every_record_checked_before_it_is_served() {
+    use kipina_server::data_dir::DataDir;
+    use kipina_server::engine::{Engine, HistoryError};
+    let scratch = scratch();
+    let data = DataDir::new(scratch.dir.parent().expect("the store's directory is in the data directory"));
+    let options = StoreOptions { background_check: false, ..StoreOptions::default() };
+    let (board_id, head) = {
+        let engine = Engine::open_with(&data, options).expect("the engine opens");
+        let board_id = engine.create_demo_board(Timestamp(1_700_000_000_000)).expect("the demo board is made");
+        let state = engine.load(board_id).expect("loads");
+        // A snapshot at the head: loading the board reads no event at all.
+        engine.snapshots().save(board_id, &state).expect("the snapshot is saved");
+        (board_id, state.version)
+    };
+    assert!(head > 5);
+    damage_record(&scratch.dir, board_id, 5);
+
+    let engine = Engine::open_with(&data, options).expect("the engine opens");
+    assert_eq!(engine.snapshots().load(board_id).expect("reads").map(|snapshot| snapshot.seq), Some(head));
+    match engine.load(board_id) {
+        Err(HistoryError::Store(StoreError::Damaged(damage))) => {
+            assert_eq!((damage[0].board, damage[0].seq), (Some(board_id), Some(5)), "{damage:?}");
+        }
+        Ok(state) => panic!("the damaged board was served from its snapshot at seq {}", state.version),
+        Err(other) => panic!("{other}"),
+    }
+    assert_eq!(engine.store().damaged_boards().len(), 1);
+}
+
+#[test]
+fn the_background_check_quarantines_a_damaged_board_nobody_has_used() {
+    let scratch = scratch();
+    boards_of_six(&scratch.dir, 2);
+    damage_record(&scratch.dir, board(1), 4);
+
+    let store = open(&scratch.dir);
+    store.wait_for_background_check();
+    let damaged = store.damaged_boards();
+    assert_eq!(damaged.iter().map(|(board, _)| *board).collect::<Vec<_>>(), [board(1)], "{damaged:?}");
+    let damage = &damaged[0].1;
+    assert_eq!((damage[0].seq, damage[0].problem.contains("checksum")), (Some(4), true), "{damage:?}");
+    assert!(store.unpinned_damage().is_none());
+    assert_refused(&store, board(1));
+    assert_eq!(seqs(&store, board(2)), [1, 2, 3, 4, 5, 6]);
+}
+
+#[test]
+fn events_dropped_from_the_end_of_a_board_are_found_when_opening_without_reading_records() {
+    let scratch = scratch();
+    boards_of_six(&scratch.dir, 2);
+    remove_records(&scratch.dir, board(1), &[5, 6]);
+
+    // No board is used and nothing is scanned: comparing the heads finds it.
+    let store = open_without_background(&scratch.dir);
+    let damaged = store.damaged_boards();
+    assert_eq!(damaged.iter().map(|(board, _)| *board).collect::<Vec<_>>(), [board(1)], "{damaged:?}");
+    let damage = &damaged[0].1;
+    assert_eq!(damage.len(), 1, "{damage:?}");
+    assert_eq!(damage[0].seq, Some(5));
+    assert!(damage[0].problem.contains("events 5..=6 were acknowledged but are not stored"), "{damage:?}");
+    assert_refused(&store, board(1));
+    assert_eq!(seqs(&store, board(2)), [1, 2, 3, 4, 5, 6]);
+}
+
+#[test]
+fn verify_reports_everything_a_fast_open_leaves_for_later() {
+    let scratch = scratch();
+    boards_of_six(&scratch.dir, 3);
+    damage_record(&scratch.dir, board(1), 2);
+    remove_records(&scratch.dir, board(2), &[3]);
+    remove_records(&scratch.dir, board(3), &[5, 6]);
+
+    // Opening finds the end that is gone, and leaves the rest to each board's first use.
+    let store = open_without_background(&scratch.dir);
+    assert_eq!(store.damaged_boards().iter().map(|(board, _)| *board).collect::<Vec<_>>(), [board(3)]);
+    drop(store);
+
+    let listed = inspect(&scratch.dir).verify();
+    let found = |board_id: u128, seq: u64, words: &str| {
+        listed
+            .iter()
+            .any(|item| item.board == Some(board(board_id)) && item.seq == Some(seq) && item.problem.contains(words))
+    };
+    assert!(found(1, 2, "checksum"), "{listed:?}");
+    assert!(found(2, 3, "missing"), "{listed:?}");
+    assert!(found(3, 5, "were acknowledged but are not stored"), "{listed:?}");
+    // (and, while command records exist, board 3's command claiming the events that are gone)
+    assert!(listed.iter().all(|item| [1, 2, 3].map(board).contains(&item.board.expect("a board"))), "{listed:?}");
+}
+
+#[test]
+fn damage_naming_no_board_found_in_the_background_stops_writes_and_reads_go_on() {
+    let scratch = scratch();
+    boards_of_six(&scratch.dir, 1);
+    {
+        // A command key too short to name a board: opening reads no command record.
+        let db = raw_sled(&scratch.dir);
+        db.insert(b"c\x01\x02", b"?".to_vec()).expect("writes");
+        db.flush().expect("flushes");
+    }
+    let store = open(&scratch.dir);
+    store.wait_for_background_check();
+    let damage = store.unpinned_damage().expect("the background check found the key");
+    assert!(damage.iter().any(|item| item.board.is_none() && item.problem.contains("malformed key")), "{damage:?}");
+    assert!(store.damaged_boards().is_empty());
+    assert_eq!(seqs(&store, board(1)), [1, 2, 3, 4, 5, 6], "reads go on");
+    let appended = append(&store, request(board(1), command(9), ExpectedVersion::Exact(6), 1));
+    match appended {
+        Err(StoreError::Damaged(refused)) => assert_eq!(refused, damage),
+        other => panic!("a write after damage naming no board: {other:?}"),
+    }
+    assert_eq!(seqs(&store, board(1)), [1, 2, 3, 4, 5, 6]);
+    drop(store);
+    assert!(
+        inspect(&scratch.dir).verify().iter().any(|item| item.board.is_none() && item.problem.contains("malformed"))
+    );
 }

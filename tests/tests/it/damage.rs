@@ -5,7 +5,8 @@
 //! serves the other boards, says in its log which board is damaged and how, and answers every
 //! request about the damaged board with `board_damaged`; `GET /health` and `/metrics` count it,
 //! and `kipina verify` names it. Damage sled cannot recover from refuses the start with a clear
-//! message and a non-zero exit.
+//! message and a non-zero exit. Damage that names no board and that only the check running in
+//! the background after the start can find stops every change, and `/health` says so.
 
 use futures_util::{SinkExt, StreamExt};
 use kipina_proto::api::{CommandRequest, CommandResponse, CreateBoardRequest, CreateBoardResponse, ErrorBody};
@@ -331,4 +332,51 @@ async fn damage_sled_cannot_recover_from_refuses_to_start_with_a_clear_message()
         assert_eq!(verified.status.code(), Some(1), "{damage}: {}", text(&verified));
         assert!(text(&verified).contains("DAMAGED"), "{damage}: {}", text(&verified));
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn damage_naming_no_board_found_after_the_start_stops_changes_and_health_says_what_to_do() {
+    let dir = tempfile::tempdir().expect("a data directory");
+    let (data, log) = (dir.path().join("data"), dir.path().join("kipina.log"));
+    let (sound, _other) = two_boards(&data, &log).await;
+    {
+        // A key among the command records too short to name a board, written through sled so
+        // that sled's own checks pass: opening reads no command record, the background check does.
+        let events = data.join("events");
+        let config = sled::Config::new().path(&events).segment_size(8 * 1024 * 1024);
+        let db = kipina_server::store::release::OpenedSled::open(&config, &events).expect("sled opens");
+        db.insert(b"c\x01\x02", b"?".to_vec()).expect("writes");
+        db.flush().expect("flushes");
+    }
+
+    let server = start(&data, &log);
+    let client = Client::new(&server);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let (status, health) = loop {
+        let (status, body) = client.send(client.http.get(format!("{}/health", client.base))).await;
+        if status != 200 {
+            break (status, body);
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the background check never reported: {body}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(status, 503, "{health}");
+    assert!(health.starts_with("failing") && health.contains("malformed key"), "{health}");
+    assert!(health.contains("kipina verify") && health.contains("backup"), "the answer says what to do: {health}");
+
+    // Reads go on; changes are refused with words for a person.
+    let (status, body) = client.board(&sound).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(cards_of(&body), sound.cards);
+    let command = Command::AddColumn { column: ColumnId(Uuid::now_v7()), title: "Ei".into() };
+    let (status, body) = client.command(sound.board, &sound.token, command).await;
+    let error: ErrorBody = serde_json::from_str(&body).unwrap_or_else(|_| panic!("{status}: {body}"));
+    assert_eq!((status, error.code.as_str()), (503, "unavailable"), "{body}");
+    assert!(error.message.contains("damaged") && error.message.contains("/health"), "{body}");
+    // `stop` waits for a healthy answer before it signals; this server will not give one again.
+    server.kill();
+
+    let verified = verify(&data);
+    assert_eq!(verified.status.code(), Some(1), "{}", text(&verified));
+    assert!(text(&verified).contains("malformed key"), "{}", text(&verified));
 }

@@ -50,16 +50,38 @@
 //!
 //! # Quarantine
 //!
-//! Opening checks everything (see [`StoreOptions::check_on_open`]). Damage that names a board (a
-//! record that fails its checksum, a gap, a bad command record, acknowledged events missing from
-//! that board, a node of sled's tree holding that board's records that sled cannot read) puts the
-//! board in quarantine: the store opens, and every read, head, command lookup and append of that
-//! board answers [`StoreError::Damaged`] with the damage found, so nothing is ever served or
-//! written on top of it, not even from a snapshot (which is loaded only after the head is read).
-//! Damage that names no board (sled cannot open its files, the watermark is unreadable, events
-//! are missing that no board accounts for, keys the store never writes, a node sled cannot read
-//! that holds no known board's records) refuses the whole store. Damage found later, by a read,
-//! quarantines its board from then on.
+//! Damage that names a board (a record that fails its checksum, a gap, a bad command record,
+//! acknowledged events missing from that board, a node of sled's tree holding that board's
+//! records that sled cannot read) puts the board in quarantine: every read, head, command lookup
+//! and append of that board answers [`StoreError::Damaged`] with the damage found, so nothing is
+//! ever served or written on top of it, not even from a snapshot (which is loaded only after the
+//! head is read). Damage that names no board (sled cannot open its files, the watermark is
+//! unreadable, events are missing that no board accounts for, keys the store never writes, a
+//! node sled cannot read that holds no known board's records) refuses the whole store.
+//!
+//! # Opening without reading every record (ADR 0006)
+//!
+//! Opening reads keys, not records (see `checks.rs` and [`StoreOptions::check_on_open`]): each
+//! board's stored head is its last key (one seek), and is compared with its acknowledged head,
+//! and their sum with the acknowledged count, which finds what sled dropped from the end of its
+//! log exactly as a full scan does; the ranges of keys the store never writes must be empty.
+//! What that finds is quarantined or refused as above. The rest is checked later, and never
+//! after anything of a board is served:
+//!
+//! - **When a board is first used.** Every read, head, command lookup and append of a board that
+//!   has not been checked since opening first reads all of that board's records (checksums, the
+//!   gap-free sequence, its command records, its acknowledged head) with the same scan as
+//!   `verify`. Loading a board starts with its head, so a board loaded from its snapshot has
+//!   its records checked too, though the engine reads none of them.
+//! - **In the background.** A thread of the lowest priority scans everything, as opening used
+//!   to, and quarantines the boards whose damage it finds (a board already served is refused
+//!   from then on). Damage it finds that names no board, which opening would have refused,
+//!   stops the store taking writes ([`SledStore::unpinned_damage`]; `/health` answers `503` and
+//!   says what to do); reads of the boards that passed their check go on. Nothing is recorded:
+//!   the next start finds it again.
+//!
+//! Damage found later, by a read, quarantines its board from then on. `verify` scans everything
+//! in the foreground, decoding every envelope too.
 //!
 //! # Durable visibility
 //!
@@ -91,9 +113,9 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, watch};
@@ -124,16 +146,21 @@ pub struct StoreOptions {
     /// makes every request pay for its own sync (the appends of one `append_all` still share
     /// one); that is only useful to measure the difference.
     pub group_commit: bool,
-    /// Verify every stored record when opening (its checksum, the gap-free sequence numbers,
-    /// the command records and the acknowledgement watermark), quarantine every board with
-    /// damage, and refuse to open when there is damage that names no board (see the module
-    /// docs). Decoding every envelope is left to [`SledStore::verify`].
+    /// Check the stored data (see the module docs): when opening, compare what was
+    /// acknowledged with each board's stored head; check every record of a board (its checksum,
+    /// the gap-free sequence numbers, the command records) before the board is first served;
+    /// quarantine every board with damage, and refuse to open when there is damage that names
+    /// no board. Decoding every envelope is left to [`SledStore::verify`]. Off only for
+    /// inspection ([`SledStore::open_for_inspection`]).
     pub check_on_open: bool,
+    /// With `check_on_open`, also scan everything on a background thread after opening. Off
+    /// only in tests that need a board's first use to be the first look at its records.
+    pub background_check: bool,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        Self { group_commit: true, check_on_open: true }
+        Self { group_commit: true, check_on_open: true, background_check: true }
     }
 }
 
@@ -192,12 +219,14 @@ struct Inner {
     db: sled::Db,
     /// Damage found while opening without a check (an unreadable watermark), for `verify`.
     open_damage: Vec<Damage>,
-    /// Boards that are not served, with what is wrong with each.
-    quarantine: Mutex<BTreeMap<BoardId, Vec<Damage>>>,
+    /// The quarantine and what has been checked (see `checks.rs`).
+    checks: Arc<Checks>,
     shared: Arc<Shared>,
     /// The way to the writer; taken out on drop so the writer sees the channel close.
     sender: Option<mpsc::Sender<Job>>,
     writer: Option<JoinHandle<()>>,
+    /// The background check of everything, stopped and joined on drop (it holds a handle on sled).
+    background: Option<JoinHandle<()>>,
     /// Last, so it drops after `db`: waits until sled has let go of the directory.
     release: Release,
 }
@@ -300,9 +329,11 @@ impl EncodedAppend {
 impl SledStore {
     /// Opens (or creates) the store in `dir`, the store's own directory.
     ///
-    /// With `check_on_open` every record's checksum is verified first: boards with damage are
-    /// quarantined ([`SledStore::damaged_boards`]), and damage that names no board is refused
-    /// with [`StoreError::Damaged`]. A directory held by another process gives [`StoreError::Locked`].
+    /// With `check_on_open` the acknowledged heads are compared with the stored ones first:
+    /// boards with damage are quarantined ([`SledStore::damaged_boards`]), and damage that names
+    /// no board is refused with [`StoreError::Damaged`]. Every board's records are checked when
+    /// it is first used, and everything in the background. A directory held by another process
+    /// gives [`StoreError::Locked`].
     pub fn open(dir: &Path, options: StoreOptions) -> Result<SledStore, StoreError> {
         Self::open_with_sync_hook(dir, options, Arc::new(NoHook))
     }
@@ -355,6 +386,7 @@ impl SledStore {
         let recorded_heads = read_heads(dir)?;
         let mut open_damage = Vec::new();
         let mut quarantine: BTreeMap<BoardId, Vec<Damage>> = BTreeMap::new();
+        let mut acknowledged_heads = HashMap::new();
         let (acknowledged, heads_file) = if options.check_on_open {
             let mut damage = Vec::new();
             let recorded = match watermark {
@@ -367,7 +399,7 @@ impl SledStore {
             damage.extend(recorded_heads.damage.iter().cloned());
             damage.extend(upgraded.damage);
             let acknowledged = Acknowledged { events: recorded, heads: &recorded_heads.heads };
-            let report = verify_tree(db, dir, &acknowledged, Depth::Checksums);
+            let report = check_at_open(db, dir, &acknowledged);
             damage.extend(report.damage);
             if damage.iter().any(|item| item.board.is_none()) {
                 return Err(StoreError::Damaged(damage));
@@ -379,6 +411,9 @@ impl SledStore {
             }
             // The heads file starts afresh from what was found, except that a quarantined board
             // keeps the head it was acknowledged at, so its loss is found again at every start.
+            // Every stored event counts as acknowledged from now on: the heads found stand for
+            // the events found (a gap that makes them differ is damage its board's check finds).
+            let found: u64 = report.heads.values().sum();
             let mut heads: BTreeMap<BoardId, u64> = report.heads.into_iter().collect();
             for board in quarantine.keys() {
                 if let Some(recorded) = recorded_heads.heads.get(board) {
@@ -386,9 +421,8 @@ impl SledStore {
                     *head = (*head).max(*recorded);
                 }
             }
-            // Apart from the quarantined boards' missing events (which their heads keep), the
-            // count just taken is exact.
-            (report.events, HeadsFile::create(dir, &heads)?)
+            acknowledged_heads = heads.iter().map(|(board, head)| (*board, *head)).collect();
+            (found, HeadsFile::create(dir, &heads)?)
         } else {
             // Unchecked, the recorded count is kept as it is, so damage it reveals stays visible
             // to the next check. Only an unreadable file starts over from zero, and that is
@@ -441,6 +475,13 @@ impl SledStore {
         let handle = std::thread::Builder::new()
             .name("kipina-store-writer".into())
             .spawn(move || writer.run(&receiver, syncer))?;
+        let checks = Arc::new(Checks::new(options.check_on_open, quarantine, acknowledged_heads, acknowledged));
+        let background = if options.check_on_open && options.background_check {
+            Some(Self::spawn_background_check(db.clone(), dir.to_path_buf(), Arc::clone(&checks))?)
+        } else {
+            checks.finish();
+            None
+        };
 
         tracing::info!(dir = %dir.display(), recovered = db.was_recovered(), "event store open");
         Ok(SledStore {
@@ -448,10 +489,11 @@ impl SledStore {
                 dir: dir.to_path_buf(),
                 db: opened.db,
                 open_damage,
-                quarantine: Mutex::new(quarantine),
+                checks,
                 shared,
                 sender: Some(sender),
                 writer: Some(handle),
+                background,
                 release: opened.release,
             }),
         })
@@ -494,7 +536,15 @@ impl SledStore {
         });
         damage.extend(recorded.damage.iter().cloned());
         let acknowledged = Acknowledged { events: Some(acknowledged), heads: &recorded.heads };
-        damage.extend(verify_tree(&self.inner.db, &self.inner.dir, &acknowledged, Depth::Envelopes).damage);
+        let report = verify_tree(
+            &self.inner.db,
+            &self.inner.dir,
+            &acknowledged,
+            Depth::Envelopes,
+            Scope::Everything,
+            &NEVER_STOP,
+        );
+        damage.extend(report.damage);
         damage
     }
 
@@ -522,8 +572,25 @@ impl SledStore {
     }
 
     fn quarantined(&self) -> MutexGuard<'_, BTreeMap<BoardId, Vec<Damage>>> {
-        // Every change to the map is a single insert, so a panic elsewhere cannot have left it half-changed.
-        self.inner.quarantine.lock().unwrap_or_else(PoisonError::into_inner)
+        self.inner.checks.quarantined()
+    }
+
+    /// Blocks until the background check of everything has ended (at once when there is none).
+    /// For tests and tools: the server does not wait for it.
+    pub fn wait_for_background_check(&self) {
+        self.inner.checks.wait_until_finished();
+    }
+
+    /// Whether the background check of everything has ended (or there is none).
+    pub fn background_check_finished(&self) -> bool {
+        self.inner.checks.finished()
+    }
+
+    /// Damage naming no board found by the background check after opening, if any: opening
+    /// would have refused it; found later, the store takes no more writes (reads of boards that
+    /// were checked go on) until it is restored and restarted.
+    pub fn unpinned_damage(&self) -> Option<Vec<Damage>> {
+        self.inner.checks.unpinned()
     }
 
     /// Refuses a board in quarantine with the damage found in it.
@@ -537,15 +604,7 @@ impl SledStore {
     /// Quarantines the board of damage a read just found.
     fn quarantine_found<T>(&self, board: BoardId, result: Result<T, StoreError>) -> Result<T, StoreError> {
         if let Err(StoreError::Damaged(damage)) = &result {
-            let mut quarantine = self.quarantined();
-            if let std::collections::btree_map::Entry::Vacant(entry) = quarantine.entry(board) {
-                tracing::error!(
-                    %board,
-                    damage = %damage.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
-                    "damaged data found in a board; it is quarantined and will not be served"
-                );
-                entry.insert(damage.clone());
-            }
+            self.inner.checks.quarantine(board, damage);
         }
         result
     }
@@ -587,6 +646,13 @@ impl SledStore {
 
 impl Drop for Inner {
     fn drop(&mut self) {
+        // The background check holds a handle on sled: it must end before sled can close.
+        self.checks.stop();
+        if let Some(background) = self.background.take()
+            && background.join().is_err()
+        {
+            tracing::error!(dir = %self.dir.display(), "the event store's background check panicked");
+        }
         // Closing the channel lets the writer answer what is queued and then return.
         drop(self.sender.take());
         if let Some(writer) = self.writer.take()
@@ -602,14 +668,23 @@ impl EventStore for SledStore {
         let mut tickets = Vec::with_capacity(requests.len());
         let mut appends = Vec::with_capacity(requests.len());
         let mut stopped = false;
+        // Damage found after opening that names no board: as opening would have refused the
+        // store, nothing more is written.
+        let unpinned = self.inner.checks.unpinned();
         for request in requests {
             if stopped {
                 // The chain broke before this one (see the trait).
                 tickets.push(AppendTicket::ready(Err(StoreError::Skipped)));
                 continue;
             }
-            // Nothing is written on top of damage: the next seq may be one that was acknowledged and lost.
-            if let Err(damaged) = self.refuse_damaged(request.board) {
+            if let Some(damage) = &unpinned {
+                tickets.push(AppendTicket::ready(Err(StoreError::Damaged(damage.clone()))));
+                stopped = true;
+                continue;
+            }
+            // Nothing is written on top of damage: the next seq may be one that was acknowledged
+            // and lost. A board not checked yet is checked first.
+            if let Err(damaged) = self.admit(request.board) {
                 tickets.push(AppendTicket::ready(Err(damaged)));
                 stopped = true;
                 continue;
@@ -643,12 +718,13 @@ impl EventStore for SledStore {
     }
 
     fn read(&self, board: BoardId, from_seq: u64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
-        self.refuse_damaged(board)?;
+        self.admit(board)?;
         let result = self.read_sound(board, from_seq, limit);
         self.quarantine_found(board, result)
     }
 
     fn head(&self, board: BoardId) -> Result<u64, StoreError> {
+        self.admit(board)?;
         self.durable_head(board)
     }
 
@@ -704,7 +780,7 @@ impl EventStore for SledStore {
     }
 
     fn command(&self, board: BoardId, command_id: CommandId) -> Result<Option<CommandRecord>, StoreError> {
-        self.refuse_damaged(board)?;
+        self.admit(board)?;
         let result = self.command_sound(board, command_id);
         self.quarantine_found(board, result)
     }
@@ -735,6 +811,10 @@ impl EventStore for SledStore {
 
     fn disk_full(&self) -> Option<String> {
         crate::disk_space::check(&self.inner.dir, 0).err().map(|full| full.to_string())
+    }
+
+    fn unpinned_damage(&self) -> Option<Vec<Damage>> {
+        SledStore::unpinned_damage(self)
     }
 
     fn damaged_boards(&self) -> Vec<(BoardId, Vec<Damage>)> {
@@ -866,6 +946,7 @@ fn stored_head(db: &sled::Db, board: BoardId) -> Result<u64, StoreError> {
 }
 
 mod acknowledged;
+mod checks;
 mod commands;
 mod scan;
 mod space;
@@ -873,6 +954,7 @@ mod upgrade;
 mod writer;
 
 use acknowledged::*;
+use checks::*;
 use commands::CommandIndex;
 use scan::*;
 use writer::*;

@@ -1,8 +1,24 @@
 //! The scan: reads every record (checksums, gap-free sequences, each command's events stored
-//! together; sled holds nothing else since ADR 0005), compares what
-//! it finds with what was acknowledged, and pins each problem on a board where it can.
+//! together; sled holds nothing else since ADR 0005), compares what it finds with what was
+//! acknowledged, and pins each problem on a board where it can. One function, [`verify_tree`],
+//! serves `verify` (everything, in the foreground), the background check after opening
+//! (everything, stoppable) and the check of a board when it is first loaded (one board's
+//! records); see `checks.rs`.
 
 use super::*;
+
+/// What a scan reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Scope {
+    /// Every entry of the tree.
+    Everything,
+    /// One board's records (its events and its command records). Damage found there is that
+    /// board's, whatever it is: nothing read belongs to another board.
+    Board(BoardId),
+}
+
+/// A stop flag that is never raised, for scans that run to the end.
+pub(super) static NEVER_STOP: AtomicBool = AtomicBool::new(false);
 
 /// What the store has acknowledged, to compare with what a scan finds.
 pub(super) struct Acknowledged<'a> {
@@ -34,14 +50,27 @@ pub(super) enum Depth {
     Envelopes,
 }
 
-/// Scans all stored data; see [`SledStore::verify`]. Finding fewer events than were
+/// Scans the stored data of `scope`; see [`SledStore::verify`]. Finding fewer events than were
 /// acknowledged is damage: of the boards whose recorded head is past what is found, and of the
-/// store as a whole for whatever those boards do not account for.
-pub(super) fn verify_tree(db: &sled::Db, dir: &Path, acknowledged: &Acknowledged<'_>, depth: Depth) -> VerifyReport {
+/// store as a whole for whatever those boards do not account for (only when `acknowledged`
+/// knows the store's count). A scan stopped through `stop` returns what it found so far, which
+/// proves nothing: the caller throws it away.
+pub(super) fn verify_tree(
+    db: &sled::Db,
+    dir: &Path,
+    acknowledged: &Acknowledged<'_>,
+    depth: Depth,
+    scope: Scope,
+    stop: &AtomicBool,
+) -> VerifyReport {
     // sled 0.34 may panic on data damaged in ways its checks do not foresee; that is damage to
     // report, not a reason to take the caller down.
-    let known: BTreeSet<BoardId> = acknowledged.heads.keys().copied().collect();
-    let scanned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scan_tree(db, dir, depth, &known)));
+    let known: BTreeSet<BoardId> = match scope {
+        Scope::Everything => acknowledged.heads.keys().copied().collect(),
+        Scope::Board(board) => BTreeSet::from([board]),
+    };
+    let scanned =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scan_tree(db, dir, depth, &known, scope, stop)));
     let (mut report, unreadable) = scanned.unwrap_or_else(|panic| {
         let damage = vec![Damage {
             board: None,
@@ -50,24 +79,58 @@ pub(super) fn verify_tree(db: &sled::Db, dir: &Path, acknowledged: &Acknowledged
         }];
         (VerifyReport { damage, events: 0, heads: HashMap::new(), counts: HashMap::new() }, BTreeSet::new())
     });
+    let heads = match scope {
+        Scope::Everything => acknowledged.heads.clone(),
+        Scope::Board(board) => {
+            acknowledged.heads.get(&board).map(|head| HashMap::from([(board, *head)])).unwrap_or_default()
+        }
+    };
+    let acknowledged = Acknowledged { events: acknowledged.events, heads: &heads };
+    let found = Found { events: report.events, heads: &report.heads, counts: &report.counts, unreadable: &unreadable };
+    let missing = missing_acknowledged(dir, &acknowledged, &found);
+    report.damage.extend(missing);
+    if let Scope::Board(board) = scope {
+        for item in &mut report.damage {
+            item.board.get_or_insert(board);
+        }
+    }
+    report
+}
+
+/// What a scan found, to compare with what was acknowledged.
+pub(super) struct Found<'a> {
+    /// The number of events found.
+    pub(super) events: u64,
+    /// The last sequence number found of each board.
+    pub(super) heads: &'a HashMap<BoardId, u64>,
+    /// The number of events found of each board.
+    pub(super) counts: &'a HashMap<BoardId, u64>,
+    /// Boards sled could not read all of (reported as that already).
+    pub(super) unreadable: &'a BTreeSet<BoardId>,
+}
+
+/// Acknowledged events that were not found: of each board whose recorded head is past the head
+/// found, and of the store as a whole for whatever those boards do not account for.
+pub(super) fn missing_acknowledged(dir: &Path, acknowledged: &Acknowledged<'_>, found: &Found<'_>) -> Vec<Damage> {
+    let mut damage = Vec::new();
     // Events missing from the boards that say so (lost from the end of a stream, or from a gap
     // in it), counted so the store-wide check below only reports what no board accounts for.
     let mut accounted = 0u64;
     let mut lost: Vec<(BoardId, u64, u64)> = Vec::new();
     for (board, recorded) in acknowledged.heads {
-        accounted += recorded.saturating_sub(report.counts.get(board).copied().unwrap_or(0));
-        let found = report.heads.get(board).copied().unwrap_or(0);
-        if found < *recorded {
-            lost.push((*board, found, *recorded));
+        accounted += recorded.saturating_sub(found.counts.get(board).copied().unwrap_or(0));
+        let head = found.heads.get(board).copied().unwrap_or(0);
+        if head < *recorded {
+            lost.push((*board, head, *recorded));
         }
     }
     lost.sort_unstable();
-    for (board, found, recorded) in lost {
+    for (board, head, recorded) in lost {
         // A board sled could not read all of is reported as that already.
-        if unreadable.contains(&board) {
+        if found.unreadable.contains(&board) {
             continue;
         }
-        let problem = if found == 0 {
+        let problem = if head == 0 {
             format!(
                 "{recorded} events were acknowledged but none is stored: sled dropped part of its log in {} \
                  (a damaged record ends sled's recovery without an error), or they were deleted",
@@ -77,20 +140,20 @@ pub(super) fn verify_tree(db: &sled::Db, dir: &Path, acknowledged: &Acknowledged
             format!(
                 "events {}..={recorded} were acknowledged but are not stored: sled dropped part of its log in {} \
                  (a damaged record ends sled's recovery without an error), or they were deleted",
-                found + 1,
+                head + 1,
                 dir.join("db").display()
             )
         };
-        report.damage.push(Damage { board: Some(board), seq: Some(found + 1), problem });
+        damage.push(Damage { board: Some(board), seq: Some(head + 1), problem });
     }
-    if let Some(events) = acknowledged.events.filter(|events| report.events.saturating_add(accounted) < *events) {
-        report.damage.push(Damage {
+    if let Some(events) = acknowledged.events.filter(|events| found.events.saturating_add(accounted) < *events) {
+        damage.push(Damage {
             board: None,
             seq: None,
             problem: format!(
                 "{events} events were acknowledged but only {} are stored{}: sled dropped part of its log in {} \
                  (a damaged record ends sled's recovery without an error), or records were deleted",
-                report.events,
+                found.events,
                 if accounted > 0 {
                     format!(" and {accounted} are missing from the boards named")
                 } else {
@@ -100,7 +163,7 @@ pub(super) fn verify_tree(db: &sled::Db, dir: &Path, acknowledged: &Acknowledged
             ),
         });
     }
-    report
+    damage
 }
 
 /// The text of a caught panic.
@@ -118,12 +181,32 @@ pub(super) fn scan_tree(
     dir: &Path,
     depth: Depth,
     known: &BTreeSet<BoardId>,
+    scope: Scope,
+    stop: &AtomicBool,
 ) -> (VerifyReport, BTreeSet<BoardId>) {
+    let (events_range, command_regions) = match scope {
+        Scope::Everything => (
+            (vec![record::EVENT_PREFIX], Bound::Excluded(vec![record::EVENT_PREFIX + 1])),
+            // Everything before the events, then everything after them.
+            vec![
+                (Vec::new(), Bound::Excluded(vec![record::EVENT_PREFIX])),
+                (vec![record::EVENT_PREFIX + 1], Bound::Unbounded),
+            ],
+        ),
+        Scope::Board(board) => {
+            let (events_start, events_end) = KeyRange::Events.bounds(board);
+            // Where format 1 kept the board's command records: empty once it is upgraded.
+            let mut commands_start = vec![record::COMMAND_PREFIX];
+            commands_start.extend_from_slice(board.as_bytes());
+            let commands_end = successor(&commands_start);
+            ((events_start, Bound::Excluded(events_end)), vec![(commands_start, Bound::Excluded(commands_end))])
+        }
+    };
     // The two passes read disjoint key ranges, so they run side by side: everything that is not
     // an event (which should be nothing) on a thread of their own, the events here.
-    let (events_pass, commands_pass) = std::thread::scope(|scope| {
-        let commands = scope.spawn(|| scan_commands(db, dir, known));
-        let events = scan_events(db, dir, depth, known);
+    let (events_pass, commands_pass) = std::thread::scope(|threads| {
+        let commands = threads.spawn(|| scan_commands(db, dir, known, &command_regions, stop));
+        let events = scan_events(db, dir, depth, known, events_range.clone(), stop);
         // A panic inside sled on the other thread is re-raised here, for `verify_tree` to report.
         (events, commands.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
     });
@@ -133,7 +216,7 @@ pub(super) fn scan_tree(
         // with events is known now; keys of any other board would be damage anyway.
         let mut all_known = known.clone();
         all_known.extend(heads.keys().copied());
-        scan_commands(db, dir, &all_known)
+        scan_commands(db, dir, &all_known, &command_regions, stop)
     } else {
         commands_pass
     };
@@ -216,6 +299,7 @@ pub(super) fn blame(
 /// answers the board the key belongs to, if any). Where sled cannot read on, the records of the
 /// board to [`blame`] are skipped after telling `unreadable`; a failure that cannot be pinned on a
 /// board ends the walk and is returned.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn walk(
     db: &sled::Db,
     start: Vec<u8>,
@@ -224,6 +308,7 @@ pub(super) fn walk(
     known: &BTreeSet<BoardId>,
     mut visit: impl FnMut(&[u8], &[u8]) -> Option<BoardId>,
     mut unreadable: impl FnMut(BoardId, String),
+    stop: &AtomicBool,
 ) -> Result<(), sled::Error> {
     let mut seen: BTreeSet<BoardId> = BTreeSet::new();
     let mut resume = start;
@@ -232,6 +317,9 @@ pub(super) fn walk(
         let mut position = resume.clone();
         let mut failure = None;
         for item in db.range::<Vec<u8>, _>((Bound::Included(resume), end.clone())) {
+            if stop.load(Ordering::Relaxed) {
+                return Ok(());
+            }
             match item {
                 Ok((key, value)) => {
                     if let Some(board) = visit(&key, &value) {
@@ -297,8 +385,16 @@ pub(super) fn unreadable_board(dir: &Path, board: BoardId, seq: Option<u64>, wha
     }
 }
 
-/// Pass 1: the event streams, in key order, so each board's events come together and in seq order.
-pub(super) fn scan_events(db: &sled::Db, dir: &Path, depth: Depth, known: &BTreeSet<BoardId>) -> EventsPass {
+/// Pass 1: the event streams of `range`, in key order, so each board's events come together and
+/// in seq order.
+pub(super) fn scan_events(
+    db: &sled::Db,
+    dir: &Path,
+    depth: Depth,
+    known: &BTreeSet<BoardId>,
+    range: (Vec<u8>, Bound<Vec<u8>>),
+    stop: &AtomicBool,
+) -> EventsPass {
     let mut damage = Vec::new();
     let mut events = 0u64;
     let mut heads: HashMap<BoardId, u64> = HashMap::new();
@@ -392,12 +488,13 @@ pub(super) fn scan_events(db: &sled::Db, dir: &Path, depth: Depth, known: &BTree
         let mut blamed = Vec::new();
         let walked = walk(
             db,
-            vec![record::EVENT_PREFIX],
-            Bound::Excluded(vec![record::EVENT_PREFIX + 1]),
+            range.0,
+            range.1,
             KeyRange::Events,
             known,
             visit,
             |board, error| blamed.push((board, error)),
+            stop,
         );
         (walked, blamed)
     };
@@ -413,16 +510,20 @@ pub(super) fn scan_events(db: &sled::Db, dir: &Path, depth: Depth, known: &BTree
     EventsPass { damage, events, heads, counts, unreadable }
 }
 
-/// Pass 2: everything else, which must be nothing: format 2 stores only events. A command record
-/// of format 1 left here belongs to a board whose upgrade did not finish.
-pub(super) fn scan_commands(db: &sled::Db, dir: &Path, known: &BTreeSet<BoardId>) -> CommandsPass {
+/// Pass 2: everything else (the key ranges in `regions`), which must be nothing: format 2 stores
+/// only events. A command record of format 1 left here belongs to a board whose upgrade did not
+/// finish.
+pub(super) fn scan_commands(
+    db: &sled::Db,
+    dir: &Path,
+    known: &BTreeSet<BoardId>,
+    regions: &[(Vec<u8>, Bound<Vec<u8>>)],
+    stop: &AtomicBool,
+) -> CommandsPass {
     let mut damage = Vec::new();
     let mut unreadable = BTreeSet::new();
     let mut unpinned = false;
-    // Everything before the events, then everything after them.
-    let regions =
-        [(Vec::new(), Bound::Excluded(vec![record::EVENT_PREFIX])), (vec![record::EVENT_PREFIX + 1], Bound::Unbounded)];
-    for (start, end) in regions {
+    for (start, end) in regions.iter().cloned() {
         let visit = |key: &[u8], _: &[u8]| {
             let (board, command_id) = match record::parse_key(key) {
                 Ok(ParsedKey::Command { board, command_id }) => (board, command_id),
@@ -452,9 +553,18 @@ pub(super) fn scan_commands(db: &sled::Db, dir: &Path, known: &BTreeSet<BoardId>
         let mut blamed = Vec::new();
         // Nothing but events is stored, so a node sled cannot read here is one that also holds
         // the first or last board's events: blame it on that board's events, once more.
-        let walked = walk(db, start, end, KeyRange::Events, known, visit, |board, error| {
-            blamed.push((board, error));
-        });
+        let walked = walk(
+            db,
+            start,
+            end,
+            KeyRange::Events,
+            known,
+            visit,
+            |board, error| {
+                blamed.push((board, error));
+            },
+            stop,
+        );
         for (board, error) in blamed {
             damage.push(unreadable_board(dir, board, None, "records next to its events", &error));
             unreadable.insert(board);
