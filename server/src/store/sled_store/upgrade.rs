@@ -69,7 +69,9 @@ pub(super) fn run(db: &sled::Db, db_file: &File) -> Result<Upgraded, StoreError>
     Ok(upgraded)
 }
 
-/// Every board that has at least one command record, in order.
+/// Every board that has at least one command record, in order. A key in that range too short to
+/// name a board is passed over: it is no command record of format 1, and the check of every
+/// record after opening reports it as damage that names no board.
 fn boards_with_commands(db: &sled::Db) -> Result<Vec<BoardId>, StoreError> {
     let mut boards = Vec::new();
     let mut lower = vec![record::COMMAND_PREFIX];
@@ -77,19 +79,21 @@ fn boards_with_commands(db: &sled::Db) -> Result<Vec<BoardId>, StoreError> {
         let next = db.range::<Vec<u8>, _>((Bound::Included(lower), Bound::Excluded(vec![record::COMMAND_PREFIX + 1])));
         let Some(item) = next.into_iter().next() else { break };
         let (key, _) = item?;
-        let Some(board) = record::board_of_key(&key) else {
-            return Err(StoreError::Damaged(vec![Damage {
-                board: None,
-                seq: None,
-                problem: format!("malformed command key {key:02x?}"),
-            }]));
+        lower = match record::board_of_key(&key) {
+            Some(board) => {
+                boards.push(board);
+                // Past every key of this board: its prefix followed by the highest byte.
+                let mut past = vec![record::COMMAND_PREFIX];
+                past.extend_from_slice(board.as_bytes());
+                past.push(0xff);
+                past
+            }
+            None => {
+                let mut past = key.to_vec();
+                past.push(0);
+                past
+            }
         };
-        boards.push(board);
-        // Past every key of this board: its prefix followed by the highest byte.
-        let mut past = vec![record::COMMAND_PREFIX];
-        past.extend_from_slice(board.as_bytes());
-        past.push(0xff);
-        lower = past;
     }
     Ok(boards)
 }
