@@ -351,10 +351,10 @@ mod tests {
         let other = ParticipantId(Uuid::from_u128(12));
         let wrong_key = keys.get_or_create(board, other).expect("a key");
         let raw_card = raw(card.payload.clone());
-        let tampered = kipina_domain::with_opener(
-            std::rc::Rc::new(SealedOpener::new(board, owner, Some(&wrong_key))),
-            || decode_raw(card.event_type, card.event_version, &raw_card),
-        );
+        let tampered =
+            kipina_domain::with_opener(std::rc::Rc::new(SealedOpener::new(board, owner, Some(&wrong_key))), || {
+                decode_raw(card.event_type, card.event_version, &raw_card)
+            });
         assert!(matches!(tampered, Err(DecodeError::Payload { .. })), "{tampered:?}");
         // And without any opener in force, a sealed field does not decode at all.
         assert!(decode_raw(card.event_type, card.event_version, &raw_card).is_err());

@@ -95,16 +95,17 @@ impl<S: EventStore> Engine<S> {
         while next <= to_seq {
             let limit = usize::try_from(to_seq - next + 1).unwrap_or(usize::MAX).min(READ_CHUNK);
             let mut failed = None;
-            let last = self.store.read_raw(board, next, limit, &mut |raw| match self.fact_of_raw(raw, &mut openers) {
-                Ok(fact) => {
-                    visit(fact);
-                    ControlFlow::Continue(())
-                }
-                Err(error) => {
-                    failed = Some(error);
-                    ControlFlow::Break(())
-                }
-            })?;
+            let last =
+                self.store.read_raw(board, next, limit, &mut |raw| match self.fact_of_raw(raw, &mut openers) {
+                    Ok(fact) => {
+                        visit(fact);
+                        ControlFlow::Continue(())
+                    }
+                    Err(error) => {
+                        failed = Some(error);
+                        ControlFlow::Break(())
+                    }
+                })?;
             if let Some(error) = failed {
                 return Err(error);
             }
@@ -234,7 +235,8 @@ mod tests {
         let engine = Engine::open(&DataDir::new(dir.path().to_owned())).expect("opens");
         let board = BoardId(Uuid::now_v7());
         let (facilitator, aino) = (ParticipantId(Uuid::from_u128(1)), ParticipantId(Uuid::from_u128(2)));
-        let (column, card, comment) = (ColumnId(Uuid::from_u128(3)), CardId(Uuid::from_u128(4)), CommentId(Uuid::from_u128(5)));
+        let (column, card, comment) =
+            (ColumnId(Uuid::from_u128(3)), CardId(Uuid::from_u128(4)), CommentId(Uuid::from_u128(5)));
         // Version 1 of board_created (no language: Finnish) and of comment_added (no mentions).
         append(
             &engine,
@@ -291,11 +293,14 @@ mod tests {
         let events: Vec<Event> =
             engine.history(board, 3, 5).expect("the history reads").into_iter().map(|fact| fact.event).collect();
         assert!(
-            matches!(&events[..], [
-                Event::CardAdded { title: PersonalText::Erased, body: PersonalText::Erased, .. },
-                Event::CommentAdded { body: PersonalText::Erased, .. },
-                Event::CommentAdded { body: PersonalText::Erased, .. },
-            ]),
+            matches!(
+                &events[..],
+                [
+                    Event::CardAdded { title: PersonalText::Erased, body: PersonalText::Erased, .. },
+                    Event::CommentAdded { body: PersonalText::Erased, .. },
+                    Event::CommentAdded { body: PersonalText::Erased, .. },
+                ]
+            ),
             "{events:?}"
         );
     }

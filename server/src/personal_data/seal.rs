@@ -8,7 +8,7 @@
 use super::keys::ParticipantKey;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD_NO_PAD as BASE64;
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::aead::{Aead, AeadInPlace, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use kipina_domain::{ERASED_TAG, Opener, PERSONAL_TAG, PersonalText};
 use kipina_proto::{BoardId, ParticipantId};
@@ -104,16 +104,18 @@ pub fn unseal(
     Ok(erased)
 }
 
-/// The text in one sealed field's stored content.
+/// The text in one sealed field's stored content. Decrypted in place: the one buffer the base64
+/// is decoded into becomes the text.
 fn open_field(cipher: &XChaCha20Poly1305, aad: &[u8; 32], encoded: &str) -> Result<String, SealError> {
-    let bytes = BASE64.decode(encoded).map_err(|_| SealError::Malformed)?;
+    let mut bytes = BASE64.decode(encoded).map_err(|_| SealError::Malformed)?;
     if bytes.len() < NONCE_LEN {
         return Err(SealError::Malformed);
     }
-    let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
-    let plain =
-        cipher.decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad }).map_err(|_| SealError::Tampered)?;
-    String::from_utf8(plain).map_err(|_| SealError::Tampered)
+    let mut nonce = [0u8; NONCE_LEN];
+    nonce.copy_from_slice(&bytes[..NONCE_LEN]);
+    bytes.drain(..NONCE_LEN);
+    cipher.decrypt_in_place(XNonce::from_slice(&nonce), aad, &mut bytes).map_err(|_| SealError::Tampered)?;
+    String::from_utf8(bytes).map_err(|_| SealError::Tampered)
 }
 
 /// Opens the sealed fields of one owner's events on one board while they are deserialized

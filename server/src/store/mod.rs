@@ -17,8 +17,8 @@ use kipina_proto::{BoardId, CommandId, EventId, ParticipantId, Timestamp};
 use serde_json::Value;
 use serde_json::value::RawValue;
 use std::fmt;
-use std::ops::ControlFlow;
 use std::future::Future;
+use std::ops::ControlFlow;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
