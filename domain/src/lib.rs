@@ -20,7 +20,7 @@ pub use error::{DomainError, Kind};
 pub use event::{Event, Fact};
 pub use evolve::evolve;
 pub use permissions::{Read, gate, gates, may_read, permissions, phase_allows};
-pub use personal::{ERASED_TAG, PERSONAL_TAG, PersonalText};
+pub use personal::{ERASED_TAG, Opener, PERSONAL_TAG, PersonalText, SEALED_TAG, with_opener};
 pub use state::{
     BoardInfo, BoardState, Card, Column, Comment, Label, Notification, Participant, Proposal, Session, Statement,
     StatementVersion, VoteRound,

@@ -37,6 +37,12 @@ fn no_mentions(mut payload: Value) -> Value {
     payload
 }
 
+/// Whether a payload of `(event_type, version)` has an upcaster, i.e. must go through
+/// [`to_current`] (and so through a `Value`) before it is decoded.
+pub fn applies(event_type: &str, version: u32) -> bool {
+    UPCASTERS.iter().any(|upcaster| upcaster.event_type == event_type && upcaster.from_version == version)
+}
+
 /// Applies upcasters until no step matches, and returns the final version and payload.
 pub fn to_current(event_type: &str, mut version: u32, mut payload: Value) -> Result<(u32, Value), DecodeError> {
     while let Some(upcaster) =

@@ -2,13 +2,20 @@
 
 use super::Engine;
 use crate::codec::{self, DecodeError};
-use crate::personal_data::{SealError, unseal};
-use crate::store::{EventStore, RecordedEvent, StoreError};
-use kipina_domain::{BoardState, Event, Fact, evolve};
-use kipina_proto::BoardId;
+use crate::personal_data::{SealError, SealedOpener, unseal};
+use crate::store::{EventStore, RawRecordedEvent, RecordedEvent, StoreError};
+use kipina_domain::{BoardState, Event, Fact, evolve, with_opener};
+use kipina_proto::{BoardId, ParticipantId};
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::ops::ControlFlow;
+use std::rc::Rc;
 
 /// How many events are read from the store at a time while replaying.
 const READ_CHUNK: usize = 4_096;
+
+/// The openers of the actors met so far in one replay of one board.
+type Openers = HashMap<ParticipantId, Rc<SealedOpener>>;
 
 /// Why a board's history could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +49,33 @@ impl<S: EventStore> Engine<S> {
         Ok(Fact { seq, at, actor, event })
     }
 
+    /// [`Engine::fact_of`] for an event read in place: decoded straight from its raw payload
+    /// when no upcaster applies to it, its sealed fields opened on the way with its actor's
+    /// opener from `openers` (made on first need, then kept for the rest of the replay). Anything
+    /// that path refuses, and every event that needs upcasting, goes through the `Value` path,
+    /// which also says precisely what is wrong.
+    fn fact_of_raw(&self, raw: RawRecordedEvent<'_>, openers: &mut Openers) -> Result<Fact, HistoryError> {
+        let RawRecordedEvent { board, seq, actor, at, event_type, event_version, payload, .. } = raw;
+        if !codec::upcast::applies(event_type, event_version) {
+            let opener = match openers.entry(actor) {
+                Entry::Occupied(entry) => Rc::clone(entry.get()),
+                Entry::Vacant(entry) => {
+                    let key = self.keys.get(board, actor).map_err(|source| HistoryError::Key { board, seq, source })?;
+                    Rc::clone(entry.insert(Rc::new(SealedOpener::new(board, actor, key.as_ref()))))
+                }
+            };
+            if let Ok(event) = with_opener(opener, || codec::decode_raw(event_type, event_version, payload)) {
+                return Ok(Fact { seq, at, actor, event });
+            }
+        }
+        let recorded = raw.to_recorded().map_err(|source| HistoryError::Decode {
+            board,
+            seq,
+            source: DecodeError::Payload { event_type: event_type.to_owned(), source },
+        })?;
+        self.fact_of(recorded)
+    }
+
     /// Facts of a board with `from_seq <= seq <= to_seq`, in order.
     pub fn history(&self, board: BoardId, from_seq: u64, to_seq: u64) -> Result<Vec<Fact>, HistoryError> {
         let mut facts = Vec::new();
@@ -56,13 +90,27 @@ impl<S: EventStore> Engine<S> {
         to_seq: u64,
         mut visit: impl FnMut(Fact),
     ) -> Result<(), HistoryError> {
+        let mut openers = Openers::new();
         let mut next = from_seq.max(1);
         while next <= to_seq {
             let limit = usize::try_from(to_seq - next + 1).unwrap_or(usize::MAX).min(READ_CHUNK);
-            let chunk = self.store.read(board, next, limit)?;
-            let Some(last) = chunk.last().map(|event| event.seq) else { break };
-            for recorded in chunk {
-                visit(self.fact_of(recorded)?);
+            let mut failed = None;
+            let last =
+                self.store.read_raw(board, next, limit, &mut |raw| match self.fact_of_raw(raw, &mut openers) {
+                    Ok(fact) => {
+                        visit(fact);
+                        ControlFlow::Continue(())
+                    }
+                    Err(error) => {
+                        failed = Some(error);
+                        ControlFlow::Break(())
+                    }
+                })?;
+            if let Some(error) = failed {
+                return Err(error);
+            }
+            if last == 0 {
+                break;
             }
             next = last + 1;
         }
@@ -144,5 +192,116 @@ impl<S: EventStore> Engine<S> {
         self.snapshots.remove(board).map_err(|error| erasure(std::io::Error::other(error)))?;
         self.save_snapshot(board, state);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data_dir::DataDir;
+    use crate::personal_data::seal;
+    use crate::store::{AppendRequest, ExpectedVersion, NewEvent};
+    use kipina_domain::PersonalText;
+    use kipina_proto::{BoardSettings, CardId, ColumnId, CommandId, CommentId, EventId, Language, Timestamp};
+    use serde_json::json;
+    use uuid::Uuid;
+
+    /// Appends events as stored payloads (personal fields sealed with the actor's key), as one
+    /// command of `actor`.
+    fn append(engine: &Engine, board: BoardId, actor: ParticipantId, events: Vec<(&str, u32, serde_json::Value)>) {
+        let key = engine.keys().get_or_create(board, actor).expect("a key");
+        let events = events
+            .into_iter()
+            .map(|(event_type, event_version, mut payload)| {
+                seal(&mut payload, board, actor, &key).expect("seals");
+                NewEvent { event_id: EventId(Uuid::now_v7()), event_type: event_type.into(), event_version, payload }
+            })
+            .collect();
+        let request = AppendRequest {
+            board,
+            command_id: CommandId(Uuid::now_v7()),
+            command_fingerprint: 1,
+            actor,
+            at: Timestamp(1_764_000_000_000),
+            expected: ExpectedVersion::Any,
+            events,
+        };
+        engine.store().append(request).wait().expect("appends");
+    }
+
+    #[test]
+    fn a_replay_decodes_current_events_directly_and_upcasts_old_ones() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let engine = Engine::open(&DataDir::new(dir.path().to_owned())).expect("opens");
+        let board = BoardId(Uuid::now_v7());
+        let (facilitator, aino) = (ParticipantId(Uuid::from_u128(1)), ParticipantId(Uuid::from_u128(2)));
+        let (column, card, comment) =
+            (ColumnId(Uuid::from_u128(3)), CardId(Uuid::from_u128(4)), CommentId(Uuid::from_u128(5)));
+        // Version 1 of board_created (no language: Finnish) and of comment_added (no mentions).
+        append(
+            &engine,
+            board,
+            facilitator,
+            vec![(
+                "board_created",
+                1,
+                json!({"title": "Kulmakivet", "description": "", "settings": {"vote_budget": 5, "votes_per_card": 3}}),
+            )],
+        );
+        append(&engine, board, facilitator, vec![("column_added", 1, json!({"column": column, "title": "Ideat"}))]);
+        append(
+            &engine,
+            board,
+            aino,
+            vec![
+                (
+                    "card_added",
+                    1,
+                    json!({"card": card, "column": column, "title": {"$personal": "Kylätalo"}, "body": {"$personal": ""}}),
+                ),
+                (
+                    "comment_added",
+                    1,
+                    json!({"comment": comment, "card": card, "reply_to": null, "body": {"$personal": "Hyvä"}}),
+                ),
+                (
+                    "comment_added",
+                    2,
+                    json!({"comment": comment, "card": card, "reply_to": null, "body": {"$personal": "@Aino"}, "mentions": [aino]}),
+                ),
+            ],
+        );
+
+        let events: Vec<Event> =
+            engine.history(board, 1, 5).expect("the history reads").into_iter().map(|fact| fact.event).collect();
+        let expected = vec![
+            Event::BoardCreated {
+                title: "Kulmakivet".into(),
+                description: String::new(),
+                language: Language::Fi,
+                settings: BoardSettings { vote_budget: 5, votes_per_card: 3 },
+            },
+            Event::ColumnAdded { column, title: "Ideat".into() },
+            Event::CardAdded { card, column, title: "Kylätalo".into(), body: "".into() },
+            Event::CommentAdded { comment, card, reply_to: None, body: "Hyvä".into(), mentions: vec![] },
+            Event::CommentAdded { comment, card, reply_to: None, body: "@Aino".into(), mentions: vec![aino] },
+        ];
+        assert_eq!(events, expected);
+
+        // Aino's key destroyed: her words read as erased on both paths, the rest as before.
+        engine.keys().destroy(board, aino).expect("destroys");
+        let events: Vec<Event> =
+            engine.history(board, 3, 5).expect("the history reads").into_iter().map(|fact| fact.event).collect();
+        assert!(
+            matches!(
+                &events[..],
+                [
+                    Event::CardAdded { title: PersonalText::Erased, body: PersonalText::Erased, .. },
+                    Event::CommentAdded { body: PersonalText::Erased, .. },
+                    Event::CommentAdded { body: PersonalText::Erased, .. },
+                ]
+            ),
+            "{events:?}"
+        );
     }
 }

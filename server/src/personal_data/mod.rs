@@ -12,4 +12,4 @@ mod keys;
 mod seal;
 
 pub use keys::{KeyStore, ParticipantKey};
-pub use seal::{SEALED_TAG, SealError, seal, unseal};
+pub use seal::{SEALED_TAG, SealError, SealedOpener, seal, unseal};

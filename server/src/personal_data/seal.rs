@@ -8,14 +8,14 @@
 use super::keys::ParticipantKey;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD_NO_PAD as BASE64;
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::aead::{Aead, AeadInPlace, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use kipina_domain::{ERASED_TAG, PERSONAL_TAG};
+use kipina_domain::{ERASED_TAG, Opener, PERSONAL_TAG, PersonalText};
 use kipina_proto::{BoardId, ParticipantId};
 use serde_json::{Map, Value};
 
 /// The JSON tag of a sealed personal field.
-pub const SEALED_TAG: &str = "$sealed";
+pub use kipina_domain::SEALED_TAG;
 
 const NONCE_LEN: usize = 24;
 
@@ -98,19 +98,54 @@ pub fn unseal(
             erased += 1;
             return Ok(true);
         };
-        let bytes = BASE64.decode(encoded).map_err(|_| SealError::Malformed)?;
-        if bytes.len() < NONCE_LEN {
-            return Err(SealError::Malformed);
-        }
-        let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
-        let plain = cipher
-            .decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: &aad })
-            .map_err(|_| SealError::Tampered)?;
-        let text = String::from_utf8(plain).map_err(|_| SealError::Tampered)?;
-        *field = single(PERSONAL_TAG, Value::String(text));
+        *field = single(PERSONAL_TAG, Value::String(open_field(cipher, &aad, encoded)?));
         Ok(true)
     })?;
     Ok(erased)
+}
+
+/// The text in one sealed field's stored content. Decrypted in place: the one buffer the base64
+/// is decoded into becomes the text.
+fn open_field(cipher: &XChaCha20Poly1305, aad: &[u8; 32], encoded: &str) -> Result<String, SealError> {
+    let mut bytes = BASE64.decode(encoded).map_err(|_| SealError::Malformed)?;
+    if bytes.len() < NONCE_LEN {
+        return Err(SealError::Malformed);
+    }
+    let mut nonce = [0u8; NONCE_LEN];
+    nonce.copy_from_slice(&bytes[..NONCE_LEN]);
+    bytes.drain(..NONCE_LEN);
+    cipher.decrypt_in_place(XNonce::from_slice(&nonce), aad, &mut bytes).map_err(|_| SealError::Tampered)?;
+    String::from_utf8(bytes).map_err(|_| SealError::Tampered)
+}
+
+/// Opens the sealed fields of one owner's events on one board while they are deserialized
+/// straight into typed events (see `kipina_domain::with_opener`): what [`unseal`] does to a
+/// `Value`, field by field. Made once per owner and reused for all their events.
+pub struct SealedOpener {
+    cipher: Option<XChaCha20Poly1305>,
+    aad: [u8; 32],
+}
+
+impl SealedOpener {
+    /// Opens with `key`, or reads every sealed field as erased when it is `None`.
+    pub fn new(board: BoardId, owner: ParticipantId, key: Option<&ParticipantKey>) -> Self {
+        Self { cipher: key.map(|key| XChaCha20Poly1305::new((&key.0).into())), aad: associated_data(board, owner) }
+    }
+}
+
+impl std::fmt::Debug for SealedOpener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print key material.
+        f.debug_struct("SealedOpener").field("has_key", &self.cipher.is_some()).finish_non_exhaustive()
+    }
+}
+
+impl Opener for SealedOpener {
+    /// A field that does not open is an error here, as in [`unseal`] (which says which error).
+    fn open(&self, sealed: &str) -> Result<PersonalText, String> {
+        let Some(cipher) = &self.cipher else { return Ok(PersonalText::Erased) };
+        open_field(cipher, &self.aad, sealed).map(PersonalText::Text).map_err(|error| error.to_string())
+    }
 }
 
 /// Visits every object and array element depth-first; `visit` returns true when it replaced

@@ -15,8 +15,10 @@ pub mod sled_store;
 
 use kipina_proto::{BoardId, CommandId, EventId, ParticipantId, Timestamp};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use std::fmt;
 use std::future::Future;
+use std::ops::ControlFlow;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -116,6 +118,38 @@ pub struct RecordedEvent {
     pub event_type: String,
     pub event_version: u32,
     pub payload: Value,
+}
+
+/// A stored event as read in place: borrowed from the stored record, with the payload as the raw
+/// JSON it was stored as, so the layer above decodes it straight into its own types.
+#[derive(Clone, Copy, Debug)]
+pub struct RawRecordedEvent<'r> {
+    pub board: BoardId,
+    pub seq: u64,
+    pub event_id: EventId,
+    pub command_id: CommandId,
+    pub actor: ParticipantId,
+    pub at: Timestamp,
+    pub event_type: &'r str,
+    pub event_version: u32,
+    pub payload: &'r RawValue,
+}
+
+impl RawRecordedEvent<'_> {
+    /// The event with its payload parsed into a `Value`.
+    pub fn to_recorded(&self) -> Result<RecordedEvent, serde_json::Error> {
+        Ok(RecordedEvent {
+            board: self.board,
+            seq: self.seq,
+            event_id: self.event_id,
+            command_id: self.command_id,
+            actor: self.actor,
+            at: self.at,
+            event_type: self.event_type.to_owned(),
+            event_version: self.event_version,
+            payload: serde_json::from_str(self.payload.get())?,
+        })
+    }
 }
 
 /// One problem found in stored data: where it is and what is wrong.
@@ -231,6 +265,42 @@ pub trait EventStore: Send + Sync + 'static {
     /// Events of a board with `seq >= from_seq`, in order, at most `limit` of them. A record that
     /// fails its checksum is an error, never skipped.
     fn read(&self, board: BoardId, from_seq: u64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// [`EventStore::read`] without building the events: `visit` sees each event in order,
+    /// borrowed from the stored record with its payload as raw JSON, until it answers
+    /// [`ControlFlow::Break`]. The same checks as `read`: a damaged record is an error, never
+    /// skipped, and nothing past it is visited. Returns the last seq visited (0 for none).
+    ///
+    /// The default goes through `read`; a backend that can lend its records overrides it.
+    fn read_raw(
+        &self,
+        board: BoardId,
+        from_seq: u64,
+        limit: usize,
+        visit: &mut dyn FnMut(RawRecordedEvent<'_>) -> ControlFlow<()>,
+    ) -> Result<u64, StoreError> {
+        let mut last = 0;
+        for event in self.read(board, from_seq, limit)? {
+            let payload = serde_json::value::to_raw_value(&event.payload)
+                .map_err(|error| StoreError::Failed(format!("a payload that does not serialise: {error}")))?;
+            last = event.seq;
+            let raw = RawRecordedEvent {
+                board: event.board,
+                seq: event.seq,
+                event_id: event.event_id,
+                command_id: event.command_id,
+                actor: event.actor,
+                at: event.at,
+                event_type: &event.event_type,
+                event_version: event.event_version,
+                payload: &payload,
+            };
+            if visit(raw).is_break() {
+                break;
+            }
+        }
+        Ok(last)
+    }
 
     /// The board's last sequence number, 0 when it has no events.
     fn head(&self, board: BoardId) -> Result<u64, StoreError>;

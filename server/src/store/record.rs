@@ -38,6 +38,8 @@ use super::CommandRecord;
 use kipina_proto::{BoardId, CommandId, EventId, ParticipantId, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
 use uuid::Uuid;
 
 /// The first key byte of an event.
@@ -279,6 +281,35 @@ pub fn decode_event(key: &[u8], record: &[u8]) -> Result<Envelope, RecordError> 
         v: body.v,
         payload: body.payload,
     })
+}
+
+/// The envelope of an event as read for decoding in place: everything borrowed from the record's
+/// bytes, the payload left as raw JSON for the layer above to deserialize as it sees fit (straight
+/// into its own types, or into a `Value` when it must rewrite the payload first).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEnvelope<'r> {
+    pub id: EventId,
+    pub command: CommandId,
+    pub actor: ParticipantId,
+    pub at: Timestamp,
+    /// Borrowed unless the stored name has escapes (ours never do).
+    #[serde(rename = "type", borrow)]
+    pub event_type: Cow<'r, str>,
+    pub v: u32,
+    #[serde(borrow)]
+    pub payload: &'r RawValue,
+}
+
+/// Decodes an event's JSON envelope (the record's body after its header) without copying it.
+pub fn decode_raw_envelope(body: &[u8]) -> Result<RawEnvelope<'_>, RecordError> {
+    Ok(serde_json::from_slice(body)?)
+}
+
+/// Checks an event record against the key it was found under and decodes its envelope in place:
+/// [`decode_event`] without building the payload.
+pub fn decode_event_raw<'r>(key: &[u8], record: &'r [u8]) -> Result<RawEnvelope<'r>, RecordError> {
+    decode_raw_envelope(check(key, record, HEADER_LEN)?)
 }
 
 /// Checks an event record's format and checksum against the key it was found under, without

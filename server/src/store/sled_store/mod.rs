@@ -102,7 +102,7 @@ use super::record::{self, EnvelopeRef, ParsedKey, RecordError, UnsealedRecord};
 use super::release::{OpenedSled, Release};
 use super::{
     AppendOutcome, AppendRequest, AppendTicket, CommandRecord, Damage, EventStore, ExpectedVersion,
-    MAX_EVENTS_PER_APPEND, MAX_RECORD_BYTES, RecordedEvent, StoreError,
+    MAX_EVENTS_PER_APPEND, MAX_RECORD_BYTES, RawRecordedEvent, RecordedEvent, StoreError,
 };
 use crate::durable::sync_directory;
 use kipina_proto::{BoardId, CommandId};
@@ -111,7 +111,7 @@ use std::ffi::OsString;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::ops::Bound;
+use std::ops::{Bound, ControlFlow};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
@@ -723,6 +723,18 @@ impl EventStore for SledStore {
         self.quarantine_found(board, result)
     }
 
+    fn read_raw(
+        &self,
+        board: BoardId,
+        from_seq: u64,
+        limit: usize,
+        visit: &mut dyn FnMut(RawRecordedEvent<'_>) -> ControlFlow<()>,
+    ) -> Result<u64, StoreError> {
+        self.refuse_damaged(board)?;
+        let result = self.read_raw_sound(board, from_seq, limit, visit);
+        self.quarantine_found(board, result)
+    }
+
     fn head(&self, board: BoardId) -> Result<u64, StoreError> {
         self.admit(board)?;
         self.durable_head(board)
@@ -829,29 +841,9 @@ impl EventStore for SledStore {
 impl SledStore {
     /// [`EventStore::read`] of a board not in quarantine.
     fn read_sound(&self, board: BoardId, from_seq: u64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
-        let head = self.durable_head_sound(board)?;
-        let from = from_seq.max(1);
-        if limit == 0 || from > head {
-            return Ok(Vec::new());
-        }
-        let last = head.min(from.saturating_add(u64::try_from(limit - 1).unwrap_or(u64::MAX)));
-        let damaged = |seq: u64, problem: String| {
-            StoreError::Damaged(vec![Damage { board: Some(board), seq: Some(seq), problem }])
-        };
-
-        let mut events = Vec::with_capacity(usize::try_from(last - from + 1).unwrap_or(0).min(limit));
-        let mut expected = from;
-        for item in self.inner.db.range(record::event_key(board, from)..=record::event_key(board, last)) {
-            let (key, value) = item.map_err(|error| self.located(error.into(), Some(board)))?;
-            let seq = match record::parse_key(&key) {
-                Ok(ParsedKey::Event { board: key_board, seq }) if key_board == board => seq,
-                Ok(other) => return Err(damaged(expected, format!("unexpected key {other:?} inside the stream"))),
-                Err(error) => return Err(damaged(expected, format!("malformed key {key:02x?}: {error}"))),
-            };
-            if seq != expected {
-                return Err(damaged(expected, format!("event missing (the next stored one is seq {seq})")));
-            }
-            let envelope = record::decode_event(&key, &value).map_err(|error| damaged(seq, error.to_string()))?;
+        let mut events = Vec::new();
+        self.each_record(board, from_seq, limit, |seq, key, value| {
+            let envelope = record::decode_event(key, value).map_err(|error| damaged(board, seq, error.to_string()))?;
             events.push(RecordedEvent {
                 board,
                 seq,
@@ -863,12 +855,75 @@ impl SledStore {
                 event_version: envelope.v,
                 payload: envelope.payload,
             });
+            Ok(ControlFlow::Continue(()))
+        })?;
+        Ok(events)
+    }
+
+    /// [`EventStore::read_raw`] of a board not in quarantine.
+    fn read_raw_sound(
+        &self,
+        board: BoardId,
+        from_seq: u64,
+        limit: usize,
+        visit: &mut dyn FnMut(RawRecordedEvent<'_>) -> ControlFlow<()>,
+    ) -> Result<u64, StoreError> {
+        self.each_record(board, from_seq, limit, |seq, key, value| {
+            let envelope =
+                record::decode_event_raw(key, value).map_err(|error| damaged(board, seq, error.to_string()))?;
+            Ok(visit(RawRecordedEvent {
+                board,
+                seq,
+                event_id: envelope.id,
+                command_id: envelope.command,
+                actor: envelope.actor,
+                at: envelope.at,
+                event_type: &envelope.event_type,
+                event_version: envelope.v,
+                payload: envelope.payload,
+            }))
+        })
+    }
+
+    /// Walks the board's records with `seq >= from_seq` in order, at most `limit` of them and none
+    /// past the durable head, checking that none is missing, and hands each one's seq, key and
+    /// value to `record` (which checks and decodes it) until it answers `Break`. Returns the
+    /// last seq handed over, 0 for none.
+    fn each_record(
+        &self,
+        board: BoardId,
+        from_seq: u64,
+        limit: usize,
+        mut record: impl FnMut(u64, &[u8], &[u8]) -> Result<ControlFlow<()>, StoreError>,
+    ) -> Result<u64, StoreError> {
+        let head = self.durable_head_sound(board)?;
+        let from = from_seq.max(1);
+        if limit == 0 || from > head {
+            return Ok(0);
+        }
+        let last = head.min(from.saturating_add(u64::try_from(limit - 1).unwrap_or(u64::MAX)));
+        let mut expected = from;
+        for item in self.inner.db.range(record::event_key(board, from)..=record::event_key(board, last)) {
+            let (key, value) = item.map_err(|error| self.located(error.into(), Some(board)))?;
+            let seq = match record::parse_key(&key) {
+                Ok(ParsedKey::Event { board: key_board, seq }) if key_board == board => seq,
+                Ok(other) => {
+                    return Err(damaged(board, expected, format!("unexpected key {other:?} inside the stream")));
+                }
+                Err(error) => return Err(damaged(board, expected, format!("malformed key {key:02x?}: {error}"))),
+            };
+            if seq != expected {
+                return Err(damaged(board, expected, format!("event missing (the next stored one is seq {seq})")));
+            }
+            if record(seq, &key, &value)?.is_break() {
+                return Ok(seq);
+            }
             expected += 1;
         }
         if expected <= last {
-            return Err(damaged(expected, format!("event missing (the head is seq {head})")));
+            return Err(damaged(board, expected, format!("event missing (the head is seq {head})")));
         }
-        Ok(events)
+        Ok(last)
     }
 
     /// [`EventStore::command`] of a board not in quarantine.
@@ -888,6 +943,11 @@ impl SledStore {
         }
         Ok(Some(command))
     }
+}
+
+/// Damage found at one event of a board.
+fn damaged(board: BoardId, seq: u64, problem: String) -> StoreError {
+    StoreError::Damaged(vec![Damage { board: Some(board), seq: Some(seq), problem }])
 }
 
 /// Opens sled in `dir`, turning its lock and corruption failures into the store's own errors.
