@@ -283,33 +283,51 @@ pub fn decode_event(key: &[u8], record: &[u8]) -> Result<Envelope, RecordError> 
     })
 }
 
-/// The envelope of an event as read for decoding in place: everything borrowed from the record's
-/// bytes, the payload left as raw JSON for the layer above to deserialize as it sees fit (straight
-/// into its own types, or into a `Value` when it must rewrite the payload first).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// An event as read for decoding in place: the record's header, and its envelope borrowed from
+/// the record's bytes, the payload left as raw JSON for the layer above to deserialize as it sees
+/// fit (straight into its own types, or into a `Value` when it must rewrite the payload first).
+#[derive(Debug)]
 pub struct RawEnvelope<'r> {
     pub id: EventId,
     pub command: CommandId,
+    pub fingerprint: u32,
     pub actor: ParticipantId,
     pub at: Timestamp,
     /// Borrowed unless the stored name has escapes (ours never do).
-    #[serde(rename = "type", borrow)]
     pub event_type: Cow<'r, str>,
     pub v: u32,
-    #[serde(borrow)]
     pub payload: &'r RawValue,
 }
 
-/// Decodes an event's JSON envelope (the record's body after its header) without copying it.
-pub fn decode_raw_envelope(body: &[u8]) -> Result<RawEnvelope<'_>, RecordError> {
-    Ok(serde_json::from_slice(body)?)
+/// The JSON part of a format-2 record, borrowed.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBody<'r> {
+    id: EventId,
+    actor: ParticipantId,
+    at: Timestamp,
+    #[serde(rename = "type", borrow)]
+    event_type: Cow<'r, str>,
+    v: u32,
+    #[serde(borrow)]
+    payload: &'r RawValue,
 }
 
 /// Checks an event record against the key it was found under and decodes its envelope in place:
 /// [`decode_event`] without building the payload.
 pub fn decode_event_raw<'r>(key: &[u8], record: &'r [u8]) -> Result<RawEnvelope<'r>, RecordError> {
-    decode_raw_envelope(check(key, record, HEADER_LEN)?)
+    let (command, fingerprint, json) = check_event_header(key, record)?;
+    let body: RawBody<'r> = serde_json::from_slice(json)?;
+    Ok(RawEnvelope {
+        id: body.id,
+        command,
+        fingerprint,
+        actor: body.actor,
+        at: body.at,
+        event_type: body.event_type,
+        v: body.v,
+        payload: body.payload,
+    })
 }
 
 /// Checks an event record's format and checksum against the key it was found under, without
