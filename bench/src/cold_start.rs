@@ -113,6 +113,15 @@ fn replay_board(engine: &Engine, made: &MadeBoard) -> anyhow::Result<u64> {
     Ok(head)
 }
 
+/// What the replay rounds measured: the engine's open (ms), and events per second of the first
+/// replay after opening, of a second one on the same store, and of one thread.
+struct Replays {
+    open_ms: Vec<f64>,
+    rates: Vec<f64>,
+    second: Vec<f64>,
+    single: Vec<f64>,
+}
+
 /// Reads one board's entries straight from sled, decoding nothing.
 fn scan_board(db: &sled::Db, made: &MadeBoard) -> anyhow::Result<u64> {
     let mut entries = 0;
@@ -163,8 +172,8 @@ pub async fn run(options: &ColdStartOptions) -> anyhow::Result<Section> {
     let rounds = options.rounds;
     let boards = dataset.boards.clone();
     let replay_data = data.clone();
-    let (open_ms, replay_rates, second_pass_rates, single_thread_rates) =
-        tokio::task::spawn_blocking(move || -> anyhow::Result<(Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>)> {
+    let Replays { open_ms, rates: replay_rates, second: second_pass_rates, single: single_thread_rates } =
+        tokio::task::spawn_blocking(move || -> anyhow::Result<Replays> {
             let mut open_ms = Vec::new();
             let mut rates = Vec::new();
             let mut second = Vec::new();
@@ -186,7 +195,7 @@ pub async fn run(options: &ColdStartOptions) -> anyhow::Result<Section> {
                 // sled lets go of its lock from background threads a moment after the last handle.
                 std::thread::sleep(Duration::from_millis(200));
             }
-            Ok((open_ms, rates, second, single))
+            Ok(Replays { open_ms, rates, second, single })
         })
         .await??;
     let scan_dir = data.events();
