@@ -86,7 +86,11 @@ async fn read_for(client: &mut WsClient, mirror: &mut Option<BoardMirror>, stay:
 }
 
 /// One reader: connects, then `cycles` times stays a while, drops the connection one way or
-/// another, waits, and resumes. Returns its last connection and its board.
+/// another, waits, and resumes. Then it says so on `cycled` and keeps reading on its last
+/// connection until `head` says where the board ended and it has caught up to there (a connection
+/// left unread would stop answering the server's pings, and the server closes a connection it has
+/// not heard from in 30 s, as docs/protocol.md says under "Liveness"). Returns its board.
+#[allow(clippy::too_many_arguments)]
 async fn reader(
     server: Arc<TestServer>,
     board: BoardId,
@@ -94,7 +98,9 @@ async fn reader(
     cycles: u64,
     seed: u64,
     counts: Arc<Counts>,
-) -> (WsClient, BoardMirror) {
+    cycled: tokio::sync::mpsc::UnboundedSender<()>,
+    mut head: tokio::sync::watch::Receiver<Option<u64>>,
+) -> BoardMirror {
     let mut random = Random(seed | 1);
     let mut mirror: Option<BoardMirror> = None;
     // Spread the first connections a little, as people opening a link do.
@@ -125,8 +131,22 @@ async fn reader(
             "the last connection ended"
         );
     }
-    let mirror = mirror.expect("a board");
-    (client, mirror)
+    cycled.send(()).expect("the test is waiting");
+    loop {
+        let ended = *head.borrow_and_update();
+        let seq = mirror.as_ref().map_or(0, |mirror| mirror.seq);
+        if ended.is_some_and(|head| seq >= head) {
+            break;
+        }
+        tokio::select! {
+            open = read_for(&mut client, &mut mirror, Duration::from_millis(100), &counts) => {
+                assert!(open, "reader's last connection ended while it caught up (seed {seed}, at seq {seq})");
+            }
+            _ = head.changed() => {}
+        }
+    }
+    client.close().await;
+    mirror.expect("a board")
 }
 
 /// What the writers share.
@@ -240,6 +260,8 @@ async fn clients_that_keep_dropping_and_resuming_end_with_exactly_the_servers_bo
         .collect();
     let tokens: Vec<String> = people.iter().map(|session| session.token.clone()).collect();
     let storm_started = Instant::now();
+    let (cycled, mut cycles_done) = tokio::sync::mpsc::unbounded_channel();
+    let (announce_head, head_known) = tokio::sync::watch::channel(None);
     let readers: Vec<_> = people
         .into_iter()
         .enumerate()
@@ -251,12 +273,13 @@ async fn clients_that_keep_dropping_and_resuming_end_with_exactly_the_servers_bo
                 cycles,
                 seed.wrapping_mul(31).wrapping_add(index as u64),
                 Arc::clone(&counts),
+                cycled.clone(),
+                head_known.clone(),
             ))
         })
         .collect();
-    let mut finished = Vec::new();
-    for reader in readers {
-        finished.push(reader.await.unwrap_or_else(|error| panic!("a reader failed (seed {seed}): {error}")));
+    for _ in 0..clients {
+        cycles_done.recv().await.unwrap_or_else(|| panic!("a reader ended before its cycles were done (seed {seed})"));
     }
     let storm = storm_started.elapsed();
     writing.stop.store(true, Ordering::Relaxed);
@@ -264,17 +287,11 @@ async fn clients_that_keep_dropping_and_resuming_end_with_exactly_the_servers_bo
         writer.await.unwrap_or_else(|error| panic!("a writer failed (seed {seed}): {error}"));
     }
     let head = server.board(board, &created.session.token).await.seq;
+    announce_head.send_replace(Some(head));
 
     // Every reader catches up on its last connection, and its board is the server's.
-    for (index, ((mut client, mirror), token)) in finished.into_iter().zip(&tokens).enumerate() {
-        let mut mirror = Some(mirror);
-        while mirror.as_ref().is_some_and(|mirror| mirror.seq < head) {
-            match client.receive().await {
-                Received::Message(message) => kipina_tests::follow(&mut mirror, &message),
-                other => panic!("reader {index}'s connection ended while it caught up (seed {seed}): {other:?}"),
-            }
-        }
-        let mirror = mirror.expect("a board");
+    for (index, (reader, token)) in readers.into_iter().zip(&tokens).enumerate() {
+        let mirror = reader.await.unwrap_or_else(|error| panic!("reader {index} failed (seed {seed}): {error}"));
         assert_eq!(mirror.seq, head, "reader {index} applied exactly up to the head (seed {seed})");
         let fresh = BoardMirror::of(&server.board(board, token).await);
         assert!(
@@ -282,7 +299,6 @@ async fn clients_that_keep_dropping_and_resuming_end_with_exactly_the_servers_bo
             "reader {index}'s board differs from the server's (seed {seed}):\n{}",
             kipina_tests::difference(&mirror, &fresh)
         );
-        client.close().await;
     }
 
     let mut round_trips = counts.round_trips.lock().expect("the round trips").clone();
