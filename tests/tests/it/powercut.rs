@@ -866,23 +866,39 @@ fn answer(result: &Result<(u16, String), String>) -> String {
     }
 }
 
+/// One server on the power-cut file system in lenient mode, with a workshop set up: what each
+/// fault test starts from.
+struct Rig {
+    backing: tempfile::TempDir,
+    mount: tempfile::TempDir,
+    /// Where logs go, and what survives a cut.
+    after: tempfile::TempDir,
+    fs: PowerCut,
+    program: Program,
+    http: reqwest::Client,
+    workshop: Workshop,
+}
+
+impl Rig {
+    async fn start() -> Rig {
+        let backing = tempfile::tempdir().expect("a backing directory");
+        let mount = tempfile::tempdir().expect("a mount point");
+        let after = tempfile::tempdir().expect("a place for what survives");
+        let fs = PowerCut::mount(backing.path(), mount.path(), Mode::Lenient).expect("mounted");
+        let program = Program::start(&mount.path().join("data"), &after.path().join("log-before")).expect("starts");
+        let http = reqwest::Client::builder().no_proxy().timeout(WAIT).build().expect("an HTTP client");
+        let workshop = set_up(&http, &program.base).await;
+        Rig { backing, mount, after, fs, program, http, workshop }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_fdatasync_is_not_acknowledged() {
-    let backing = tempfile::tempdir().expect("a backing directory");
-    let mount = tempfile::tempdir().expect("a mount point");
-    let after = tempfile::tempdir().expect("a place for what survives");
-    let fs = PowerCut::mount(backing.path(), mount.path(), Mode::Lenient).expect("mounted");
-    let mut program = Program::start(&mount.path().join("data"), &after.path().join("log-before")).expect("starts");
-    let http = reqwest::Client::builder().no_proxy().timeout(WAIT).build().expect("an HTTP client");
+    let Rig { backing: _backing, mount: _mount, after, fs, mut program, http, workshop } = Rig::start().await;
     let base = program.base.clone();
-    let workshop = set_up(&http, &base).await;
     let token = workshop.facilitator.token.clone();
     let commands = format!("{base}/api/boards/{}/commands", workshop.board);
-    let add = |title: &str| {
-        let card = CardId(Uuid::now_v7());
-        let command = Command::AddCard { card, column: workshop.column, title: title.into(), body: String::new() };
-        (card, CommandRequest { command_id: CommandId(Uuid::now_v7()), command })
-    };
+    let add = |title: &str| new_card(&workshop, title);
 
     // From now on the disk answers every sync with EIO.
     fs.faults().fail_syncs(true);
@@ -1019,14 +1035,8 @@ async fn create_board(http: &reqwest::Client, base: &str) -> Result<(u16, String
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_refuses_changes_clearly_and_takes_them_again_once_space_is_freed_without_a_restart() {
-    let backing = tempfile::tempdir().expect("a backing directory");
-    let mount = tempfile::tempdir().expect("a mount point");
-    let after = tempfile::tempdir().expect("a place for what survives");
-    let fs = PowerCut::mount(backing.path(), mount.path(), Mode::Lenient).expect("mounted");
-    let mut program = Program::start(&mount.path().join("data"), &after.path().join("log-before")).expect("starts");
-    let http = reqwest::Client::builder().no_proxy().timeout(WAIT).build().expect("an HTTP client");
+    let Rig { backing: _backing, mount: _mount, after, fs, mut program, http, workshop } = Rig::start().await;
     let base = program.base.clone();
-    let workshop = set_up(&http, &base).await;
     let board_url = format!("{base}/api/boards/{}", workshop.board);
     let commands = format!("{board_url}/commands");
     let (_, writer) = workshop.writers[0].clone();
@@ -1119,14 +1129,8 @@ async fn a_full_disk_refuses_changes_clearly_and_takes_them_again_once_space_is_
 async fn a_disk_that_fills_up_inside_a_write_stops_the_store_until_a_restart_after_freeing_space() {
     // The space is taken between the server's look at it and its write (statfs goes on showing
     // plenty): the ENOSPC reaches sled, which cannot go on after a failed write.
-    let backing = tempfile::tempdir().expect("a backing directory");
-    let mount = tempfile::tempdir().expect("a mount point");
-    let logs = tempfile::tempdir().expect("a place for logs");
-    let fs = PowerCut::mount(backing.path(), mount.path(), Mode::Lenient).expect("mounted");
+    let Rig { backing: _backing, mount, after: logs, fs, mut program, http, workshop } = Rig::start().await;
     let data = mount.path().join("data");
-    let mut program = Program::start(&data, &logs.path().join("log-before")).expect("starts");
-    let http = reqwest::Client::builder().no_proxy().timeout(WAIT).build().expect("an HTTP client");
-    let workshop = set_up(&http, &program.base).await;
     let token = workshop.facilitator.token.clone();
     let commands = |base: &str| format!("{base}/api/boards/{}/commands", workshop.board);
     let (_, saved) = new_card(&workshop, "Ennen kuin levy täyttyi");
