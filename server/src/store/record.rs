@@ -212,19 +212,6 @@ pub struct Envelope {
     pub payload: Value,
 }
 
-/// The JSON part of a format-2 record.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Body {
-    id: EventId,
-    actor: ParticipantId,
-    at: Timestamp,
-    #[serde(rename = "type")]
-    event_type: String,
-    v: u32,
-    payload: Value,
-}
-
 /// An encoded event record whose checksum is not filled in yet, because the key (and so the seq)
 /// is decided only after the size has been checked.
 #[derive(Debug)]
@@ -267,19 +254,19 @@ pub fn encode_event(key: &[u8], envelope: &EnvelopeRef<'_>) -> Result<Vec<u8>, R
     Ok(UnsealedRecord::encode(envelope)?.seal(key))
 }
 
-/// Checks an event record against the key it was found under and decodes it.
+/// Checks an event record against the key it was found under and decodes it: the envelope of
+/// [`decode_event_raw`], with its payload built as a `Value`.
 pub fn decode_event(key: &[u8], record: &[u8]) -> Result<Envelope, RecordError> {
-    let (command, fingerprint, json) = check_event_header(key, record)?;
-    let body: Body = serde_json::from_slice(json)?;
+    let raw = decode_event_raw(key, record)?;
     Ok(Envelope {
-        id: body.id,
-        command,
-        fingerprint,
-        actor: body.actor,
-        at: body.at,
-        event_type: body.event_type,
-        v: body.v,
-        payload: body.payload,
+        id: raw.id,
+        command: raw.command,
+        fingerprint: raw.fingerprint,
+        actor: raw.actor,
+        at: raw.at,
+        event_type: raw.event_type.into_owned(),
+        v: raw.v,
+        payload: serde_json::from_str(raw.payload.get())?,
     })
 }
 
