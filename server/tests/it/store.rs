@@ -1275,3 +1275,115 @@ fn damage_naming_no_board_found_in_the_background_stops_writes_and_reads_go_on()
         inspect(&scratch.dir).verify().iter().any(|item| item.board.is_none() && item.problem.contains("malformed"))
     );
 }
+
+// The commit log (ADR 0007): acknowledged appends are durable in the log, and sled is made
+// durable only at checkpoints.
+
+/// Copies the files of a store's directory as they are now (what a killed process or, for
+/// synced data, a power cut leaves), skipping `except`.
+fn copy_store(from: &Path, to: &Path, except: &[&str]) {
+    std::fs::create_dir_all(to).expect("creates the copy");
+    for entry in std::fs::read_dir(from).expect("lists the store") {
+        let entry = entry.expect("lists the store");
+        let name = entry.file_name();
+        if except.iter().any(|skip| name == *skip) {
+            continue;
+        }
+        if entry.file_type().expect("a file type").is_dir() {
+            copy_store(&entry.path(), &to.join(&name), except);
+        } else {
+            std::fs::copy(entry.path(), to.join(&name)).expect("copies a file");
+        }
+    }
+}
+
+/// An event whose payload takes about `bytes` bytes.
+fn large_event(n: u64, bytes: usize) -> NewEvent {
+    NewEvent { payload: json!({ "n": n, "text": "k".repeat(bytes) }), ..event(n) }
+}
+
+#[test]
+fn acknowledged_appends_are_recovered_from_the_commit_log_when_sleds_files_lack_them() {
+    let scratch = scratch();
+    let board_id = board(1);
+    let image = scratch._root.path().join("image");
+    let store = open(&scratch.dir);
+    // sled's files as they were before any append: as if none of sled's own writes since had
+    // reached the disk, while the commit log (synced before each answer) did.
+    copy_store(&scratch.dir, &image, &["commit-log"]);
+    let mut sent = Vec::new();
+    for n in 0..30u128 {
+        let request = request(board_id, command(n), ExpectedVersion::Any, 1 + n as usize % 4);
+        sent.extend(request.events.clone());
+        assert!(matches!(append(&store, request).expect("appends"), AppendOutcome::Appended { .. }));
+    }
+    for file in ["commit-log", "acknowledged", "acknowledged-heads"] {
+        std::fs::copy(scratch.dir.join(file), image.join(file)).expect("copies a file");
+    }
+    let recovered = open(&image);
+    assert_eq!(recovered.head(board_id).expect("head"), sent.len() as u64);
+    assert_read_back(&recovered, board_id, &sent);
+    assert!(recovered.verify().is_empty(), "{:?}", recovered.verify());
+    // A retry after the recovery finds its command.
+    let retry = request(board_id, command(0), ExpectedVersion::Any, 1);
+    assert!(matches!(append(&recovered, retry), Ok(AppendOutcome::AlreadyAppended { first: 1, last: 1 })));
+    drop(store);
+}
+
+#[test]
+fn a_full_commit_log_is_checkpointed_into_sled_and_appends_go_on() {
+    let scratch = scratch();
+    let board_id = board(1);
+    let image = scratch._root.path().join("image");
+    let store = open(&scratch.dir);
+    let mut sent = Vec::new();
+    // About 20 MiB in appends of 40 events of 12 KiB: more than the log's 16 MiB.
+    for n in 0..42u64 {
+        let mut request = request(board_id, command(n as u128), ExpectedVersion::Any, 0);
+        request.events = (0..40).map(|i| large_event(n * 40 + i, 12 * 1024)).collect();
+        sent.extend(request.events.clone());
+        assert!(matches!(append(&store, request).expect("appends"), AppendOutcome::Appended { .. }));
+    }
+    assert!(store.stats().checkpoints >= 1, "the log filled up: {:?}", store.stats());
+    // The state a killed process leaves: what sled wrote at the checkpoint, the log since.
+    copy_store(&scratch.dir, &image, &[]);
+    let recovered = open(&image);
+    assert_eq!(recovered.head(board_id).expect("head"), sent.len() as u64);
+    assert_read_back_all(&recovered, board_id, &sent);
+    drop(store);
+    let reopened = open(&scratch.dir);
+    assert_read_back_all(&reopened, board_id, &sent);
+    assert!(reopened.verify().is_empty());
+}
+
+#[test]
+fn an_append_larger_than_the_commit_log_is_made_durable_in_sled_itself() {
+    let scratch = scratch();
+    let board_id = board(1);
+    let image = scratch._root.path().join("image");
+    let store = open(&scratch.dir);
+    let small = request(board_id, command(1), ExpectedVersion::NoStream, 2);
+    let mut sent = small.events.clone();
+    append(&store, small).expect("appends");
+    // 700 events of 28 KiB: about 19 MiB in one append, more than the whole log holds.
+    let mut large = request(board_id, command(2), ExpectedVersion::Exact(2), 0);
+    large.events = (0..700).map(|i| large_event(i, 28 * 1024)).collect();
+    sent.extend(large.events.clone());
+    assert_eq!(append(&store, large).expect("appends"), AppendOutcome::Appended { first: 3, last: 702 });
+    let after = request(board_id, command(3), ExpectedVersion::Exact(702), 1);
+    sent.extend(after.events.clone());
+    append(&store, after).expect("appends");
+    copy_store(&scratch.dir, &image, &[]);
+    let recovered = open(&image);
+    assert_read_back_all(&recovered, board_id, &sent);
+    drop(store);
+}
+
+fn assert_read_back_all(store: &SledStore, board_id: BoardId, sent: &[NewEvent]) {
+    let read = store.read(board_id, 1, usize::MAX).expect("reads");
+    assert_eq!(read.len(), sent.len());
+    for (stored, original) in read.iter().zip(sent) {
+        assert_eq!(stored.event_id, original.event_id, "seq {}", stored.seq);
+        assert_eq!(stored.payload, original.payload, "seq {}", stored.seq);
+    }
+}

@@ -171,8 +171,11 @@ pub struct StoreStats {
     pub appends: u64,
     /// Events stored.
     pub events: u64,
-    /// `fdatasync` calls on the `db` file that completed successfully.
+    /// `fdatasync` calls on the commit log that completed successfully (each acknowledges every
+    /// group written before it began).
     pub syncs: u64,
+    /// Checkpoints: sled made durable and the commit log started afresh, because it was full.
+    pub checkpoints: u64,
     /// Appends written to sled's file by the writer thread, synced or still waiting for the
     /// syncer (which shares one sync among every group written while the last sync ran).
     pub written: u64,
@@ -238,7 +241,8 @@ struct Shared {
     appends: AtomicU64,
     events: AtomicU64,
     syncs: AtomicU64,
-    /// Appends the writer has written to sled's file (durable or not yet).
+    checkpoints: AtomicU64,
+    /// Appends the writer has written to the commit log and sled (durable or not yet).
     written: AtomicU64,
     watermark_durable: AtomicU64,
     /// Why the writer stopped accepting writes, once it has.
@@ -369,9 +373,22 @@ impl SledStore {
         File::open(dir.join("conf"))?.sync_all()?;
         sync_directory(&dir.join("blobs"))?;
         sync_directory(dir)?;
+        let mut sled_sync = SledSync { db_file, dir: dir.to_path_buf(), synced_blobs: HashSet::new() };
+
+        // What the commit log holds beyond sled's durable state goes into sled first (ADR 0007).
+        let (log, recovered) = CommitLog::open(dir, db, || sled_sync.sync(db))?;
+        if recovered.frames > 0 {
+            tracing::info!(
+                dir = %dir.display(),
+                frames = recovered.frames,
+                records = recovered.entries,
+                "applied the commit log to sled"
+            );
+        }
+        let log_file = log.sync_handle()?;
 
         // A data directory written before ADR 0005 is rewritten in today's format first.
-        let upgraded = upgrade::run(db, &db_file)?;
+        let upgraded = upgrade::run(db, &sled_sync.db_file)?;
         if upgraded.boards > 0 || !upgraded.damage.is_empty() {
             tracing::info!(
                 dir = %dir.display(),
@@ -442,6 +459,7 @@ impl SledStore {
             appends: AtomicU64::new(0),
             events: AtomicU64::new(0),
             syncs: AtomicU64::new(0),
+            checkpoints: AtomicU64::new(0),
             written: AtomicU64::new(0),
             watermark_durable: AtomicU64::new(acknowledged),
             failure: Mutex::new(None),
@@ -455,11 +473,12 @@ impl SledStore {
             heads: HashMap::new(),
             shared: Arc::clone(&shared),
             group_commit: options.group_commit,
+            log,
+            sled_sync,
         };
         let syncer = Syncer {
-            db_file,
+            log_file,
             dir: dir.to_path_buf(),
-            synced_blobs: HashSet::new(),
             watermark: Watermark {
                 file: watermark_file,
                 acknowledged,
@@ -512,6 +531,7 @@ impl SledStore {
             appends: shared.appends.load(Ordering::Acquire),
             events: shared.events.load(Ordering::Acquire),
             syncs: shared.syncs.load(Ordering::Acquire),
+            checkpoints: shared.checkpoints.load(Ordering::Acquire),
             written: shared.written.load(Ordering::Acquire),
             watermark_durable: shared.watermark_durable.load(Ordering::Acquire),
         }
@@ -1008,6 +1028,7 @@ fn stored_head(db: &sled::Db, board: BoardId) -> Result<u64, StoreError> {
 mod acknowledged;
 mod checks;
 mod commands;
+mod log;
 mod scan;
 mod space;
 mod upgrade;
@@ -1016,6 +1037,7 @@ mod writer;
 use acknowledged::*;
 use checks::*;
 use commands::CommandIndex;
+use log::CommitLog;
 use scan::*;
 use writer::*;
 

@@ -2,19 +2,23 @@
 //! the last one is being synced (pipelining).
 //!
 //! The **writer** takes a request and every other one already queued (group commit), plans the
-//! group (sequence numbers, checksums, command ids), notes its commands in the index, applies it
-//! as one sled batch and flushes sled (which writes it to the file), and hands it to the syncer.
-//! Then it goes straight on with the next group.
+//! group (sequence numbers, checksums, command ids), notes its commands in the index, writes its
+//! records as one frame of the commit log ([`super::log`], ADR 0007), applies them to sled as
+//! one batch (without flushing sled), and hands the group to the syncer. Then it goes straight
+//! on with the next group. When the log is full it first checkpoints: sled's flush and an
+//! `fdatasync` of sled's file make everything applied durable in sled, and the log starts a new
+//! generation. A group too large for the log is written to sled and synced there instead.
 //!
 //! The **syncer** takes every group handed to it so far and makes them durable with one
-//! `fdatasync` of sled's file, a sync that began after each of them was written; then it raises
-//! the acknowledgement files, publishes the new durable heads and answers every append of those
-//! groups, in order. While it syncs, the writer has the next groups written, and they share the
-//! next sync. With `group_commit` off it syncs each group on its own.
+//! `fdatasync` of the commit log, a sync that began after each of them was written; then it
+//! raises the acknowledgement files, publishes the new durable heads and answers every append
+//! of those groups, in order. While it syncs, the writer has the next groups written, and they
+//! share the next sync. With `group_commit` off it syncs each group on its own.
 //!
-//! A failed apply, flush or sync fails the store for good (see the module docs): the thread that
-//! saw it records why in [`Shared::failure`], answers its groups as failed, and from then on
-//! every group planned or handed over is answered as failed too, even should a later sync succeed.
+//! A failed write, apply, checkpoint or sync fails the store for good (see the module docs): the
+//! thread that saw it records why in [`Shared::failure`], answers its groups as failed, and from
+//! then on every group planned or handed over is answered as failed too, even should a later
+//! sync succeed.
 
 use super::*;
 
@@ -30,28 +34,41 @@ pub(super) struct Writer {
     pub(super) heads: HashMap<BoardId, u64>,
     pub(super) shared: Arc<Shared>,
     pub(super) group_commit: bool,
+    /// The commit log every group is written to first.
+    pub(super) log: CommitLog,
+    /// What makes sled durable, at a checkpoint and for a group too large for the log.
+    pub(super) sled_sync: SledSync,
 }
 
-/// The syncer thread's state: the only code that syncs sled's file and answers appends.
-pub(super) struct Syncer {
+/// Makes what was applied to sled durable: sled's flush, then `fdatasync` of its file and of
+/// any blob file it wrote.
+pub(super) struct SledSync {
     /// Our own handle on sled's `db` file, for `fdatasync`.
     pub(super) db_file: File,
     pub(super) dir: PathBuf,
     /// Blob files already synced; sled writes a blob file once and never changes it.
     pub(super) synced_blobs: HashSet<OsString>,
+}
+
+/// The syncer thread's state: the only code that syncs the commit log and answers appends.
+pub(super) struct Syncer {
+    /// A handle on the commit log's file, for `fdatasync`.
+    pub(super) log_file: File,
+    pub(super) dir: PathBuf,
     pub(super) watermark: Watermark,
     pub(super) shared: Arc<Shared>,
     pub(super) hook: Arc<dyn SyncHook>,
     pub(super) group_commit: bool,
 }
 
-/// The appends of one group commit and their single batch.
+/// The appends of one group commit and their records, one frame of the log and one sled batch.
 #[derive(Default)]
 pub(super) struct Group {
-    pub(super) batch: sled::Batch,
-    /// Encoded bytes in the batch.
+    /// The records to store, key and value, in order.
+    pub(super) entries: Vec<([u8; record::EVENT_KEY_LEN], Vec<u8>)>,
+    /// Encoded bytes of the records.
     pub(super) bytes: usize,
-    /// Whether the batch holds anything.
+    /// Whether the group stores anything.
     pub(super) writes: bool,
     pub(super) answers: Vec<(Reply, Result<AppendOutcome, StoreError>)>,
     /// Commands stored by earlier appends of this group.
@@ -62,7 +79,7 @@ pub(super) struct Group {
     pub(super) events: u64,
 }
 
-/// A group on its way from the writer to the syncer: written to sled's file (or not, when it
+/// A group on its way from the writer to the syncer: written to the commit log (or not, when it
 /// wrote nothing or writing failed), waiting for its sync and its answers.
 pub(super) struct Written {
     pub(super) answers: Vec<(Reply, Result<AppendOutcome, StoreError>)>,
@@ -128,6 +145,13 @@ impl Writer {
         if syncer.join().is_err() {
             tracing::error!("the event store's sync thread panicked");
         }
+        // A clean stop leaves the log empty, so the next open has nothing to apply.
+        if failed(&self.shared).is_none()
+            && !self.log.is_empty()
+            && let Err(error) = self.checkpoint()
+        {
+            tracing::warn!(%error, dir = %self.dir.display(), "cannot checkpoint the commit log at shutdown");
+        }
     }
 
     /// Plans a job's appends into the group, in order, and notes their answers, to be sent after
@@ -181,7 +205,8 @@ impl Writer {
         for (seq, unsealed) in (first..=last).zip(records) {
             let key = record::event_key(board, seq);
             group.bytes += unsealed.len();
-            group.batch.insert(&key[..], unsealed.seal(&key));
+            let sealed = unsealed.seal(&key);
+            group.entries.push((key, sealed));
         }
         let command = CommandRecord { first, last, fingerprint: command_fingerprint };
         group.writes = true;
@@ -203,15 +228,15 @@ impl Writer {
         Ok(head)
     }
 
-    /// Applies the group's batch and writes it to sled's file; a failure fails the store and the
-    /// group's appends. A group refused for want of disk space writes nothing; its answers still
+    /// Writes the group to the commit log and applies it to sled; a failure fails the store and
+    /// the group's appends. A group refused for want of disk space writes nothing; its answers still
     /// go through the syncer, so every append is answered in the order it was planned.
     fn write(&mut self, group: Group) -> Written {
         let group = match self.unless_disk_full(group) {
             Ok(group) => group,
             Err(refused) => return refused,
         };
-        let Group { batch, writes, mut answers, boards, appends, events, commands, .. } = group;
+        let Group { entries, writes, mut answers, boards, appends, events, commands, .. } = group;
         if writes {
             // Before sled holds them, so the index never knows less than sled does.
             self.shared.commands.insert(commands.into_iter().map(|((board, id), command)| (board, id, command)));
@@ -219,7 +244,7 @@ impl Writer {
                 // The syncer failed since the group was planned: write nothing more.
                 Some(failure) => Err(failure),
                 None => self
-                    .apply(batch, &boards, appends)
+                    .apply(&entries, &boards, appends)
                     .map_err(|error| fail(&self.shared, format!("writing to {} failed: {error}", self.dir.display()))),
             };
             if let Err(failure) = applied {
@@ -231,7 +256,21 @@ impl Writer {
         Written { answers, boards, appends, events, writes }
     }
 
-    fn apply(&self, batch: sled::Batch, boards: &HashMap<BoardId, (u64, u64)>, appends: u64) -> Result<(), StoreError> {
+    fn apply(
+        &mut self,
+        entries: &[([u8; record::EVENT_KEY_LEN], Vec<u8>)],
+        boards: &HashMap<BoardId, (u64, u64)>,
+        appends: u64,
+    ) -> Result<(), StoreError> {
+        let pairs = || entries.iter().map(|(key, value)| (&key[..], value.as_slice()));
+        let frame = log::frame_len(pairs());
+        let logged = log::fits_empty_log(frame);
+        if logged {
+            if !self.log.has_room(frame) {
+                self.checkpoint()?;
+            }
+            self.log.append(pairs())?;
+        }
         {
             // Before sled shows the batch to readers, every board in it must have a durable-head
             // entry, so readers cap at the old head until the sync is done.
@@ -240,9 +279,62 @@ impl Writer {
                 heads.entry(*board).or_insert_with(|| watch::channel(*before).0);
             }
         }
+        let mut batch = sled::Batch::default();
+        for (key, value) in pairs() {
+            batch.insert(key, value);
+        }
         self.db.apply_batch(batch)?;
-        self.db.flush()?;
+        if !logged {
+            // Too large for the log: durable in sled itself before the syncer answers it.
+            self.sled_sync.sync(&self.db)?;
+        }
         self.shared.written.fetch_add(appends, Ordering::AcqRel);
+        Ok(())
+    }
+
+    /// Makes everything applied so far durable in sled, and starts the log's next generation.
+    pub(super) fn checkpoint(&mut self) -> Result<(), StoreError> {
+        self.sled_sync.sync(&self.db)?;
+        self.log.start_generation(self.log.next_generation())?;
+        self.shared.checkpoints.fetch_add(1, Ordering::AcqRel);
+        Ok(())
+    }
+}
+
+impl SledSync {
+    /// sled's flush, then `fdatasync` of its file and of the blob files it made since.
+    pub(super) fn sync(&mut self, db: &sled::Db) -> Result<(), StoreError> {
+        db.flush()?;
+        self.sync_new_blobs()?;
+        self.db_file.sync_data()?;
+        Ok(())
+    }
+
+    /// Syncs blob files sled wrote since the last look. With the segment size above there
+    /// should never be any; this is the safety net should a log message ever be that large.
+    fn sync_new_blobs(&mut self) -> io::Result<()> {
+        let blobs = self.dir.join("blobs");
+        let mut present = HashSet::new();
+        let mut synced_any = false;
+        for entry in std::fs::read_dir(&blobs)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            if !self.synced_blobs.contains(&name) {
+                match File::open(entry.path()) {
+                    Ok(file) => file.sync_all()?,
+                    // sled removes blobs it no longer needs; one gone since the listing needs no sync.
+                    Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
+                    Err(error) => return Err(error),
+                }
+                synced_any = true;
+            }
+            present.insert(name);
+        }
+        if synced_any {
+            sync_directory(&blobs)?;
+        }
+        // Forget blobs sled has removed, so the set does not grow without end.
+        self.synced_blobs = present;
         Ok(())
     }
 }
@@ -335,9 +427,8 @@ impl Syncer {
 
     /// Makes everything written so far durable; the steps whose failure fails the store.
     fn sync(&mut self, boards: &HashMap<BoardId, (u64, u64)>, events: u64) -> Result<(), StoreError> {
-        self.sync_new_blobs()?;
         self.hook.before_sync()?;
-        self.db_file.sync_data()?;
+        self.log_file.sync_data()?;
         self.shared.syncs.fetch_add(1, Ordering::AcqRel);
         self.hook.after_sync();
         // Only now are the events durable, so only now may the watermark count them. Should
@@ -345,34 +436,6 @@ impl Syncer {
         // are stored; a retry with the same command id then finds them.
         self.watermark.raise(events, boards)?;
         self.shared.acknowledged.fetch_add(events, Ordering::AcqRel);
-        Ok(())
-    }
-
-    /// Syncs blob files sled wrote since the last look. With the segment size above there
-    /// should never be any; this is the safety net should a log message ever be that large.
-    fn sync_new_blobs(&mut self) -> io::Result<()> {
-        let blobs = self.dir.join("blobs");
-        let mut present = HashSet::new();
-        let mut synced_any = false;
-        for entry in std::fs::read_dir(&blobs)? {
-            let entry = entry?;
-            let name = entry.file_name();
-            if !self.synced_blobs.contains(&name) {
-                match File::open(entry.path()) {
-                    Ok(file) => file.sync_all()?,
-                    // sled removes blobs it no longer needs; one gone since the listing needs no sync.
-                    Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
-                    Err(error) => return Err(error),
-                }
-                synced_any = true;
-            }
-            present.insert(name);
-        }
-        if synced_any {
-            sync_directory(&blobs)?;
-        }
-        // Forget blobs sled has removed, so the set does not grow without end.
-        self.synced_blobs = present;
         Ok(())
     }
 }
