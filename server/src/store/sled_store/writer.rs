@@ -13,7 +13,10 @@
 //! `fdatasync` of the commit log, a sync that began after each of them was written; then it
 //! raises the acknowledgement files, publishes the new durable heads and answers every append
 //! of those groups, in order. While it syncs, the writer has the next groups written, and they
-//! share the next sync. With `group_commit` off it syncs each group on its own.
+//! share the next sync. With `group_commit` off it syncs each group on its own. A lone append
+//! when no group is waiting for the syncer is synced and answered by the writer itself, which
+//! saves it the syncer's wake-up (one writer's latency); the syncer's state is behind a lock
+//! both threads take, and answers stay in order because nothing earlier is unanswered then.
 //!
 //! A failed write, apply, checkpoint or sync fails the store for good (see the module docs): the
 //! thread that saw it records why in [`Shared::failure`], answers its groups as failed, and from
@@ -109,10 +112,17 @@ impl Writer {
     /// Runs the writer and, beside it, the syncer; returns once both have answered everything.
     pub(super) fn run(mut self, receiver: &mpsc::Receiver<Job>, syncer: Syncer) {
         let (to_syncer, syncer_receiver) = mpsc::sync_channel(MAX_UNSYNCED_GROUPS);
-        let syncer =
-            std::thread::Builder::new().name("kipina-store-sync".into()).spawn(move || syncer.run(&syncer_receiver));
-        let syncer = match syncer {
-            Ok(syncer) => syncer,
+        let syncer = Arc::new(Mutex::new(syncer));
+        // Groups handed to the syncer and not yet answered.
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let thread = {
+            let (syncer, in_flight) = (Arc::clone(&syncer), Arc::clone(&in_flight));
+            std::thread::Builder::new()
+                .name("kipina-store-sync".into())
+                .spawn(move || Syncer::run(&syncer, &in_flight, &syncer_receiver))
+        };
+        let thread = match thread {
+            Ok(thread) => thread,
             Err(error) => {
                 let failure = fail(&self.shared, format!("cannot start the store's sync thread: {error}"));
                 for job in receiver.iter() {
@@ -134,7 +144,16 @@ impl Writer {
                     Err(_) => break,
                 }
             }
+            // A lone append with nothing else waiting for a sync is synced and answered right
+            // here: handing it to the syncer would only add a thread's wake-up to its wait.
+            // Every earlier group has been answered, so answers stay in order.
+            let lone = group.answers.len() == 1 && in_flight.load(Ordering::Acquire) == 0;
             let written = self.write(group);
+            if lone {
+                lock(&syncer).commit(vec![written]);
+                continue;
+            }
+            in_flight.fetch_add(1, Ordering::AcqRel);
             if to_syncer.send(written).is_err() {
                 // The syncer only stops early by panicking; its groups' senders are dropped, so
                 // their callers hear "the writer stopped before answering".
@@ -142,7 +161,7 @@ impl Writer {
             }
         }
         drop(to_syncer);
-        if syncer.join().is_err() {
+        if thread.join().is_err() {
             tracing::error!("the event store's sync thread panicked");
         }
         // A clean stop leaves the log empty, so the next open has nothing to apply.
@@ -339,45 +358,57 @@ impl SledSync {
     }
 }
 
+/// Locks the syncer's state. A poisoned lock is taken over: a panic while committing leaves
+/// the groups it held unanswered (their callers hear that the writer stopped), not the state
+/// half-changed in a way the next commit could trust less.
+fn lock(syncer: &Mutex<Syncer>) -> MutexGuard<'_, Syncer> {
+    syncer.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 impl Syncer {
-    fn run(mut self, receiver: &mpsc::Receiver<Written>) {
+    fn run(syncer: &Mutex<Syncer>, in_flight: &AtomicUsize, receiver: &mpsc::Receiver<Written>) {
         loop {
-            let first = if self.watermark.unsynced && failed(&self.shared).is_none() {
-                match receiver.recv_timeout(WATERMARK_SYNC_INTERVAL) {
-                    Ok(written) => written,
-                    Err(mpsc::RecvTimeoutError::Timeout) => {
-                        // Idle: make the last groups' count durable now rather than at the next
-                        // append, which may be months away.
-                        if let Err(error) = self.watermark.sync() {
-                            tracing::error!(%error, dir = %self.dir.display(), "cannot sync the acknowledgement watermark");
-                        }
-                        self.shared.watermark_durable.store(self.watermark.durable, Ordering::Release);
-                        continue;
-                    }
-                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            let first = match receiver.recv_timeout(WATERMARK_SYNC_INTERVAL) {
+                Ok(written) => written,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    // Idle: make the last groups' count durable now rather than at the next
+                    // append, which may be months away.
+                    lock(syncer).sync_watermark_if_behind();
+                    continue;
                 }
-            } else {
-                match receiver.recv() {
-                    Ok(written) => written,
-                    Err(mpsc::RecvError) => break,
-                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
             };
             let mut groups = vec![first];
-            if self.group_commit {
+            let mut syncer = lock(syncer);
+            if syncer.group_commit {
                 groups.extend(receiver.try_iter().take(MAX_UNSYNCED_GROUPS));
             }
-            self.commit(groups);
-            self.shared.watermark_durable.store(self.watermark.durable, Ordering::Release);
+            let count = groups.len();
+            syncer.commit(groups);
+            drop(syncer);
+            in_flight.fetch_sub(count, Ordering::AcqRel);
         }
-        if failed(&self.shared).is_none()
-            && let Err(error) = self.watermark.sync()
+        let mut syncer = lock(syncer);
+        if failed(&syncer.shared).is_none()
+            && let Err(error) = syncer.watermark.sync()
         {
             tracing::error!(
                 %error,
-                dir = %self.dir.display(),
+                dir = %syncer.dir.display(),
                 "cannot sync the acknowledgement watermark at shutdown"
             );
         }
+    }
+
+    /// Syncs the watermark files when counts were written since their last sync.
+    fn sync_watermark_if_behind(&mut self) {
+        if !self.watermark.unsynced || failed(&self.shared).is_some() {
+            return;
+        }
+        if let Err(error) = self.watermark.sync() {
+            tracing::error!(%error, dir = %self.dir.display(), "cannot sync the acknowledgement watermark");
+        }
+        self.shared.watermark_durable.store(self.watermark.durable, Ordering::Release);
     }
 
     /// Makes the groups durable with one sync and answers them, in order.
@@ -417,6 +448,7 @@ impl Syncer {
                 }
             }
         }
+        self.shared.watermark_durable.store(self.watermark.durable, Ordering::Release);
         for group in groups {
             for (reply, answer) in group.answers {
                 // An append whose caller stopped waiting is stored all the same; nobody to tell.
