@@ -525,7 +525,7 @@ fn an_append_is_answered_and_visible_only_after_its_sync() {
 
     let mut ticket = store.append(request(board_id, command(1), ExpectedVersion::NoStream, 2));
     control.wait_until_held();
-    // sled has the batch, flushed with sync_file_range, but the fdatasync has not run: nothing
+    // sled has the batch and the commit log its frame, but the fdatasync has not run: nothing
     // may be answered, announced or shown yet.
     assert!(poll_once(&mut ticket).is_none(), "answered before the sync");
     assert_eq!(store.stats().syncs, 0);

@@ -1,5 +1,6 @@
-//! The sled-backed event store: one sled tree, one sled entry per event, a writer thread and a
-//! syncer thread, a real `fdatasync` shared by every group written while the last one ran.
+//! The sled-backed event store: one sled tree, one sled entry per event, a commit log in front
+//! of it, a writer thread and a syncer thread, a real `fdatasync` shared by every group written
+//! while the last one ran.
 //!
 //! # Shape
 //!
@@ -9,25 +10,29 @@
 //! writer thread that owns the sequence numbers: [`EventStore::append`] checks the request and
 //! encodes its events' records on the caller's thread (everything that needs no sequence
 //! number), sends them over a channel and returns a ticket. The writer takes one request, drains
-//! whatever else is already queued (group commit), plans the whole group into one batch
-//! (sequence numbers, checksums, command ids), applies it, flushes sled, and hands it to the
-//! syncer thread, then goes on with the next group at once (pipelining; see [`writer`]). The
-//! syncer calls `fdatasync` on sled's `db` file through a handle of its own, covering every
-//! group written so far, and only then answers them: one sync is shared by every append written
-//! while the previous sync was running. The appends of one [`EventStore::append_all`] (a
-//! board's batch of commands) travel as one request, so they are always in the same group.
+//! whatever else is already queued (group commit), plans the whole group (sequence numbers,
+//! checksums, command ids), writes it as one frame of the commit log ([`log`], ADR 0007),
+//! applies it to sled as one batch without flushing sled, and hands it to the syncer thread,
+//! then goes on with the next group at once (pipelining; see [`writer`]). The syncer calls
+//! `fdatasync` on the commit log, covering every group written so far, and only then answers
+//! them: one sync is shared by every append written while the previous sync was running. The
+//! appends of one [`EventStore::append_all`] (a board's batch of commands) travel as one request,
+//! so they are always in the same group.
 //!
 //! sled 0.34's own `flush` ends in `sync_file_range`, which writes the pages out but neither
 //! flushes the drive's cache nor the file's size, so it survives a process crash but not a
-//! power cut; that is why the syncer syncs the file itself. The handle is opened by the store,
-//! not borrowed from sled: since Linux 4.13 a write-back error is reported once to every open
-//! file description, so sled's background flusher, which logs and forgets its own fsync errors,
-//! cannot swallow an error before our sync sees it.
+//! power cut, and it is a trip to the disk of its own. So sled is made durable only at a
+//! checkpoint (its flush, then `fdatasync` of its file through a handle the store opened itself),
+//! when the commit log is full, at a clean shutdown, and for a group too large for the log; and
+//! opening applies what the log holds beyond that to sled before anything else looks at it. The
+//! handles are opened by the store, not borrowed from sled: since Linux 4.13 a write-back error is
+//! reported once to every open file description, so sled's background flusher, which logs and
+//! forgets its own fsync errors, cannot swallow an error before our sync sees it.
 //!
-//! A failed apply, flush or sync puts the store into a failed state for good: after a failed
-//! fsync the kernel may already have dropped the dirty pages and marked them clean, so a retry
-//! that succeeds proves nothing ("fsyncgate"). The process has to restart and recover from what
-//! is really on disk.
+//! A failed write, apply, checkpoint or sync puts the store into a failed state for good: after a
+//! failed fsync the kernel may already have dropped the dirty pages and marked them clean, so a
+//! retry that succeeds proves nothing ("fsyncgate"). The process has to restart and recover from
+//! what is really on disk.
 //!
 //! # Damage sled hides: the acknowledgement watermark
 //!
@@ -37,7 +42,7 @@
 //! of acknowledged events in the file `acknowledged` next to sled's files (format in
 //! [`super::record`]). The syncer raises it after every successful sync (a plain write, with an
 //! `fdatasync` of its own at most once a second and at shutdown), so it never exceeds what is
-//! durable in sled, and since the store never deletes, finding fewer events than it says is
+//! durable (in sled, or in the commit log, which opening applies to sled before it checks), and since the store never deletes, finding fewer events than it says is
 //! damage. After a power cut the file may lag behind, which only weakens the check; it never
 //! raises a false alarm. The data sled overwrote is lost either way: the check turns silent loss
 //! into a refusal to start, and the remedy is a backup.
@@ -123,7 +128,7 @@ use tokio::sync::{oneshot, watch};
 /// sled's segment size. sled writes any log message larger than a quarter of a segment to its
 /// own file under `blobs/`; 8 MiB puts that threshold at 2 MiB, far above the largest leaf node
 /// this store makes (a few dozen records of at most [`MAX_RECORD_BYTES`]), so everything lives
-/// in the `db` file that the syncer syncs.
+/// in the `db` file that a checkpoint syncs.
 const SEGMENT_SIZE: usize = 8 * 1024 * 1024;
 /// The most appends one group commit takes.
 const MAX_GROUP_REQUESTS: usize = 1024;
@@ -176,8 +181,8 @@ pub struct StoreStats {
     pub syncs: u64,
     /// Checkpoints: sled made durable and the commit log started afresh, because it was full.
     pub checkpoints: u64,
-    /// Appends written to sled's file by the writer thread, synced or still waiting for the
-    /// syncer (which shares one sync among every group written while the last sync ran).
+    /// Appends written to the commit log and applied to sled by the writer thread, synced or
+    /// still waiting for the syncer (which shares one sync among every group written while the last sync ran).
     pub written: u64,
     /// The events the acknowledgement count (`acknowledged`) covered when it was last synced: it
     /// catches up with the acknowledged events within a second, also when no append follows.
@@ -188,7 +193,8 @@ pub struct StoreStats {
 /// it fail. Not for production use.
 #[doc(hidden)]
 pub trait SyncHook: Send + Sync + 'static {
-    /// Called after the group's batch is applied and flushed, right before the `fdatasync`.
+    /// Called after the group is written to the commit log and applied to sled, right before
+    /// the `fdatasync` of the log.
     /// An error is treated exactly like a failed sync.
     fn before_sync(&self) -> io::Result<()> {
         Ok(())
