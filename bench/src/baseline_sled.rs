@@ -23,8 +23,9 @@ pub fn open(dir: &Path) -> anyhow::Result<sled::Db> {
 /// `flush` (which writes sled's buffer and waits for it with `sync_file_range`, one trip to the
 /// disk) and then `fdatasync` of sled's file (the second trip, which makes it durable). sled
 /// 0.34 offers no way to skip its `sync_file_range` (only a `temporary` database, deleted when
-/// closed, does), so this is the floor of one durable append for a store built on it. Returns
-/// each insert's latency.
+/// closed, does), so this was the floor of one durable append for a store that syncs sled on
+/// every commit; the store's commit log (ADR 0007) syncs its own preallocated file instead.
+/// Returns each insert's latency.
 pub fn durable_round(dir: &Path, db: &sled::Db, records: &[(Vec<u8>, Vec<u8>)]) -> anyhow::Result<Vec<Duration>> {
     let file = std::fs::OpenOptions::new().write(true).open(dir.join("db")).context("opening sled's db file")?;
     let mut latencies = Vec::with_capacity(records.len());

@@ -317,6 +317,12 @@ pub struct PowerCut {
     mountpoint: PathBuf,
 }
 
+/// Taken around mounting and unmounting. Mounting runs `fusermount3` in a child process, and a
+/// child holds a copy of every open file of this process from its start until it executes the
+/// program; a mount of another thread being unmounted right then, just after its last file was
+/// closed, would answer "busy". One at a time, a mount never meets another's child.
+static MOUNTS: Mutex<()> = Mutex::new(());
+
 impl PowerCut {
     /// Mounts the file system over `backing` (whose content counts as durable) at `mountpoint`
     /// (an existing, empty directory).
@@ -329,7 +335,10 @@ impl PowerCut {
         config.mount_options =
             vec![MountOption::FSName("kipina-powercut".into()), MountOption::Subtype("powercut".into())];
         config.n_threads = Some(1);
-        let session = fuser::spawn_mount(filesystem, mountpoint, &config)?;
+        let session = {
+            let _turn = MOUNTS.lock().unwrap_or_else(PoisonError::into_inner);
+            fuser::spawn_mount(filesystem, mountpoint, &config)?
+        };
         Ok(PowerCut { session: Some(session), model, faults, powered, mountpoint: mountpoint.to_owned() })
     }
 
@@ -378,6 +387,7 @@ impl PowerCut {
     }
 
     fn unmount_now(&mut self) -> io::Result<()> {
+        let _turn = MOUNTS.lock().unwrap_or_else(PoisonError::into_inner);
         match self.session.take() {
             Some(session) => {
                 let result = session.umount_and_join();
