@@ -12,10 +12,14 @@
 //!
 //! - `fold`: word boundaries and folding. `query`: a parsed query and how a word matches.
 //! - `index`: a board's documents ([`Corpus`], gathered from the board state on the board's
-//!   task) and their inverted index ([`Index`], built and searched off it).
+//!   task, or only those that changed since an earlier index: [`Changes`]) and the index over
+//!   them ([`Index`], built or updated and searched off it).
+//! - `segment`: an inverted index over a list of documents ([`Segment`]), built whole; an index
+//!   is one, or an earlier one with the changed documents in a second, small one.
 //! - `highlight`: matched text as spans, cut to a window around the first match.
-//! - `cache`: the indexes of the boards searched lately, each valid for one board version, and
-//!   the builds under way (one per board version, however many search at once).
+//! - `cache`: the indexes of the boards searched lately, each valid for one board version, the
+//!   builds under way (one per board version, however many search at once), and each board's
+//!   latest whole segment, which the next version's index is updated from.
 //!
 //! Erased and deleted text is never in a corpus, so it cannot be found; an anonymous author is
 //! named only to that author, as in the board's views.
@@ -25,10 +29,12 @@ pub mod fold;
 mod highlight;
 mod index;
 mod query;
+mod segment;
 
-pub use cache::{Building, IndexCache, Slot};
+pub use cache::{Building, Compaction, IndexCache, Slot};
 pub use highlight::WINDOW_CHARS;
-pub use index::{Corpus, Document, Index, MAX_LIMIT};
+pub use index::{Changes, Corpus, Document, DocumentKey, Index, MAX_LIMIT};
+pub use segment::Segment;
 pub use query::{MAX_QUERY_CHARS, MAX_QUERY_WORDS, Query, QueryError};
 
 /// How many hits an answer holds unless asked for fewer or more.
