@@ -16,7 +16,7 @@ use super::highlight::{has_match, spans};
 use super::query::Query;
 use super::segment::{Segment, Tally, field_of_points};
 use crate::projection::views::Viewer;
-use kipina_domain::BoardState;
+use kipina_domain::{BoardState, Card};
 use kipina_proto::search::{SearchField, SearchHit, SearchResults, SearchTarget, TextSpan};
 use kipina_proto::{CardId, ColumnId, CommentId, Language, ParticipantId, Timestamp};
 use std::sync::Arc;
@@ -201,11 +201,22 @@ fn each_document<'a>(state: &'a BoardState, mut each: impl FnMut(DocumentRef<'a>
             context: None,
         });
     }
+    // Comments are listed by id, which mostly follows time, so one card's come together: its
+    // card is looked up once for them.
+    let mut last: Option<&Card> = None;
     for comment in state.comments.values().filter(|comment| !comment.deleted) {
-        let (Some(body), Some(card)) =
-            (text(SearchField::Comment, comment.body.as_text(), false), state.cards.get(&comment.card))
-        else {
+        let Some(body) = text(SearchField::Comment, comment.body.as_text(), false) else {
             continue;
+        };
+        let card = match last {
+            Some(card) if card.id == comment.card => card,
+            _ => match state.cards.get(&comment.card) {
+                Some(card) => {
+                    last = Some(card);
+                    card
+                }
+                None => continue,
+            },
         };
         let context = match card.proposal {
             Some(_) => card.body.as_text(),
@@ -289,6 +300,15 @@ struct At {
     document: u32,
 }
 
+/// What ranks a found document.
+#[derive(Clone, Copy, Debug)]
+struct Ranked {
+    score: u32,
+    occurrences: u32,
+    updated_at: Timestamp,
+    at: At,
+}
+
 /// A board's search index at one version.
 pub struct Index {
     version: u64,
@@ -340,19 +360,12 @@ impl Index {
     pub fn update(changes: Changes) -> Self {
         let Changes { version, language, base, stale, documents } = changes;
         let stale_count = stale.iter().filter(|stale| **stale).count();
-        let kept = base.documents().len() - stale_count;
-        if documents.len() > kept {
-            let mut all: Vec<Document> = base
-                .documents()
-                .iter()
-                .zip(&stale)
-                .filter(|(_, stale)| !**stale)
-                .map(|(document, _)| document.clone())
-                .collect();
-            all.extend(documents);
+        let index = Self { version, language, main: base, stale, stale_count, delta: Segment::empty(version) };
+        if documents.len() > index.main.documents().len() - stale_count {
+            let all = index.kept().cloned().chain(documents).collect();
             return Self::whole(language, Arc::new(Segment::build(version, all)));
         }
-        Self { version, language, main: base, stale, stale_count, delta: Segment::build(version, documents) }
+        Self { delta: Segment::build(version, documents), ..index }
     }
 
     /// Whether enough of the board changed since the main segment was built that a new one
@@ -366,8 +379,7 @@ impl Index {
     /// One segment of all this index's documents, for a later [`Changes::between`] to compare
     /// with. Takes as long as building the index from scratch: run it off the request path.
     pub fn compacted(&self) -> Segment {
-        let mut all: Vec<Document> = self.live(false).map(|(_, document)| document.clone()).collect();
-        all.extend(self.delta.documents().iter().cloned());
+        let all = self.kept().chain(self.delta.documents()).cloned().collect();
         Segment::build(self.version, all)
     }
 
@@ -376,14 +388,14 @@ impl Index {
         &self.main
     }
 
-    /// The documents of the main segment (with `stale` false) or of the delta, with where they are.
-    fn live(&self, delta: bool) -> impl Iterator<Item = (At, &Document)> {
-        let segment = if delta { &self.delta } else { &self.main };
-        segment.documents().iter().enumerate().filter_map(move |(number, document)| {
-            let stale = !delta && self.stale.get(number).copied().unwrap_or(false);
-            let document_number = u32::try_from(number).unwrap_or(u32::MAX);
-            (!stale).then_some((At { delta, document: document_number }, document))
-        })
+    /// Whether the main segment's document `number` is not the board's any more as it is there.
+    fn is_stale(&self, number: usize) -> bool {
+        self.stale.get(number).copied().unwrap_or(false)
+    }
+
+    /// The main segment's documents that are the board's as they are there.
+    fn kept(&self) -> impl Iterator<Item = &Document> {
+        self.main.documents().iter().enumerate().filter(|(number, _)| !self.is_stale(*number)).map(|(_, document)| document)
     }
 
     /// The board version this index describes.
@@ -423,10 +435,9 @@ impl Index {
         let delta = self.delta.tally(query);
         let tally = |at: At| -> &Tally { if at.delta { &delta[at.document as usize] } else { &main[at.document as usize] } };
         let words = u8::try_from(query.words.len()).unwrap_or(u8::MAX);
-        let stale = |number: usize| self.stale.get(number).copied().unwrap_or(false);
         let mut found: Vec<At> = Vec::new();
         for (number, counted) in main.iter().enumerate() {
-            if counted.matched == words && !stale(number) {
+            if counted.matched == words && !self.is_stale(number) {
                 found.push(At { delta: false, document: u32::try_from(number).unwrap_or(u32::MAX) });
             }
         }
@@ -436,25 +447,38 @@ impl Index {
             }
         }
         let total = u32::try_from(found.len()).unwrap_or(u32::MAX);
+        // What ranks each found document, gathered once so the ranking reads one list.
+        let mut ranked: Vec<Ranked> = found
+            .into_iter()
+            .map(|at| {
+                let counted = tally(at);
+                Ranked {
+                    score: counted.score,
+                    occurrences: counted.occurrences,
+                    updated_at: self.document(at).updated_at,
+                    at,
+                }
+            })
+            .collect();
         // Best first: points, then how many of the document's words matched, then the newest,
         // then in the order of the board's corpus.
-        let order = |a: &At, b: &At| {
-            let (left, right) = (tally(*a), tally(*b));
-            let (first, second) = (self.document(*a), self.document(*b));
-            right
-                .score
-                .cmp(&left.score)
-                .then(right.occurrences.cmp(&left.occurrences))
-                .then(second.updated_at.cmp(&first.updated_at))
-                .then(first.key().cmp(&second.key()))
+        let order = |a: &Ranked, b: &Ranked| {
+            b.score
+                .cmp(&a.score)
+                .then(b.occurrences.cmp(&a.occurrences))
+                .then(b.updated_at.cmp(&a.updated_at))
+                .then_with(|| self.document(a.at).key().cmp(&self.document(b.at).key()))
         };
         let limit = limit.clamp(1, MAX_LIMIT);
-        if found.len() > limit {
-            found.select_nth_unstable_by(limit - 1, order);
-            found.truncate(limit);
+        if ranked.len() > limit {
+            ranked.select_nth_unstable_by(limit - 1, order);
+            ranked.truncate(limit);
         }
-        found.sort_unstable_by(order);
-        let hits = found.into_iter().map(|at| self.hit(self.document(at), tally(at).top, query, viewer)).collect();
+        ranked.sort_unstable_by(order);
+        let hits = ranked
+            .into_iter()
+            .map(|ranked| self.hit(self.document(ranked.at), tally(ranked.at).top, query, viewer))
+            .collect();
         SearchResults { words: query.texts(), seq: self.version, total, hits }
     }
 
