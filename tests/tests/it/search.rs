@@ -189,11 +189,13 @@ async fn what_was_deleted_erased_or_made_anonymous_since_the_last_search_is_not_
     // The whole board goes anonymous: its authors are named no more (but to themselves).
     let options = BoardOptions { anonymous: true, participants_may_group: false };
     server.http_applied(workshop.board, token, &Command::SetBoardOptions { options }).await;
-    let anonymous = found(&server, workshop.board, token, "saunailta").await;
+    let observer = link_part(&workshop.links.observer);
+    let anonymous = found(&server, workshop.board, observer, "saunailta").await;
     assert_eq!(anonymous.total, 2);
     assert!(anonymous.hits.iter().all(|hit| hit.anonymous && hit.author.is_none()), "{anonymous:?}");
     let own = found(&server, workshop.board, &aino.token, "saunailta").await;
     assert_eq!(own.hits[0].author, Some(aino.participant));
+    assert_eq!(own.hits[1].author, None, "the facilitator's comment is anonymous to Aino");
 
     server.http_applied(workshop.board, token, &Command::DeleteComment { comment }).await;
     let deleted = found(&server, workshop.board, token, "lauantaina").await;
