@@ -84,7 +84,9 @@ pub async fn search(
         // A blocking task runs to its end even when this search is dropped (its client went
         // away), so the searches waiting for this build get it.
         Lookup::Build(corpus, sender) => {
-            tokio::task::spawn_blocking(move || made(board, sender, || Index::build(corpus))).await.map_err(unavailable)?
+            tokio::task::spawn_blocking(move || made(board, sender, || Index::build(corpus)))
+                .await
+                .map_err(unavailable)?
         }
         Lookup::Update(changes, sender) => {
             let index = tokio::task::spawn_blocking(move || made(board, sender, || Index::update(changes)))

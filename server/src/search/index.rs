@@ -184,7 +184,10 @@ fn each_document<'a>(state: &'a BoardState, mut each: impl FnMut(DocumentRef<'a>
             ),
             None => (
                 SearchTarget::Card { card: card.id, group: card.group },
-                [text(SearchField::Title, card.title.as_text(), true), text(SearchField::Body, card.body.as_text(), false)],
+                [
+                    text(SearchField::Title, card.title.as_text(), true),
+                    text(SearchField::Body, card.body.as_text(), false),
+                ],
             ),
         };
         if texts.iter().all(Option::is_none) {
@@ -395,7 +398,12 @@ impl Index {
 
     /// The main segment's documents that are the board's as they are there.
     fn kept(&self) -> impl Iterator<Item = &Document> {
-        self.main.documents().iter().enumerate().filter(|(number, _)| !self.is_stale(*number)).map(|(_, document)| document)
+        self.main
+            .documents()
+            .iter()
+            .enumerate()
+            .filter(|(number, _)| !self.is_stale(*number))
+            .map(|(_, document)| document)
     }
 
     /// The board version this index describes.
@@ -433,7 +441,8 @@ impl Index {
     pub fn search(&self, query: &Query, viewer: Viewer, limit: usize) -> SearchResults {
         let main = self.main.tally(query);
         let delta = self.delta.tally(query);
-        let tally = |at: At| -> &Tally { if at.delta { &delta[at.document as usize] } else { &main[at.document as usize] } };
+        let tally =
+            |at: At| -> &Tally { if at.delta { &delta[at.document as usize] } else { &main[at.document as usize] } };
         let words = u8::try_from(query.words.len()).unwrap_or(u8::MAX);
         let mut found: Vec<At> = Vec::new();
         for (number, counted) in main.iter().enumerate() {

@@ -34,8 +34,8 @@ mod segment;
 pub use cache::{Building, Compaction, IndexCache, Slot};
 pub use highlight::WINDOW_CHARS;
 pub use index::{Changes, Corpus, Document, DocumentKey, Index, MAX_LIMIT};
-pub use segment::Segment;
 pub use query::{MAX_QUERY_CHARS, MAX_QUERY_WORDS, Query, QueryError};
+pub use segment::Segment;
 
 /// How many hits an answer holds unless asked for fewer or more.
 pub const DEFAULT_LIMIT: usize = 20;

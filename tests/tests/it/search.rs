@@ -233,10 +233,10 @@ async fn a_search_after_each_of_many_changes_finds_each_change() {
         };
         server.http_applied(workshop.board, token, &edit).await;
         let results = found(&server, workshop.board, token, &format!("syysidea {number}")).await;
-        assert_eq!(results.hits.iter().map(|hit| hit.target).collect::<Vec<_>>(), vec![SearchTarget::Card {
-            card: *card,
-            group: None
-        }]);
+        assert_eq!(
+            results.hits.iter().map(|hit| hit.target).collect::<Vec<_>>(),
+            vec![SearchTarget::Card { card: *card, group: None }]
+        );
     }
     assert_eq!(found(&server, workshop.board, token, "kesaidea").await.total, 90);
     assert_eq!(found(&server, workshop.board, token, "syysidea").await.total, 10);
