@@ -71,6 +71,7 @@ impl DocumentKey {
 }
 
 impl Document {
+    /// Which thing of the board this document is.
     pub fn key(&self) -> DocumentKey {
         DocumentKey::of(&self.target)
     }
