@@ -1,15 +1,17 @@
 //! `GET /api/boards/{board}/search?q=…&limit=…`: a board's cards, comments and statements by
 //! words, for its participants and for whoever holds its observer link.
 //!
-//! The board's task only looks up the cached index (or, when the board moved on, copies its
-//! texts out, once for all the searches of that version); folding the texts into an index and
-//! running the query happen on blocking threads, so a search never holds up the board's
-//! commands for longer than that copy.
+//! The board's task only looks up the cached index or, when the board moved on, compares the
+//! board with its latest whole segment and copies out the texts that changed (the whole board's
+//! texts the first time), once for all the searches of that version; folding those texts into
+//! an index and running the query happen on blocking threads, so a search never holds up the
+//! board's commands for longer than that comparison. A compaction, when one is due, runs on a
+//! blocking thread after the answer's index is ready, and nobody waits for it.
 
 use super::extract::Reader;
 use super::{ApiError, AppState};
 use crate::projection::views::Viewer;
-use crate::search::{Building, Corpus, DEFAULT_LIMIT, Index, IndexCache, Query, QueryError, Slot};
+use crate::search::{Building, Changes, Corpus, DEFAULT_LIMIT, Index, IndexCache, Query, QueryError, Slot};
 use actix_web::{HttpResponse, web};
 use kipina_proto::ErrorCode;
 use kipina_proto::{BoardId, Language};
@@ -26,11 +28,15 @@ fn malformed(error: QueryError) -> ApiError {
     ApiError::new(ErrorCode::Malformed, error.to_string())
 }
 
-/// What the board's task hands back: the index, a build to wait for, or the texts to build it.
+type Sender = tokio::sync::watch::Sender<Option<Arc<Index>>>;
+
+/// What the board's task hands back: the index, a build to wait for, or the texts to make it
+/// from (all of them, or what changed since the board's latest whole segment).
 enum Lookup {
     Ready(Arc<Index>),
     Pending(Building),
-    Build(Corpus, tokio::sync::watch::Sender<Option<Arc<Index>>>),
+    Build(Corpus, Sender),
+    Update(Changes, Sender),
 }
 
 fn unavailable(error: impl std::fmt::Display) -> ApiError {
@@ -50,6 +56,7 @@ pub async fn search(
     // the board's own language, whose stemmer reads the words, is known once the index is.
     Query::parse(&q, Language::Fi).map_err(malformed)?;
     let cache: Arc<IndexCache> = Arc::clone(&state.search);
+    let slots = Arc::clone(&cache);
     let lookup = reader
         .board
         .inspect(move |board_state| {
@@ -59,10 +66,11 @@ pub async fn search(
             {
                 return None;
             }
-            Some(match cache.slot(board, board_state.version) {
+            Some(match slots.slot(board, board_state.version) {
                 Slot::Ready(index) => Lookup::Ready(index),
                 Slot::Pending(building) => Lookup::Pending(building),
-                Slot::Build(sender) => Lookup::Build(Corpus::of(board_state), sender),
+                Slot::Build { sender, base: None } => Lookup::Build(Corpus::of(board_state), sender),
+                Slot::Build { sender, base: Some(base) } => Lookup::Update(Changes::between(base, board_state), sender),
             })
         })
         .await?
@@ -75,22 +83,34 @@ pub async fn search(
         }
         // A blocking task runs to its end even when this search is dropped (its client went
         // away), so the searches waiting for this build get it.
-        Lookup::Build(corpus, sender) => tokio::task::spawn_blocking(move || {
-            let started = std::time::Instant::now();
-            let index = Arc::new(Index::build(corpus));
-            tracing::debug!(
-                %board,
-                version = index.version(),
-                documents = index.documents(),
-                terms = index.terms(),
-                elapsed_ms = started.elapsed().as_secs_f64() * 1_000.0,
-                "search index built"
-            );
-            sender.send_replace(Some(Arc::clone(&index)));
+        Lookup::Build(corpus, sender) => {
+            tokio::task::spawn_blocking(move || made(board, sender, || Index::build(corpus)))
+                .await
+                .map_err(unavailable)?
+        }
+        Lookup::Update(changes, sender) => {
+            let index = tokio::task::spawn_blocking(move || made(board, sender, || Index::update(changes)))
+                .await
+                .map_err(unavailable)?;
+            if index.wants_compaction()
+                && let Some(compaction) = cache.start_compaction(board)
+            {
+                let compacting = Arc::clone(&index);
+                drop(tokio::task::spawn_blocking(move || {
+                    let started = std::time::Instant::now();
+                    let segment = compacting.compacted();
+                    tracing::debug!(
+                        %board,
+                        version = segment.version(),
+                        documents = segment.documents().len(),
+                        elapsed_ms = started.elapsed().as_secs_f64() * 1_000.0,
+                        "search index compacted"
+                    );
+                    compaction.finish(Arc::new(segment));
+                }));
+            }
             index
-        })
-        .await
-        .map_err(unavailable)?,
+        }
     };
     let results = web::block(move || {
         let query = Query::parse(&q, index.language())?;
@@ -100,4 +120,21 @@ pub async fn search(
     .map_err(unavailable)?
     .map_err(malformed)?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "private, no-store")).json(results))
+}
+
+/// Makes a board's index with `make`, logs what it took and hands it to the searches waiting.
+fn made(board: BoardId, sender: Sender, make: impl FnOnce() -> Index) -> Arc<Index> {
+    let started = std::time::Instant::now();
+    let index = Arc::new(make());
+    tracing::debug!(
+        %board,
+        version = index.version(),
+        documents = index.documents(),
+        changed = index.changed(),
+        terms = index.terms(),
+        elapsed_ms = started.elapsed().as_secs_f64() * 1_000.0,
+        "search index made"
+    );
+    sender.send_replace(Some(Arc::clone(&index)));
+    index
 }

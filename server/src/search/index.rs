@@ -1,27 +1,31 @@
-//! The search index of one board: its readable texts as documents, and an inverted index from
-//! every folded word to the documents (and fields) it is in.
+//! The search index of one board: its readable texts as documents, and inverted indexes
+//! ([`Segment`]s) from every folded word to the documents (and fields) it is in.
 //!
-//! The index is a projection of the board state at one version, built whole and never changed:
-//! a newer state gets a new index (see [`super::IndexCache`]). The words of the index are kept
-//! sorted in one string, so the words a searched word is a prefix of are one range found by
-//! binary search, and the words holding a searched word inside (compounds) are found by one
-//! substring search over that string: a few hundred kilobytes on the biggest board.
+//! An [`Index`] answers for one board version. It is either one segment built from the board's
+//! whole [`Corpus`], or, after the board changed, the segment of an earlier version (its
+//! `main`) with the documents that differ from it now left out (`stale`), plus a small segment
+//! of the documents that are new or changed (`delta`). Which documents differ is found by
+//! comparing the board state with the main segment's documents ([`Changes::between`], on the
+//! board's task: a walk over both, with no text copied unless it changed), so a search right
+//! after a change folds only the changed texts. Either way the index holds exactly the
+//! documents a corpus gathered from that state would, and ranks them the same, so it answers
+//! exactly as one built from scratch. When the changed documents grow to a fair part of the
+//! board, they are merged into a new main segment off the request path ([`Index::compacted`]).
 
-use super::fold::{fold_into, words};
 use super::highlight::{has_match, spans};
-use super::query::{Quality, Query, QueryWord};
+use super::query::Query;
+use super::segment::{Segment, Tally, field_of_points};
 use crate::projection::views::Viewer;
-use kipina_domain::BoardState;
+use kipina_domain::{BoardState, Card};
 use kipina_proto::search::{SearchField, SearchHit, SearchResults, SearchTarget, TextSpan};
-use kipina_proto::{ColumnId, Language, ParticipantId, Timestamp};
-use std::collections::HashMap;
-use std::ops::Range;
+use kipina_proto::{CardId, ColumnId, CommentId, Language, ParticipantId, Timestamp};
+use std::sync::Arc;
 
 /// The most hits one answer carries.
 pub const MAX_LIMIT: usize = 50;
 
 /// A searched text of a document.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Text {
     pub field: SearchField,
     pub text: String,
@@ -31,7 +35,7 @@ pub struct Text {
 
 /// One thing search can find: a card, a proposal, a comment or a statement, with the texts of
 /// it that can be read (erased and deleted words are not here, so they cannot be found).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Document {
     pub target: SearchTarget,
     pub column: ColumnId,
@@ -45,6 +49,34 @@ pub struct Document {
     pub context: Option<String>,
 }
 
+/// Which thing of the board a document is, whatever its texts: at most one document of a
+/// board has a key. Keys order a board's documents as its corpus lists them (statements by
+/// column, then cards and proposals, then comments, each by id), which is also the last
+/// tie-break of the ranking, so it does not depend on where a document is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DocumentKey {
+    Statement(ColumnId),
+    Card(CardId),
+    Comment(CommentId),
+}
+
+impl DocumentKey {
+    fn of(target: &SearchTarget) -> Self {
+        match *target {
+            SearchTarget::Statement { statement, .. } => Self::Statement(statement),
+            SearchTarget::Card { card, .. } | SearchTarget::Proposal { card, .. } => Self::Card(card),
+            SearchTarget::Comment { comment, .. } => Self::Comment(comment),
+        }
+    }
+}
+
+impl Document {
+    /// Which thing of the board this document is.
+    pub fn key(&self) -> DocumentKey {
+        DocumentKey::of(&self.target)
+    }
+}
+
 /// A board's documents at one version: what the board's task hands over for an index to be
 /// built elsewhere (cloning the texts is quick; folding them takes longer).
 #[derive(Clone, Debug)]
@@ -54,255 +86,325 @@ pub struct Corpus {
     pub documents: Vec<Document>,
 }
 
-fn text(field: SearchField, text: Option<&str>, heading: bool) -> Option<Text> {
-    text.filter(|text| !text.trim().is_empty()).map(|text| Text { field, text: text.to_owned(), heading })
+/// A searched text as the board state holds it.
+#[derive(Clone, Copy, Debug)]
+struct TextRef<'a> {
+    field: SearchField,
+    text: &'a str,
+    heading: bool,
+}
+
+fn text(field: SearchField, text: Option<&str>, heading: bool) -> Option<TextRef<'_>> {
+    text.filter(|text| !text.trim().is_empty()).map(|text| TextRef { field, text, heading })
+}
+
+/// A [`Document`] read from the board state without copying its texts.
+#[derive(Clone, Copy, Debug)]
+struct DocumentRef<'a> {
+    target: SearchTarget,
+    column: ColumnId,
+    author: ParticipantId,
+    anonymous: bool,
+    archived: bool,
+    updated_at: Timestamp,
+    /// The texts in order; a missing one is skipped.
+    texts: [Option<TextRef<'a>>; 2],
+    context: Option<&'a str>,
+}
+
+impl DocumentRef<'_> {
+    fn texts(&self) -> impl Iterator<Item = &TextRef<'_>> {
+        self.texts.iter().flatten()
+    }
+
+    fn to_document(self) -> Document {
+        Document {
+            target: self.target,
+            column: self.column,
+            author: self.author,
+            anonymous: self.anonymous,
+            archived: self.archived,
+            updated_at: self.updated_at,
+            texts: self
+                .texts()
+                .map(|text| Text { field: text.field, text: text.text.to_owned(), heading: text.heading })
+                .collect(),
+            context: self.context.map(str::to_owned),
+        }
+    }
+
+    /// Whether `document` is this one as it is now, to the letter.
+    fn is(&self, document: &Document) -> bool {
+        self.target == document.target
+            && self.column == document.column
+            && self.author == document.author
+            && self.anonymous == document.anonymous
+            && self.archived == document.archived
+            && self.updated_at == document.updated_at
+            && self.context == document.context.as_deref()
+            && self.texts().count() == document.texts.len()
+            && self.texts().zip(&document.texts).all(|(mine, theirs)| {
+                mine.field == theirs.field && mine.heading == theirs.heading && mine.text == theirs.text
+            })
+    }
+}
+
+/// Everything searchable on the board as `state` has it, in [`DocumentKey`] order.
+fn each_document<'a>(state: &'a BoardState, mut each: impl FnMut(DocumentRef<'a>)) {
+    let column_archived = |column: &ColumnId| state.columns.get(column).is_some_and(|column| column.archived);
+    for column in state.columns.values() {
+        let Some(current) = column.statement.as_ref().and_then(|statement| statement.versions.last()) else {
+            continue;
+        };
+        // A wording is as anonymous as the proposal it came from.
+        let anonymous =
+            current.proposal.and_then(|card| state.cards.get(&card)).is_some_and(|card| state.card_is_anonymous(card));
+        each(DocumentRef {
+            target: SearchTarget::Statement { statement: column.id, version: current.number },
+            column: column.id,
+            author: current.author,
+            anonymous,
+            archived: column.archived,
+            updated_at: current.adopted_at,
+            texts: [
+                text(SearchField::Title, Some(&column.title), true),
+                text(SearchField::Statement, current.text.as_text(), false),
+            ],
+            context: None,
+        });
+    }
+    for card in state.cards.values() {
+        let (target, texts) = match &card.proposal {
+            // A proposal's body is the wording it suggests and its title the reason.
+            Some(_) => (
+                SearchTarget::Proposal { card: card.id, statement: card.column },
+                [
+                    text(SearchField::Statement, card.body.as_text(), true),
+                    text(SearchField::Body, card.title.as_text(), false),
+                ],
+            ),
+            None => (
+                SearchTarget::Card { card: card.id, group: card.group },
+                [
+                    text(SearchField::Title, card.title.as_text(), true),
+                    text(SearchField::Body, card.body.as_text(), false),
+                ],
+            ),
+        };
+        if texts.iter().all(Option::is_none) {
+            continue;
+        }
+        each(DocumentRef {
+            target,
+            column: card.column,
+            author: card.author,
+            anonymous: state.card_is_anonymous(card),
+            archived: card.archived || column_archived(&card.column),
+            updated_at: card.updated_at,
+            texts,
+            context: None,
+        });
+    }
+    // Comments are listed by id, which mostly follows time, so one card's come together: its
+    // card is looked up once for them.
+    let mut last: Option<&Card> = None;
+    for comment in state.comments.values().filter(|comment| !comment.deleted) {
+        let Some(body) = text(SearchField::Comment, comment.body.as_text(), false) else {
+            continue;
+        };
+        let card = match last {
+            Some(card) if card.id == comment.card => card,
+            _ => match state.cards.get(&comment.card) {
+                Some(card) => {
+                    last = Some(card);
+                    card
+                }
+                None => continue,
+            },
+        };
+        let context = match card.proposal {
+            Some(_) => card.body.as_text(),
+            None => card.title.as_text(),
+        };
+        each(DocumentRef {
+            target: SearchTarget::Comment { comment: comment.id, card: card.id },
+            column: card.column,
+            author: comment.author,
+            anonymous: state.comment_is_anonymous(comment),
+            archived: card.archived || column_archived(&card.column),
+            updated_at: comment.updated_at,
+            texts: [Some(body), None],
+            context,
+        });
+    }
+}
+
+fn language_of(state: &BoardState) -> Language {
+    state.info.as_ref().map_or(Language::Fi, |info| info.language)
 }
 
 impl Corpus {
     /// Everything searchable on the board as `state` has it.
     pub fn of(state: &BoardState) -> Self {
-        let language = state.info.as_ref().map_or(Language::Fi, |info| info.language);
-        let column_archived = |column: &ColumnId| state.columns.get(column).is_some_and(|column| column.archived);
         let mut documents = Vec::with_capacity(state.cards.len() + state.comments.len() + state.columns.len());
-        for column in state.columns.values() {
-            let Some(current) = column.statement.as_ref().and_then(|statement| statement.versions.last()) else {
-                continue;
-            };
-            // A wording is as anonymous as the proposal it came from.
-            let anonymous = current
-                .proposal
-                .and_then(|card| state.cards.get(&card))
-                .is_some_and(|card| state.card_is_anonymous(card));
-            documents.push(Document {
-                target: SearchTarget::Statement { statement: column.id, version: current.number },
-                column: column.id,
-                author: current.author,
-                anonymous,
-                archived: column.archived,
-                updated_at: current.adopted_at,
-                texts: [
-                    text(SearchField::Title, Some(&column.title), true),
-                    text(SearchField::Statement, current.text.as_text(), false),
-                ]
-                .into_iter()
-                .flatten()
-                .collect(),
-                context: None,
-            });
-        }
-        for card in state.cards.values() {
-            let (target, texts) = match &card.proposal {
-                // A proposal's body is the wording it suggests and its title the reason.
-                Some(_) => (
-                    SearchTarget::Proposal { card: card.id, statement: card.column },
-                    [
-                        text(SearchField::Statement, card.body.as_text(), true),
-                        text(SearchField::Body, card.title.as_text(), false),
-                    ],
-                ),
-                None => (
-                    SearchTarget::Card { card: card.id, group: card.group },
-                    [
-                        text(SearchField::Title, card.title.as_text(), true),
-                        text(SearchField::Body, card.body.as_text(), false),
-                    ],
-                ),
-            };
-            let texts: Vec<Text> = texts.into_iter().flatten().collect();
-            if texts.is_empty() {
-                continue;
+        each_document(state, |document| documents.push(document.to_document()));
+        Self { version: state.version, language: language_of(state), documents }
+    }
+}
+
+/// How a board state differs from the documents of a segment built earlier: the documents it
+/// holds that are not in the segment as they are now (copied), and which of the segment's are
+/// not the board's any more. What the board's task hands over for an index to be updated
+/// elsewhere.
+#[derive(Debug)]
+pub struct Changes {
+    version: u64,
+    language: Language,
+    base: Arc<Segment>,
+    /// For each of `base`'s documents, whether the board no longer has it as it is there.
+    stale: Vec<bool>,
+    /// The documents the board has that `base` does not have as they are.
+    documents: Vec<Document>,
+}
+
+impl Changes {
+    /// Compares `state` with `base`'s documents: one walk over both, in key order, copying only
+    /// the texts of documents that are new or changed.
+    pub fn between(base: Arc<Segment>, state: &BoardState) -> Self {
+        let kept = base.documents();
+        let mut stale = vec![true; kept.len()];
+        let mut documents = Vec::new();
+        let mut at = 0;
+        each_document(state, |document| {
+            let key = DocumentKey::of(&document.target);
+            while kept.get(at).is_some_and(|old| old.key() < key) {
+                at += 1;
             }
-            documents.push(Document {
-                target,
-                column: card.column,
-                author: card.author,
-                anonymous: state.card_is_anonymous(card),
-                archived: card.archived || column_archived(&card.column),
-                updated_at: card.updated_at,
-                texts,
-                context: None,
-            });
-        }
-        for comment in state.comments.values().filter(|comment| !comment.deleted) {
-            let (Some(body), Some(card)) =
-                (text(SearchField::Comment, comment.body.as_text(), false), state.cards.get(&comment.card))
-            else {
-                continue;
-            };
-            let context = match card.proposal {
-                Some(_) => card.body.as_text(),
-                None => card.title.as_text(),
-            };
-            documents.push(Document {
-                target: SearchTarget::Comment { comment: comment.id, card: card.id },
-                column: card.column,
-                author: comment.author,
-                anonymous: state.comment_is_anonymous(comment),
-                archived: card.archived || column_archived(&card.column),
-                updated_at: comment.updated_at,
-                texts: vec![body],
-                context: context.map(str::to_owned),
-            });
-        }
-        Self { version: state.version, language, documents }
+            match kept.get(at) {
+                Some(old) if old.key() == key && document.is(old) => {
+                    stale[at] = false;
+                    at += 1;
+                }
+                _ => documents.push(document.to_document()),
+            }
+        });
+        Self { version: state.version, language: language_of(state), base, stale, documents }
+    }
+
+    /// How many documents are new or changed.
+    pub fn changed(&self) -> usize {
+        self.documents.len()
     }
 }
 
-/// Where a word occurs: in which document, in which field, how often.
-#[derive(Clone, Copy, Debug)]
-struct Posting {
+/// Where a document of an [`Index`] is: in its main segment or in its delta.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct At {
+    delta: bool,
     document: u32,
-    field: SearchField,
-    count: u16,
 }
 
-/// The first of `0..count` for which `before` is false (`before` holds for a leading run).
-fn partition_point(count: usize, before: impl Fn(usize) -> bool) -> usize {
-    let (mut low, mut high) = (0, count);
-    while low < high {
-        let middle = low + (high - low) / 2;
-        if before(middle) {
-            low = middle + 1;
-        } else {
-            high = middle;
-        }
-    }
-    low
-}
-
-/// How much a field weighs: a match in a heavier field always outranks one in a lighter field,
-/// whatever the match's quality.
-fn field_rank(field: SearchField) -> u16 {
-    match field {
-        SearchField::Title => 3,
-        SearchField::Statement => 2,
-        SearchField::Body => 1,
-        SearchField::Comment => 0,
-    }
-}
-
-/// The points of one searched word matched in `field` with `quality`.
-fn points(field: SearchField, quality: Quality) -> u16 {
-    field_rank(field) * 10 + quality as u16
-}
-
-fn field_of_points(points: u16) -> SearchField {
-    match points / 10 {
-        3 => SearchField::Title,
-        2 => SearchField::Statement,
-        1 => SearchField::Body,
-        _ => SearchField::Comment,
-    }
+/// What ranks a found document.
+#[derive(Clone, Copy, Debug)]
+struct Ranked {
+    score: u32,
+    occurrences: u32,
+    updated_at: Timestamp,
+    at: At,
 }
 
 /// A board's search index at one version.
 pub struct Index {
     version: u64,
     language: Language,
-    documents: Vec<Document>,
-    /// Every folded word, sorted, each followed by a line break (which no word holds), so a
-    /// part of a word is found in all of them with one substring search.
-    terms: String,
-    /// Where each word starts in `terms`, and where the next would (one more than there are words).
-    starts: Vec<u32>,
-    /// The postings of word `i` are `postings[offsets[i]..offsets[i + 1]]`.
-    offsets: Vec<u32>,
-    postings: Vec<Posting>,
+    /// The documents of an earlier version (or of this one).
+    main: Arc<Segment>,
+    /// For each of `main`'s documents, whether it is not the board's any more as it is there
+    /// (empty when all are).
+    stale: Vec<bool>,
+    stale_count: usize,
+    /// The board's documents that `main` does not have as they are now.
+    delta: Segment,
 }
-
-/// What ends each word in [`Index::terms`].
-const TERM_END: char = '\n';
 
 impl std::fmt::Debug for Index {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter
             .debug_struct("Index")
             .field("version", &self.version)
-            .field("documents", &self.documents.len())
-            .field("terms", &self.terms())
-            .field("postings", &self.postings.len())
+            .field("main", &self.main)
+            .field("stale", &self.stale_count)
+            .field("delta", &self.delta)
             .finish()
     }
-}
-
-/// What one document gathered while a query ran.
-#[derive(Clone, Copy, Default)]
-struct Tally {
-    /// How many searched words matched so far; a document out of step has missed one.
-    matched: u8,
-    /// The number (from 1) of the word last seen in this document.
-    seen: u8,
-    /// The current word's best points here.
-    best: u16,
-    /// The best points of any word: names the field of the hit.
-    top: u16,
-    score: u32,
-    occurrences: u32,
 }
 
 impl Index {
     /// Folds every text of `corpus` into an inverted index.
     pub fn build(corpus: Corpus) -> Self {
         let Corpus { version, language, documents } = corpus;
-        let mut ids: HashMap<Box<str>, u32> = HashMap::new();
-        // Words as written, each folded once: most words of a board are written again and again.
-        let mut written: HashMap<&str, u32> = HashMap::new();
-        let mut lists: Vec<Vec<Posting>> = Vec::new();
-        let mut folded = String::new();
-        for (number, document) in documents.iter().enumerate() {
-            // A board holds at most 10,000 cards with 500 comments each, far below u32::MAX.
-            let number = u32::try_from(number).unwrap_or(u32::MAX);
-            for text in &document.texts {
-                for (_, word) in words(&text.text) {
-                    let id = match written.get(word) {
-                        Some(id) => *id,
-                        None => {
-                            fold_into(word, &mut folded);
-                            let id = match ids.get(folded.as_str()) {
-                                Some(id) => *id,
-                                None => {
-                                    let id = u32::try_from(lists.len()).unwrap_or(u32::MAX);
-                                    ids.insert(folded.as_str().into(), id);
-                                    lists.push(Vec::new());
-                                    id
-                                }
-                            };
-                            written.insert(word, id);
-                            id
-                        }
-                    };
-                    let list = &mut lists[id as usize];
-                    match list.last_mut() {
-                        Some(last) if last.document == number && last.field == text.field => {
-                            last.count = last.count.saturating_add(1);
-                        }
-                        _ => list.push(Posting { document: number, field: text.field, count: 1 }),
-                    }
-                }
-            }
-        }
-        drop(written);
-        let mut sorted: Vec<(Box<str>, u32)> = ids.into_iter().collect();
-        sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let mut terms = String::with_capacity(sorted.iter().map(|(term, _)| term.len() + 1).sum());
-        let mut starts = Vec::with_capacity(sorted.len() + 1);
-        let mut offsets = Vec::with_capacity(sorted.len() + 1);
-        let mut postings = Vec::with_capacity(lists.iter().map(Vec::len).sum());
-        offsets.push(0);
-        for (term, id) in sorted {
-            starts.push(u32::try_from(terms.len()).unwrap_or(u32::MAX));
-            terms.push_str(&term);
-            terms.push(TERM_END);
-            postings.extend_from_slice(&lists[id as usize]);
-            offsets.push(u32::try_from(postings.len()).unwrap_or(u32::MAX));
-        }
-        starts.push(u32::try_from(terms.len()).unwrap_or(u32::MAX));
-        Self { version, language, documents, terms, starts, offsets, postings }
+        Self::whole(language, Arc::new(Segment::build(version, documents)))
     }
 
-    /// Word `index` of the sorted words.
-    fn term(&self, index: usize) -> &str {
-        &self.terms[self.starts[index] as usize..self.starts[index + 1] as usize - TERM_END.len_utf8()]
+    /// The index of one segment holding every document.
+    fn whole(language: Language, main: Arc<Segment>) -> Self {
+        Self {
+            version: main.version(),
+            language,
+            delta: Segment::empty(main.version()),
+            main,
+            stale: Vec::new(),
+            stale_count: 0,
+        }
+    }
+
+    /// The index of the state `changes` were found in: the base segment with what changed left
+    /// out, and the changed documents folded into a segment of their own. When most of the
+    /// board changed (everything went anonymous, say), one segment of all is built instead.
+    pub fn update(changes: Changes) -> Self {
+        let Changes { version, language, base, stale, documents } = changes;
+        let stale_count = stale.iter().filter(|stale| **stale).count();
+        let index = Self { version, language, main: base, stale, stale_count, delta: Segment::empty(version) };
+        if documents.len() > index.main.documents().len() - stale_count {
+            let all = index.kept().cloned().chain(documents).collect();
+            return Self::whole(language, Arc::new(Segment::build(version, all)));
+        }
+        Self { delta: Segment::build(version, documents), ..index }
+    }
+
+    /// Whether enough of the board changed since the main segment was built that a new one
+    /// should be (with [`Index::compacted`]): a search then folds no more than an eighth of
+    /// the board's texts again (after 64 changed documents at least).
+    pub fn wants_compaction(&self) -> bool {
+        let changed = self.delta.documents().len().max(self.stale_count);
+        changed >= 64 && changed * 8 >= self.main.documents().len()
+    }
+
+    /// One segment of all this index's documents, for a later [`Changes::between`] to compare
+    /// with. Takes as long as building the index from scratch: run it off the request path.
+    pub fn compacted(&self) -> Segment {
+        let all = self.kept().chain(self.delta.documents()).cloned().collect();
+        Segment::build(self.version, all)
+    }
+
+    /// The segment that changes are found against.
+    pub fn main(&self) -> &Arc<Segment> {
+        &self.main
+    }
+
+    /// Whether the main segment's document `number` is not the board's any more as it is there.
+    fn is_stale(&self, number: usize) -> bool {
+        self.stale.get(number).copied().unwrap_or(false)
+    }
+
+    /// The main segment's documents that are the board's as they are there.
+    fn kept(&self) -> impl Iterator<Item = &Document> {
+        self.main
+            .documents()
+            .iter()
+            .enumerate()
+            .filter(|(number, _)| !self.is_stale(*number))
+            .map(|(_, document)| document)
     }
 
     /// The board version this index describes.
@@ -315,109 +417,77 @@ impl Index {
         self.language
     }
 
+    /// How many documents the index holds.
     pub fn documents(&self) -> usize {
-        self.documents.len()
+        self.main.documents().len() - self.stale_count + self.delta.documents().len()
     }
 
-    /// How many different words the index holds.
+    /// How many documents were new or changed since the main segment was built.
+    pub fn changed(&self) -> usize {
+        self.delta.documents().len()
+    }
+
+    /// How many different words the index holds (a word in both segments counts twice).
     pub fn terms(&self) -> usize {
-        self.starts.len() - 1
+        self.main.terms() + self.delta.terms()
     }
 
-    /// The words starting with `prefix`: a range of the sorted words.
-    fn prefix_range(&self, prefix: &str) -> Range<usize> {
-        let count = self.terms();
-        let start = partition_point(count, |index| self.term(index) < prefix);
-        let end = start + partition_point(count - start, |index| self.term(start + index).starts_with(prefix));
-        start..end
-    }
-
-    /// The words that hold `part` anywhere, in order.
-    fn holding(&self, part: &str) -> Vec<usize> {
-        let mut found: Vec<usize> = Vec::new();
-        for at in memchr::memmem::find_iter(self.terms.as_bytes(), part.as_bytes()) {
-            let at = u32::try_from(at).unwrap_or(u32::MAX);
-            let index = self.starts.partition_point(|start| *start <= at).saturating_sub(1);
-            if found.last() != Some(&index) {
-                found.push(index);
-            }
-        }
-        found
-    }
-
-    /// Every word that `word` matches, with how well.
-    fn matching_terms(&self, word: &QueryWord) -> Vec<(usize, Quality)> {
-        // The words holding the searched word include those it starts and those it equals.
-        let mut candidates: Vec<usize> =
-            if word.part { self.holding(&word.text) } else { self.prefix_range(&word.text).collect() };
-        if let Some(stem) = &word.stem {
-            candidates.extend(self.prefix_range(stem));
-            candidates.sort_unstable();
-            candidates.dedup();
-        }
-        candidates
-            .into_iter()
-            .filter_map(|index| word.quality(self.term(index)).map(|quality| (index, quality)))
-            .collect()
+    fn document(&self, at: At) -> &Document {
+        let segment = if at.delta { &self.delta } else { &*self.main };
+        &segment.documents()[at.document as usize]
     }
 
     /// The documents that match every word of `query`, best first, at most `limit` of them
     /// (and at most [`MAX_LIMIT`]), as `viewer` may see them.
     pub fn search(&self, query: &Query, viewer: Viewer, limit: usize) -> SearchResults {
-        let mut tallies = vec![Tally::default(); self.documents.len()];
-        for (number, word) in query.words.iter().enumerate() {
-            // A query has at most MAX_QUERY_WORDS words, so these fit.
-            let before = u8::try_from(number).unwrap_or(u8::MAX);
-            let seen = before.saturating_add(1);
-            let mut touched: Vec<u32> = Vec::new();
-            for (term, quality) in self.matching_terms(word) {
-                let postings = &self.postings[self.offsets[term] as usize..self.offsets[term + 1] as usize];
-                for posting in postings {
-                    let tally = &mut tallies[posting.document as usize];
-                    if tally.matched != before {
-                        continue;
-                    }
-                    if tally.seen != seen {
-                        tally.seen = seen;
-                        tally.best = 0;
-                        touched.push(posting.document);
-                    }
-                    tally.best = tally.best.max(points(posting.field, quality));
-                    tally.occurrences = tally.occurrences.saturating_add(u32::from(posting.count));
-                }
-            }
-            for document in touched {
-                let tally = &mut tallies[document as usize];
-                tally.matched += 1;
-                tally.score += u32::from(tally.best);
-                tally.top = tally.top.max(tally.best);
+        let main = self.main.tally(query);
+        let delta = self.delta.tally(query);
+        let tally =
+            |at: At| -> &Tally { if at.delta { &delta[at.document as usize] } else { &main[at.document as usize] } };
+        let words = u8::try_from(query.words.len()).unwrap_or(u8::MAX);
+        let mut found: Vec<At> = Vec::new();
+        for (number, counted) in main.iter().enumerate() {
+            if counted.matched == words && !self.is_stale(number) {
+                found.push(At { delta: false, document: u32::try_from(number).unwrap_or(u32::MAX) });
             }
         }
-        let words = u8::try_from(query.words.len()).unwrap_or(u8::MAX);
-        let mut found: Vec<u32> = (0..tallies.len())
-            .filter(|index| tallies[*index].matched == words)
-            .filter_map(|index| u32::try_from(index).ok())
-            .collect();
+        for (number, counted) in delta.iter().enumerate() {
+            if counted.matched == words {
+                found.push(At { delta: true, document: u32::try_from(number).unwrap_or(u32::MAX) });
+            }
+        }
         let total = u32::try_from(found.len()).unwrap_or(u32::MAX);
-        // Best first: points, then how many of the document's words matched, then the newest.
-        let order = |a: &u32, b: &u32| {
-            let (left, right) = (&tallies[*a as usize], &tallies[*b as usize]);
-            right
-                .score
-                .cmp(&left.score)
-                .then(right.occurrences.cmp(&left.occurrences))
-                .then(self.documents[*b as usize].updated_at.cmp(&self.documents[*a as usize].updated_at))
-                .then(a.cmp(b))
+        // What ranks each found document, gathered once so the ranking reads one list.
+        let mut ranked: Vec<Ranked> = found
+            .into_iter()
+            .map(|at| {
+                let counted = tally(at);
+                Ranked {
+                    score: counted.score,
+                    occurrences: counted.occurrences,
+                    updated_at: self.document(at).updated_at,
+                    at,
+                }
+            })
+            .collect();
+        // Best first: points, then how many of the document's words matched, then the newest,
+        // then in the order of the board's corpus.
+        let order = |a: &Ranked, b: &Ranked| {
+            b.score
+                .cmp(&a.score)
+                .then(b.occurrences.cmp(&a.occurrences))
+                .then(b.updated_at.cmp(&a.updated_at))
+                .then_with(|| self.document(a.at).key().cmp(&self.document(b.at).key()))
         };
         let limit = limit.clamp(1, MAX_LIMIT);
-        if found.len() > limit {
-            found.select_nth_unstable_by(limit - 1, order);
-            found.truncate(limit);
+        if ranked.len() > limit {
+            ranked.select_nth_unstable_by(limit - 1, order);
+            ranked.truncate(limit);
         }
-        found.sort_unstable_by(order);
-        let hits = found
+        ranked.sort_unstable_by(order);
+        let hits = ranked
             .into_iter()
-            .map(|index| self.hit(&self.documents[index as usize], tallies[index as usize].top, query, viewer))
+            .map(|ranked| self.hit(self.document(ranked.at), tally(ranked.at).top, query, viewer))
             .collect();
         SearchResults { words: query.texts(), seq: self.version, total, hits }
     }

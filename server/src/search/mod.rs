@@ -12,10 +12,14 @@
 //!
 //! - `fold`: word boundaries and folding. `query`: a parsed query and how a word matches.
 //! - `index`: a board's documents ([`Corpus`], gathered from the board state on the board's
-//!   task) and their inverted index ([`Index`], built and searched off it).
+//!   task, or only those that changed since an earlier index: [`Changes`]) and the index over
+//!   them ([`Index`], built or updated and searched off it).
+//! - `segment`: an inverted index over a list of documents ([`Segment`]), built whole; an index
+//!   is one, or an earlier one with the changed documents in a second, small one.
 //! - `highlight`: matched text as spans, cut to a window around the first match.
-//! - `cache`: the indexes of the boards searched lately, each valid for one board version, and
-//!   the builds under way (one per board version, however many search at once).
+//! - `cache`: the indexes of the boards searched lately, each valid for one board version, the
+//!   builds under way (one per board version, however many search at once), and each board's
+//!   latest whole segment, which the next version's index is updated from.
 //!
 //! Erased and deleted text is never in a corpus, so it cannot be found; an anonymous author is
 //! named only to that author, as in the board's views.
@@ -25,11 +29,13 @@ pub mod fold;
 mod highlight;
 mod index;
 mod query;
+mod segment;
 
-pub use cache::{Building, IndexCache, Slot};
+pub use cache::{Building, Compaction, IndexCache, Slot};
 pub use highlight::WINDOW_CHARS;
-pub use index::{Corpus, Document, Index, MAX_LIMIT};
+pub use index::{Changes, Corpus, Document, DocumentKey, Index, MAX_LIMIT};
 pub use query::{MAX_QUERY_CHARS, MAX_QUERY_WORDS, Query, QueryError};
+pub use segment::Segment;
 
 /// How many hits an answer holds unless asked for fewer or more.
 pub const DEFAULT_LIMIT: usize = 20;
@@ -351,5 +357,48 @@ mod tests {
         let found = search_as(&state, "kylätoive", Viewer::Participant(BOB));
         assert_eq!((found.hits[0].author, found.hits[0].anonymous), (None, true));
         assert_eq!(search_as(&state, "kylakahvila", Viewer::Participant(BOB)).hits[0].author, Some(ALICE));
+    }
+
+    /// The index of `state` updated from the whole segment of `before`'s, and how many
+    /// documents it folded again.
+    fn updated(before: &BoardState, state: &BoardState) -> (Index, usize) {
+        let base = Index::build(Corpus::of(before));
+        let changes = Changes::between(std::sync::Arc::clone(base.main()), state);
+        let changed = changes.changed();
+        (Index::update(changes), changed)
+    }
+
+    #[test]
+    fn an_update_folds_only_the_documents_that_changed_and_leaves_out_what_went() {
+        let before = village();
+        let commented = before.clone().given(ALICE, add_comment(comment(8), card(4), "Talkoisiin tulee ääniä"));
+        let (index, changed) = updated(before.state(), commented.state());
+        assert_eq!(
+            (changed, index.changed(), index.documents()),
+            (1, 1, Corpus::of(commented.state()).documents.len())
+        );
+        let query = Query::parse("aania", Language::Fi).expect("a query");
+        let found = index.search(&query, Viewer::Observer, MAX_LIMIT);
+        assert_eq!(found, search(commented.state(), "aania"));
+        assert_eq!(found.total, 3);
+
+        // A card's new title is its comments' title too: the card and its comment changed.
+        let renamed = commented.clone().given(
+            ALICE,
+            Command::EditCard { card: ALICES_CARD, title: "Kyläkahvio".into(), body: String::new(), base_version: 1 },
+        );
+        let (index, changed) = updated(commented.state(), renamed.state());
+        assert_eq!(changed, 2);
+        let query = Query::parse("kahvila", Language::Fi).expect("a query");
+        assert_eq!(index.search(&query, Viewer::Observer, MAX_LIMIT).total, 1, "only the comment's own text");
+
+        // What Bob wrote goes with him; of the rest, only Alice's comment on his card changed
+        // (its card's title is gone).
+        let erased = renamed.clone().given(BOB, Command::EraseParticipant { participant: BOB });
+        let (index, changed) = updated(renamed.state(), erased.state());
+        assert_eq!(changed, 1);
+        let query = Query::parse("remontti", Language::Fi).expect("a query");
+        assert_eq!(index.search(&query, Viewer::Observer, MAX_LIMIT).total, 0);
+        assert_eq!(index.documents(), Corpus::of(erased.state()).documents.len());
     }
 }

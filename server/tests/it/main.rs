@@ -10,6 +10,7 @@ mod erasure;
 mod export;
 mod fuzz_corpus;
 mod replay_property;
+mod search_property;
 mod serve;
 mod store;
 mod upgrade;

@@ -1,10 +1,11 @@
 //! Search over HTTP: an accent-less query finds a comment, the observer link searches too,
 //! nobody else does, queries that are no queries are refused, and what changed on the board is
-//! found on the next search.
+//! found on the next search (the index updated with what changed), while what was deleted,
+//! erased or made anonymous since is neither found nor named.
 
 use kipina_proto::api::ErrorBody;
 use kipina_proto::search::{SearchResults, SearchTarget, TextSpan};
-use kipina_proto::{BoardId, Command, ErrorCode};
+use kipina_proto::{BoardId, BoardOptions, Command, ErrorCode};
 use kipina_tests::{TestServer, Workshop, add_card, link_part, new_comment_id};
 
 /// `GET /api/boards/{board}/search?q=…` with a bearer token (or none): the results, or the
@@ -168,4 +169,75 @@ async fn the_next_search_finds_what_changed_on_the_board() {
         vec![SearchTarget::Card { card: second, group: None }]
     );
     assert_eq!(found(&server, workshop.board, token, "rantakonsertti").await.total, 1);
+}
+
+#[tokio::test]
+async fn what_was_deleted_erased_or_made_anonymous_since_the_last_search_is_not_found_or_named() {
+    let server = TestServer::start().await;
+    let workshop = Workshop::open(&server).await;
+    let token = workshop.facilitator.token.as_str();
+    let aino = workshop.participant(&server, "Aino").await;
+    let (card, command) = add_card(workshop.column, "Saunailta rannalla");
+    server.http_applied(workshop.board, &aino.token, &command).await;
+    let comment = new_comment_id();
+    let command = Command::AddComment { comment, card, reply_to: None, body: "Saunailta lauantaina!".into() };
+    server.http_applied(workshop.board, token, &command).await;
+    let before = found(&server, workshop.board, token, "saunailta").await;
+    assert_eq!(before.total, 2);
+    assert_eq!(before.hits[0].author, Some(aino.participant), "the card, in its title, comes first");
+
+    // The whole board goes anonymous: its authors are named no more (but to themselves).
+    let options = BoardOptions { anonymous: true, participants_may_group: false };
+    server.http_applied(workshop.board, token, &Command::SetBoardOptions { options }).await;
+    let observer = link_part(&workshop.links.observer);
+    let anonymous = found(&server, workshop.board, observer, "saunailta").await;
+    assert_eq!(anonymous.total, 2);
+    assert!(anonymous.hits.iter().all(|hit| hit.anonymous && hit.author.is_none()), "{anonymous:?}");
+    let own = found(&server, workshop.board, &aino.token, "saunailta").await;
+    assert_eq!(own.hits[0].author, Some(aino.participant));
+    assert_eq!(own.hits[1].author, None, "the facilitator's comment is anonymous to Aino");
+
+    server.http_applied(workshop.board, token, &Command::DeleteComment { comment }).await;
+    let deleted = found(&server, workshop.board, token, "lauantaina").await;
+    assert_eq!(deleted.total, 0, "{deleted:?}");
+    assert_eq!(found(&server, workshop.board, token, "saunailta").await.total, 1);
+
+    let erase = Command::EraseParticipant { participant: aino.participant };
+    let (_, erased_at) = server.http_applied(workshop.board, &aino.token, &erase).await;
+    let erased = found(&server, workshop.board, token, "saunailta rannalla").await;
+    assert_eq!((erased.seq, erased.total), (erased_at, 0), "{erased:?}");
+}
+
+#[tokio::test]
+async fn a_search_after_each_of_many_changes_finds_each_change() {
+    let server = TestServer::start_with(|config| config.max_commands_per_second = 100_000).await;
+    let workshop = Workshop::open(&server).await;
+    let token = workshop.facilitator.token.as_str();
+    let mut cards = Vec::new();
+    // More changes than an update keeps apart from the whole segment before one is compacted
+    // into a new one (off the request path): the searches after that start from it.
+    for number in 0..100 {
+        let (card, command) = add_card(workshop.column, &format!("Kesäidea numero {number}"));
+        let (_, seq) = server.http_applied(workshop.board, token, &command).await;
+        cards.push(card);
+        let results = found(&server, workshop.board, token, "kesaidea").await;
+        assert_eq!((results.seq, results.total), (seq, number + 1));
+        assert!(results.hits.iter().any(|hit| hit.target == SearchTarget::Card { card, group: None }));
+    }
+    for (number, card) in cards.iter().enumerate().step_by(10) {
+        let edit = Command::EditCard {
+            card: *card,
+            title: format!("Syysidea {number}"),
+            body: String::new(),
+            base_version: 1,
+        };
+        server.http_applied(workshop.board, token, &edit).await;
+        let results = found(&server, workshop.board, token, &format!("syysidea {number}")).await;
+        assert_eq!(
+            results.hits.iter().map(|hit| hit.target).collect::<Vec<_>>(),
+            vec![SearchTarget::Card { card: *card, group: None }]
+        );
+    }
+    assert_eq!(found(&server, workshop.board, token, "kesaidea").await.total, 90);
+    assert_eq!(found(&server, workshop.board, token, "syysidea").await.total, 10);
 }
