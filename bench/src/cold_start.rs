@@ -12,15 +12,14 @@
 //! server restart, not a machine boot.
 
 use crate::baseline_sled;
-use crate::cpu;
 use crate::child::{ChildServer, get_ok};
+use crate::cpu;
 use crate::dataset::{self, DatasetSpec, MadeBoard};
 use crate::summary::{Row, Section, Stats, millis};
 use anyhow::Context as _;
 use kipina_domain::BoardState;
 use kipina_server::data_dir::DataDir;
 use kipina_server::engine::Engine;
-use kipina_server::store::EventStore;
 use serde::Serialize;
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -134,13 +133,14 @@ fn over_threads(
     Ok(Counted { counted, elapsed: started.elapsed(), cpu })
 }
 
-/// Replays one board from its first event: every event read, checked, unsealed, decoded, folded.
+/// Replays one board from its first event, as the server loads a board without a snapshot:
+/// every event read, checked, unsealed, decoded, folded (the first time, the board's records are
+/// checked as they are read, ADR 0006).
 fn replay_board(engine: &Engine, made: &MadeBoard) -> anyhow::Result<u64> {
-    let head = engine.store().head(made.board)?;
     let mut state = BoardState::default();
-    engine.catch_up_to(made.board, &mut state, head)?;
-    anyhow::ensure!(state.version == head, "replayed to {} of {head}", state.version);
-    Ok(head)
+    engine.catch_up(made.board, &mut state)?;
+    anyhow::ensure!(state.version == made.events, "replayed to {} of {}", state.version, made.events);
+    Ok(state.version)
 }
 
 /// What the replay rounds measured: the engine's open (ms), and events per second (and the
@@ -170,6 +170,12 @@ fn scan_board(db: &sled::Db, made: &MadeBoard) -> anyhow::Result<u64> {
 }
 
 pub async fn run(options: &ColdStartOptions) -> anyhow::Result<Section> {
+    if !kipina_server::personal_data::POLY1305_PORTABLE {
+        crate::progress(
+            "cold-start: WARNING: built without `--cfg poly1305_force_soft` (RUSTFLAGS replaced .cargo/config.toml's \
+             flags): the replay opens sealed fields more slowly than a normal build",
+        );
+    }
     let scratch = tempfile::tempdir().context("a temporary directory")?;
     let spec = DatasetSpec {
         boards: options.boards,
@@ -287,6 +293,7 @@ pub async fn run(options: &ColdStartOptions) -> anyhow::Result<Section> {
         },
         "with_snapshots": with_snapshots,
         "without_snapshots": without_snapshots,
+        "poly1305_portable": kipina_server::personal_data::POLY1305_PORTABLE,
         "engine_open_ms": replays.open_ms,
         "replay_events_per_second": replays.rates,
         "replay_cpu_micros_per_event": replays.cpu,
