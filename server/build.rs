@@ -37,6 +37,27 @@ fn main() {
         build_client(&web);
     }
     precompress(&web.join("dist"));
+    poly1305_backend();
+}
+
+/// Whether poly1305 is built with its portable backend (`--cfg poly1305_force_soft`, set in
+/// `.cargo/config.toml`), which a `RUSTFLAGS` environment variable silently drops: said to the
+/// code as `KIPINA_POLY1305_PORTABLE` (1 or 0) and, when it is dropped on x86, as a warning.
+fn poly1305_backend() {
+    println!("cargo:rerun-if-env-changed=CARGO_ENCODED_RUSTFLAGS");
+    let flags = std::env::var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default();
+    let flags: Vec<&str> = flags.split('\x1f').collect();
+    let portable = flags.windows(2).any(|pair| pair[0] == "--cfg" && pair[1] == "poly1305_force_soft")
+        || flags.contains(&"--cfg=poly1305_force_soft");
+    println!("cargo:rustc-env=KIPINA_POLY1305_PORTABLE={}", u8::from(portable));
+    let arch = std::env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();
+    if !portable && (arch == "x86_64" || arch == "x86") {
+        println!(
+            "cargo:warning=poly1305 is built without `--cfg poly1305_force_soft` (a RUSTFLAGS environment variable \
+             replaces the flags in .cargo/config.toml): opening sealed fields, and so replays, are slower; add the flag \
+             to RUSTFLAGS"
+        );
+    }
 }
 
 fn build_client(web: &Path) {

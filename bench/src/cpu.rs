@@ -24,6 +24,11 @@ pub fn process() -> Duration {
     std::fs::read_to_string("/proc/self/stat").ok().and_then(|stat| stat_cpu(&stat)).unwrap_or_default()
 }
 
+/// The CPU time the calling thread has used so far.
+pub fn this_thread() -> Duration {
+    std::fs::read_to_string("/proc/thread-self/stat").ok().and_then(|stat| stat_cpu(&stat)).unwrap_or_default()
+}
+
 /// The CPU time used so far by this process's live threads named `name` (as `/proc` shows
 /// names: at most 15 bytes).
 pub fn threads_named(name: &str) -> Duration {

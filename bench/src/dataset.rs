@@ -9,11 +9,11 @@ use kipina_proto::{BoardSettings, CardId, ColumnId, Command, CommandId, CommentI
 use kipina_server::access::AccessStore;
 use kipina_server::data_dir::DataDir;
 use kipina_server::engine::{Engine, Executed};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// What to make.
-#[derive(Clone, Copy, Debug, Serialize)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 pub struct DatasetSpec {
     pub boards: usize,
     /// Participants who join each board (besides the facilitator).
@@ -29,7 +29,7 @@ pub struct DatasetSpec {
 }
 
 /// A board that was made, with its facilitator.
-#[derive(Clone, Copy, Debug, Serialize)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 pub struct MadeBoard {
     pub board: kipina_proto::BoardId,
     pub facilitator: ParticipantId,
@@ -38,12 +38,37 @@ pub struct MadeBoard {
 }
 
 /// What was made.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Dataset {
     pub spec: DatasetSpec,
     pub boards: Vec<MadeBoard>,
     pub events: u64,
     pub seconds_to_make: f64,
+    /// Whether it was made by an earlier run and kept (see [`kept`]).
+    #[serde(default)]
+    pub reused: bool,
+}
+
+/// The data set of `spec` in `folder/data`, described by `folder/dataset.json`: made there
+/// unless an earlier run made it with the same spec. A kept data directory is what the
+/// benchmarks left of it (a server may have added a snapshot or a token), not a pristine copy.
+pub fn kept(folder: &std::path::Path, spec: DatasetSpec) -> anyhow::Result<(DataDir, Dataset)> {
+    let data = DataDir::new(folder.join("data"));
+    let description = folder.join("dataset.json");
+    if let Ok(bytes) = std::fs::read(&description) {
+        let mut dataset: Dataset = serde_json::from_slice(&bytes).context("reading dataset.json")?;
+        if serde_json::to_value(dataset.spec)? == serde_json::to_value(spec)? {
+            dataset.reused = true;
+            return Ok((data, dataset));
+        }
+        std::fs::remove_file(&description).context("removing an old dataset.json")?;
+    }
+    if data.root().exists() {
+        std::fs::remove_dir_all(data.root()).context("removing an old data set")?;
+    }
+    let dataset = generate(&data, spec)?;
+    std::fs::write(&description, serde_json::to_vec_pretty(&dataset)?).context("writing dataset.json")?;
+    Ok((data, dataset))
 }
 
 /// A sentence of about `length` characters, different for each `n`.
@@ -74,7 +99,7 @@ pub fn generate(data: &DataDir, spec: DatasetSpec) -> anyhow::Result<Dataset> {
     }
     drop(engine);
     let events = boards.iter().map(|board| board.events).sum();
-    Ok(Dataset { spec, boards, events, seconds_to_make: started.elapsed().as_secs_f64() })
+    Ok(Dataset { spec, boards, events, seconds_to_make: started.elapsed().as_secs_f64(), reused: false })
 }
 
 fn make_board(engine: &Engine, index: usize, spec: DatasetSpec) -> anyhow::Result<MadeBoard> {

@@ -50,7 +50,7 @@ enum Benchmark {
     /// A vote storm: 300 clients cast their whole budget at once on one board.
     Storm(Common),
     /// Cold start over 1,000,000 events (with and without snapshots) and full replay.
-    ColdStart(Common),
+    ColdStart(ColdStartArgs),
     /// Resident memory of a server holding 50 boards of 500 cards.
     Memory(Common),
     /// Search on a 10,000-card board: index build, query latency in-process and over HTTP.
@@ -70,6 +70,19 @@ struct Common {
     /// `target/bench/NAME-quick.json` with `--quick`).
     #[arg(long)]
     json: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct ColdStartArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Keep the data set in this directory and use it again on later runs with the same sizes,
+    /// instead of making it afresh in a temporary directory (which takes a minute or two).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Only the full replays (and the raw scan they are compared with): no server starts.
+    #[arg(long)]
+    replay_only: bool,
 }
 
 #[derive(Debug, Args)]
@@ -159,8 +172,12 @@ async fn storm_section(quick: bool) -> anyhow::Result<Section> {
     storm::run(&options).await
 }
 
-async fn cold_start_section(quick: bool) -> anyhow::Result<Section> {
-    let options = if quick { cold_start::ColdStartOptions::quick() } else { cold_start::ColdStartOptions::full() };
+async fn cold_start_section(quick: bool, args: Option<&ColdStartArgs>) -> anyhow::Result<Section> {
+    let mut options = if quick { cold_start::ColdStartOptions::quick() } else { cold_start::ColdStartOptions::full() };
+    if let Some(args) = args {
+        options.data.clone_from(&args.data);
+        options.replay_only = args.replay_only;
+    }
     progress(&format!(
         "cold-start: {} boards x {} events, {} rounds (making the data takes a while)",
         options.boards, options.events_per_board, options.rounds
@@ -198,7 +215,7 @@ async fn main() -> anyhow::Result<()> {
                 appends_section(quick, &[]).await?,
                 fanout_section(&fanout_runs(None, quick)).await?,
                 storm_section(quick).await?,
-                cold_start_section(quick).await?,
+                cold_start_section(quick, None).await?,
                 memory_section(quick).await?,
                 search_section(quick).await?,
             ];
@@ -211,7 +228,9 @@ async fn main() -> anyhow::Result<()> {
             ("fanout", &args.common, vec![fanout_section(&fanout_runs(Some(args), args.common.quick)).await?])
         }
         Benchmark::Storm(common) => ("storm", common, vec![storm_section(common.quick).await?]),
-        Benchmark::ColdStart(common) => ("cold-start", common, vec![cold_start_section(common.quick).await?]),
+        Benchmark::ColdStart(args) => {
+            ("cold-start", &args.common, vec![cold_start_section(args.common.quick, Some(args)).await?])
+        }
         Benchmark::Memory(common) => ("memory", common, vec![memory_section(common.quick).await?]),
         Benchmark::Search(common) => ("search", common, vec![search_section(common.quick).await?]),
     };

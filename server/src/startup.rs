@@ -63,6 +63,12 @@ fn damaged_message(dir: &str, damage: &[Damage]) -> String {
 
 /// Opens the data directory's engine, turning failures into errors a person can act on.
 pub fn open_engine(data: &DataDir) -> Result<Engine, StartError> {
+    if !crate::personal_data::POLY1305_PORTABLE && cfg!(any(target_arch = "x86_64", target_arch = "x86")) {
+        tracing::warn!(
+            "built without `--cfg poly1305_force_soft` (a RUSTFLAGS environment variable replaced .cargo/config.toml's \
+             flags): opening personal fields, and so loading boards, is slower"
+        );
+    }
     open_unless_held(data, || match Engine::open(data) {
         Err(OpenError::Store(StoreError::Locked(_))) => Err(None),
         Err(OpenError::Store(StoreError::Damaged(damage))) => {

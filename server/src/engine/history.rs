@@ -128,10 +128,46 @@ impl<S: EventStore> Engine<S> {
         Ok(erased)
     }
 
+    /// Folds the log from `state.version + 1` up to the board's head into `state`, reading it
+    /// with [`EventStore::replay_raw`]: from the first event, a board not checked since the
+    /// store opened is checked while it is read, so its records are read once. Returns the head
+    /// and whether any of the folded facts erased a participant. On an error `state` may hold
+    /// part of what was read: the caller throws it away.
+    fn fold_to_head(&self, board: BoardId, state: &mut BoardState) -> Result<(u64, bool), HistoryError> {
+        let mut erased = false;
+        let mut openers = Openers::new();
+        let mut failed = None;
+        let head =
+            self.store.replay_raw(board, state.version + 1, &mut |raw| match self.fact_of_raw(raw, &mut openers) {
+                Ok(fact) => {
+                    erased |= matches!(fact.event, Event::ParticipantErased { .. });
+                    evolve(state, &fact);
+                    ControlFlow::Continue(())
+                }
+                Err(error) => {
+                    failed = Some(error);
+                    ControlFlow::Break(())
+                }
+            })?;
+        match failed {
+            Some(error) => Err(error),
+            None => Ok((head, erased)),
+        }
+    }
+
     /// Brings `state` up to the board's head.
     pub fn catch_up(&self, board: BoardId, state: &mut BoardState) -> Result<(), HistoryError> {
-        let head = self.store.head(board)?;
-        if self.catch_up_to(board, state, head)? {
+        // From the first event the board may be checked while it is read: `state` takes the
+        // result only once all of it passed. Later on, it was checked before anything was read.
+        let erased = if state.version == 0 {
+            let mut caught_up = state.clone();
+            let (_, erased) = self.fold_to_head(board, &mut caught_up)?;
+            *state = caught_up;
+            erased
+        } else {
+            self.fold_to_head(board, state)?.1
+        };
+        if erased {
             self.finish_erasures(board, state)?;
         }
         Ok(())
@@ -139,6 +175,18 @@ impl<S: EventStore> Engine<S> {
 
     /// The board's current state: its snapshot (when usable) plus the events after it.
     pub fn load(&self, board: BoardId) -> Result<BoardState, HistoryError> {
+        if !self.snapshots.exists(board) {
+            // The whole log, read once (see `fold_to_head`).
+            let mut state = BoardState::default();
+            let (head, erased) = self.fold_to_head(board, &mut state)?;
+            if erased {
+                self.finish_erasures(board, &state)?;
+            } else if head >= self.snapshot_every {
+                self.save_snapshot(board, &state);
+            }
+            return Ok(state);
+        }
+        // The head first, so a board in quarantine is refused before its snapshot is read.
         let head = self.store.head(board)?;
         let mut state = self.usable_snapshot(board, head).unwrap_or_default();
         let from_snapshot = state.version;

@@ -12,4 +12,4 @@ mod keys;
 mod seal;
 
 pub use keys::{KeyStore, ParticipantKey};
-pub use seal::{SEALED_TAG, SealError, SealedOpener, seal, unseal};
+pub use seal::{POLY1305_PORTABLE, SEALED_TAG, SealError, SealedOpener, seal, unseal};

@@ -57,6 +57,11 @@ impl SnapshotStore {
         self.dir.join(format!("{board}.snapshot"))
     }
 
+    /// Whether the board has a snapshot file (usable or not).
+    pub fn exists(&self, board: BoardId) -> bool {
+        self.path(board).exists()
+    }
+
     /// Reads the board's snapshot. `Ok(None)` when there is none; an error when there is one
     /// that cannot be trusted (the caller ignores it and rebuilds, after saying so).
     pub fn load(&self, board: BoardId) -> Result<Option<Snapshot>, SnapshotError> {

@@ -302,6 +302,42 @@ pub trait EventStore: Send + Sync + 'static {
         Ok(last)
     }
 
+    /// Reads a board's events from `from_seq` up to its durable head, in order, as
+    /// [`EventStore::read_raw`] does (each is visited until `visit` answers
+    /// [`ControlFlow::Break`]), and returns the head it read up to: what a replay that catches a
+    /// state up with the log needs, in one call.
+    ///
+    /// A board not checked since the store opened is checked as [`EventStore::head`] checks it,
+    /// first; a backend that can also does it while reading, when the read starts at the first
+    /// event and so sees every record anyway. Either way no answer comes back before every
+    /// record of the board has passed, and on an error (the board was found damaged, and is then
+    /// in quarantine) whatever was visited must be thrown away.
+    ///
+    /// The default reads the head, then the events through `read_raw`.
+    fn replay_raw(
+        &self,
+        board: BoardId,
+        from_seq: u64,
+        visit: &mut dyn FnMut(RawRecordedEvent<'_>) -> ControlFlow<()>,
+    ) -> Result<u64, StoreError> {
+        let head = self.head(board)?;
+        let mut next = from_seq.max(1);
+        while next <= head {
+            let limit = usize::try_from(head - next + 1).unwrap_or(usize::MAX);
+            let mut stopped = false;
+            let last = self.read_raw(board, next, limit, &mut |raw| {
+                let flow = visit(raw);
+                stopped = flow.is_break();
+                flow
+            })?;
+            if last == 0 || stopped {
+                break;
+            }
+            next = last + 1;
+        }
+        Ok(head)
+    }
+
     /// The board's last sequence number, 0 when it has no events.
     fn head(&self, board: BoardId) -> Result<u64, StoreError>;
 

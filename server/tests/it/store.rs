@@ -4,7 +4,7 @@
 use kipina_proto::{BoardId, CommandId, EventId, ParticipantId, Timestamp};
 use kipina_server::store::record::{self, EVENT_KEY_LEN};
 use kipina_server::store::release::OpenedSled;
-use kipina_server::store::sled_store::{StoreStats, SyncHook};
+use kipina_server::store::sled_store::{CheckCounts, StoreStats, SyncHook};
 use kipina_server::store::{
     AppendOutcome, AppendRequest, AppendTicket, Damage, EventStore, ExpectedVersion, MAX_EVENTS_PER_APPEND,
     MAX_RECORD_BYTES, NewEvent, SledStore, StoreError, StoreOptions,
@@ -1189,6 +1189,135 @@ fn a_board_loaded_from_its_snapshot_has_every_record_checked_before_it_is_served
             assert_eq!((damage[0].board, damage[0].seq), (Some(board_id), Some(5)), "{damage:?}");
         }
         Ok(state) => panic!("the damaged board was served from its snapshot at seq {}", state.version),
+        Err(other) => panic!("{other}"),
+    }
+    assert_eq!(engine.store().damaged_boards().len(), 1);
+}
+
+/// Replays a board from `from_seq` through [`EventStore::replay_raw`]: the seqs visited, and
+/// the head it answered.
+fn replay(store: &SledStore, board_id: BoardId, from_seq: u64) -> Result<(Vec<u64>, u64), StoreError> {
+    let mut visited = Vec::new();
+    let head = store.replay_raw(board_id, from_seq, &mut |raw| {
+        visited.push(raw.seq);
+        std::ops::ControlFlow::Continue(())
+    })?;
+    Ok((visited, head))
+}
+
+#[test]
+fn a_replay_from_the_first_event_checks_an_unchecked_board_with_the_same_read() {
+    let scratch = scratch();
+    {
+        let store = open(&scratch.dir);
+        append(&store, request(board(1), command(1), ExpectedVersion::Any, 3)).expect("appends");
+        append(&store, request(board(1), command(2), ExpectedVersion::Any, 1)).expect("appends");
+        append(&store, request(board(1), command(3), ExpectedVersion::Any, 2)).expect("appends");
+        append(&store, request(board(2), command(4), ExpectedVersion::Any, 6)).expect("appends");
+    }
+    let store = open_without_background(&scratch.dir);
+    assert_eq!(replay(&store, board(1), 1).expect("replays"), ((1..=6).collect(), 6));
+    // The replay's own read was the check: no scan of the board's own, before or after.
+    let counts = CheckCounts { board_scans: 0, checked_while_read: 1, command_index_scans: 0 };
+    assert_eq!(store.check_counts(), counts);
+    // It also gave the command index the board's commands, so a retry reads nothing more.
+    let record = store.command(board(1), command(1)).expect("looks up").expect("the command is stored");
+    assert_eq!((record.first, record.last, record.fingerprint), (1, 3, 0xfeed));
+    assert_eq!(
+        store.command(board(1), command(3)).expect("looks up").map(|record| (record.first, record.last)),
+        Some((5, 6))
+    );
+    let retried = append(&store, request(board(1), command(2), ExpectedVersion::Any, 1)).expect("answers the retry");
+    assert_eq!(retried, AppendOutcome::AlreadyAppended { first: 4, last: 4 });
+    assert_eq!(store.check_counts(), counts);
+    // Again, and from the middle: the board is checked already, nothing is scanned again.
+    assert_eq!(replay(&store, board(1), 1).expect("replays"), ((1..=6).collect(), 6));
+    assert_eq!(replay(&store, board(1), 5).expect("replays"), (vec![5, 6], 6));
+    assert_eq!(replay(&store, board(1), 9).expect("replays"), (vec![], 6));
+    assert_eq!(store.check_counts(), counts);
+    // A replay that starts later has the board checked first, by a scan of its own.
+    assert_eq!(replay(&store, board(2), 4).expect("replays"), (vec![4, 5, 6], 6));
+    assert_eq!(store.check_counts(), CheckCounts { board_scans: 1, ..counts });
+    // A board with no events has nothing to replay.
+    assert_eq!(replay(&store, board(3), 1).expect("replays"), (vec![], 0));
+}
+
+#[test]
+fn a_replay_that_checks_while_reading_reports_damage_as_the_full_check_does_and_quarantines() {
+    let scratch = scratch();
+    boards_of_six(&scratch.dir, 3);
+    damage_record(&scratch.dir, board(1), 3);
+    remove_records(&scratch.dir, board(2), &[4]);
+    // What a check of the whole board finds, in a copy of the data.
+    let copy = tempfile::tempdir().expect("a temporary directory");
+    let copied = copy.path().join("events");
+    std::fs::create_dir(&copied).expect("makes the copy's directory");
+    for entry in std::fs::read_dir(&scratch.dir).expect("lists the store") {
+        let entry = entry.expect("lists the store");
+        if entry.file_type().expect("a file type").is_file() {
+            std::fs::copy(entry.path(), copied.join(entry.file_name())).expect("copies");
+        }
+    }
+    std::fs::create_dir_all(copied.join("blobs")).expect("makes blobs/");
+    let expected: Vec<Vec<Damage>> = {
+        let store = open_without_background(&copied);
+        [1, 2].map(|n| damage_of(store.head(board(n)))).to_vec()
+    };
+    assert!(expected[0][0].problem.contains("checksum"), "{expected:?}");
+    assert!(expected[1][0].problem.contains("missing"), "{expected:?}");
+
+    let store = open_without_background(&scratch.dir);
+    for (n, expected) in (1..=2).zip(&expected) {
+        let damage = damage_of(replay(&store, board(n), 1));
+        assert_eq!(&damage, expected, "board {n}");
+        assert_refused(&store, board(n));
+        assert_eq!(damage_of(replay(&store, board(n), 1)), damage, "board {n} stays in quarantine");
+    }
+    assert_eq!(replay(&store, board(3), 1).expect("the sound board replays"), ((1..=6).collect(), 6));
+    let damaged: Vec<BoardId> = store.damaged_boards().into_iter().map(|(board, _)| board).collect();
+    assert_eq!(damaged, [board(1), board(2)]);
+    // Each damaged board was described by its full check, after the read that found it.
+    assert_eq!(store.check_counts(), CheckCounts { board_scans: 2, checked_while_read: 1, command_index_scans: 0 });
+}
+
+#[test]
+fn a_board_loaded_without_a_snapshot_is_read_once_and_its_damage_found_before_it_is_served() {
+    use kipina_domain::BoardState;
+    use kipina_server::data_dir::DataDir;
+    use kipina_server::engine::{Engine, HistoryError};
+    let scratch = scratch();
+    let data = DataDir::new(scratch.dir.parent().expect("the store's directory is in the data directory"));
+    let options = StoreOptions { background_check: false, ..StoreOptions::default() };
+    let (board_id, expected) = {
+        let engine = Engine::open_with(&data, options).expect("the engine opens");
+        let board_id = engine.create_demo_board(Timestamp(1_700_000_000_000)).expect("the demo board is made");
+        (board_id, engine.load(board_id).expect("loads"))
+    };
+    assert!(!Engine::open_with(&data, options).expect("opens").snapshots().exists(board_id), "no snapshot");
+    assert!(expected.version > 5);
+    {
+        let engine = Engine::open_with(&data, options).expect("the engine opens");
+        assert_eq!(engine.load(board_id).expect("loads"), expected);
+        let counts = CheckCounts { board_scans: 0, checked_while_read: 1, command_index_scans: 0 };
+        assert_eq!(engine.store().check_counts(), counts, "checked by the replay's own read");
+    }
+    damage_record(&scratch.dir, board_id, 5);
+
+    let engine = Engine::open_with(&data, options).expect("the engine opens");
+    // Catching a fresh state up keeps nothing of what was read before the damage.
+    let mut state = BoardState::default();
+    match engine.catch_up(board_id, &mut state) {
+        Err(HistoryError::Store(StoreError::Damaged(damage))) => {
+            assert_eq!((damage[0].board, damage[0].seq), (Some(board_id), Some(5)), "{damage:?}");
+        }
+        other => panic!("the damaged board was caught up: {other:?}"),
+    }
+    assert_eq!(state, BoardState::default());
+    match engine.load(board_id) {
+        Err(HistoryError::Store(StoreError::Damaged(damage))) => {
+            assert_eq!((damage[0].board, damage[0].seq), (Some(board_id), Some(5)), "{damage:?}");
+        }
+        Ok(state) => panic!("the damaged board was served at seq {}", state.version),
         Err(other) => panic!("{other}"),
     }
     assert_eq!(engine.store().damaged_boards().len(), 1);

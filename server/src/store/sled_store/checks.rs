@@ -22,6 +22,10 @@ pub(super) struct Checks {
     acknowledged_heads: HashMap<BoardId, u64>,
     /// The events acknowledged as opening found them.
     acknowledged_events: u64,
+    /// Boards checked by a scan of their own before their first use ([`SledStore::admit`]), and
+    /// boards checked while a replay read them ([`SledStore::read_checking`]).
+    board_scans: AtomicU64,
+    checked_while_read: AtomicU64,
     /// Raised when the store closes, to end the background check early.
     stop: AtomicBool,
     /// Whether the background check has ended (or never runs).
@@ -44,6 +48,8 @@ impl Checks {
             unpinned: Mutex::new(None),
             acknowledged_heads,
             acknowledged_events,
+            board_scans: AtomicU64::new(0),
+            checked_while_read: AtomicU64::new(0),
             stop: AtomicBool::new(false),
             finished: Mutex::new(!enforce),
             finished_signal: Condvar::new(),
@@ -70,7 +76,7 @@ impl Checks {
     }
 
     /// Whether the board's records still have to be checked before it is served.
-    fn needs_check(&self, board: BoardId) -> bool {
+    pub(super) fn needs_check(&self, board: BoardId) -> bool {
         self.enforce && !self.checked.lock().unwrap_or_else(PoisonError::into_inner).contains(&board)
     }
 
@@ -105,6 +111,18 @@ impl Checks {
     pub(super) fn finished(&self) -> bool {
         *self.finished.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// How often boards were checked since the store opened ([`SledStore::check_counts`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CheckCounts {
+    /// Boards whose records were read by a check of their own before their first use.
+    pub board_scans: u64,
+    /// Boards checked while a replay from their first event read them, with no read of their own.
+    pub checked_while_read: u64,
+    /// Boards whose commands the command index read from their records (each board at most
+    /// once; not the boards it was given by a check made while reading).
+    pub command_index_scans: u64,
 }
 
 /// What the check at opening found.
@@ -241,6 +259,7 @@ impl SledStore {
             return Ok(());
         }
         let acknowledged = Acknowledged { events: None, heads: &checks.acknowledged_heads };
+        checks.board_scans.fetch_add(1, Ordering::Relaxed);
         let report = verify_tree(
             &self.inner.db,
             &self.inner.dir,
@@ -257,6 +276,143 @@ impl SledStore {
             checks.mark_checked([board]);
         }
         Ok(())
+    }
+
+    /// [`EventStore::replay_raw`]. A board not checked yet, read from its first event, is
+    /// checked while it is read ([`SledStore::read_checking`]): its records are read once for
+    /// both, instead of once by [`SledStore::admit`] and again by the replay. Anything else is
+    /// admitted first and then read.
+    pub(super) fn replay(
+        &self,
+        board: BoardId,
+        from_seq: u64,
+        visit: &mut dyn FnMut(RawRecordedEvent<'_>) -> ControlFlow<()>,
+    ) -> Result<u64, StoreError> {
+        self.refuse_damaged(board)?;
+        if from_seq <= 1 && self.inner.checks.needs_check(board) {
+            // sled 0.34 may panic on damaged data, which the full check reports as damage.
+            let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.read_checking(board, visit)));
+            match read {
+                Ok(Ok(Some(head))) => return Ok(head),
+                // No events: nothing to read, the usual way below says what that means.
+                Ok(Ok(None)) => {}
+                Ok(Err(found)) => {
+                    // The full check of the board says what is wrong, everything it finds, and
+                    // puts the board in quarantine, as when it is checked before a read.
+                    self.admit(board)?;
+                    // What it cannot find (an envelope that does not decode, sled failing to
+                    // read once) is reported as a read reports it.
+                    return self.quarantine_found(board, Err(found));
+                }
+                Err(panic) => {
+                    self.admit(board)?;
+                    std::panic::resume_unwind(panic);
+                }
+            }
+        }
+        self.admit(board)?;
+        let head = self.durable_head(board)?;
+        let from = from_seq.max(1);
+        if from > head {
+            return Ok(head);
+        }
+        let limit = usize::try_from(head - from + 1).unwrap_or(usize::MAX);
+        let result = self.read_raw_sound(board, from, limit, visit);
+        self.quarantine_found(board, result).map(|_| head)
+    }
+
+    /// Reads every record of a board not checked yet and checks it on the way, as [`admit`]
+    /// would before the read (its checksum, the gap-free sequence, its command's events stored
+    /// together, its acknowledged head; no record of format 1 left), visiting each event up to
+    /// the durable head as [`EventStore::read_raw`] does. Returns the durable head, or `None`
+    /// when the board has no events. The first problem ends the read with an error, for the
+    /// caller to have the full check describe; only a board read to its end without one is
+    /// marked checked, and its commands go to the command index, which would otherwise read
+    /// them all again at the board's first append.
+    ///
+    /// [`admit`]: SledStore::admit
+    fn read_checking(
+        &self,
+        board: BoardId,
+        visit: &mut dyn FnMut(RawRecordedEvent<'_>) -> ControlFlow<()>,
+    ) -> Result<Option<u64>, StoreError> {
+        let head = self.durable_head_sound(board)?;
+        if head == 0 {
+            return Ok(None);
+        }
+        // Nothing has been appended to the board since opening (an append checks it first), so
+        // its whole range is what opening found; a write racing this read was checked by its
+        // own append's check, and is read here without being visited.
+        let (start, end) = KeyRange::Events.bounds(board);
+        let mut expected = 1u64;
+        let mut commands = CommandRuns::default();
+        let mut visiting = true;
+        for item in self.inner.db.range(start..end) {
+            let (key, value) = item.map_err(|error| self.located(error.into(), Some(board)))?;
+            let seq = match record::parse_key(&key) {
+                Ok(ParsedKey::Event { board: key_board, seq }) if key_board == board => seq,
+                _ => return Err(damaged(board, expected, format!("malformed key {key:02x?} inside the stream"))),
+            };
+            if seq != expected {
+                return Err(damaged(board, expected, format!("event missing (the next stored one is seq {seq})")));
+            }
+            let envelope =
+                record::decode_event_raw(&key, &value).map_err(|error| damaged(board, seq, error.to_string()))?;
+            commands
+                .add(seq, envelope.command, envelope.fingerprint)
+                .map_err(|problem| damaged(board, seq, problem))?;
+            if visiting && seq <= head {
+                visiting = visit(RawRecordedEvent {
+                    board,
+                    seq,
+                    event_id: envelope.id,
+                    command_id: envelope.command,
+                    actor: envelope.actor,
+                    at: envelope.at,
+                    event_type: &envelope.event_type,
+                    event_version: envelope.v,
+                    payload: envelope.payload,
+                })
+                .is_continue();
+            }
+            expected += 1;
+        }
+        let found = expected - 1;
+        let acknowledged = self.inner.checks.acknowledged_heads.get(&board).copied().unwrap_or(0);
+        if found < head.max(acknowledged) {
+            return Err(damaged(
+                board,
+                expected,
+                format!("events {expected}..={} are not stored", head.max(acknowledged)),
+            ));
+        }
+        // Where format 1 kept the board's command records: empty once it is upgraded.
+        let mut legacy_start = vec![record::COMMAND_PREFIX];
+        legacy_start.extend_from_slice(board.as_bytes());
+        let legacy_end = successor(&legacy_start);
+        if let Some(item) = self.inner.db.range(legacy_start..legacy_end).next() {
+            let (key, _) = item.map_err(|error| self.located(error.into(), Some(board)))?;
+            return Err(StoreError::Damaged(vec![Damage {
+                board: Some(board),
+                seq: None,
+                problem: format!("a format-1 record {key:02x?}: this board's upgrade to format 2 did not finish"),
+            }]));
+        }
+        self.inner.checks.mark_checked([board]);
+        self.inner.checks.checked_while_read.fetch_add(1, Ordering::Relaxed);
+        self.inner.shared.commands.insert_loaded(board, commands.finish());
+        Ok(Some(head))
+    }
+
+    /// How often boards were checked since the store opened, and how: what a test needs to see
+    /// that a replay read a board's records once.
+    pub fn check_counts(&self) -> CheckCounts {
+        let checks = &self.inner.checks;
+        CheckCounts {
+            board_scans: checks.board_scans.load(Ordering::Relaxed),
+            checked_while_read: checks.checked_while_read.load(Ordering::Relaxed),
+            command_index_scans: self.inner.shared.commands.scans(),
+        }
     }
 
     /// Starts the background check of everything on a thread of its own; see the module docs.
@@ -322,5 +478,59 @@ fn lower_priority() {
     #[cfg(target_os = "linux")]
     if let Err(error) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 19) {
         tracing::warn!(%error, "cannot lower the background check's priority");
+    }
+}
+
+/// The commands along one board's stream, as a check reads them record by record: each must
+/// have its events together and agree on its fingerprint.
+#[derive(Default)]
+struct CommandRuns {
+    /// The command being read, with the fingerprint, first seq and last seq of its events.
+    current: Option<(CommandId, CommandRecord)>,
+    /// Every command met, the current one included (its `last` is brought up to date when its
+    /// run ends, in [`CommandRuns::end_run`]).
+    commands: HashMap<CommandId, CommandRecord>,
+}
+
+impl CommandRuns {
+    /// Takes the next record's command; a problem is said in words.
+    fn add(&mut self, seq: u64, id: CommandId, fingerprint: u32) -> Result<(), String> {
+        if let Some((current, command)) = &mut self.current
+            && *current == id
+        {
+            if command.fingerprint != fingerprint {
+                return Err(format!("the events of command {id} disagree about its fingerprint"));
+            }
+            command.last = seq;
+            return Ok(());
+        }
+        self.end_run();
+        let command = CommandRecord { first: seq, last: seq, fingerprint };
+        match self.commands.entry(id) {
+            std::collections::hash_map::Entry::Occupied(_) => {
+                return Err(format!("command {id} has events in two places (a command's events are stored together)"));
+            }
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                entry.insert(command);
+            }
+        }
+        self.current = Some((id, command));
+        Ok(())
+    }
+
+    /// Brings the map's entry of the command just read up to its last event.
+    fn end_run(&mut self) {
+        if let Some((id, command)) = self.current.take()
+            && command.last > command.first
+            && let Some(entry) = self.commands.get_mut(&id)
+        {
+            entry.last = command.last;
+        }
+    }
+
+    /// Every command met, each with its whole range.
+    fn finish(mut self) -> HashMap<CommandId, CommandRecord> {
+        self.end_run();
+        self.commands
     }
 }

@@ -19,6 +19,8 @@ use super::*;
 #[derive(Default)]
 pub(super) struct CommandIndex {
     boards: Mutex<HashMap<BoardId, HashMap<CommandId, CommandRecord>>>,
+    /// Boards read from sled by [`CommandIndex::get`].
+    scans: AtomicU64,
 }
 
 impl CommandIndex {
@@ -38,9 +40,26 @@ impl CommandIndex {
         let mut boards = self.lock();
         let commands = match boards.entry(board) {
             std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
-            std::collections::hash_map::Entry::Vacant(entry) => entry.insert(load(db, board)?),
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                self.scans.fetch_add(1, Ordering::Relaxed);
+                entry.insert(load(db, board)?)
+            }
         };
         Ok(commands.get(&command_id).copied())
+    }
+
+    /// How many boards were read from sled to learn their commands.
+    pub(super) fn scans(&self) -> u64 {
+        self.scans.load(Ordering::Relaxed)
+    }
+
+    /// Takes the commands of a board that a check read from every one of its records (see
+    /// `SledStore::read_checking`), unless the board is loaded already. That is enough: the
+    /// writer asks about every command before it plans it, which loads the board, so a board not
+    /// loaded yet has had nothing planned since the store opened, and sled holds only what the
+    /// check read.
+    pub(super) fn insert_loaded(&self, board: BoardId, commands: HashMap<CommandId, CommandRecord>) {
+        self.lock().entry(board).or_insert(commands);
     }
 
     /// Notes the commands the writer has just planned. Their boards are loaded: planning asked

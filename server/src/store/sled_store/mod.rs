@@ -761,6 +761,15 @@ impl EventStore for SledStore {
         self.quarantine_found(board, result)
     }
 
+    fn replay_raw(
+        &self,
+        board: BoardId,
+        from_seq: u64,
+        visit: &mut dyn FnMut(RawRecordedEvent<'_>) -> ControlFlow<()>,
+    ) -> Result<u64, StoreError> {
+        self.replay(board, from_seq, visit)
+    }
+
     fn head(&self, board: BoardId) -> Result<u64, StoreError> {
         self.admit(board)?;
         self.durable_head(board)
@@ -1041,6 +1050,7 @@ mod upgrade;
 mod writer;
 
 use acknowledged::*;
+pub use checks::CheckCounts;
 use checks::*;
 use commands::CommandIndex;
 use log::CommitLog;
