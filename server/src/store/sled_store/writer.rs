@@ -80,6 +80,9 @@ pub(super) struct Group {
     pub(super) boards: HashMap<BoardId, (u64, u64)>,
     pub(super) appends: u64,
     pub(super) events: u64,
+    /// The number of events of each append stored, in order (`entries` holds them one after
+    /// another).
+    pub(super) runs: Vec<usize>,
 }
 
 /// A group on its way from the writer to the syncer: written to the commit log (or not, when it
@@ -233,6 +236,7 @@ impl Writer {
         group.boards.entry(board).or_insert((head, last)).1 = last;
         group.appends += 1;
         group.events += count as u64;
+        group.runs.push(count);
         self.heads.insert(board, last);
         Ok(AppendOutcome::Appended { first, last })
     }
@@ -255,7 +259,7 @@ impl Writer {
             Ok(group) => group,
             Err(refused) => return refused,
         };
-        let Group { entries, writes, mut answers, boards, appends, events, commands, .. } = group;
+        let Group { entries, runs, writes, mut answers, boards, appends, events, commands, .. } = group;
         if writes {
             // Before sled holds them, so the index never knows less than sled does.
             self.shared.commands.insert(commands.into_iter().map(|((board, id), command)| (board, id, command)));
@@ -263,7 +267,7 @@ impl Writer {
                 // The syncer failed since the group was planned: write nothing more.
                 Some(failure) => Err(failure),
                 None => self
-                    .apply(&entries, &boards, appends)
+                    .apply(&entries, &runs, &boards, appends)
                     .map_err(|error| fail(&self.shared, format!("writing to {} failed: {error}", self.dir.display()))),
             };
             if let Err(failure) = applied {
@@ -278,6 +282,7 @@ impl Writer {
     fn apply(
         &mut self,
         entries: &[([u8; record::EVENT_KEY_LEN], Vec<u8>)],
+        runs: &[usize],
         boards: &HashMap<BoardId, (u64, u64)>,
         appends: u64,
     ) -> Result<(), StoreError> {
@@ -298,11 +303,28 @@ impl Writer {
                 heads.entry(*board).or_insert_with(|| watch::channel(*before).0);
             }
         }
-        let mut batch = sled::Batch::default();
-        for (key, value) in pairs() {
-            batch.insert(key, value);
+        // One insert per event, and a sled batch only around the events of one append: sled
+        // recovers a prefix of its inserts, so it never keeps part of a command, and the commit
+        // log's frame keeps the group whole. A batch per group would cost more than it saves:
+        // sled rolls its I/O buffer before and after every batch (a write and a
+        // `sync_file_range` each, on its I/O threads), where single inserts fill the buffer.
+        let mut rest = entries;
+        for &count in runs {
+            let (append, after) = rest.split_at(count.min(rest.len()));
+            rest = after;
+            match append {
+                [(key, value)] => {
+                    self.db.insert(&key[..], value.as_slice())?;
+                }
+                events => {
+                    let mut batch = sled::Batch::default();
+                    for (key, value) in events {
+                        batch.insert(&key[..], value.as_slice());
+                    }
+                    self.db.apply_batch(batch)?;
+                }
+            }
         }
-        self.db.apply_batch(batch)?;
         if !logged {
             // Too large for the log: durable in sled itself before the syncer answers it.
             self.sled_sync.sync(&self.db)?;
