@@ -12,7 +12,7 @@
 //! number), sends them over a channel and returns a ticket. The writer takes one request, drains
 //! whatever else is already queued (group commit), plans the whole group (sequence numbers,
 //! checksums, command ids), writes it as one frame of the commit log ([`log`], ADR 0007),
-//! applies it to sled as one batch without flushing sled, and hands it to the syncer thread,
+//! applies it to sled without flushing sled (an insert per event), and hands it to the syncer thread,
 //! then goes on with the next group at once (pipelining; see [`writer`]). The syncer calls
 //! `fdatasync` on the commit log, covering every group written so far, and only then answers
 //! them: one sync is shared by every append written while the previous sync was running. The

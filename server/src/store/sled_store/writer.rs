@@ -3,8 +3,9 @@
 //!
 //! The **writer** takes a request and every other one already queued (group commit), plans the
 //! group (sequence numbers, checksums, command ids), notes its commands in the index, writes its
-//! records as one frame of the commit log ([`super::log`], ADR 0007), applies them to sled as
-//! one batch (without flushing sled), and hands the group to the syncer. Then it goes straight
+//! records as one frame of the commit log ([`super::log`], ADR 0007), applies them to sled
+//! (without flushing sled; an insert per event, a sled batch around one append's events), and
+//! hands the group to the syncer. Then it goes straight
 //! on with the next group. When the log is full it first checkpoints: sled's flush and an
 //! `fdatasync` of sled's file make everything applied durable in sled, and the log starts a new
 //! generation. A group too large for the log is written to sled and synced there instead.
