@@ -286,6 +286,23 @@ pub struct RawEnvelope<'r> {
     pub payload: &'r RawValue,
 }
 
+impl<'r> RawEnvelope<'r> {
+    /// The event it holds, as the board's event at `seq`.
+    pub fn recorded(&'r self, board: BoardId, seq: u64) -> super::RawRecordedEvent<'r> {
+        super::RawRecordedEvent {
+            board,
+            seq,
+            event_id: self.id,
+            command_id: self.command,
+            actor: self.actor,
+            at: self.at,
+            event_type: &self.event_type,
+            event_version: self.v,
+            payload: self.payload,
+        }
+    }
+}
+
 /// The JSON part of a format-2 record, borrowed.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -362,18 +362,7 @@ impl SledStore {
                 .add(seq, envelope.command, envelope.fingerprint)
                 .map_err(|problem| damaged(board, seq, problem))?;
             if visiting && seq <= head {
-                visiting = visit(RawRecordedEvent {
-                    board,
-                    seq,
-                    event_id: envelope.id,
-                    command_id: envelope.command,
-                    actor: envelope.actor,
-                    at: envelope.at,
-                    event_type: &envelope.event_type,
-                    event_version: envelope.v,
-                    payload: envelope.payload,
-                })
-                .is_continue();
+                visiting = visit(envelope.recorded(board, seq)).is_continue();
             }
             expected += 1;
         }

@@ -906,17 +906,7 @@ impl SledStore {
         self.each_record(board, from_seq, limit, |seq, key, value| {
             let envelope =
                 record::decode_event_raw(key, value).map_err(|error| damaged(board, seq, error.to_string()))?;
-            Ok(visit(RawRecordedEvent {
-                board,
-                seq,
-                event_id: envelope.id,
-                command_id: envelope.command,
-                actor: envelope.actor,
-                at: envelope.at,
-                event_type: &envelope.event_type,
-                event_version: envelope.v,
-                payload: envelope.payload,
-            }))
+            Ok(visit(envelope.recorded(board, seq)))
         })
     }
 
