@@ -549,6 +549,67 @@ fn an_append_is_answered_and_visible_only_after_its_sync() {
     assert_eq!(seqs(&store, board_id), [1, 2]);
 }
 
+/// Holds the apply of the next group to sled until the syncer, having synced it, waits for it:
+/// a store that answered without waiting would answer while the group is still held.
+struct ApplyOnceTheSyncerWaits {
+    armed: AtomicBool,
+    syncer_waits: Mutex<mpsc::Sender<()>>,
+    go: Mutex<mpsc::Receiver<()>>,
+}
+
+impl SyncHook for ApplyOnceTheSyncerWaits {
+    fn before_apply(&self) {
+        if self.armed.swap(false, Ordering::SeqCst) {
+            // unwrap: the lock is only taken here, on the one applying thread.
+            let _ = self.go.lock().unwrap().recv();
+        }
+    }
+
+    fn waiting_for_apply(&self) {
+        let _ = self.syncer_waits.lock().unwrap().send(());
+    }
+}
+
+/// Lets a held apply go when a failing test unwinds, so the store's drop does not hang.
+struct LetsGo(mpsc::Sender<()>);
+
+impl Drop for LetsGo {
+    fn drop(&mut self) {
+        let _ = self.0.send(());
+    }
+}
+
+#[test]
+fn a_synced_group_is_answered_only_once_it_is_applied_to_sled() {
+    let scratch = scratch();
+    let (board_a, board_b) = (board(1), board(2));
+    let (go_sender, go) = mpsc::channel();
+    let hook = Arc::new(ApplyOnceTheSyncerWaits {
+        armed: AtomicBool::new(false),
+        syncer_waits: Mutex::new(go_sender.clone()),
+        go: Mutex::new(go),
+    });
+    let store =
+        SledStore::open_with_sync_hook(&scratch.dir, StoreOptions::default(), Arc::clone(&hook) as Arc<dyn SyncHook>)
+            .expect("the store opens");
+    append(&store, request(board_a, command(1), ExpectedVersion::NoStream, 1)).expect("appends");
+    let _lets_go = LetsGo(go_sender);
+
+    // Two appends travel as one group, which goes through the syncer (a lone append is applied
+    // and synced on the writer's thread).
+    hook.armed.store(true, Ordering::SeqCst);
+    let tickets = store.append_all(vec![
+        request(board_a, command(2), ExpectedVersion::Exact(1), 3),
+        request(board_b, command(3), ExpectedVersion::NoStream, 2),
+    ]);
+    let answers: Vec<_> = tickets.into_iter().map(|ticket| ticket.wait().expect("appends")).collect();
+    // Answered: so every event answered is in sled, read and listed.
+    assert_eq!(seqs(&store, board_a), [1, 2, 3, 4], "answered before its events were in sled");
+    assert_eq!(seqs(&store, board_b), [1, 2]);
+    assert_eq!(answers, [AppendOutcome::Appended { first: 2, last: 4 }, AppendOutcome::Appended { first: 1, last: 2 }]);
+    assert!(!hook.armed.load(Ordering::SeqCst), "the group was applied through the hook");
+}
+
 #[test]
 fn a_failed_sync_fails_its_group_and_every_later_append() {
     let scratch = scratch();

@@ -11,11 +11,12 @@
 //! encodes its events' records on the caller's thread (everything that needs no sequence
 //! number), sends them over a channel and returns a ticket. The writer takes one request, drains
 //! whatever else is already queued (group commit), plans the whole group (sequence numbers,
-//! checksums, command ids), writes it as one frame of the commit log ([`log`], ADR 0007),
-//! applies it to sled without flushing sled (an insert per event), and hands it to the syncer thread,
-//! then goes on with the next group at once (pipelining; see [`writer`]). The syncer calls
-//! `fdatasync` on the commit log, covering every group written so far, and only then answers
-//! them: one sync is shared by every append written while the previous sync was running. The
+//! checksums, command ids), writes it as one frame of the commit log ([`log`], ADR 0007), hands
+//! it to the syncer thread, and applies it to sled without flushing sled (an insert per event)
+//! while the syncer syncs; then it goes on with the next group at once (pipelining; see
+//! [`writer`]). The syncer calls `fdatasync` on the commit log, covering every group written so
+//! far, waits until the writer has applied them, and only then answers them: one sync is shared
+//! by every append written while the previous sync was running. The
 //! appends of one [`EventStore::append_all`] (a board's batch of commands) travel as one request,
 //! so they are always in the same group.
 //!
@@ -181,7 +182,7 @@ pub struct StoreStats {
     pub syncs: u64,
     /// Checkpoints: sled made durable and the commit log started afresh, because it was full.
     pub checkpoints: u64,
-    /// Appends written to the commit log and applied to sled by the writer thread, synced or
+    /// Appends written to the commit log and applied to sled, synced or
     /// still waiting for the syncer (which shares one sync among every group written while the last sync ran).
     pub written: u64,
     /// The events the acknowledgement count (`acknowledged`) covered when it was last synced: it
@@ -193,8 +194,8 @@ pub struct StoreStats {
 /// it fail. Not for production use.
 #[doc(hidden)]
 pub trait SyncHook: Send + Sync + 'static {
-    /// Called after the group is written to the commit log and applied to sled, right before
-    /// the `fdatasync` of the log.
+    /// Called after the group is written to the commit log (and maybe before it is applied to
+    /// sled), right before the `fdatasync` of the log.
     /// An error is treated exactly like a failed sync.
     fn before_sync(&self) -> io::Result<()> {
         Ok(())
@@ -203,6 +204,13 @@ pub trait SyncHook: Send + Sync + 'static {
     /// Called right after the `fdatasync` succeeded and was counted, before any append of the
     /// group is answered.
     fn after_sync(&self) {}
+
+    /// Called on the writer's thread right before a written group is applied to sled.
+    fn before_apply(&self) {}
+
+    /// Called on the syncer's thread when its groups are synced but not all applied to sled
+    /// yet, right before it waits for them.
+    fn waiting_for_apply(&self) {}
 }
 
 /// The default hook, which does nothing.
@@ -473,6 +481,7 @@ impl SledStore {
             commands: CommandIndex::default(),
         });
         let (sender, receiver) = mpsc::channel();
+        let applied = Arc::new(Applied::default());
         let writer = Writer {
             db: db.clone(),
             dir: dir.to_path_buf(),
@@ -480,7 +489,8 @@ impl SledStore {
             shared: Arc::clone(&shared),
             group_commit: options.group_commit,
             log,
-            sled_sync,
+            sled_sync: Arc::new(Mutex::new(sled_sync)),
+            applied: Arc::clone(&applied),
         };
         let syncer = Syncer {
             log_file,
@@ -496,6 +506,7 @@ impl SledStore {
             shared: Arc::clone(&shared),
             hook,
             group_commit: options.group_commit,
+            applied,
         };
         let handle = std::thread::Builder::new()
             .name("kipina-store-writer".into())

@@ -37,6 +37,6 @@ impl Writer {
                 (reply, answer)
             })
             .collect();
-        Err(Written { answers, boards: Default::default(), appends: 0, events: 0, writes: false })
+        Err(Written { number: 0, answers, boards: Default::default(), appends: 0, events: 0, writes: false })
     }
 }
