@@ -9,6 +9,10 @@
 //! before a round starts, so a round times the store and nothing else. Events per second is a
 //! round's events over the round's time; the acknowledgement latency is the time from `append`
 //! to the ticket's answer, over every append of every measured round.
+//!
+//! Raw sled is measured for each case right before the store's rounds, with the same records in
+//! the order the store's writer gets them (each writer's next event in turn, one board per
+//! writer), in a database of its own that is closed before the store opens.
 
 use crate::baseline_disk;
 use crate::baseline_sled;
@@ -87,6 +91,9 @@ struct Case {
     sqlite_events_per_round: usize,
     sqlite_events_per_second: Vec<f64>,
     sqlite_ack_ms: Stats,
+    /// Raw sled inserting the same records, in rounds taken in turn with the store's.
+    raw_sled_inserts_per_second: Vec<f64>,
+    raw_sled_process_cpu_us_per_insert: Vec<f64>,
 }
 
 /// The name of the store's writer thread, as `/proc` shows it (15 bytes at most).
@@ -126,6 +133,59 @@ fn stored(request: &AppendRequest, seq: u64) -> anyhow::Result<(Vec<u8>, Vec<u8>
     let key = record::event_key(request.board, seq);
     let value = record::encode_event(&key, &EnvelopeRef::of(request, &request.events[0]))?;
     Ok((key.to_vec(), value))
+}
+
+/// Raw sled with the records one case's writers store, in the order the store's writer gets
+/// them (each writer's next event in turn), on boards of its own.
+struct RawSled {
+    db: sled::Db,
+    dir: std::path::PathBuf,
+    boards: Vec<BoardId>,
+    actor: ParticipantId,
+    /// The events inserted so far on each board.
+    head: std::sync::atomic::AtomicU64,
+}
+
+impl RawSled {
+    fn open(dir: &std::path::Path, writers: usize) -> anyhow::Result<Self> {
+        Ok(Self {
+            db: baseline_sled::open(dir)?,
+            dir: dir.to_owned(),
+            boards: (0..writers).map(|_| BoardId(Uuid::now_v7())).collect(),
+            actor: ParticipantId(Uuid::now_v7()),
+            head: Default::default(),
+        })
+    }
+
+    /// Inserts `per_writer` more events on every board; returns the time and the process's CPU
+    /// time it took (the records are made first).
+    async fn round(&self, per_writer: usize) -> anyhow::Result<(Duration, Duration)> {
+        use std::sync::atomic::Ordering;
+        let head = self.head.fetch_add(per_writer as u64, Ordering::Relaxed);
+        let mut records = Vec::with_capacity(per_writer * self.boards.len());
+        for n in 0..per_writer {
+            for (index, board) in self.boards.iter().enumerate() {
+                let seq = head + n as u64;
+                records.push(stored(&request(*board, self.actor, seq, index, n), seq + 1)?);
+            }
+        }
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || -> anyhow::Result<(Duration, Duration)> {
+            let cpu_before = cpu::process();
+            let elapsed = baseline_sled::insert_round(&db, &records)?;
+            let cpu = cpu::process().saturating_sub(cpu_before);
+            // Untimed: sled's threads write out what the round left, rather than during the
+            // store's next round.
+            db.flush()?;
+            Ok((elapsed, cpu))
+        })
+        .await?
+    }
+
+    fn remove(self) {
+        drop(self.db);
+        std::fs::remove_dir_all(&self.dir).ok();
+    }
 }
 
 /// One board per writer, as in the server.
@@ -233,36 +293,6 @@ pub async fn run(options: &AppendsOptions) -> anyhow::Result<Section> {
         &fsync.iter().map(|round| round.latencies.len() as f64 / round.elapsed.as_secs_f64()).collect::<Vec<_>>(),
     );
 
-    // Raw sled, with as many records per round as the largest case.
-    let raw_events = options.events(*options.writers.iter().max().unwrap_or(&1));
-    let raw_dir = scratch.path().join("raw-sled");
-    let rounds = options.rounds;
-    let (raw_rates, raw_cpu_per_insert) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-        let db = baseline_sled::open(&raw_dir)?;
-        let actor = ParticipantId(Uuid::now_v7());
-        let mut rates = Vec::new();
-        let mut cpu_per_insert = Vec::new();
-        for round in 0..=rounds {
-            let board = BoardId(Uuid::now_v7());
-            let size = if round == 0 { raw_events / 10 } else { raw_events };
-            let records = (0..size)
-                .map(|n| stored(&request(board, actor, n as u64, 0, n), n as u64 + 1))
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            let cpu_before = cpu::process();
-            let elapsed = baseline_sled::insert_round(&db, &records)?;
-            let cpu_used = cpu::process().saturating_sub(cpu_before);
-            // Round 0 warms sled up and is left out.
-            if round > 0 {
-                rates.push(size as f64 / elapsed.as_secs_f64());
-                cpu_per_insert.push(cpu_used.as_secs_f64() * 1e6 / size as f64);
-            }
-        }
-        Ok((rates, cpu_per_insert))
-    })
-    .await??;
-    let raw_rate = Stats::higher_is_better(&raw_rates);
-    let raw_cpu = Stats::lower_is_better(&raw_cpu_per_insert);
-
     // Raw sled made durable one insert at a time, as many as the fsync floor's rounds.
     let durable_dir = scratch.path().join("raw-sled-durable");
     let (rounds, durable_ops) = (options.rounds, options.fsync_ops);
@@ -286,6 +316,23 @@ pub async fn run(options: &AppendsOptions) -> anyhow::Result<Section> {
         let events = options.events(writer_count);
         let per_writer = events / writer_count;
         let store_dir = scratch.path().join(format!("store-{writer_count}"));
+        // Raw sled inserting the same records, right before the store's rounds (the shared
+        // cores' load moves from minute to minute). Closed before the store's rounds: taking
+        // rounds in turn was tried, and an open raw database slowed the store's rounds.
+        let raw = RawSled::open(&scratch.path().join(format!("raw-sled-{writer_count}")), writer_count)?;
+        let mut raw_rates = Vec::new();
+        let mut raw_cpu_per_insert = Vec::new();
+        // Warm-up: a tenth of a round.
+        raw.round((per_writer / 10).max(1)).await?;
+        for _ in 0..options.rounds {
+            let (raw_elapsed, raw_cpu) = raw.round(per_writer).await?;
+            raw_rates.push(events as f64 / raw_elapsed.as_secs_f64());
+            raw_cpu_per_insert.push(raw_cpu.as_secs_f64() * 1e6 / events as f64);
+        }
+        raw.remove();
+        let raw_rate = Stats::higher_is_better(&raw_rates);
+        let raw_cpu = Stats::lower_is_better(&raw_cpu_per_insert);
+
         let store = SledStore::open(&store_dir, Default::default())?;
         let mut writers: Vec<Writer> = (0..writer_count)
             .map(|_| Writer { board: BoardId(Uuid::now_v7()), actor: ParticipantId(Uuid::now_v7()), head: 0 })
@@ -427,6 +474,8 @@ pub async fn run(options: &AppendsOptions) -> anyhow::Result<Section> {
             sqlite_events_per_round: sqlite_events,
             sqlite_events_per_second: sqlite_rates,
             sqlite_ack_ms: sqlite_latency,
+            raw_sled_inserts_per_second: raw_rates,
+            raw_sled_process_cpu_us_per_insert: raw_cpu_per_insert,
         });
     }
 
@@ -438,11 +487,6 @@ pub async fn run(options: &AppendsOptions) -> anyhow::Result<Section> {
             "ops_per_second": fsync_rate,
             "growing_file_latency_ms": fsync_growing_latency,
             "raw_sled_insert_flush_fdatasync_latency_ms": sled_durable_latency,
-        },
-        "raw_sled": {
-            "inserts_per_round": raw_events,
-            "inserts_per_second": raw_rates,
-            "process_cpu_us_per_insert": raw_cpu_per_insert,
         },
         "cases": cases,
     });
