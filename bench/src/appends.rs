@@ -91,7 +91,8 @@ struct Case {
     sqlite_events_per_round: usize,
     sqlite_events_per_second: Vec<f64>,
     sqlite_ack_ms: Stats,
-    /// Raw sled inserting the same records, in rounds taken in turn with the store's.
+    /// Raw sled inserting the same records (at least a tenth of the largest round), right
+    /// before the store's rounds.
     raw_sled_inserts_per_second: Vec<f64>,
     raw_sled_process_cpu_us_per_insert: Vec<f64>,
 }
@@ -319,15 +320,19 @@ pub async fn run(options: &AppendsOptions) -> anyhow::Result<Section> {
         // Raw sled inserting the same records, right before the store's rounds (the shared
         // cores' load moves from minute to minute). Closed before the store's rounds: taking
         // rounds in turn was tried, and an open raw database slowed the store's rounds.
+        // At least a tenth of the largest round, so that the process's CPU time (counted in
+        // clock ticks) is measured to a few per cent for one writer too.
+        let raw_per_writer = per_writer.max(options.max_events_per_round / 10 / writer_count).max(1);
+        let raw_events = raw_per_writer * writer_count;
         let raw = RawSled::open(&scratch.path().join(format!("raw-sled-{writer_count}")), writer_count)?;
         let mut raw_rates = Vec::new();
         let mut raw_cpu_per_insert = Vec::new();
         // Warm-up: a tenth of a round.
-        raw.round((per_writer / 10).max(1)).await?;
+        raw.round((raw_per_writer / 10).max(1)).await?;
         for _ in 0..options.rounds {
-            let (raw_elapsed, raw_cpu) = raw.round(per_writer).await?;
-            raw_rates.push(events as f64 / raw_elapsed.as_secs_f64());
-            raw_cpu_per_insert.push(raw_cpu.as_secs_f64() * 1e6 / events as f64);
+            let (raw_elapsed, raw_cpu) = raw.round(raw_per_writer).await?;
+            raw_rates.push(raw_events as f64 / raw_elapsed.as_secs_f64());
+            raw_cpu_per_insert.push(raw_cpu.as_secs_f64() * 1e6 / raw_events as f64);
         }
         raw.remove();
         let raw_rate = Stats::higher_is_better(&raw_rates);
