@@ -489,8 +489,9 @@ impl SledStore {
             shared: Arc::clone(&shared),
             group_commit: options.group_commit,
             log,
-            sled_sync: Arc::new(Mutex::new(sled_sync)),
+            sled_sync,
             applied: Arc::clone(&applied),
+            hook: Arc::clone(&hook),
         };
         let syncer = Syncer {
             log_file,

@@ -49,9 +49,11 @@ pub(super) struct Writer {
     /// The commit log every group is written to first.
     pub(super) log: CommitLog,
     /// What makes sled durable, at a checkpoint and for a group too large for the log.
-    pub(super) sled_sync: Arc<Mutex<SledSync>>,
+    pub(super) sled_sync: SledSync,
     /// How far the writer has applied the groups written (shared with the syncer).
     pub(super) applied: Arc<Applied>,
+    /// The test hook, also the syncer's.
+    pub(super) hook: Arc<dyn SyncHook>,
 }
 
 /// Makes what was applied to sled durable: sled's flush, then `fdatasync` of its file and of
@@ -199,14 +201,6 @@ impl Writer {
         let (to_syncer, syncer_receiver) = mpsc::sync_channel(MAX_UNSYNCED_GROUPS);
         // However the writer stops (a panic included), the syncer stops waiting for it.
         let _stops = StopsApplied(Arc::clone(&self.applied));
-        let applier = Applier {
-            db: self.db.clone(),
-            dir: self.dir.clone(),
-            shared: Arc::clone(&self.shared),
-            sled_sync: Arc::clone(&self.sled_sync),
-            applied: Arc::clone(&self.applied),
-            hook: Arc::clone(&syncer.hook),
-        };
         let syncer = Arc::new(Mutex::new(syncer));
         // Groups handed to the syncer and not yet answered.
         let in_flight = Arc::new(AtomicUsize::new(0));
@@ -241,13 +235,13 @@ impl Writer {
                     Err(_) => break,
                 }
             }
-            // A lone append with nothing else waiting for a sync is synced and answered right
-            // here: handing it to the syncer would only add a thread's wake-up to its wait.
+            // A lone append with nothing else waiting for a sync is applied, synced and answered
+            // right here: handing it to the syncer would only add a thread's wake-up to its wait.
             // Every earlier group has been answered, so answers stay in order.
             let lone = group.answers.len() == 1 && in_flight.load(Ordering::Acquire) == 0;
             let (written, to_apply) = self.write(group, number);
             if lone {
-                applier.apply_group(to_apply, number);
+                self.apply_group(to_apply, number);
                 lock(&syncer).commit(vec![written]);
                 continue;
             }
@@ -258,7 +252,7 @@ impl Writer {
                 break;
             }
             // While the syncer syncs the group's frame.
-            applier.apply_group(to_apply, number);
+            self.apply_group(to_apply, number);
         }
         drop(to_syncer);
         if thread.join().is_err() {
@@ -405,29 +399,15 @@ impl Writer {
     /// Every group written to the log so far is applied: the writer applies each group before it
     /// plans the next.
     pub(super) fn checkpoint(&mut self) -> Result<(), StoreError> {
-        lock_sled_sync(&self.sled_sync).sync(&self.db)?;
+        self.sled_sync.sync(&self.db)?;
         self.log.start_generation(self.log.next_generation())?;
         self.shared.checkpoints.fetch_add(1, Ordering::AcqRel);
         Ok(())
     }
-}
 
-/// What applies a written group to sled, on the writer's thread once the group is handed to
-/// the syncer (or before, for a lone append), and tells the syncer it did.
-#[derive(Clone)]
-pub(super) struct Applier {
-    db: sled::Db,
-    dir: PathBuf,
-    shared: Arc<Shared>,
-    sled_sync: Arc<Mutex<SledSync>>,
-    applied: Arc<Applied>,
-    hook: Arc<dyn SyncHook>,
-}
-
-impl Applier {
     /// Applies a written group to sled (a failure fails the store, and the syncer answers the
     /// group as failed), then tells the syncer it may answer the group.
-    fn apply_group(&self, to_apply: Option<ToApply>, number: u64) {
+    fn apply_group(&mut self, to_apply: Option<ToApply>, number: u64) {
         if let Some(to_apply) = to_apply
             && failed(&self.shared).is_none()
         {
@@ -439,7 +419,7 @@ impl Applier {
         self.applied.mark(number);
     }
 
-    fn apply(&self, to_apply: &ToApply) -> Result<(), StoreError> {
+    fn apply(&mut self, to_apply: &ToApply) -> Result<(), StoreError> {
         let ToApply { entries, runs, boards, appends, logged } = to_apply;
         {
             // Before sled shows the batch to readers, every board in it must have a durable-head
@@ -473,17 +453,11 @@ impl Applier {
         }
         if !logged {
             // Too large for the log: durable in sled itself before the syncer answers it.
-            lock_sled_sync(&self.sled_sync).sync(&self.db)?;
+            self.sled_sync.sync(&self.db)?;
         }
         self.shared.written.fetch_add(*appends, Ordering::AcqRel);
         Ok(())
     }
-}
-
-/// Locks what syncs sled. A poisoned lock is taken over: a panic mid-sync leaves nothing that
-/// a later sync would trust.
-fn lock_sled_sync(sled_sync: &Mutex<SledSync>) -> MutexGuard<'_, SledSync> {
-    sled_sync.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl SledSync {
