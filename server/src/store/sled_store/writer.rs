@@ -117,7 +117,6 @@ pub(super) struct Written {
 pub(super) struct ToApply {
     entries: Vec<([u8; record::EVENT_KEY_LEN], Vec<u8>)>,
     runs: Vec<usize>,
-    boards: HashMap<BoardId, (u64, u64)>,
     appends: u64,
     /// Whether the frame went to the log; a group too large for it is synced in sled instead.
     logged: bool,
@@ -359,6 +358,14 @@ impl Writer {
         if writes {
             // Before sled holds them, so the index never knows less than sled does.
             self.shared.commands.insert(commands.into_iter().map(|((board, id), command)| (board, id, command)));
+            {
+                // Likewise, every board of the group gets a durable-head entry before sled shows
+                // its events to readers, so readers cap at the old head until the sync is done.
+                let mut heads = self.shared.heads();
+                for (board, (before, _)) in &boards {
+                    heads.entry(*board).or_insert_with(|| watch::channel(*before).0);
+                }
+            }
             let logged = match failed(&self.shared) {
                 // The syncer failed since the group was planned: write nothing more.
                 Some(failure) => Err(failure),
@@ -368,7 +375,7 @@ impl Writer {
             };
             match logged {
                 Ok(logged) => {
-                    to_apply = Some(ToApply { entries, runs, boards: boards.clone(), appends, logged });
+                    to_apply = Some(ToApply { entries, runs, appends, logged });
                 }
                 Err(failure) => {
                     for (_, answer) in &mut answers {
@@ -420,15 +427,7 @@ impl Writer {
     }
 
     fn apply(&mut self, to_apply: &ToApply) -> Result<(), StoreError> {
-        let ToApply { entries, runs, boards, appends, logged } = to_apply;
-        {
-            // Before sled shows the batch to readers, every board in it must have a durable-head
-            // entry, so readers cap at the old head until the sync is done.
-            let mut heads = self.shared.heads();
-            for (board, (before, _)) in boards {
-                heads.entry(*board).or_insert_with(|| watch::channel(*before).0);
-            }
-        }
+        let ToApply { entries, runs, appends, logged } = to_apply;
         // One insert per event, and a sled batch only around the events of one append: sled
         // recovers a prefix of its inserts, so it never keeps part of a command, and the commit
         // log's frame keeps the group whole. A batch per group would cost more than it saves:
