@@ -19,6 +19,17 @@
 //! The board and the seq are not repeated inside the envelope: they come from the key, which
 //! the checksum ties to the record.
 //!
+//! A board's older events may be kept in *chunks* (format 3, ADR 0008): a run of consecutive
+//! events in one sled entry, so reading a board from its start loads few of sled's nodes. A
+//! chunk's key is the key of its last event with one more byte, [`CHUNK_MARK`]
+//! (`b'e' ++ board ++ last seq ++ b'k'`), so it sorts right after that event's own key and
+//! before the next one's: a board's range holds its chunks and then its events, in stream
+//! order, and seeking to any seq lands on the entry that holds it. The value is
+//! `[format = 3][crc32][first seq u64][count u32][count × record length u32][the records]`,
+//! where the crc covers the key and the header after it (up to the last length), and each
+//! record is the event's format-2 record exactly as it was stored under its own event key,
+//! checksum included, so damage inside a chunk is still pinned on its event.
+//!
 //! Format 1, written until ADR 0005, kept the command id in the JSON envelope and stored a second
 //! entry per command (key `b'c' ++ board ++ command id`, value `[1][crc32][first][last]
 //! [fingerprint]`). [`legacy`] still reads it, for the upgrade that rewrites a data directory in
@@ -52,6 +63,14 @@ pub const EVENT_KEY_LEN: usize = 1 + 16 + 8;
 pub const COMMAND_KEY_LEN: usize = 1 + 16 + 16;
 /// The record format this version writes, and the only one it serves.
 pub const FORMAT_V2: u8 = 2;
+/// The format of a chunk of events (ADR 0008).
+pub const FORMAT_CHUNK: u8 = 3;
+/// The last byte of a chunk's key, after the seq of its last event.
+pub const CHUNK_MARK: u8 = b'k';
+/// The length of a chunk key: an event key and [`CHUNK_MARK`].
+pub const CHUNK_KEY_LEN: usize = EVENT_KEY_LEN + 1;
+/// The length of a chunk's fixed header: format, checksum, first seq, count.
+pub const CHUNK_HEADER_LEN: usize = HEADER_LEN + 8 + 4;
 /// The length of the format byte and the checksum in front of every record.
 pub const HEADER_LEN: usize = 1 + 4;
 /// The length of an event record's binary header: format, checksum, command id, fingerprint.
@@ -102,13 +121,37 @@ pub enum RecordError {
     Watermark { len: usize, start: Vec<u8> },
     #[error("a slot of the acknowledged heads must start with \"KPH1\", this one starts with {0:02x?}")]
     HeadSlot(Vec<u8>),
+    #[error("a chunk of events is malformed: {0}")]
+    Chunk(String),
 }
 
 /// What a key says about the entry it names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ParsedKey {
-    Event { board: BoardId, seq: u64 },
-    Command { board: BoardId, command_id: CommandId },
+    Event {
+        board: BoardId,
+        seq: u64,
+    },
+    /// A chunk of events ending at `last` (ADR 0008).
+    Chunk {
+        board: BoardId,
+        last: u64,
+    },
+    Command {
+        board: BoardId,
+        command_id: CommandId,
+    },
+}
+
+impl ParsedKey {
+    /// The board and the last seq of an entry of a board's stream: an event or a chunk.
+    pub fn stream_entry(&self) -> Option<(BoardId, u64)> {
+        match *self {
+            ParsedKey::Event { board, seq } => Some((board, seq)),
+            ParsedKey::Chunk { board, last } => Some((board, last)),
+            ParsedKey::Command { .. } => None,
+        }
+    }
 }
 
 /// The key of the board's event with sequence number `seq`.
@@ -117,6 +160,14 @@ pub fn event_key(board: BoardId, seq: u64) -> [u8; EVENT_KEY_LEN] {
     key[0] = EVENT_PREFIX;
     key[1..17].copy_from_slice(board.as_bytes());
     key[17..].copy_from_slice(&seq.to_be_bytes());
+    key
+}
+
+/// The key of the board's chunk of events that ends at `last` (ADR 0008).
+pub fn chunk_key(board: BoardId, last: u64) -> [u8; CHUNK_KEY_LEN] {
+    let mut key = [0u8; CHUNK_KEY_LEN];
+    key[..EVENT_KEY_LEN].copy_from_slice(&event_key(board, last));
+    key[EVENT_KEY_LEN] = CHUNK_MARK;
     key
 }
 
@@ -140,6 +191,12 @@ pub fn command_key(board: BoardId, command_id: CommandId) -> [u8; COMMAND_KEY_LE
 /// Reads a key back into what it names, refusing anything this format never writes.
 pub fn parse_key(key: &[u8]) -> Result<ParsedKey, RecordError> {
     let (&prefix, _) = key.split_first().ok_or(RecordError::EmptyKey)?;
+    if prefix == EVENT_PREFIX && key.len() == CHUNK_KEY_LEN && key[EVENT_KEY_LEN] == CHUNK_MARK {
+        let ParsedKey::Event { board, seq } = parse_key(&key[..EVENT_KEY_LEN])? else {
+            unreachable!("an event prefix parses as an event")
+        };
+        return Ok(ParsedKey::Chunk { board, last: seq });
+    }
     let expected = match prefix {
         EVENT_PREFIX => EVENT_KEY_LEN,
         COMMAND_PREFIX => COMMAND_KEY_LEN,
@@ -352,6 +409,102 @@ fn check_event_header<'r>(key: &[u8], record: &'r [u8]) -> Result<(CommandId, u3
     let command = CommandId::from_uuid(uuid_at(body, 0));
     let fingerprint = u32_at(body, 16);
     Ok((command, fingerprint, &body[20..]))
+}
+
+/// Encodes a chunk of consecutive events of one board, `first` onwards, from their records as
+/// stored (each under its own event key, so each keeps its own checksum). `key` is the chunk's
+/// key, [`chunk_key`] of the last event.
+pub fn encode_chunk(key: &[u8], first: u64, records: &[&[u8]]) -> Vec<u8> {
+    let count = records.len();
+    let header = CHUNK_HEADER_LEN + 4 * count;
+    let mut bytes = Vec::with_capacity(header + records.iter().map(|record| record.len()).sum::<usize>());
+    bytes.push(FORMAT_CHUNK);
+    bytes.extend_from_slice(&[0; 4]);
+    bytes.extend_from_slice(&first.to_be_bytes());
+    bytes.extend_from_slice(&u32::try_from(count).unwrap_or(u32::MAX).to_be_bytes());
+    for record in records {
+        bytes.extend_from_slice(&u32::try_from(record.len()).unwrap_or(u32::MAX).to_be_bytes());
+    }
+    let crc = checksum(key, &bytes[HEADER_LEN..header]);
+    bytes[1..HEADER_LEN].copy_from_slice(&crc.to_be_bytes());
+    for record in records {
+        bytes.extend_from_slice(record);
+    }
+    bytes
+}
+
+/// A chunk of events as stored, checked against its key (format, header checksum, the seqs it
+/// covers, lengths that add up); its records are checked one by one as they are read.
+#[derive(Clone, Copy, Debug)]
+pub struct Chunk<'v> {
+    board: BoardId,
+    first: u64,
+    lengths: &'v [u8],
+    records: &'v [u8],
+}
+
+/// Reads a chunk's header, checked against the key it was found under.
+pub fn decode_chunk<'v>(key: &[u8], value: &'v [u8]) -> Result<Chunk<'v>, RecordError> {
+    let ParsedKey::Chunk { board, last } = parse_key(key)? else {
+        return Err(RecordError::Chunk(format!("key {key:02x?} is not a chunk's key")));
+    };
+    let (&format, _) = value.split_first().ok_or(RecordError::Empty)?;
+    if format != FORMAT_CHUNK {
+        return Err(RecordError::UnknownFormat(format));
+    }
+    if value.len() < CHUNK_HEADER_LEN {
+        return Err(RecordError::Truncated { expected: CHUNK_HEADER_LEN, actual: value.len() });
+    }
+    let first = u64_at(value, HEADER_LEN);
+    let count = u32_at(value, HEADER_LEN + 8) as usize;
+    let header = count
+        .checked_mul(4)
+        .and_then(|lengths| lengths.checked_add(CHUNK_HEADER_LEN))
+        .filter(|header| *header <= value.len())
+        .ok_or(RecordError::Truncated {
+            expected: CHUNK_HEADER_LEN.saturating_add(count.saturating_mul(4)),
+            actual: value.len(),
+        })?;
+    let stored = u32_at(value, 1);
+    let computed = checksum(key, &value[HEADER_LEN..header]);
+    if stored != computed {
+        return Err(RecordError::Checksum { stored, computed });
+    }
+    if count == 0 || first == 0 || first.checked_add(count as u64 - 1) != Some(last) {
+        return Err(RecordError::Chunk(format!("{count} events from seq {first} do not end at seq {last}")));
+    }
+    let lengths = &value[CHUNK_HEADER_LEN..header];
+    let records = &value[header..];
+    let total: u64 = lengths.chunks_exact(4).map(|length| u64::from(u32_at(length, 0))).sum();
+    if total != records.len() as u64 {
+        return Err(RecordError::Chunk(format!("its records take {} bytes, its lengths say {total}", records.len())));
+    }
+    Ok(Chunk { board, first, lengths, records })
+}
+
+impl<'v> Chunk<'v> {
+    /// The seq of the first event in the chunk.
+    pub fn first(&self) -> u64 {
+        self.first
+    }
+
+    /// The seq of the last event in the chunk.
+    pub fn last(&self) -> u64 {
+        self.first + (self.lengths.len() / 4) as u64 - 1
+    }
+
+    /// The chunk's events in order: each seq, the event key its record was stored (and
+    /// checksummed) under, and the record.
+    pub fn records(&self) -> impl Iterator<Item = (u64, [u8; EVENT_KEY_LEN], &'v [u8])> + use<'v> {
+        let board = self.board;
+        let mut rest = self.records;
+        self.lengths.chunks_exact(4).zip(self.first..).map(move |(length, seq)| {
+            // The lengths were checked to add up to the records' bytes.
+            let (record, after) = rest.split_at(u32_at(length, 0) as usize);
+            rest = after;
+            (seq, event_key(board, seq), record)
+        })
+    }
 }
 
 /// Encodes the acknowledgement watermark.
@@ -748,6 +901,84 @@ mod tests {
         assert!(matches!(decode_watermark(&damaged), Err(RecordError::Checksum { .. })));
     }
 
+    /// A chunk of `count` events of board 1 from seq `first`, each record encoded under its own
+    /// event key, with payloads of different lengths.
+    fn chunk_of(first: u64, count: u64) -> ([u8; CHUNK_KEY_LEN], Vec<u8>) {
+        let records: Vec<Vec<u8>> = (first..first + count)
+            .map(|seq| {
+                let payload = json!({"text": "x".repeat(seq as usize), "seq": seq});
+                encode_event(&event_key(board(1), seq), &envelope_ref(&payload)).expect("encodes")
+            })
+            .collect();
+        let key = chunk_key(board(1), first + count - 1);
+        let borrowed: Vec<&[u8]> = records.iter().map(Vec::as_slice).collect();
+        (key, encode_chunk(&key, first, &borrowed))
+    }
+
+    /// Checks a chunk and every record in it, as a read does.
+    fn chunk_checks(key: &[u8], bytes: &[u8]) -> Result<Vec<(u64, Envelope)>, RecordError> {
+        let chunk = decode_chunk(key, bytes)?;
+        chunk.records().map(|(seq, event_key, record)| Ok((seq, decode_event(&event_key, record)?))).collect()
+    }
+
+    #[test]
+    fn a_chunk_round_trips_and_its_key_sorts_between_its_last_event_and_the_next() {
+        let (key, bytes) = chunk_of(65, 64);
+        assert_eq!(parse_key(&key).expect("parses"), ParsedKey::Chunk { board: board(1), last: 128 });
+        assert_eq!(parse_key(&key).expect("parses").stream_entry(), Some((board(1), 128)));
+        let chunk = decode_chunk(&key, &bytes).expect("decodes");
+        assert_eq!((chunk.first(), chunk.last()), (65, 128));
+        let events = chunk_checks(&key, &bytes).expect("every record checks");
+        assert_eq!(events.len(), 64);
+        for (at, (seq, envelope)) in events.iter().enumerate() {
+            assert_eq!(*seq, 65 + at as u64);
+            assert_eq!(envelope.payload["seq"], json!(seq));
+        }
+        let mut keys: Vec<Vec<u8>> = vec![
+            event_key(board(1), 129).to_vec(),
+            key.to_vec(),
+            event_key(board(1), 128).to_vec(),
+            chunk_key(board(1), 64).to_vec(),
+            event_key(board(1), 127).to_vec(),
+        ];
+        keys.sort();
+        let order: Vec<ParsedKey> = keys.iter().map(|key| parse_key(key).expect("parses")).collect();
+        assert_eq!(
+            order,
+            [
+                ParsedKey::Chunk { board: board(1), last: 64 },
+                ParsedKey::Event { board: board(1), seq: 127 },
+                ParsedKey::Event { board: board(1), seq: 128 },
+                ParsedKey::Chunk { board: board(1), last: 128 },
+                ParsedKey::Event { board: board(1), seq: 129 },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_chunk_under_another_key_or_claiming_other_seqs_is_refused() {
+        let (_, bytes) = chunk_of(1, 4);
+        // Another board, another last seq: the header's checksum covers the key.
+        assert!(matches!(decode_chunk(&chunk_key(board(2), 4), &bytes), Err(RecordError::Checksum { .. })));
+        assert!(matches!(decode_chunk(&chunk_key(board(1), 5), &bytes), Err(RecordError::Checksum { .. })));
+        // A header whose seqs do not end at the key's, with a valid checksum.
+        let records: Vec<Vec<u8>> = (1..=4)
+            .map(|seq| encode_event(&event_key(board(1), seq), &envelope_ref(&json!({}))).expect("encodes"))
+            .collect();
+        let borrowed: Vec<&[u8]> = records.iter().map(Vec::as_slice).collect();
+        let key = chunk_key(board(1), 9);
+        assert!(matches!(decode_chunk(&key, &encode_chunk(&key, 1, &borrowed)), Err(RecordError::Chunk(_))));
+        assert!(matches!(decode_chunk(&key, &encode_chunk(&key, 9, &[])), Err(RecordError::Chunk(_))));
+        // Records moved inside the chunk fail their own checksums.
+        let swapped = [borrowed[1], borrowed[0], borrowed[2], borrowed[3]];
+        let key = chunk_key(board(1), 4);
+        let moved = encode_chunk(&key, 1, &swapped);
+        assert!(matches!(chunk_checks(&key, &moved), Err(RecordError::Checksum { .. })));
+        // A chunk is not an event, nor an event a chunk.
+        assert!(decode_event(&key, &bytes).is_err());
+        assert!(decode_chunk(&event_key(board(1), 4), &records[3]).is_err());
+    }
+
     proptest! {
         #[test]
         fn decoding_arbitrary_bytes_never_panics(key in proptest::collection::vec(any::<u8>(), 0..40),
@@ -759,6 +990,22 @@ mod tests {
             let _ = legacy::decode_event(&key, &record);
             let _ = legacy::decode_command(&key, &record);
             let _ = decode_watermark(&record);
+            if let Ok(chunk) = decode_chunk(&key, &record) {
+                let _ = chunk.records().count();
+            }
+        }
+
+        #[test]
+        fn any_change_to_a_chunk_is_found_in_its_header_or_in_the_record_it_hits(
+            index in 0usize..2_000, value in any::<u8>(), cut in 0usize..2_000) {
+            let (key, bytes) = chunk_of(7, 4);
+            let index = index % bytes.len();
+            let mut changed = bytes.clone();
+            prop_assume!(changed[index] != value);
+            changed[index] = value;
+            prop_assert!(chunk_checks(&key, &changed).is_err());
+            let cut = cut % bytes.len();
+            prop_assert!(chunk_checks(&key, &bytes[..cut]).is_err());
         }
 
         #[test]

@@ -5,6 +5,7 @@
 //! Run one area with `cargo test -p kipina-server --test it <module>::`.
 
 mod batch_property;
+mod chunks;
 mod cli;
 mod erasure;
 mod export;

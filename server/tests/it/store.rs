@@ -26,27 +26,27 @@ use uuid::Uuid;
 const STUCK: Duration = Duration::from_secs(20);
 
 /// A fresh directory for one store, removed when the test ends.
-struct Scratch {
+pub(crate) struct Scratch {
     _root: tempfile::TempDir,
-    dir: PathBuf,
+    pub(crate) dir: PathBuf,
 }
 
-fn scratch() -> Scratch {
+pub(crate) fn scratch() -> Scratch {
     let root = tempfile::tempdir().expect("a temporary directory");
     // The store gets a directory that does not exist yet, as the server's `DATA/events` may not.
     let dir = root.path().join("events");
     Scratch { _root: root, dir }
 }
 
-fn open(dir: &Path) -> SledStore {
+pub(crate) fn open(dir: &Path) -> SledStore {
     SledStore::open(dir, StoreOptions::default()).expect("the store opens")
 }
 
-fn board(n: u128) -> BoardId {
+pub(crate) fn board(n: u128) -> BoardId {
     BoardId::from_uuid(Uuid::from_u128(n))
 }
 
-fn command(n: u128) -> CommandId {
+pub(crate) fn command(n: u128) -> CommandId {
     CommandId::from_uuid(Uuid::from_u128(0xc0de_0000_0000 + n))
 }
 
@@ -66,7 +66,7 @@ fn payload(n: u64) -> Value {
     })
 }
 
-fn event(n: u64) -> NewEvent {
+pub(crate) fn event(n: u64) -> NewEvent {
     NewEvent {
         event_id: EventId::from_uuid(Uuid::now_v7()),
         event_type: "card_added".into(),
@@ -75,7 +75,12 @@ fn event(n: u64) -> NewEvent {
     }
 }
 
-fn request(board: BoardId, command_id: CommandId, expected: ExpectedVersion, events: usize) -> AppendRequest {
+pub(crate) fn request(
+    board: BoardId,
+    command_id: CommandId,
+    expected: ExpectedVersion,
+    events: usize,
+) -> AppendRequest {
     AppendRequest {
         board,
         command_id,
@@ -87,7 +92,7 @@ fn request(board: BoardId, command_id: CommandId, expected: ExpectedVersion, eve
     }
 }
 
-fn append(store: &SledStore, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
+pub(crate) fn append(store: &SledStore, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
     store.append(request).wait()
 }
 
@@ -99,11 +104,11 @@ fn poll_once(ticket: &mut AppendTicket) -> Option<Result<AppendOutcome, StoreErr
     }
 }
 
-fn seqs(store: &SledStore, board: BoardId) -> Vec<u64> {
+pub(crate) fn seqs(store: &SledStore, board: BoardId) -> Vec<u64> {
     store.read(board, 1, usize::MAX).expect("the board reads").iter().map(|event| event.seq).collect()
 }
 
-fn damage_of(result: Result<impl std::fmt::Debug, StoreError>) -> Vec<Damage> {
+pub(crate) fn damage_of(result: Result<impl std::fmt::Debug, StoreError>) -> Vec<Damage> {
     match result {
         Err(StoreError::Damaged(damage)) => damage,
         other => panic!("expected Damaged, got {other:?}"),
@@ -112,7 +117,7 @@ fn damage_of(result: Result<impl std::fmt::Debug, StoreError>) -> Vec<Damage> {
 
 /// Opens a store that must put exactly one board in quarantine once it has checked everything
 /// (when opening, and in the background after), and returns the store and that board's damage.
-fn open_quarantined(dir: &Path, board: BoardId) -> (SledStore, Vec<Damage>) {
+pub(crate) fn open_quarantined(dir: &Path, board: BoardId) -> (SledStore, Vec<Damage>) {
     let store = open(dir);
     store.wait_for_background_check();
     let mut damaged = store.damaged_boards();
@@ -124,7 +129,7 @@ fn open_quarantined(dir: &Path, board: BoardId) -> (SledStore, Vec<Damage>) {
 }
 
 /// Everything a board in quarantine is refused: reads, head, command lookups and appends.
-fn assert_refused(store: &SledStore, board: BoardId) {
+pub(crate) fn assert_refused(store: &SledStore, board: BoardId) {
     assert!(matches!(store.read(board, 1, 10), Err(StoreError::Damaged(_))));
     assert!(matches!(store.head(board), Err(StoreError::Damaged(_))));
     assert!(matches!(store.command(board, command(1)), Err(StoreError::Damaged(_))));
@@ -135,7 +140,7 @@ fn assert_refused(store: &SledStore, board: BoardId) {
 
 /// Opens sled's files directly, as the store does, to play the part of damage. Dropping it
 /// returns once sled has let go of the directory, so the store can open it straight after.
-fn raw_sled(dir: &Path) -> OpenedSled {
+pub(crate) fn raw_sled(dir: &Path) -> OpenedSled {
     OpenedSled::open(&sled::Config::new().path(dir).segment_size(8 * 1024 * 1024), dir)
         .expect("sled opens the store's files")
 }
@@ -738,7 +743,7 @@ fn a_changed_byte_inside_a_record_is_found_by_open_verify_and_read() {
 }
 
 /// Opens a store for inspection. A store that was dropped has let go of its directory.
-fn inspect(dir: &Path) -> SledStore {
+pub(crate) fn inspect(dir: &Path) -> SledStore {
     SledStore::open_for_inspection(dir).expect("opens for inspection")
 }
 

@@ -223,8 +223,8 @@ fn stored_heads(
         };
         let (start, next) = KeyRange::Events.bounds(board);
         match db.range(start..next.clone()).next_back() {
-            Some(Ok((last, _))) => match record::parse_key(&last) {
-                Ok(ParsedKey::Event { board: key_board, seq }) if key_board == board => {
+            Some(Ok((last, _))) => match record::parse_key(&last).map(|parsed| parsed.stream_entry()) {
+                Ok(Some((key_board, seq))) if key_board == board => {
                     heads.insert(board, seq);
                 }
                 _ => damage.push(Damage {
@@ -349,22 +349,33 @@ impl SledStore {
         let mut visiting = true;
         for item in self.inner.db.range(start..end) {
             let (key, value) = item.map_err(|error| self.located(error.into(), Some(board)))?;
-            let seq = match record::parse_key(&key) {
-                Ok(ParsedKey::Event { board: key_board, seq }) if key_board == board => seq,
-                _ => return Err(damaged(board, expected, format!("malformed key {key:02x?} inside the stream"))),
-            };
-            if seq != expected {
-                return Err(damaged(board, expected, format!("event missing (the next stored one is seq {seq})")));
-            }
-            let envelope =
-                record::decode_event_raw(&key, &value).map_err(|error| damaged(board, seq, error.to_string()))?;
-            commands
-                .add(seq, envelope.command, envelope.fingerprint)
-                .map_err(|problem| damaged(board, seq, problem))?;
-            if visiting && seq <= head {
-                visiting = visit(envelope.recorded(board, seq)).is_continue();
-            }
-            expected += 1;
+            let at = expected;
+            let _: ControlFlow<()> = chunks::each_in_entry(
+                board,
+                &key,
+                &value,
+                expected,
+                |seq, key, value| {
+                    if seq != expected {
+                        return Err(damaged(
+                            board,
+                            expected,
+                            format!("event missing (the next stored one is seq {seq})"),
+                        ));
+                    }
+                    let envelope =
+                        record::decode_event_raw(key, value).map_err(|error| damaged(board, seq, error.to_string()))?;
+                    commands
+                        .add(seq, envelope.command, envelope.fingerprint)
+                        .map_err(|problem| damaged(board, seq, problem))?;
+                    if visiting && seq <= head {
+                        visiting = visit(envelope.recorded(board, seq)).is_continue();
+                    }
+                    expected += 1;
+                    Ok(ControlFlow::Continue(()))
+                },
+                |problem| damaged(board, at, problem),
+            )?;
         }
         let found = expected - 1;
         let acknowledged = self.inner.checks.acknowledged_heads.get(&board).copied().unwrap_or(0);
@@ -463,7 +474,7 @@ fn background_check(db: &sled::Db, dir: &Path, checks: &Checks) {
 
 /// Gives the calling thread the lowest CPU priority (nice 19), so the background check takes
 /// what serving leaves over. Threads it starts inherit it. Linux sets the nice value per thread.
-fn lower_priority() {
+pub(super) fn lower_priority() {
     #[cfg(target_os = "linux")]
     if let Err(error) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 19) {
         tracing::warn!(%error, "cannot lower the background check's priority");

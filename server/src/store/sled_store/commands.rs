@@ -78,40 +78,48 @@ fn load(db: &sled::Db, board: BoardId) -> Result<HashMap<CommandId, CommandRecor
         |seq: Option<u64>, problem: String| StoreError::Damaged(vec![Damage { board: Some(board), seq, problem }]);
     let mut commands: HashMap<CommandId, CommandRecord> = HashMap::new();
     let mut current: Option<(CommandId, CommandRecord)> = None;
+    let mut expected = 1;
     for item in db.scan_prefix(record::event_prefix(board)) {
         let (key, value) = item?;
-        let seq = match record::parse_key(&key) {
-            Ok(ParsedKey::Event { seq, .. }) => seq,
-            Ok(other) => return Err(damaged(None, format!("unexpected key {other:?} inside the stream"))),
-            Err(error) => return Err(damaged(None, format!("malformed key {key:02x?}: {error}"))),
-        };
-        let (command_id, fingerprint) =
-            record::event_command(&key, &value).map_err(|error| damaged(Some(seq), error.to_string()))?;
-        match &mut current {
-            Some((id, command)) if *id == command_id && command.last + 1 == seq => {
-                if command.fingerprint != fingerprint {
-                    return Err(damaged(
-                        Some(seq),
-                        format!("the events of command {command_id} disagree about its fingerprint"),
-                    ));
+        let at = expected;
+        let _: ControlFlow<()> = chunks::each_in_entry(
+            board,
+            &key,
+            &value,
+            expected,
+            |seq, key, value| {
+                expected = seq + 1;
+                let (command_id, fingerprint) =
+                    record::event_command(key, value).map_err(|error| damaged(Some(seq), error.to_string()))?;
+                match &mut current {
+                    Some((id, command)) if *id == command_id && command.last + 1 == seq => {
+                        if command.fingerprint != fingerprint {
+                            return Err(damaged(
+                                Some(seq),
+                                format!("the events of command {command_id} disagree about its fingerprint"),
+                            ));
+                        }
+                        command.last = seq;
+                    }
+                    _ => {
+                        if let Some((id, command)) = current.take() {
+                            commands.insert(id, command);
+                        }
+                        if commands.contains_key(&command_id) {
+                            return Err(damaged(
+                                Some(seq),
+                                format!(
+                                    "command {command_id} has events in two places (a command's events are stored together)"
+                                ),
+                            ));
+                        }
+                        current = Some((command_id, CommandRecord { first: seq, last: seq, fingerprint }));
+                    }
                 }
-                command.last = seq;
-            }
-            _ => {
-                if let Some((id, command)) = current.take() {
-                    commands.insert(id, command);
-                }
-                if commands.contains_key(&command_id) {
-                    return Err(damaged(
-                        Some(seq),
-                        format!(
-                            "command {command_id} has events in two places (a command's events are stored together)"
-                        ),
-                    ));
-                }
-                current = Some((command_id, CommandRecord { first: seq, last: seq, fingerprint }));
-            }
-        }
+                Ok(ControlFlow::Continue(()))
+            },
+            |problem| damaged(Some(at), problem),
+        )?;
     }
     if let Some((id, command)) = current {
         commands.insert(id, command);

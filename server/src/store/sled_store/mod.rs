@@ -162,12 +162,23 @@ pub struct StoreOptions {
     /// With `check_on_open`, also scan everything on a background thread after opening. Off
     /// only in tests that need a board's first use to be the first look at its records.
     pub background_check: bool,
+    /// With `check_on_open`, rewrite each board's settled events into chunks on a background
+    /// thread (ADR 0008). Off only to measure or test the store without it.
+    pub compaction: bool,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        Self { group_commit: true, check_on_open: true, background_check: true }
+        Self { group_commit: true, check_on_open: true, background_check: true, compaction: true }
     }
+}
+
+/// What the compaction (ADR 0008) has written since the store was opened.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CompactionCounts {
+    pub chunks: u64,
+    /// The events moved into those chunks.
+    pub events: u64,
 }
 
 /// Counters of what the writer did since the store was opened.
@@ -244,6 +255,10 @@ struct Inner {
     writer: Option<JoinHandle<()>>,
     /// The background check of everything, stopped and joined on drop (it holds a handle on sled).
     background: Option<JoinHandle<()>>,
+    /// The compaction's state, shared with the writer.
+    compaction: Arc<Compaction>,
+    /// The compaction thread, stopped and joined on drop (it holds a handle on sled).
+    compactor: Option<JoinHandle<()>>,
     /// Last, so it drops after `db`: waits until sled has let go of the directory.
     release: Release,
 }
@@ -418,6 +433,7 @@ impl SledStore {
         let mut open_damage = Vec::new();
         let mut quarantine: BTreeMap<BoardId, Vec<Damage>> = BTreeMap::new();
         let mut acknowledged_heads = HashMap::new();
+        let mut settled_at_open = HashMap::new();
         let (acknowledged, heads_file) = if options.check_on_open {
             let mut damage = Vec::new();
             let recorded = match watermark {
@@ -445,6 +461,9 @@ impl SledStore {
             // Every stored event counts as acknowledged from now on: the heads found stand for
             // the events found (a gap that makes them differ is damage its board's check finds).
             let found: u64 = report.heads.values().sum();
+            // Opening applied the commit log to sled and started a new generation: every
+            // stored event is settled.
+            settled_at_open = report.heads.clone();
             let mut heads: BTreeMap<BoardId, u64> = report.heads.into_iter().collect();
             for board in quarantine.keys() {
                 if let Some(recorded) = recorded_heads.heads.get(board) {
@@ -482,6 +501,8 @@ impl SledStore {
         });
         let (sender, receiver) = mpsc::channel();
         let applied = Arc::new(Applied::default());
+        let compaction = Arc::new(Compaction::default());
+        compaction.settle(settled_at_open);
         let writer = Writer {
             db: db.clone(),
             dir: dir.to_path_buf(),
@@ -492,6 +513,8 @@ impl SledStore {
             sled_sync,
             applied: Arc::clone(&applied),
             hook: Arc::clone(&hook),
+            compaction: Arc::clone(&compaction),
+            unsettled: HashMap::new(),
         };
         let syncer = Syncer {
             log_file,
@@ -519,6 +542,12 @@ impl SledStore {
             checks.finish();
             None
         };
+        let compactor = if options.check_on_open && options.compaction {
+            Some(chunks::spawn_compaction(db.clone(), dir.to_path_buf(), Arc::clone(&checks), Arc::clone(&compaction))?)
+        } else {
+            compaction.end();
+            None
+        };
 
         tracing::info!(dir = %dir.display(), recovered = db.was_recovered(), "event store open");
         Ok(SledStore {
@@ -531,6 +560,8 @@ impl SledStore {
                 sender: Some(sender),
                 writer: Some(handle),
                 background,
+                compaction,
+                compactor,
                 release: opened.release,
             }),
         })
@@ -540,6 +571,15 @@ impl SledStore {
     /// and the directory can be opened again.
     pub fn closed(&self) -> watch::Receiver<bool> {
         self.inner.release.closed()
+    }
+
+    /// Waits until the compaction (ADR 0008) has rewritten every event settled so far into
+    /// chunks, and says what it wrote since the store opened. Settled are the events stored when
+    /// the store opened and those the commit log's checkpoints have made durable in sled since.
+    /// Returns at once when compaction is off. For benchmarks and tests.
+    pub fn wait_for_compaction(&self) -> CompactionCounts {
+        let (chunks, events) = self.inner.compaction.wait_idle();
+        CompactionCounts { chunks, events }
     }
 
     /// What the writer did since the store was opened.
@@ -684,7 +724,14 @@ impl SledStore {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        // The background check holds a handle on sled: it must end before sled can close.
+        // The background check and the compaction hold handles on sled: they must end before
+        // sled can close.
+        self.compaction.stop();
+        if let Some(compactor) = self.compactor.take()
+            && compactor.join().is_err()
+        {
+            tracing::error!(dir = %self.dir.display(), "the event store's compaction thread panicked");
+        }
         self.checks.stop();
         if let Some(background) = self.background.take()
             && background.join().is_err()
@@ -799,9 +846,9 @@ impl EventStore for SledStore {
                 .next();
             let Some(item) = next else { break };
             let board = match item {
-                Ok((key, _)) => match record::parse_key(&key) {
-                    Ok(ParsedKey::Event { board, .. }) => board,
-                    Ok(ParsedKey::Command { .. }) | Err(_) => {
+                Ok((key, _)) => match record::parse_key(&key).map(|parsed| parsed.stream_entry()) {
+                    Ok(Some((board, _))) => board,
+                    Ok(None) | Err(_) => {
                         return Err(StoreError::Damaged(vec![Damage {
                             board: record::board_of_key(&key),
                             seq: None,
@@ -940,22 +987,40 @@ impl SledStore {
         }
         let last = head.min(from.saturating_add(u64::try_from(limit - 1).unwrap_or(u64::MAX)));
         let mut expected = from;
-        for item in self.inner.db.range(record::event_key(board, from)..=record::event_key(board, last)) {
+        // To the end of the board's range: the chunk holding `last` sorts after its event key.
+        let end = KeyRange::Events.bounds(board).1;
+        for item in self.inner.db.range(record::event_key(board, from).to_vec()..end) {
+            if expected > last {
+                // Done: the entry after `last` is not read, so damage there does not matter.
+                return Ok(last);
+            }
             let (key, value) = item.map_err(|error| self.located(error.into(), Some(board)))?;
-            let seq = match record::parse_key(&key) {
-                Ok(ParsedKey::Event { board: key_board, seq }) if key_board == board => seq,
-                Ok(other) => {
-                    return Err(damaged(board, expected, format!("unexpected key {other:?} inside the stream")));
-                }
-                Err(error) => return Err(damaged(board, expected, format!("malformed key {key:02x?}: {error}"))),
-            };
-            if seq != expected {
-                return Err(damaged(board, expected, format!("event missing (the next stored one is seq {seq})")));
+            let at = expected;
+            let read = chunks::each_in_entry(
+                board,
+                &key,
+                &value,
+                expected,
+                |seq, key, value| {
+                    if seq > last {
+                        return Ok(ControlFlow::Break(()));
+                    }
+                    if seq != expected {
+                        return Err(damaged(
+                            board,
+                            expected,
+                            format!("event missing (the next stored one is seq {seq})"),
+                        ));
+                    }
+                    expected += 1;
+                    record(seq, key, value)
+                },
+                |problem| damaged(board, at, problem),
+            )?;
+            if read.is_break() {
+                // Either past `last`, or `record` stopped at the seq before `expected`.
+                return Ok((expected - 1).min(last));
             }
-            if record(seq, &key, &value)?.is_break() {
-                return Ok(seq);
-            }
-            expected += 1;
         }
         if expected <= last {
             return Err(damaged(board, expected, format!("event missing (the head is seq {head})")));
@@ -1032,9 +1097,9 @@ fn stored_head(db: &sled::Db, board: BoardId) -> Result<u64, StoreError> {
         return Ok(0);
     };
     let (key, _) = item?;
-    match record::parse_key(&key) {
-        Ok(ParsedKey::Event { seq, .. }) => Ok(seq),
-        Ok(ParsedKey::Command { .. }) | Err(_) => Err(StoreError::Damaged(vec![Damage {
+    match record::parse_key(&key).map(|parsed| parsed.stream_entry()) {
+        Ok(Some((_, seq))) => Ok(seq),
+        Ok(None) | Err(_) => Err(StoreError::Damaged(vec![Damage {
             board: Some(board),
             seq: None,
             problem: format!("malformed event key {key:02x?} at the end of the stream"),
@@ -1044,6 +1109,7 @@ fn stored_head(db: &sled::Db, board: BoardId) -> Result<u64, StoreError> {
 
 mod acknowledged;
 mod checks;
+mod chunks;
 mod commands;
 mod log;
 mod scan;
@@ -1054,6 +1120,7 @@ mod writer;
 use acknowledged::*;
 pub use checks::CheckCounts;
 use checks::*;
+use chunks::Compaction;
 use commands::CommandIndex;
 use log::CommitLog;
 use scan::*;

@@ -40,11 +40,12 @@ pub(super) struct VerifyReport {
 }
 
 /// How far a scan looks into each event record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(super) enum Depth {
     /// Format byte and checksum: finds every changed, torn or moved record. What opening checks:
     /// a record that passes is byte for byte what the store wrote, so decoding it at every start
     /// (the larger half of the scan's time) would only re-check our own encoder.
+    #[default]
     Checksums,
     /// Also decodes every envelope, as `verify` does.
     Envelopes,
@@ -386,7 +387,7 @@ pub(super) fn unreadable_board(dir: &Path, board: BoardId, seq: Option<u64>, wha
 }
 
 /// Pass 1: the event streams of `range`, in key order, so each board's events come together and
-/// in seq order.
+/// in seq order (chunks of events are read record by record, ADR 0008).
 pub(super) fn scan_events(
     db: &sled::Db,
     dir: &Path,
@@ -395,110 +396,20 @@ pub(super) fn scan_events(
     range: (Vec<u8>, Bound<Vec<u8>>),
     stop: &AtomicBool,
 ) -> EventsPass {
-    let mut damage = Vec::new();
-    let mut events = 0u64;
-    let mut heads: HashMap<BoardId, u64> = HashMap::new();
-    let mut counts: HashMap<BoardId, u64> = HashMap::new();
+    let mut scan = StreamScan { depth, ..StreamScan::default() };
+    let mut blamed = Vec::new();
+    let walked = walk(
+        db,
+        range.0,
+        range.1,
+        KeyRange::Events,
+        known,
+        |key, value| scan.entry(key, value),
+        |board, error| blamed.push((board, error)),
+        stop,
+    );
+    let StreamScan { mut damage, events, heads, counts, .. } = scan;
     let mut unreadable = BTreeSet::new();
-    let mut current: Option<(BoardId, u64)> = None;
-    // The current board's commands: the one being read, and every one already passed.
-    let mut command: Option<(CommandId, u32)> = None;
-    let mut passed: HashSet<CommandId> = HashSet::new();
-    let walked = {
-        let command = &mut command;
-        let passed = &mut passed;
-        let damage = &mut damage;
-        let heads_seen = &mut heads;
-        let counts = &mut counts;
-        let current = &mut current;
-        let visit = |key: &[u8], value: &[u8]| {
-            let (board, seq) = match record::parse_key(key) {
-                Ok(ParsedKey::Event { board, seq }) => {
-                    events += 1;
-                    (board, seq)
-                }
-                Ok(ParsedKey::Command { .. }) => {
-                    damage.push(outside_range(key));
-                    return None;
-                }
-                Err(error) => {
-                    damage.push(Damage {
-                        board: record::board_of_key(key),
-                        seq: None,
-                        problem: format!("malformed event key {key:02x?}: {error}"),
-                    });
-                    return record::board_of_key(key);
-                }
-            };
-            let previous = match *current {
-                Some((current_board, last)) if current_board == board => last,
-                _ => {
-                    *command = None;
-                    passed.clear();
-                    0
-                }
-            };
-            if seq != previous + 1 {
-                let problem = if previous == 0 {
-                    format!("the stream starts at seq {seq} instead of 1")
-                } else {
-                    format!("events {}..={} are missing", previous + 1, seq - 1)
-                };
-                damage.push(Damage { board: Some(board), seq: Some(previous + 1), problem });
-            }
-            let checked = match depth {
-                Depth::Checksums => record::event_command(key, value),
-                Depth::Envelopes => {
-                    record::decode_event(key, value).map(|envelope| (envelope.command, envelope.fingerprint))
-                }
-            };
-            match checked {
-                Err(error) => damage.push(Damage { board: Some(board), seq: Some(seq), problem: error.to_string() }),
-                Ok((id, fingerprint)) => match *command {
-                    Some((current_id, current_fingerprint)) if current_id == id => {
-                        if current_fingerprint != fingerprint {
-                            damage.push(Damage {
-                                board: Some(board),
-                                seq: Some(seq),
-                                problem: format!("the events of command {id} disagree about its fingerprint"),
-                            });
-                        }
-                    }
-                    _ => {
-                        if let Some((previous_id, _)) = command.replace((id, fingerprint)) {
-                            passed.insert(previous_id);
-                        }
-                        if passed.contains(&id) {
-                            damage.push(Damage {
-                                board: Some(board),
-                                seq: Some(seq),
-                                problem: format!(
-                                    "command {id} has events in two places (a command's events are stored together)"
-                                ),
-                            });
-                        }
-                    }
-                },
-            }
-            *current = Some((board, seq));
-            heads_seen.insert(board, seq);
-            *counts.entry(board).or_insert(0) += 1;
-            Some(board)
-        };
-        let mut blamed = Vec::new();
-        let walked = walk(
-            db,
-            range.0,
-            range.1,
-            KeyRange::Events,
-            known,
-            visit,
-            |board, error| blamed.push((board, error)),
-            stop,
-        );
-        (walked, blamed)
-    };
-    let (walked, blamed) = walked;
     for (board, error) in blamed {
         let next = heads.get(&board).map_or(1, |head| head + 1);
         damage.push(unreadable_board(dir, board, Some(next), "events from here on", &error));
@@ -508,6 +419,124 @@ pub(super) fn scan_events(
         damage.push(sled_failure(dir, error));
     }
     EventsPass { damage, events, heads, counts, unreadable }
+}
+
+/// What pass 1 has found so far, and where it is.
+#[derive(Default)]
+struct StreamScan {
+    depth: Depth,
+    damage: Vec<Damage>,
+    events: u64,
+    heads: HashMap<BoardId, u64>,
+    counts: HashMap<BoardId, u64>,
+    /// The board being read and the last seq read of it.
+    current: Option<(BoardId, u64)>,
+    /// The current board's commands: the one being read, and every one already passed.
+    command: Option<(CommandId, u32)>,
+    passed: HashSet<CommandId>,
+}
+
+impl StreamScan {
+    /// Reads one entry of the event range; returns the board it belongs to, when the key says.
+    fn entry(&mut self, key: &[u8], value: &[u8]) -> Option<BoardId> {
+        let (board, last) = match record::parse_key(key) {
+            Ok(parsed) => match parsed.stream_entry() {
+                Some(entry) => entry,
+                None => {
+                    self.damage.push(outside_range(key));
+                    return None;
+                }
+            },
+            Err(error) => {
+                self.damage.push(Damage {
+                    board: record::board_of_key(key),
+                    seq: None,
+                    problem: format!("malformed event key {key:02x?}: {error}"),
+                });
+                return record::board_of_key(key);
+            }
+        };
+        let previous = match self.current {
+            Some((current, last)) if current == board => last,
+            _ => {
+                self.command = None;
+                self.passed.clear();
+                self.current = Some((board, 0));
+                0
+            }
+        };
+        let read: Result<ControlFlow<()>, Damage> = chunks::each_in_entry(
+            board,
+            key,
+            value,
+            previous + 1,
+            |seq, key, value| {
+                self.record(board, seq, key, value);
+                Ok(ControlFlow::Continue(()))
+            },
+            |problem| Damage { board: Some(board), seq: Some(previous + 1), problem },
+        );
+        if let Err(damage) = read {
+            self.damage.push(damage);
+            // A chunk that does not read is one problem, not also a gap after it.
+            if last > previous {
+                self.current = Some((board, last));
+                self.heads.insert(board, last);
+            }
+        }
+        Some(board)
+    }
+
+    /// Checks one record of `board`, read after the records before it.
+    fn record(&mut self, board: BoardId, seq: u64, key: &[u8], value: &[u8]) {
+        self.events += 1;
+        let previous = self.current.map_or(0, |(_, last)| last);
+        if seq != previous + 1 {
+            let problem = if previous == 0 {
+                format!("the stream starts at seq {seq} instead of 1")
+            } else {
+                format!("events {}..={} are missing", previous + 1, seq - 1)
+            };
+            self.damage.push(Damage { board: Some(board), seq: Some(previous + 1), problem });
+        }
+        let checked = match self.depth {
+            Depth::Checksums => record::event_command(key, value),
+            Depth::Envelopes => {
+                record::decode_event(key, value).map(|envelope| (envelope.command, envelope.fingerprint))
+            }
+        };
+        match checked {
+            Err(error) => self.damage.push(Damage { board: Some(board), seq: Some(seq), problem: error.to_string() }),
+            Ok((id, fingerprint)) => match self.command {
+                Some((current_id, current_fingerprint)) if current_id == id => {
+                    if current_fingerprint != fingerprint {
+                        self.damage.push(Damage {
+                            board: Some(board),
+                            seq: Some(seq),
+                            problem: format!("the events of command {id} disagree about its fingerprint"),
+                        });
+                    }
+                }
+                _ => {
+                    if let Some((previous_id, _)) = self.command.replace((id, fingerprint)) {
+                        self.passed.insert(previous_id);
+                    }
+                    if self.passed.contains(&id) {
+                        self.damage.push(Damage {
+                            board: Some(board),
+                            seq: Some(seq),
+                            problem: format!(
+                                "command {id} has events in two places (a command's events are stored together)"
+                            ),
+                        });
+                    }
+                }
+            },
+        }
+        self.current = Some((board, seq));
+        self.heads.insert(board, seq);
+        *self.counts.entry(board).or_insert(0) += 1;
+    }
 }
 
 /// Pass 2: everything else (the key ranges in `regions`), which must be nothing: format 2 stores
@@ -527,7 +556,7 @@ pub(super) fn scan_commands(
         let visit = |key: &[u8], _: &[u8]| {
             let (board, command_id) = match record::parse_key(key) {
                 Ok(ParsedKey::Command { board, command_id }) => (board, command_id),
-                Ok(ParsedKey::Event { .. }) => {
+                Ok(ParsedKey::Event { .. } | ParsedKey::Chunk { .. }) => {
                     damage.push(outside_range(key));
                     return None;
                 }

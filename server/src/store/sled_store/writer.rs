@@ -54,6 +54,10 @@ pub(super) struct Writer {
     pub(super) applied: Arc<Applied>,
     /// The test hook, also the syncer's.
     pub(super) hook: Arc<dyn SyncHook>,
+    /// Where settled heads go at each checkpoint.
+    pub(super) compaction: Arc<Compaction>,
+    /// The head of each board applied to sled since the last checkpoint: settled at the next.
+    pub(super) unsettled: HashMap<BoardId, u64>,
 }
 
 /// Makes what was applied to sled durable: sled's flush, then `fdatasync` of its file and of
@@ -116,6 +120,8 @@ pub(super) struct Written {
 /// A group's records on their way into sled, after its frame went to the log.
 pub(super) struct ToApply {
     entries: Vec<([u8; record::EVENT_KEY_LEN], Vec<u8>)>,
+    /// Each board's head once the group is applied.
+    heads: Vec<(BoardId, u64)>,
     runs: Vec<usize>,
     appends: u64,
     /// Whether the frame went to the log; a group too large for it is synced in sled instead.
@@ -375,7 +381,8 @@ impl Writer {
             };
             match logged {
                 Ok(logged) => {
-                    to_apply = Some(ToApply { entries, runs, appends, logged });
+                    let heads = boards.iter().map(|(board, (_, after))| (*board, *after)).collect();
+                    to_apply = Some(ToApply { entries, heads, runs, appends, logged });
                 }
                 Err(failure) => {
                     for (_, answer) in &mut answers {
@@ -409,6 +416,9 @@ impl Writer {
         self.sled_sync.sync(&self.db)?;
         self.log.start_generation(self.log.next_generation())?;
         self.shared.checkpoints.fetch_add(1, Ordering::AcqRel);
+        // What was applied before is durable in sled now, and no frame of the log holds it any
+        // more: the compaction may rewrite it (ADR 0008).
+        self.compaction.settle(self.unsettled.drain());
         Ok(())
     }
 
@@ -427,7 +437,7 @@ impl Writer {
     }
 
     fn apply(&mut self, to_apply: &ToApply) -> Result<(), StoreError> {
-        let ToApply { entries, runs, appends, logged } = to_apply;
+        let ToApply { entries, heads, runs, appends, logged } = to_apply;
         // One insert per event, and a sled batch only around the events of one append: sled
         // recovers a prefix of its inserts, so it never keeps part of a command, and the commit
         // log's frame keeps the group whole. A batch per group would cost more than it saves:
@@ -455,6 +465,10 @@ impl Writer {
             self.sled_sync.sync(&self.db)?;
         }
         self.shared.written.fetch_add(*appends, Ordering::AcqRel);
+        for (board, head) in heads {
+            let unsettled = self.unsettled.entry(*board).or_insert(0);
+            *unsettled = (*unsettled).max(*head);
+        }
         Ok(())
     }
 }

@@ -1,0 +1,290 @@
+//! A board's older events in chunks (ADR 0008): reading the entries of a board's stream, which
+//! are events and chunks of events, and the compaction that makes the chunks.
+//!
+//! # Reading
+//!
+//! A board's key range holds its chunks and then its events, in stream order (the key layout is
+//! in [`super::record`]). Every read of a stream goes through [`each_in_entry`], which hands over
+//! the records of one entry, an event's own or each of a chunk's, with the event key each was
+//! checksummed under. A compaction may run while a range is read: sled applies its batch (the
+//! chunk in, its events out) atomically between two steps of an iterator, so a reader sees
+//! every event either as itself or inside the chunk, and may meet a chunk whose first events it
+//! has already read as events. Those are skipped (`from`), so a reader never sees an event
+//! twice or misses one.
+//!
+//! # Compaction
+//!
+//! A thread of the lowest priority rewrites each board's *settled* events into chunks of up to
+//! [`CHUNK_EVENTS`] events and [`CHUNK_BYTES`] bytes of records, one sled batch per chunk that
+//! inserts the chunk and removes its events. Settled means durable in sled and no longer in the
+//! commit log: what opening found (opening applies the log and starts a new generation), and
+//! what the writer had applied at each checkpoint since. The log's frames are applied to sled
+//! again at the next open, and only the current generation's, so an event in a chunk is never
+//! written again as an event of its own. A crash keeps the batch whole or drops it (sled seals a
+//! batch in its log), and a chunk lost to a power cut leaves its events as they were.
+//!
+//! Only a board's full runs are compacted, so its tail stays one entry per event and appends
+//! are unchanged. Each event's record is checked (checksum, seq) before it goes into a chunk;
+//! the first problem stops the board's compaction, and the damage stays where the checks find
+//! it. A board in quarantine is left alone.
+
+use super::*;
+
+/// The most events in one chunk.
+pub(super) const CHUNK_EVENTS: usize = 64;
+/// The most record bytes in one chunk; a chunk ends before the event that would exceed it (a
+/// chunk holds at least one event). It keeps a leaf of sled's tree to a few hundred kilobytes,
+/// which sled copies whole on every change to it.
+pub(super) const CHUNK_BYTES: usize = 64 * 1024;
+
+/// Hands each record of one entry of `board`'s stream with `seq >= from` to `each`, in order:
+/// the event's own record, or each of a chunk's, with the event key it was checksummed under.
+/// Records before `from` are skipped (see the module docs). A key that is not an entry of the
+/// board's stream, or a chunk whose header does not check, is `malformed`, with the problem in
+/// words. Returns what `each` last answered (`Continue` for an entry with nothing from `from`).
+pub(super) fn each_in_entry<E>(
+    board: BoardId,
+    key: &[u8],
+    value: &[u8],
+    from: u64,
+    mut each: impl FnMut(u64, &[u8], &[u8]) -> Result<ControlFlow<()>, E>,
+    malformed: impl FnOnce(String) -> E,
+) -> Result<ControlFlow<()>, E> {
+    match record::parse_key(key) {
+        Ok(ParsedKey::Event { board: key_board, seq }) if key_board == board => {
+            if seq < from {
+                return Ok(ControlFlow::Continue(()));
+            }
+            each(seq, key, value)
+        }
+        Ok(ParsedKey::Chunk { board: key_board, last }) if key_board == board => {
+            if last < from {
+                return Ok(ControlFlow::Continue(()));
+            }
+            let chunk = record::decode_chunk(key, value)
+                .map_err(|error| malformed(format!("the chunk of events up to seq {last}: {error}")))?;
+            for (seq, event_key, record) in chunk.records() {
+                if seq >= from && each(seq, &event_key, record)?.is_break() {
+                    return Ok(ControlFlow::Break(()));
+                }
+            }
+            Ok(ControlFlow::Continue(()))
+        }
+        Ok(other) => Err(malformed(format!("unexpected key {other:?} inside the stream"))),
+        Err(error) => Err(malformed(format!("malformed key {key:02x?}: {error}"))),
+    }
+}
+
+/// What the writer and the store's handles tell the compaction thread, and what it says back.
+#[derive(Default)]
+pub(super) struct Compaction {
+    state: Mutex<CompactionState>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct CompactionState {
+    /// Each board's settled head not yet taken by the thread.
+    settled: HashMap<BoardId, u64>,
+    /// Whether the thread is working on boards it took.
+    busy: bool,
+    stop: bool,
+    /// Whether the thread has ended (or was never started).
+    ended: bool,
+    /// Chunks written since the store opened.
+    chunks: u64,
+    /// Events moved into those chunks.
+    events: u64,
+}
+
+impl Compaction {
+    fn lock(&self) -> MutexGuard<'_, CompactionState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Notes boards' settled heads: every event up to each is durable in sled and no longer in
+    /// the commit log.
+    pub(super) fn settle(&self, heads: impl IntoIterator<Item = (BoardId, u64)>) {
+        let mut state = self.lock();
+        let before = state.settled.len();
+        for (board, head) in heads {
+            let settled = state.settled.entry(board).or_insert(0);
+            *settled = (*settled).max(head);
+        }
+        if state.settled.len() != before || before > 0 {
+            self.changed.notify_all();
+        }
+    }
+
+    /// Asks the thread to stop after the chunk it is writing.
+    pub(super) fn stop(&self) {
+        self.lock().stop = true;
+        self.changed.notify_all();
+    }
+
+    /// Marks the thread as ended, waking anyone waiting for it to be idle.
+    pub(super) fn end(&self) {
+        let mut state = self.lock();
+        state.ended = true;
+        state.busy = false;
+        self.changed.notify_all();
+    }
+
+    /// Waits until the thread has compacted everything settled so far (or has ended), and
+    /// returns the chunks and the events in them written since the store opened.
+    pub(super) fn wait_idle(&self) -> (u64, u64) {
+        let mut state = self.lock();
+        while !state.ended && (state.busy || !state.settled.is_empty()) {
+            state = self.changed.wait(state).unwrap_or_else(PoisonError::into_inner);
+        }
+        (state.chunks, state.events)
+    }
+
+    fn stopping(&self) -> bool {
+        self.lock().stop
+    }
+
+    /// Waits for settled heads to work on; `None` once asked to stop.
+    fn take(&self) -> Option<HashMap<BoardId, u64>> {
+        let mut state = self.lock();
+        state.busy = false;
+        self.changed.notify_all();
+        while state.settled.is_empty() && !state.stop {
+            state = self.changed.wait(state).unwrap_or_else(PoisonError::into_inner);
+        }
+        if state.stop {
+            return None;
+        }
+        state.busy = true;
+        Some(std::mem::take(&mut state.settled))
+    }
+
+    fn count(&self, events: usize) {
+        let mut state = self.lock();
+        state.chunks += 1;
+        state.events += events as u64;
+    }
+}
+
+/// Starts the compaction thread (see the module docs).
+pub(super) fn spawn_compaction(
+    db: sled::Db,
+    dir: PathBuf,
+    checks: Arc<Checks>,
+    compaction: Arc<Compaction>,
+) -> io::Result<JoinHandle<()>> {
+    std::thread::Builder::new().name("kipina-store-compact".into()).spawn(move || {
+        lower_priority();
+        let mut compactor = Compactor { db, dir, compacted: HashMap::new(), given_up: HashSet::new() };
+        let stopped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            while let Some(settled) = compaction.take() {
+                let mut boards: Vec<(BoardId, u64)> = settled.into_iter().collect();
+                boards.sort_unstable();
+                for (board, settled) in boards {
+                    if compaction.stopping() {
+                        break;
+                    }
+                    if checks.quarantined().contains_key(&board) || compactor.given_up.contains(&board) {
+                        continue;
+                    }
+                    if let Err(problem) = compactor.board(board, settled, &compaction) {
+                        tracing::warn!(%board, %problem, dir = %compactor.dir.display(), "not compacting the board's events");
+                        compactor.given_up.insert(board);
+                    }
+                }
+            }
+        }));
+        if stopped.is_err() {
+            tracing::error!(dir = %compactor.dir.display(), "the event store's compaction panicked; events stay as they are");
+        }
+        compaction.end();
+    })
+}
+
+/// The compaction thread's state.
+struct Compactor {
+    db: sled::Db,
+    dir: PathBuf,
+    /// The last seq already in a chunk, of each board looked at.
+    compacted: HashMap<BoardId, u64>,
+    /// Boards met with something compaction does not touch (damage, a full disk), until the
+    /// next open.
+    given_up: HashSet<BoardId>,
+}
+
+impl Compactor {
+    /// Writes the board's full chunks of events up to `settled`.
+    fn board(&mut self, board: BoardId, settled: u64, compaction: &Compaction) -> Result<(), String> {
+        let mut done = match self.compacted.get(&board) {
+            Some(done) => *done,
+            None => self.find_compacted(board, settled)?,
+        };
+        while settled.saturating_sub(done) > 0 && !compaction.stopping() {
+            let Some(last) = self.chunk(board, done + 1, settled)? else { break };
+            compaction.count(usize::try_from(last - done).unwrap_or(usize::MAX));
+            done = last;
+            self.compacted.insert(board, done);
+        }
+        self.compacted.insert(board, done);
+        Ok(())
+    }
+
+    /// The last seq of the board already in a chunk: chunks hold the board's first events, so
+    /// it is one before the first seq stored as an event of its own, found by bisection (up to
+    /// `settled`, whose event exists unless it is in a chunk).
+    fn find_compacted(&self, board: BoardId, settled: u64) -> Result<u64, String> {
+        let (mut low, mut high) = (1u64, settled + 1);
+        while low < high {
+            let middle = low + (high - low) / 2;
+            let stored = self.db.get(record::event_key(board, middle)).map_err(|error| error.to_string())?;
+            if stored.is_some() {
+                high = middle;
+            } else {
+                low = middle + 1;
+            }
+        }
+        Ok(low - 1)
+    }
+
+    /// Writes one chunk of the board's events from `first`, if a full one is settled: one sled
+    /// batch that inserts the chunk and removes its events. Returns the chunk's last seq.
+    fn chunk(&self, board: BoardId, first: u64, settled: u64) -> Result<Option<u64>, String> {
+        let mut records: Vec<(sled::IVec, sled::IVec)> = Vec::with_capacity(CHUNK_EVENTS);
+        let mut bytes = 0usize;
+        let mut full = false;
+        for item in self.db.range(record::event_key(board, first)..=record::event_key(board, settled)) {
+            let (key, value) = item.map_err(|error| error.to_string())?;
+            let expected = first + records.len() as u64;
+            match record::parse_key(&key) {
+                Ok(ParsedKey::Event { board: key_board, seq }) if key_board == board && seq == expected => {}
+                other => return Err(format!("at seq {expected} the stream holds {other:?}, not the event")),
+            }
+            record::check_event(&key, &value).map_err(|error| format!("seq {expected}: {error}"))?;
+            if !records.is_empty() && bytes + value.len() > CHUNK_BYTES {
+                full = true;
+                break;
+            }
+            bytes += value.len();
+            records.push((key, value));
+            if records.len() == CHUNK_EVENTS {
+                full = true;
+                break;
+            }
+        }
+        if !full {
+            return Ok(None);
+        }
+        let last = first + records.len() as u64 - 1;
+        let key = record::chunk_key(board, last);
+        let borrowed: Vec<&[u8]> = records.iter().map(|(_, value)| &value[..]).collect();
+        let chunk = record::encode_chunk(&key, first, &borrowed);
+        crate::disk_space::check(&self.dir, chunk.len()).map_err(|full| full.to_string())?;
+        let mut batch = sled::Batch::default();
+        batch.insert(&key[..], chunk);
+        for (key, _) in &records {
+            batch.remove(key);
+        }
+        self.db.apply_batch(batch).map_err(|error| format!("writing a chunk failed: {error}"))?;
+        Ok(Some(last))
+    }
+}

@@ -1,0 +1,256 @@
+//! A board's older events in chunks (ADR 0008): the compaction against real files, and every
+//! way of reading a board across its chunks and its tail.
+
+use super::store::{
+    append, assert_refused, board, command, damage_of, inspect, open, raw_sled, request, scratch, seqs,
+};
+use kipina_proto::{BoardId, CommandId, EventId};
+use kipina_server::store::record::{self, CHUNK_HEADER_LEN, ParsedKey};
+use kipina_server::store::sled_store::CompactionCounts;
+use kipina_server::store::{AppendOutcome, CommandRecord, EventStore, ExpectedVersion, NewEvent, SledStore};
+use serde_json::json;
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use uuid::Uuid;
+
+/// Appends commands of one to nine events until the board holds `events`, numbering the
+/// commands from `first_command`; returns each command's id and range.
+fn fill(store: &SledStore, board: BoardId, events: u64, first_command: u128) -> Vec<(CommandId, u64, u64)> {
+    let mut commands = Vec::new();
+    let mut head = 0;
+    let mut n = first_command;
+    while head < events {
+        let count = ((n * 7 % 9) as u64 + 1).min(events - head) as usize;
+        let outcome = append(store, request(board, command(n), ExpectedVersion::Exact(head), count)).expect("appends");
+        let (first, last) = outcome.range();
+        commands.push((command(n), first, last));
+        head = last;
+        n += 1;
+    }
+    commands
+}
+
+/// The board's entries in sled, as their keys say.
+fn entries(store_dir: &std::path::Path, board: BoardId) -> Vec<ParsedKey> {
+    let db = raw_sled(store_dir);
+    db.scan_prefix(record::event_prefix(board))
+        .keys()
+        .map(|key| record::parse_key(&key.expect("sled reads")).expect("a key the store writes"))
+        .collect()
+}
+
+/// Reads the board every way the store offers and checks that each sees events 1..=head once,
+/// in order, with each command's events where the command says.
+fn assert_reads_whole(store: &SledStore, board: BoardId, head: u64, commands: &[(CommandId, u64, u64)]) {
+    let mut replayed = Vec::new();
+    let last = store
+        .replay_raw(board, 1, &mut |event| {
+            replayed.push((event.seq, event.command_id));
+            ControlFlow::Continue(())
+        })
+        .expect("replays");
+    assert_eq!(last, head);
+    let events = store.read(board, 1, usize::MAX).expect("reads");
+    let read: Vec<(u64, CommandId)> = events.iter().map(|event| (event.seq, event.command_id)).collect();
+    assert_eq!(read, replayed);
+    let expected: Vec<(u64, CommandId)> = commands
+        .iter()
+        .flat_map(|(id, first, last)| (*first..=*last).map(move |seq| (seq, *id)))
+        .filter(|(seq, _)| *seq <= head)
+        .collect();
+    assert_eq!(read, expected);
+    for (from, limit) in [(1, 1), (60, 10), (64, 2), (65, 1), (100, 50), (head, 5), (head + 1, 5)] {
+        let seqs: Vec<u64> = store.read(board, from, limit).expect("reads").iter().map(|event| event.seq).collect();
+        let want: Vec<u64> = (from..from.saturating_add(limit as u64)).filter(|seq| *seq <= head).collect();
+        assert_eq!(seqs, want, "read from {from}, {limit} events");
+    }
+    assert_eq!(store.head(board).expect("a head"), head);
+    for (id, first, last) in commands {
+        assert_eq!(
+            store.command(board, *id).expect("looks up"),
+            Some(CommandRecord { first: *first, last: *last, fingerprint: 0xfeed }),
+            "command {id}"
+        );
+    }
+}
+
+#[test]
+fn a_boards_settled_events_go_into_chunks_and_every_read_sees_each_once() {
+    let scratch = scratch();
+    let (big, small) = (board(1), board(2));
+    let commands = {
+        let store = open(&scratch.dir);
+        let commands = fill(&store, big, 200, 1);
+        fill(&store, small, 10, 1_000);
+        // Nothing is settled yet: these events are in the commit log until a checkpoint.
+        assert_eq!(store.wait_for_compaction(), CompactionCounts::default());
+        commands
+    };
+    let store = open(&scratch.dir);
+    // Opening settled everything: the full runs of 64 of the big board, and nothing of the small.
+    assert_eq!(store.wait_for_compaction(), CompactionCounts { chunks: 3, events: 192 });
+    assert_reads_whole(&store, big, 200, &commands);
+    assert_eq!(seqs(&store, small), (1..=10).collect::<Vec<_>>());
+
+    // A retry of a command whose events are in a chunk is still found; appends go on after it.
+    let (id, first, last) = commands[20];
+    assert!(last <= 192, "the command is inside a chunk");
+    let retried = store
+        .append(kipina_server::store::AppendRequest { command_id: id, ..request(big, id, ExpectedVersion::Any, 1) });
+    assert_eq!(retried.wait().expect("answers"), AppendOutcome::AlreadyAppended { first, last });
+    let appended = append(&store, request(big, command(5_000), ExpectedVersion::Exact(200), 3)).expect("appends");
+    assert_eq!(appended, AppendOutcome::Appended { first: 201, last: 203 });
+    drop(store);
+
+    let stored = entries(&scratch.dir, big);
+    assert_eq!(
+        stored[..4],
+        [
+            ParsedKey::Chunk { board: big, last: 64 },
+            ParsedKey::Chunk { board: big, last: 128 },
+            ParsedKey::Chunk { board: big, last: 192 },
+            ParsedKey::Event { board: big, seq: 193 },
+        ]
+    );
+    assert_eq!(stored.len(), 3 + 11, "three chunks and the eleven events after them");
+    assert!(inspect(&scratch.dir).verify().is_empty());
+
+    // The tail of eleven is no full chunk: opening again compacts nothing more.
+    let store = open(&scratch.dir);
+    assert_eq!(store.wait_for_compaction(), CompactionCounts::default());
+    let mut all = commands.clone();
+    all.push((command(5_000), 201, 203));
+    assert_reads_whole(&store, big, 203, &all);
+}
+
+#[test]
+fn events_a_checkpoint_settles_are_compacted_while_the_store_runs() {
+    let scratch = scratch();
+    let store = open(&scratch.dir);
+    let board = board(3);
+    // 25 KB events: 700 of them fill the 16 MiB commit log at least once, and two fit in a chunk.
+    let text = "kipinä ".repeat(3_200);
+    for n in 0..700u64 {
+        let event = NewEvent {
+            event_id: EventId::from_uuid(Uuid::now_v7()),
+            event_type: "card_added".into(),
+            event_version: 1,
+            payload: json!({"n": n, "text": text}),
+        };
+        let mut request = request(board, command(u128::from(n)), ExpectedVersion::Exact(n), 1);
+        request.events = vec![event];
+        append(&store, request).expect("appends");
+    }
+    assert!(store.stats().checkpoints >= 1, "{:?}", store.stats());
+    let counts = store.wait_for_compaction();
+    assert!(counts.chunks > 0, "a checkpoint settled events: {counts:?}");
+    assert_eq!(counts.events, 2 * counts.chunks, "two events of 25 KB to a chunk of at most 64 KiB");
+    let events = store.read(board, 1, usize::MAX).expect("reads");
+    assert_eq!(events.len(), 700);
+    for (n, event) in events.iter().enumerate() {
+        assert_eq!(event.seq, n as u64 + 1);
+        assert_eq!(event.payload, json!({"n": n, "text": text}));
+    }
+}
+
+#[test]
+fn reads_racing_the_compaction_see_every_event_exactly_once() {
+    let scratch = scratch();
+    let boards: Vec<BoardId> = (1..=16).map(board).collect();
+    {
+        let store = open(&scratch.dir);
+        for (n, board) in boards.iter().enumerate() {
+            fill(&store, *board, 640, 10_000 * (n as u128 + 1));
+        }
+    }
+    let store = open(&scratch.dir);
+    let compacted = AtomicBool::new(false);
+    let counts = thread::scope(|scope| {
+        for reader in 0..2u64 {
+            let (store, boards, compacted) = (&store, &boards, &compacted);
+            scope.spawn(move || {
+                let mut pass = 0u64;
+                loop {
+                    // One more whole pass once the compaction is done.
+                    let last_pass = compacted.load(Ordering::Acquire);
+                    for board in boards {
+                        assert_eq!(seqs(store, *board), (1..=640).collect::<Vec<_>>(), "reader {reader}");
+                        let from = 1 + (pass * 37 + reader * 11) % 600;
+                        let read: Vec<u64> =
+                            store.read(*board, from, 40).expect("reads").iter().map(|event| event.seq).collect();
+                        assert_eq!(read, (from..from + 40).collect::<Vec<_>>());
+                    }
+                    pass += 1;
+                    if last_pass {
+                        break;
+                    }
+                }
+            });
+        }
+        let counts = store.wait_for_compaction();
+        compacted.store(true, Ordering::Release);
+        counts
+    });
+    assert_eq!(counts, CompactionCounts { chunks: 16 * 10, events: 16 * 640 });
+}
+
+#[test]
+fn damage_inside_a_chunk_is_pinned_on_its_event_and_a_broken_chunk_header_on_its_first() {
+    let scratch = scratch();
+    let (first, second) = (board(1), board(2));
+    {
+        let store = open(&scratch.dir);
+        fill(&store, first, 130, 1);
+        fill(&store, second, 130, 1_000);
+    }
+    assert_eq!(open(&scratch.dir).wait_for_compaction(), CompactionCounts { chunks: 4, events: 256 });
+    {
+        let db = raw_sled(&scratch.dir);
+        // One byte near the end of seq 10's record, inside the first board's first chunk.
+        let key = record::chunk_key(first, 64);
+        let mut value = db.get(key).expect("reads").expect("the chunk exists").to_vec();
+        let at = {
+            let chunk = record::decode_chunk(&key, &value).expect("a sound chunk");
+            let (seq, _, bytes) = chunk.records().nth(9).expect("64 records");
+            assert_eq!(seq, 10);
+            bytes.as_ptr() as usize - value.as_ptr() as usize + bytes.len() - 3
+        };
+        value[at] ^= 0x20;
+        db.insert(key, value).expect("writes");
+        // One byte of the header (its count) of the second board's second chunk.
+        let key = record::chunk_key(second, 128);
+        let mut value = db.get(key).expect("reads").expect("the chunk exists").to_vec();
+        value[CHUNK_HEADER_LEN - 1] ^= 1;
+        db.insert(key, value).expect("writes");
+        db.flush().expect("flushes");
+    }
+
+    let store = open(&scratch.dir);
+    store.wait_for_background_check();
+    let damaged = store.damaged_boards();
+    let boards: Vec<BoardId> = damaged.iter().map(|(board, _)| *board).collect();
+    assert_eq!(boards, [first, second], "{damaged:?}");
+    let first_damage = &damaged[0].1;
+    assert_eq!((first_damage[0].board, first_damage[0].seq), (Some(first), Some(10)), "{first_damage:?}");
+    assert!(first_damage[0].problem.contains("checksum"), "{first_damage:?}");
+    let second_damage = &damaged[1].1;
+    assert_eq!((second_damage[0].board, second_damage[0].seq), (Some(second), Some(65)), "{second_damage:?}");
+    assert!(second_damage[0].problem.contains("chunk"), "{second_damage:?}");
+    assert_refused(&store, first);
+    assert_refused(&store, second);
+    drop(store);
+
+    // Inspection finds the same, and reads what comes before the damage.
+    let store = inspect(&scratch.dir);
+    let listed = store.verify();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert_eq!((listed[0].board, listed[0].seq), (Some(first), Some(10)));
+    assert_eq!((listed[1].board, listed[1].seq), (Some(second), Some(65)));
+    assert_eq!(store.read(first, 1, 9).expect("reads").len(), 9);
+    assert_eq!(store.read(second, 1, 64).expect("reads").len(), 64);
+    let read_damage = damage_of(store.read(first, 5, 10));
+    assert_eq!((read_damage[0].board, read_damage[0].seq), (Some(first), Some(10)));
+    let read_damage = damage_of(store.read(second, 60, 10));
+    assert_eq!((read_damage[0].board, read_damage[0].seq), (Some(second), Some(65)));
+}
