@@ -103,34 +103,43 @@ pub fn after(state: &mut BoardState, fact: &Fact) {
         Event::ParticipantErased { participant } => {
             // They can no longer act or read the board; what they followed goes (no new
             // notifications reach them). Their notifications are other people's deeds and stay.
-            if let Some(found) = state.participants.get_mut(participant) {
-                found.following.clear();
-            }
+            unfollow_all(state, *participant);
         }
         _ => {}
     }
 }
 
+/// Makes `participant` follow `card`, or stop following it: both sides, the participant's
+/// `following` and the card's `followers`, always together.
 fn follow(state: &mut BoardState, participant: ParticipantId, card: CardId, on: bool) {
-    if !state.cards.contains_key(&card) {
-        return;
+    let Some(found_card) = state.cards.get_mut(&card) else { return };
+    let Some(found) = state.participants.get_mut(&participant) else { return };
+    if on {
+        found.following.insert(card);
+        found_card.followers.insert(participant);
+    } else {
+        found.following.remove(&card);
+        found_card.followers.remove(&participant);
     }
-    if let Some(found) = state.participants.get_mut(&participant) {
-        if on {
-            found.following.insert(card);
-        } else {
-            found.following.remove(&card);
+}
+
+/// Makes `participant` follow nothing any more (erased, or removed from the board).
+pub(crate) fn unfollow_all(state: &mut BoardState, participant: ParticipantId) {
+    let Some(found) = state.participants.get_mut(&participant) else { return };
+    for card in std::mem::take(&mut found.following) {
+        if let Some(card) = state.cards.get_mut(&card) {
+            card.followers.remove(&participant);
         }
     }
 }
 
-/// Participants who follow `card` and can still be reached.
+/// Participants who follow `card` and can still be reached, in the order of their ids.
 pub fn followers(state: &BoardState, card: CardId) -> Vec<ParticipantId> {
-    state
-        .participants
-        .values()
-        .filter(|participant| !participant.erased && participant.following.contains(&card))
-        .map(|participant| participant.id)
+    let Some(card) = state.cards.get(&card) else { return Vec::new() };
+    card.followers
+        .iter()
+        .copied()
+        .filter(|id| state.participants.get(id).is_some_and(|participant| !participant.erased))
         .collect()
 }
 

@@ -182,6 +182,10 @@ pub struct Card {
     pub members: Vec<CardId>,
     /// Set when the card is a proposed wording of the statement in its column.
     pub proposal: Option<Proposal>,
+    /// Who follows the card: the other side of [`Participant::following`], changed only
+    /// together with it (in `attention`), so a comment finds whom to tell without walking every
+    /// participant.
+    pub followers: BTreeSet<ParticipantId>,
 }
 
 impl Card {
@@ -218,6 +222,7 @@ impl Card {
             is_group: false,
             members: Vec::new(),
             proposal: None,
+            followers: BTreeSet::new(),
         }
     }
 

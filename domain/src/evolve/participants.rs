@@ -46,8 +46,8 @@ pub(super) fn participant_removed(state: &mut BoardState, participant: &Particip
     if let Some(found) = state.participants.get_mut(participant) {
         found.removed = true;
         found.votes_used = 0;
-        found.following.clear();
     }
+    crate::attention::unfollow_all(state, *participant);
     for card in state.cards.values_mut() {
         card.votes.remove(participant);
     }

@@ -60,8 +60,10 @@ fn alice_erased(before: &BoardState) -> BoardState {
     let alice = expected.participants.get_mut(&ALICE).expect("Alice joined");
     alice.erased = true;
     alice.display_name = PersonalText::Erased;
-    // What she followed goes with her.
-    alice.following.clear();
+    // What she followed goes with her, on both sides.
+    for card in std::mem::take(&mut alice.following) {
+        expected.cards.get_mut(&card).expect("a card she followed").followers.remove(&ALICE);
+    }
     let card = expected.cards.get_mut(&ALICES_CARD).expect("Alice wrote it");
     card.title = PersonalText::Erased;
     card.body = PersonalText::Erased;

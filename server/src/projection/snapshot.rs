@@ -14,7 +14,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 /// Bumped whenever `BoardState`'s shape changes, so older snapshots are rebuilt, not misread.
-pub const SNAPSHOT_FORMAT: u32 = 3;
+pub const SNAPSHOT_FORMAT: u32 = 4;
 
 #[derive(Serialize, Deserialize)]
 struct Header {

@@ -147,8 +147,11 @@ fn erased_name_and_words_are_gone_from_every_file_and_the_rest_stays() {
     let participant = restored.participants.get_mut(&ULLA).unwrap(); // unwrap: checked above
     participant.erased = false;
     participant.display_name = before.participants[&ULLA].display_name.clone();
-    // What she followed went with her.
+    // What she followed went with her, on both sides.
     participant.following = before.participants[&ULLA].following.clone();
+    for card in &before.participants[&ULLA].following {
+        restored.cards.get_mut(card).unwrap().followers.insert(ULLA); // unwrap: she followed cards on the board
+    }
     let card = restored.cards.get_mut(&ULLAS_CARD).unwrap(); // unwrap: checked above
     card.title = before.cards[&ULLAS_CARD].title.clone();
     card.body = before.cards[&ULLAS_CARD].body.clone();

@@ -231,6 +231,25 @@ fn create_board() -> Command {
 
 /// Runs the commands through `decide` and `evolve`, returning the live state after each fact
 /// (the last one is the final state) and the facts.
+/// Who follows which card, as the participants say.
+fn followers_from_participants(state: &BoardState) -> Vec<(CardId, ParticipantId)> {
+    let mut pairs: Vec<(CardId, ParticipantId)> = state
+        .participants
+        .values()
+        .flat_map(|participant| participant.following.iter().map(|card| (*card, participant.id)))
+        .collect();
+    pairs.sort();
+    pairs
+}
+
+/// Who follows which card, as the cards say: the two sides must always agree.
+fn followers_of_cards(state: &BoardState) -> Vec<(CardId, ParticipantId)> {
+    let mut pairs: Vec<(CardId, ParticipantId)> =
+        state.cards.values().flat_map(|card| card.followers.iter().map(|follower| (card.id, *follower))).collect();
+    pairs.sort();
+    pairs
+}
+
 fn run_pure(commands: &[(u128, Command)]) -> (Vec<BoardState>, Vec<Fact>) {
     let mut state = BoardState::default();
     let mut states = vec![state.clone()];
@@ -323,6 +342,7 @@ proptest! {
     fn live_state_equals_replay_for_every_prefix(commands in prop::collection::vec(any_command(), 1..120)) {
         let (states, facts) = run_pure(&with_board(commands));
         for (cut, live) in states.iter().enumerate() {
+            prop_assert_eq!(followers_from_participants(live), followers_of_cards(live));
             let replayed = replay(&facts[..cut]);
             prop_assert_eq!(replayed.version, cut as u64);
             prop_assert_eq!(&replayed, live);
