@@ -23,10 +23,12 @@
 //! written again as an event of its own. A crash keeps the batch whole or drops it (sled seals a
 //! batch in its log), and a chunk lost to a power cut leaves its events as they were.
 //!
-//! Only a board's full runs are compacted, so its tail stays one entry per event and appends
-//! are unchanged. Each event's record is checked (checksum, seq) before it goes into a chunk;
-//! the first problem stops the board's compaction, and the damage stays where the checks find
-//! it. A board in quarantine is left alone.
+//! The thread starts once the background check after opening is done, so the two do not load
+//! the same cold nodes side by side while the first boards are loaded. Only a board's full runs
+//! are compacted, so its tail stays one entry per event and appends are unchanged. Each event's
+//! record is checked (checksum, seq) before it goes into a chunk; the first problem stops the
+//! board's compaction, and the damage stays where the checks find it. A board in quarantine is
+//! left alone.
 
 use super::*;
 
@@ -175,6 +177,10 @@ pub(super) fn spawn_compaction(
 ) -> io::Result<JoinHandle<()>> {
     std::thread::Builder::new().name("kipina-store-compact".into()).spawn(move || {
         lower_priority();
+        // The background check reads everything once after opening; the compaction starts
+        // after it, so the two do not load the same cold nodes side by side while boards are
+        // being loaded, and it finds sled's cache warm.
+        checks.wait_until_finished();
         let mut compactor = Compactor { db, dir, compacted: HashMap::new(), given_up: HashSet::new() };
         let stopped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             while let Some(settled) = compaction.take() {

@@ -725,14 +725,14 @@ impl SledStore {
 impl Drop for Inner {
     fn drop(&mut self) {
         // The background check and the compaction hold handles on sled: they must end before
-        // sled can close.
+        // sled can close. Both are told first: the compaction may be waiting for the check.
         self.compaction.stop();
+        self.checks.stop();
         if let Some(compactor) = self.compactor.take()
             && compactor.join().is_err()
         {
             tracing::error!(dir = %self.dir.display(), "the event store's compaction thread panicked");
         }
-        self.checks.stop();
         if let Some(background) = self.background.take()
             && background.join().is_err()
         {
