@@ -5,8 +5,9 @@
 //! # Shape
 //!
 //! All events live in sled's default tree, one entry each, with their command id in the
-//! record's header (key layout and formats in [`super::record`]; ADR 0005); which commands a
-//! board holds is learned from those headers ([`commands`]). Every write goes through a single
+//! record's header (key layout and formats in [`super::record`]; ADR 0005), until a compaction
+//! thread moves a board's settled events into chunks of up to 64 ([`chunks`], ADR 0008); which
+//! commands a board holds is learned from those headers ([`commands`]). Every write goes through a single
 //! writer thread that owns the sequence numbers: [`EventStore::append`] checks the request and
 //! encodes its events' records on the caller's thread (everything that needs no sequence
 //! number), sends them over a channel and returns a ticket. The writer takes one request, drains
