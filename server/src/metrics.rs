@@ -51,6 +51,7 @@ pub struct Metrics {
     pub fanout_drops: Counter,
     pub let_go: Family<ReasonLabel, Counter>,
     pub boards_damaged: Gauge,
+    pub events_compacted: Gauge,
 }
 
 impl Default for Metrics {
@@ -64,6 +65,7 @@ impl Default for Metrics {
         let fanout_drops = Counter::default();
         let let_go = Family::<ReasonLabel, Counter>::default();
         let boards_damaged = Gauge::default();
+        let events_compacted = Gauge::default();
         registry.register("kipina_connections", "Open WebSocket connections", connections.clone());
         registry.register("kipina_events_appended", "Events appended durably", events_appended.clone());
         registry.register(
@@ -88,7 +90,22 @@ impl Default for Metrics {
             "Boards in quarantine because their stored data is damaged (not served)",
             boards_damaged.clone(),
         );
-        Self { registry, connections, events_appended, append_latency, commands, fanout_drops, let_go, boards_damaged }
+        registry.register(
+            "kipina_store_events_compacted",
+            "Events the event store has rewritten into chunks since it started, so boards load faster",
+            events_compacted.clone(),
+        );
+        Self {
+            registry,
+            connections,
+            events_appended,
+            append_latency,
+            commands,
+            fanout_drops,
+            let_go,
+            boards_damaged,
+            events_compacted,
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use crate::engine::{Engine, OpenError};
 use crate::live::Boards;
 use crate::metrics::Metrics;
 use crate::routes::{self, AppState};
-use crate::store::{Damage, EventStore, StoreError};
+use crate::store::{Damage, EventStore, StoreError, StoreOptions};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
 use kipina_proto::BoardId;
@@ -63,13 +63,18 @@ fn damaged_message(dir: &str, damage: &[Damage]) -> String {
 
 /// Opens the data directory's engine, turning failures into errors a person can act on.
 pub fn open_engine(data: &DataDir) -> Result<Engine, StartError> {
+    open_engine_with(data, StoreOptions::default())
+}
+
+/// [`open_engine`] with the event store's options.
+pub fn open_engine_with(data: &DataDir, options: StoreOptions) -> Result<Engine, StartError> {
     if !crate::personal_data::POLY1305_PORTABLE && cfg!(any(target_arch = "x86_64", target_arch = "x86")) {
         tracing::warn!(
             "built without `--cfg poly1305_force_soft` (a RUSTFLAGS environment variable replaced .cargo/config.toml's \
              flags): opening personal fields, and so loading boards, is slower"
         );
     }
-    open_unless_held(data, || match Engine::open(data) {
+    open_unless_held(data, || match Engine::open_with(data, options) {
         Err(OpenError::Store(StoreError::Locked(_))) => Err(None),
         Err(OpenError::Store(StoreError::Damaged(damage))) => {
             Err(Some(StartError::Damaged { dir: data.root().display().to_string(), damage }))
@@ -185,7 +190,8 @@ impl std::fmt::Debug for Application {
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartError> {
         let data = DataDir::new(&config.data_dir);
-        let engine = open_engine(&data)?;
+        let options = StoreOptions { compaction_quiet: config.compaction_quiet, ..StoreOptions::default() };
+        let engine = open_engine_with(&data, options)?;
         report_quarantine(&engine, &data);
         let access = Arc::new(open_access(&data)?);
         let mut demo_board = None;

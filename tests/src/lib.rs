@@ -827,6 +827,8 @@ impl ChildServer {
             .args(["serve", "--bind", "127.0.0.1:0", "--no-demo", "--max-commands-per-second", "100000", "--data"])
             .arg(data)
             .env("KIPINA_LOG", log_filter)
+            // The compaction (ADR 0008) runs under the trials' steady writes, not only in pauses.
+            .env("KIPINA_COMPACT_WHEN_QUIET_MS", "0")
             .stdout(std::process::Stdio::piped())
             .stderr(stderr)
             .spawn()

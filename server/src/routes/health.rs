@@ -58,5 +58,7 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let metrics = state.boards.metrics();
     let damaged = state.boards.engine().store().damaged_boards().len();
     metrics.boards_damaged.set(i64::try_from(damaged).unwrap_or(i64::MAX));
+    let compacted = state.boards.engine().store().compacted_events();
+    metrics.events_compacted.set(i64::try_from(compacted).unwrap_or(i64::MAX));
     HttpResponse::Ok().content_type("application/openmetrics-text; version=1.0.0; charset=utf-8").body(metrics.render())
 }

@@ -381,4 +381,9 @@ pub trait EventStore: Send + Sync + 'static {
     /// Puts a board in quarantine because of damage found above the store (an event that passes
     /// its checksum but cannot be opened or decoded). A store that keeps no quarantine ignores it.
     fn quarantine(&self, _board: BoardId, _damage: Vec<Damage>) {}
+
+    /// Events rewritten into chunks since the store opened (ADR 0008), for `/metrics`.
+    fn compacted_events(&self) -> u64 {
+        0
+    }
 }

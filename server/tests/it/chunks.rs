@@ -254,3 +254,45 @@ fn damage_inside_a_chunk_is_pinned_on_its_event_and_a_broken_chunk_header_on_its
     let read_damage = damage_of(store.read(second, 60, 10));
     assert_eq!((read_damage[0].board, read_damage[0].seq), (Some(second), Some(65)));
 }
+
+#[test]
+fn events_a_crash_left_beside_their_chunk_read_once_and_are_removed_by_the_next_compaction() {
+    let scratch = scratch();
+    let board = board(4);
+    let commands = {
+        let store = open(&scratch.dir);
+        fill(&store, board, 150, 1)
+    };
+    assert_eq!(open(&scratch.dir).wait_for_compaction(), CompactionCounts { chunks: 2, events: 128 });
+    {
+        // What a crash after writing the second chunk and removing only its last events leaves:
+        // the chunk, and its first ten events still stored on their own.
+        let db = raw_sled(&scratch.dir);
+        let key = record::chunk_key(board, 128);
+        let value = db.get(key).expect("reads").expect("the chunk exists");
+        let chunk = record::decode_chunk(&key, &value).expect("a sound chunk");
+        for (seq, event_key, bytes) in chunk.records().take(10) {
+            assert!(seq >= 65);
+            db.insert(event_key, bytes).expect("writes");
+        }
+        db.flush().expect("flushes");
+    }
+    assert!(inspect(&scratch.dir).verify().is_empty(), "a chunk's events beside it are no damage");
+    let store = open(&scratch.dir);
+    store.wait_for_background_check();
+    assert!(store.damaged_boards().is_empty());
+    assert_reads_whole(&store, board, 150, &commands);
+    // The compaction finds the leftovers at its first look at the board, and writes no chunk.
+    assert_eq!(store.wait_for_compaction(), CompactionCounts::default());
+    drop(store);
+    let stored = entries(&scratch.dir, board);
+    assert_eq!(
+        stored[..3],
+        [
+            ParsedKey::Chunk { board, last: 64 },
+            ParsedKey::Chunk { board, last: 128 },
+            ParsedKey::Event { board, seq: 129 },
+        ]
+    );
+    assert_eq!(stored.len(), 2 + 22);
+}

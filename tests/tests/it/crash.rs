@@ -112,6 +112,52 @@ struct Totals {
     acknowledged: usize,
     in_flight_stored: usize,
     in_flight_lost: usize,
+    /// Events found in chunks (ADR 0008) after the last kill of each trial: how much of the
+    /// data the compaction had rewritten when the server died.
+    in_chunks: u64,
+    events: u64,
+    /// Kills while the compaction was writing.
+    compaction_kills: usize,
+}
+
+/// Waits until the server's compaction has written at least one chunk, as `/metrics` says.
+async fn wait_until_compacting(http: &reqwest::Client, base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let text = http.get(format!("{base}/metrics")).send().await.expect("answered").text().await.expect("a body");
+        let compacted = text
+            .lines()
+            .find_map(|line| line.strip_prefix("kipina_store_events_compacted "))
+            .and_then(|value| value.trim().parse::<u64>().ok())
+            .expect("the metrics say how many events were compacted");
+        if compacted > 0 {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the compaction wrote no chunk within a minute");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// The events stored in `data`'s event log, and how many of them are in chunks.
+fn stored_events(data: &Path) -> (u64, u64) {
+    use kipina_server::store::record::{self, ParsedKey};
+    let events = data.join("events");
+    let config = sled::Config::new().path(&events).segment_size(8 * 1024 * 1024);
+    let db = kipina_server::store::release::OpenedSled::open(&config, &events).expect("sled opens");
+    let (mut all, mut chunked) = (0, 0);
+    for item in db.scan_prefix([record::EVENT_PREFIX]) {
+        let (key, value) = item.expect("sled reads");
+        match record::parse_key(&key).expect("a key the store writes") {
+            ParsedKey::Chunk { .. } => {
+                let chunk = record::decode_chunk(&key, &value).expect("a sound chunk");
+                let count = chunk.last() - chunk.first() + 1;
+                all += count;
+                chunked += count;
+            }
+            _ => all += 1,
+        }
+    }
+    (all, chunked)
 }
 
 async fn trial(http: &reqwest::Client, totals: &mut Totals) {
@@ -191,12 +237,42 @@ async fn trial(http: &reqwest::Client, totals: &mut Totals) {
     }
     totals.acknowledged += written.iter().map(|written| written.acknowledged.len()).sum::<usize>();
     server.kill();
+
+    // Once more, killed while the compaction (ADR 0008) rewrites the events this start found
+    // into chunks, or soon after: once /metrics says it has written one, at a random moment of
+    // the next second. Then everything reads as before.
+    if view.seq >= 2 * 64 {
+        let server = Server::start(dir.path());
+        wait_until_compacting(http, &server.base).await;
+        // Not a wait for a condition: a random moment of the next second, in which sled writes
+        // out what the compaction did (it writes its buffers at least every half second).
+        tokio::time::sleep(Duration::from_millis(random(1_000))).await;
+        server.kill();
+        totals.compaction_kills += 1;
+        let server = Server::start(dir.path());
+        let again: BoardView = http
+            .get(format!("{}/api/boards/{board}", server.base))
+            .bearer_auth(&facilitator)
+            .send()
+            .await
+            .expect("answered")
+            .json()
+            .await
+            .expect("the board");
+        assert_eq!(again.seq, view.seq, "a kill during the compaction changed the board's head");
+        let listed_again = &again.columns.iter().find(|found| found.id == column).expect("the column").cards;
+        assert_eq!(listed_again, listed, "a kill during the compaction changed the cards");
+        server.kill();
+    }
     let verified = Process::new(env!("CARGO_BIN_EXE_kipina-under-test"))
         .args(["verify", "--data"])
         .arg(dir.path())
         .output()
         .expect("verify runs");
     assert!(verified.status.success(), "verify: {}", String::from_utf8_lossy(&verified.stdout));
+    let (events, in_chunks) = stored_events(dir.path());
+    totals.events += events;
+    totals.in_chunks += in_chunks;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -214,6 +290,9 @@ async fn acknowledged_writes_survive_sigkill_exactly_once() {
         totals.acknowledged,
         totals.in_flight_stored,
         totals.in_flight_lost
+    ) + &format!(
+        "; {} kills while the compaction wrote chunks; at the ends of the trials {} of {} stored events were in chunks",
+        totals.compaction_kills, totals.in_chunks, totals.events
     );
     std::io::Write::write_all(&mut std::io::stderr(), format!("{line}\n").as_bytes()).expect("stderr");
     assert!(totals.acknowledged > 0, "the trials wrote nothing before the kills");

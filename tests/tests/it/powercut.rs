@@ -77,6 +77,8 @@ impl Program {
             .args(["serve", "--bind", "127.0.0.1:0", "--no-demo", "--max-commands-per-second", "100000", "--data"])
             .arg(data)
             .env("KIPINA_LOG", "warn")
+            // The compaction (ADR 0008) runs under the trials' steady writes, not only in pauses.
+            .env("KIPINA_COMPACT_WHEN_QUIET_MS", "0")
             .stdout(Stdio::piped())
             .stderr(stderr)
             .spawn()
