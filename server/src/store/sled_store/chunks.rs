@@ -269,6 +269,11 @@ struct Compactor {
 impl Compactor {
     /// Writes the board's full chunks of events up to `settled`.
     fn board(&mut self, board: BoardId, settled: u64, compaction: &Compaction) -> Result<(), String> {
+        // Finding where a board's chunks end reads back over its events: not while the store
+        // is busy writing either.
+        if !self.wait_until_quiet(compaction) {
+            return Ok(());
+        }
         let mut done = match self.compacted.get(&board) {
             Some(done) => *done,
             None => self.find_compacted(board)?,
