@@ -184,10 +184,50 @@ fn foreign_keys(db: &sled::Db) -> Vec<Damage> {
     damage
 }
 
-/// Each board's last sequence number, found by jumping from board to board through the event
-/// keys (two seeks per board). Where sled cannot read, the failure is pinned on a board as the
-/// scan pins it; one it cannot pin is damage naming no board.
+/// Each board's last sequence number, found by jumping from board to board back from the end
+/// of the event keys: one seek per board, each landing on the board's last key, in the small
+/// leaves of its tail rather than among its chunks (ADR 0008), which a seek to a board's first
+/// key would read. Should sled fail to read anything, the walk forward below pins the failure.
 fn stored_heads(
+    db: &sled::Db,
+    dir: &Path,
+    known: &BTreeSet<BoardId>,
+) -> (HashMap<BoardId, u64>, BTreeSet<BoardId>, Vec<Damage>) {
+    let mut heads: HashMap<BoardId, u64> = HashMap::new();
+    let mut damage = Vec::new();
+    let start = vec![record::EVENT_PREFIX];
+    let mut upper = vec![record::EVENT_PREFIX + 1];
+    loop {
+        let last = db.range::<Vec<u8>, _>((Bound::Included(start.clone()), Bound::Excluded(upper.clone()))).next_back();
+        let key = match last {
+            None => break,
+            Some(Ok((key, _))) => key,
+            Some(Err(_)) => return stored_heads_pinning_failures(db, dir, known),
+        };
+        let Some(board) = record::board_of_key(&key) else {
+            damage.push(Damage { board: None, seq: None, problem: format!("malformed event key {key:02x?}") });
+            upper = key.to_vec();
+            continue;
+        };
+        match record::parse_key(&key).map(|parsed| parsed.stream_entry()) {
+            Ok(Some((key_board, seq))) if key_board == board => {
+                heads.insert(board, seq);
+            }
+            _ => damage.push(Damage {
+                board: Some(board),
+                seq: None,
+                problem: format!("malformed event key {key:02x?} at the end of the stream"),
+            }),
+        }
+        upper = KeyRange::Events.bounds(board).0;
+    }
+    (heads, BTreeSet::new(), damage)
+}
+
+/// [`stored_heads`] by jumping from board to board forward through the event keys (two seeks
+/// per board). Where sled cannot read, the failure is pinned on a board as the scan pins it;
+/// one it cannot pin is damage naming no board.
+fn stored_heads_pinning_failures(
     db: &sled::Db,
     dir: &Path,
     known: &BTreeSet<BoardId>,

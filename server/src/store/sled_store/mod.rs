@@ -856,18 +856,22 @@ impl EventStore for SledStore {
     }
 
     fn boards(&self) -> Result<Vec<BoardId>, StoreError> {
+        // Back from the end, board by board: each seek lands on a board's last key, among the
+        // small leaves of its tail, not among its chunks (ADR 0008). Should sled fail to read,
+        // the walk forward places the failure.
         let quarantined: BTreeSet<BoardId> = self.quarantined().keys().copied().collect();
         let mut boards = Vec::new();
-        let mut lower = Bound::Included(vec![record::EVENT_PREFIX]);
+        let start = vec![record::EVENT_PREFIX];
+        let mut upper = vec![record::EVENT_PREFIX + 1];
         loop {
-            let next = self
+            let last = self
                 .inner
                 .db
-                .range::<Vec<u8>, _>((lower.clone(), Bound::Excluded(vec![record::EVENT_PREFIX + 1])))
-                .next();
-            let Some(item) = next else { break };
-            let board = match item {
-                Ok((key, _)) => match record::parse_key(&key).map(|parsed| parsed.stream_entry()) {
+                .range::<Vec<u8>, _>((Bound::Included(start.clone()), Bound::Excluded(upper.clone())))
+                .next_back();
+            let board = match last {
+                None => break,
+                Some(Ok((key, _))) => match record::parse_key(&key).map(|parsed| parsed.stream_entry()) {
                     Ok(Some((board, _))) => board,
                     Ok(None) | Err(_) => {
                         return Err(StoreError::Damaged(vec![Damage {
@@ -877,29 +881,14 @@ impl EventStore for SledStore {
                         }]));
                     }
                 },
-                Err(error) => {
-                    // sled cannot read on here: past a quarantined board that is no surprise.
-                    let position = match &lower {
-                        Bound::Included(key) | Bound::Excluded(key) => key.clone(),
-                        Bound::Unbounded => Vec::new(),
-                    };
-                    let Some(board) = quarantined
-                        .iter()
-                        .copied()
-                        .find(|board| KeyRange::Events.bounds(*board).1.as_slice() > position.as_slice())
-                    else {
-                        return Err(self.located(error.into(), None));
-                    };
-                    board
-                }
+                Some(Err(_)) => return self.boards_forward(quarantined),
             };
             // A board whose first events are still waiting for their sync does not exist yet.
             if quarantined.contains(&board) || self.durable_head(board)? > 0 {
                 boards.push(board);
             }
-            lower = Bound::Included(KeyRange::Events.bounds(board).1);
+            upper = KeyRange::Events.bounds(board).0;
         }
-        // A quarantined board may have lost every event.
         boards.extend(quarantined);
         boards.sort_unstable();
         boards.dedup();
@@ -1051,6 +1040,58 @@ impl SledStore {
             return Err(damaged(board, expected, format!("event missing (the head is seq {head})")));
         }
         Ok(last)
+    }
+
+    /// [`EventStore::boards`] walking forward from board to board by their first keys, which
+    /// places a failure of sled to read on the quarantined board it belongs to.
+    fn boards_forward(&self, quarantined: BTreeSet<BoardId>) -> Result<Vec<BoardId>, StoreError> {
+        let mut boards = Vec::new();
+        let mut lower = Bound::Included(vec![record::EVENT_PREFIX]);
+        loop {
+            let next = self
+                .inner
+                .db
+                .range::<Vec<u8>, _>((lower.clone(), Bound::Excluded(vec![record::EVENT_PREFIX + 1])))
+                .next();
+            let Some(item) = next else { break };
+            let board = match item {
+                Ok((key, _)) => match record::parse_key(&key).map(|parsed| parsed.stream_entry()) {
+                    Ok(Some((board, _))) => board,
+                    Ok(None) | Err(_) => {
+                        return Err(StoreError::Damaged(vec![Damage {
+                            board: record::board_of_key(&key),
+                            seq: None,
+                            problem: format!("malformed event key {key:02x?}"),
+                        }]));
+                    }
+                },
+                Err(error) => {
+                    // sled cannot read on here: past a quarantined board that is no surprise.
+                    let position = match &lower {
+                        Bound::Included(key) | Bound::Excluded(key) => key.clone(),
+                        Bound::Unbounded => Vec::new(),
+                    };
+                    let Some(board) = quarantined
+                        .iter()
+                        .copied()
+                        .find(|board| KeyRange::Events.bounds(*board).1.as_slice() > position.as_slice())
+                    else {
+                        return Err(self.located(error.into(), None));
+                    };
+                    board
+                }
+            };
+            // A board whose first events are still waiting for their sync does not exist yet.
+            if quarantined.contains(&board) || self.durable_head(board)? > 0 {
+                boards.push(board);
+            }
+            lower = Bound::Included(KeyRange::Events.bounds(board).1);
+        }
+        // A quarantined board may have lost every event.
+        boards.extend(quarantined);
+        boards.sort_unstable();
+        boards.dedup();
+        Ok(boards)
     }
 
     /// [`EventStore::command`] of a board not in quarantine.
