@@ -83,6 +83,10 @@ struct ColdStartArgs {
     /// Only the full replays (and the raw scan they are compared with): no server starts.
     #[arg(long)]
     replay_only: bool,
+    /// Rewrite the data set's events into chunks first (ADR 0008; the store's compaction, off
+    /// by default), and measure that. It rewrites the kept data set (`--data`) in place.
+    #[arg(long)]
+    compact: bool,
 }
 
 #[derive(Debug, Args)]
@@ -177,6 +181,7 @@ async fn cold_start_section(quick: bool, args: Option<&ColdStartArgs>) -> anyhow
     if let Some(args) = args {
         options.data.clone_from(&args.data);
         options.replay_only = args.replay_only;
+        options.compact = args.compact;
     }
     progress(&format!(
         "cold-start: {} boards x {} events, {} rounds (making the data takes a while)",

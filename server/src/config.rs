@@ -27,9 +27,10 @@ pub struct Config {
     pub client_timeout: Duration,
     /// HTTP worker threads (0: one per core).
     pub workers: usize,
-    /// How long the event store must have written nothing before it rewrites settled events
-    /// into chunks (ADR 0008; [`crate::store::StoreOptions::compaction_quiet`]).
-    pub compaction_quiet: Duration,
+    /// Whether the event store rewrites settled events into chunks (ADR 0008; off by default),
+    /// and how long it must have written nothing before it does
+    /// ([`crate::store::StoreOptions::compaction_quiet`]).
+    pub compaction: Option<Duration>,
 }
 
 impl Config {
@@ -45,7 +46,7 @@ impl Config {
             heartbeat_interval: Duration::from_secs(10),
             client_timeout: Duration::from_secs(30),
             workers: 0,
-            compaction_quiet: crate::store::sled_store::COMPACTION_QUIET,
+            compaction: None,
         }
     }
 

@@ -190,7 +190,10 @@ impl std::fmt::Debug for Application {
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartError> {
         let data = DataDir::new(&config.data_dir);
-        let options = StoreOptions { compaction_quiet: config.compaction_quiet, ..StoreOptions::default() };
+        let options = match config.compaction {
+            Some(quiet) => StoreOptions { compaction: true, compaction_quiet: quiet, ..StoreOptions::default() },
+            None => StoreOptions::default(),
+        };
         let engine = open_engine_with(&data, options)?;
         report_quarantine(&engine, &data);
         let access = Arc::new(open_access(&data)?);

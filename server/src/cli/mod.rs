@@ -115,10 +115,11 @@ pub struct ServeArgs {
     /// Commands one participant may send per second, over all their connections and HTTP (bursts of twice as many).
     #[arg(long, env = "KIPINA_MAX_COMMANDS_PER_SECOND", default_value_t = 20)]
     pub max_commands_per_second: u32,
-    /// Milliseconds the event store must have written nothing before it rewrites older events
-    /// into chunks, which makes boards load faster (0: also while changes keep coming).
-    #[arg(long, env = "KIPINA_COMPACT_WHEN_QUIET_MS", default_value_t = 250)]
-    pub compact_when_quiet_ms: u64,
+    /// Rewrite older events into chunks once the event store has written nothing for this many
+    /// milliseconds (0: also while changes keep coming), so boards load faster. Off when not
+    /// given: it makes the event store's file several times larger (ADR 0008).
+    #[arg(long, env = "KIPINA_COMPACT_WHEN_QUIET_MS")]
+    pub compact_when_quiet_ms: Option<u64>,
 }
 
 impl Default for ServeArgs {

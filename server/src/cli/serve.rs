@@ -12,7 +12,7 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<String> {
     config.allowed_origins = args.allowed_origins;
     config.create_demo = !args.no_demo;
     config.max_commands_per_second = args.max_commands_per_second;
-    config.compaction_quiet = std::time::Duration::from_millis(args.compact_when_quiet_ms);
+    config.compaction = args.compact_when_quiet_ms.map(std::time::Duration::from_millis);
     actix_web::rt::System::new().block_on(async move {
         let application = Application::build(config).await?;
         let mut out = std::io::stdout().lock();

@@ -1,18 +1,23 @@
 //! A board's older events in chunks (ADR 0008): the compaction against real files, and every
 //! way of reading a board across its chunks and its tail.
 
-use super::store::{
-    append, assert_refused, board, command, damage_of, inspect, open, raw_sled, request, scratch, seqs,
-};
+use super::store::{append, assert_refused, board, command, damage_of, inspect, raw_sled, request, scratch, seqs};
 use kipina_proto::{BoardId, CommandId, EventId};
 use kipina_server::store::record::{self, CHUNK_HEADER_LEN, ParsedKey};
 use kipina_server::store::sled_store::CompactionCounts;
-use kipina_server::store::{AppendOutcome, CommandRecord, EventStore, ExpectedVersion, NewEvent, SledStore};
+use kipina_server::store::{
+    AppendOutcome, CommandRecord, EventStore, ExpectedVersion, NewEvent, SledStore, StoreOptions,
+};
 use serde_json::json;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use uuid::Uuid;
+
+/// Opens the store with its compaction on (it is off by default).
+fn open(dir: &std::path::Path) -> SledStore {
+    SledStore::open(dir, StoreOptions { compaction: true, ..StoreOptions::default() }).expect("the store opens")
+}
 
 /// Appends commands of one to nine events until the board holds `events`, numbering the
 /// commands from `first_command`; returns each command's id and range.
@@ -295,4 +300,19 @@ fn events_a_crash_left_beside_their_chunk_read_once_and_are_removed_by_the_next_
         ]
     );
     assert_eq!(stored.len(), 2 + 22);
+}
+
+#[test]
+fn the_compaction_is_off_unless_asked_for() {
+    let scratch = scratch();
+    {
+        let store = super::store::open(&scratch.dir);
+        fill(&store, board(5), 130, 1);
+    }
+    let store = super::store::open(&scratch.dir);
+    assert_eq!(store.wait_for_compaction(), CompactionCounts::default());
+    drop(store);
+    let stored = entries(&scratch.dir, board(5));
+    assert_eq!(stored.len(), 130);
+    assert!(stored.iter().all(|key| matches!(key, ParsedKey::Event { .. })), "{stored:?}");
 }
