@@ -4,7 +4,7 @@
 use super::store::{append, assert_refused, board, command, damage_of, inspect, raw_sled, request, scratch, seqs};
 use kipina_proto::{BoardId, CommandId, EventId};
 use kipina_server::store::record::{self, CHUNK_HEADER_LEN, ParsedKey};
-use kipina_server::store::sled_store::CompactionCounts;
+use kipina_server::store::sled_store::{CompactionCounts, RewriteError, rewrite, rewrite_dir};
 use kipina_server::store::{
     AppendOutcome, CommandRecord, EventStore, ExpectedVersion, NewEvent, SledStore, StoreOptions,
 };
@@ -315,4 +315,61 @@ fn the_compaction_is_off_unless_asked_for() {
     let stored = entries(&scratch.dir, board(5));
     assert_eq!(stored.len(), 130);
     assert!(stored.iter().all(|key| matches!(key, ParsedKey::Event { .. })), "{stored:?}");
+}
+
+#[test]
+fn a_rewrite_puts_full_runs_in_chunks_swaps_the_store_in_and_it_reads_the_same() {
+    let scratch = scratch();
+    let (big, small) = (board(6), board(7));
+    let commands = {
+        let store = super::store::open(&scratch.dir);
+        let commands = fill(&store, big, 300, 1);
+        fill(&store, small, 10, 1_000);
+        commands
+    };
+    // What an interrupted rewrite left behind is removed first.
+    std::fs::create_dir_all(rewrite_dir(&scratch.dir).join("leftover")).expect("a directory");
+    let report = rewrite(&scratch.dir).expect("the store is rewritten");
+    assert_eq!((report.boards, report.events, report.chunks, report.chunked_events), (2, 310, 4, 256));
+    assert!(report.bytes_after > 0);
+    assert!(!rewrite_dir(&scratch.dir).exists(), "the old store is removed after the swap");
+    assert_eq!(entries(&scratch.dir, big).len(), 4 + 44, "four chunks and the 44 events after them");
+    assert_eq!(entries(&scratch.dir, small).len(), 10);
+    assert!(inspect(&scratch.dir).verify().is_empty());
+
+    let store = super::store::open(&scratch.dir);
+    assert_reads_whole(&store, big, 300, &commands);
+    let appended = append(&store, request(big, command(9_000), ExpectedVersion::Exact(300), 2)).expect("appends");
+    assert_eq!(appended, AppendOutcome::Appended { first: 301, last: 302 });
+    drop(store);
+    // A second rewrite keeps the chunks and adds none: the 46 events after them are no full run.
+    let again = rewrite(&scratch.dir).expect("rewritten again");
+    assert_eq!((again.events, again.chunks, again.chunked_events), (312, 4, 256));
+}
+
+#[test]
+fn a_store_with_damage_is_not_rewritten() {
+    let scratch = scratch();
+    let board = board(8);
+    {
+        let store = super::store::open(&scratch.dir);
+        fill(&store, board, 100, 1);
+    }
+    {
+        let db = raw_sled(&scratch.dir);
+        let key = record::event_key(board, 5);
+        let mut value = db.get(key).expect("reads").expect("seq 5 exists").to_vec();
+        let last = value.len() - 2;
+        value[last] ^= 0x01;
+        db.insert(key, value).expect("writes");
+        db.flush().expect("flushes");
+    }
+    match rewrite(&scratch.dir) {
+        Err(RewriteError::Damaged(damage)) => {
+            assert_eq!((damage[0].board, damage[0].seq), (Some(board), Some(5)), "{damage:?}");
+        }
+        other => panic!("expected the damage to stop the rewrite, got {other:?}"),
+    }
+    assert!(!rewrite_dir(&scratch.dir).exists());
+    assert_eq!(entries(&scratch.dir, board).len(), 100, "the store is as it was");
 }

@@ -189,3 +189,18 @@ fn verify_names_a_missing_participant_key_and_a_damaged_server_key() {
     let said = text(&verify(dir.path()));
     assert!(said.contains("server.key is damaged (its checksum does not match)"), "{said}");
 }
+
+#[test]
+fn compact_rewrites_the_demo_log_and_it_still_verifies_and_lists_the_same() {
+    let dir = tempfile::tempdir().unwrap(); // unwrap: a temp dir is needed
+    demo(dir.path());
+    let data = dir.path().to_str().unwrap(); // unwrap: a UTF-8 temp path
+    let before = text(&kipina(&["boards", "--data", data]));
+    let output = kipina(&["compact", "--data", data]);
+    assert!(output.status.success(), "{}", text(&output));
+    // The demo board's 63 events are one short of a chunk: they are copied one entry each.
+    assert!(text(&output).starts_with("Rewrote 63 events in"), "{}", text(&output));
+    let output = verify(dir.path());
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert_eq!(text(&kipina(&["boards", "--data", data])), before);
+}

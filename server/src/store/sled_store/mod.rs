@@ -1179,6 +1179,7 @@ mod checks;
 mod chunks;
 mod commands;
 mod log;
+mod rewrite;
 mod scan;
 mod space;
 mod upgrade;
@@ -1190,6 +1191,7 @@ use checks::*;
 use chunks::Compaction;
 use commands::CommandIndex;
 use log::CommitLog;
+pub use rewrite::{RewriteError, RewriteReport, rewrite, rewrite_dir};
 use scan::*;
 use writer::*;
 

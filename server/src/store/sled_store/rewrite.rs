@@ -1,0 +1,242 @@
+//! `kipina compact`: the event store rewritten, offline, into a fresh sled with every board's
+//! full runs of events in chunks (ADR 0008), and swapped in atomically.
+//!
+//! Compacting in place (the background thread of [`super::chunks`]) leaves sled's file several
+//! times larger than its data: sled 0.34 writes every change at the end of its log and never
+//! gives the space of the old versions back to the file system, and it overwrites every free
+//! segment when it opens. Writing the entries once, in key order, into a new sled leaves a file
+//! about the size of the data.
+//!
+//! The steps, each safe to interrupt:
+//! 1. The store is opened as the server opens it (the commit log applied, the keys checked),
+//!    every record is checked, and it is closed cleanly (the commit log left empty). Damage
+//!    anywhere stops here: nothing is rewritten on top of it.
+//! 2. The entries are written in key order into a new sled in `events.compacting` next to the
+//!    store (a leftover of an interrupted run is removed first), each record checked again on
+//!    the way; the store's own files (acknowledgements, commit log) are copied; everything is
+//!    synced. The old store stays locked meanwhile, so no server can start on it.
+//! 3. The new store is opened for inspection and verified, and each board's head compared with
+//!    the old one's.
+//! 4. The two directories are exchanged in one `renameat2(RENAME_EXCHANGE)` and their parent is
+//!    synced: before it the old store is whole and in place, after it the new one. Then the old
+//!    one is removed.
+
+use super::*;
+use crate::durable::sync_directory;
+
+/// What a rewrite did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RewriteReport {
+    pub boards: u64,
+    pub events: u64,
+    /// Chunks in the new store.
+    pub chunks: u64,
+    /// Events in those chunks.
+    pub chunked_events: u64,
+    /// The size of sled's `db` file before and after.
+    pub bytes_before: u64,
+    pub bytes_after: u64,
+}
+
+/// Why a rewrite did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum RewriteError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the event store has damage, so it is not rewritten (run `kipina verify`): {}", describe(.0))]
+    Damaged(Vec<Damage>),
+    #[error("the rewritten event store did not verify, so it was not swapped in: {0}")]
+    NotEqual(String),
+    #[error("i/o error: {0}")]
+    Io(#[from] io::Error),
+}
+
+fn describe(damage: &[Damage]) -> String {
+    damage.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+}
+
+/// The directory a rewrite of the store in `dir` is written to before it is swapped in.
+pub fn rewrite_dir(dir: &Path) -> PathBuf {
+    let mut name = dir.file_name().map(OsString::from).unwrap_or_else(|| OsString::from("events"));
+    name.push(".compacting");
+    dir.with_file_name(name)
+}
+
+/// Rewrites the store in `dir` with its events in chunks (see the module docs). The store must
+/// not be open anywhere else.
+pub fn rewrite(dir: &Path) -> Result<RewriteReport, RewriteError> {
+    // 1. Opened as the server opens it, checked throughout, closed cleanly.
+    let heads = {
+        let store = SledStore::open(dir, StoreOptions { background_check: true, ..StoreOptions::default() })?;
+        store.wait_for_background_check();
+        let mut damage: Vec<Damage> = store.damaged_boards().into_iter().flat_map(|(_, damage)| damage).collect();
+        damage.extend(store.unpinned_damage().unwrap_or_default());
+        if !damage.is_empty() {
+            return Err(RewriteError::Damaged(damage));
+        }
+        let mut heads = BTreeMap::new();
+        for board in store.boards()? {
+            heads.insert(board, store.head(board)?);
+        }
+        heads
+    };
+    let bytes_before = std::fs::metadata(dir.join("db"))?.len();
+
+    // 2. Written into a new sled next to it, while the old one stays locked.
+    let target = rewrite_dir(dir);
+    if target.exists() {
+        std::fs::remove_dir_all(&target)?;
+    }
+    let mut report = {
+        let old = open_sled(dir)?;
+        crate::durable::ensure_dir(&target)?;
+        let report = {
+            let new = open_sled(&target)?;
+            let report = copy_in_chunks(&old.db, &new.db)?;
+            new.db.flush().map_err(StoreError::from)?;
+            report
+        };
+        for file in [WATERMARK_FILE, HEADS_FILE, log::LOG_FILE] {
+            let from = dir.join(file);
+            if from.exists() {
+                std::fs::copy(&from, target.join(file))?;
+                File::open(target.join(file))?.sync_all()?;
+            }
+        }
+        for file in ["db", "conf"] {
+            File::open(target.join(file))?.sync_all()?;
+        }
+        sync_directory(&target.join("blobs"))?;
+        sync_directory(&target)?;
+        report
+    };
+
+    // 3. The new store verified, and its heads compared with the old ones.
+    {
+        let store = SledStore::open_for_inspection(&target)?;
+        let damage = store.verify();
+        if !damage.is_empty() {
+            return Err(RewriteError::NotEqual(describe(&damage)));
+        }
+        let mut found = BTreeMap::new();
+        for board in store.boards()? {
+            found.insert(board, store.head(board)?);
+        }
+        if found != heads {
+            return Err(RewriteError::NotEqual(format!(
+                "{} boards with heads {:?}, where the store had {} with {:?}",
+                found.len(),
+                found.values().take(5).collect::<Vec<_>>(),
+                heads.len(),
+                heads.values().take(5).collect::<Vec<_>>()
+            )));
+        }
+    }
+
+    // 4. Swapped in atomically, then the old one removed.
+    let parent = dir.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+    rustix::fs::renameat_with(rustix::fs::CWD, &target, rustix::fs::CWD, dir, rustix::fs::RenameFlags::EXCHANGE)
+        .map_err(io::Error::from)?;
+    sync_directory(&parent)?;
+    std::fs::remove_dir_all(&target)?;
+    sync_directory(&parent)?;
+    report.boards = heads.len() as u64;
+    report.bytes_before = bytes_before;
+    report.bytes_after = std::fs::metadata(dir.join("db"))?.len();
+    Ok(report)
+}
+
+/// Copies every entry of `old` into `new` in key order, each board's events gathered into
+/// chunks (all but a last run too short to fill one, which stays one entry per event). Every
+/// record is checked on the way; anything but a board's stream is refused.
+fn copy_in_chunks(old: &sled::Db, new: &sled::Db) -> Result<RewriteReport, RewriteError> {
+    let mut report = RewriteReport::default();
+    let mut pending = Pending::default();
+    for item in old.iter() {
+        let (key, value) = item.map_err(StoreError::from)?;
+        let Ok(Some((board, _))) = record::parse_key(&key).map(|parsed| parsed.stream_entry()) else {
+            return Err(RewriteError::Damaged(vec![Damage {
+                board: record::board_of_key(&key),
+                seq: None,
+                problem: format!("a key the store does not write: {key:02x?}"),
+            }]));
+        };
+        if pending.board != Some(board) {
+            pending.end_board(new)?;
+            pending.board = Some(board);
+        }
+        let from = pending.next;
+        let _: ControlFlow<()> = chunks::each_in_entry(
+            board,
+            &key,
+            &value,
+            from,
+            |seq, key, value| {
+                if seq != pending.next {
+                    return Err(damaged(board, pending.next, format!("event missing (the next one is seq {seq})")));
+                }
+                record::check_event(key, value).map_err(|error| damaged(board, seq, error.to_string()))?;
+                pending.push(new, seq, value, &mut report)?;
+                Ok(ControlFlow::Continue(()))
+            },
+            |problem| damaged(board, from, problem),
+        )?;
+    }
+    pending.end_board(new)?;
+    Ok(report)
+}
+
+/// The records of the board being copied that are not written yet.
+#[derive(Default)]
+struct Pending {
+    board: Option<BoardId>,
+    /// The seq the next record must have.
+    next: u64,
+    first: u64,
+    records: Vec<Vec<u8>>,
+    bytes: usize,
+}
+
+impl Pending {
+    /// Takes the board's next record, writing a chunk first when it would not fit.
+    fn push(&mut self, new: &sled::Db, seq: u64, value: &[u8], report: &mut RewriteReport) -> Result<(), StoreError> {
+        if !self.records.is_empty() && self.bytes + value.len() > chunks::CHUNK_BYTES {
+            self.write_chunk(new, report)?;
+        }
+        if self.records.is_empty() {
+            self.first = seq;
+        }
+        self.records.push(value.to_vec());
+        self.bytes += value.len();
+        self.next = seq + 1;
+        report.events += 1;
+        if self.records.len() == chunks::CHUNK_EVENTS {
+            self.write_chunk(new, report)?;
+        }
+        Ok(())
+    }
+
+    fn write_chunk(&mut self, new: &sled::Db, report: &mut RewriteReport) -> Result<(), StoreError> {
+        let Some(board) = self.board else { return Ok(()) };
+        let last = self.first + self.records.len() as u64 - 1;
+        let key = record::chunk_key(board, last);
+        let borrowed: Vec<&[u8]> = self.records.iter().map(Vec::as_slice).collect();
+        new.insert(&key[..], record::encode_chunk(&key, self.first, &borrowed))?;
+        report.chunks += 1;
+        report.chunked_events += self.records.len() as u64;
+        self.records.clear();
+        self.bytes = 0;
+        Ok(())
+    }
+
+    /// Writes what is left of the board one entry per event, and starts the next board at seq 1.
+    fn end_board(&mut self, new: &sled::Db) -> Result<(), StoreError> {
+        if let Some(board) = self.board {
+            for (seq, value) in (self.first..).zip(self.records.drain(..)) {
+                new.insert(record::event_key(board, seq), value)?;
+            }
+        }
+        *self = Pending { next: 1, ..Pending::default() };
+        Ok(())
+    }
+}
