@@ -120,6 +120,18 @@ struct Totals {
     compaction_kills: usize,
 }
 
+/// The board as `token` sees it.
+async fn board_view(http: &reqwest::Client, base: &str, board: BoardId, token: &str) -> BoardView {
+    http.get(format!("{base}/api/boards/{board}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("the board")
+}
+
 /// Waits until the server's compaction has written at least one chunk, as `/metrics` says.
 async fn wait_until_compacting(http: &reqwest::Client, base: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -216,15 +228,7 @@ async fn trial(http: &reqwest::Client, totals: &mut Totals) {
             AckOutcome::Unchanged => panic!("a card command cannot be unchanged"),
         }
     }
-    let view: BoardView = http
-        .get(format!("{base}/api/boards/{board}"))
-        .bearer_auth(&facilitator)
-        .send()
-        .await
-        .expect("answered")
-        .json()
-        .await
-        .expect("the board");
+    let view = board_view(http, &base, board, &facilitator).await;
     let listed = &view.columns.iter().find(|found| found.id == column).expect("the column survived").cards;
     let mut unique = listed.clone();
     unique.sort();
@@ -250,15 +254,7 @@ async fn trial(http: &reqwest::Client, totals: &mut Totals) {
         server.kill();
         totals.compaction_kills += 1;
         let server = Server::start(dir.path());
-        let again: BoardView = http
-            .get(format!("{}/api/boards/{board}", server.base))
-            .bearer_auth(&facilitator)
-            .send()
-            .await
-            .expect("answered")
-            .json()
-            .await
-            .expect("the board");
+        let again = board_view(http, &server.base, board, &facilitator).await;
         assert_eq!(again.seq, view.seq, "a kill during the compaction changed the board's head");
         let listed_again = &again.columns.iter().find(|found| found.id == column).expect("the column").cards;
         assert_eq!(listed_again, listed, "a kill during the compaction changed the cards");

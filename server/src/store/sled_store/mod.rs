@@ -872,16 +872,7 @@ impl EventStore for SledStore {
                 .next_back();
             let board = match last {
                 None => break,
-                Some(Ok((key, _))) => match record::parse_key(&key).map(|parsed| parsed.stream_entry()) {
-                    Ok(Some((board, _))) => board,
-                    Ok(None) | Err(_) => {
-                        return Err(StoreError::Damaged(vec![Damage {
-                            board: record::board_of_key(&key),
-                            seq: None,
-                            problem: format!("malformed event key {key:02x?}"),
-                        }]));
-                    }
-                },
+                Some(Ok((key, _))) => board_of_entry(&key)?,
                 Some(Err(_)) => return self.boards_forward(quarantined),
             };
             // A board whose first events are still waiting for their sync does not exist yet.
@@ -1056,16 +1047,7 @@ impl SledStore {
                 .next();
             let Some(item) = next else { break };
             let board = match item {
-                Ok((key, _)) => match record::parse_key(&key).map(|parsed| parsed.stream_entry()) {
-                    Ok(Some((board, _))) => board,
-                    Ok(None) | Err(_) => {
-                        return Err(StoreError::Damaged(vec![Damage {
-                            board: record::board_of_key(&key),
-                            seq: None,
-                            problem: format!("malformed event key {key:02x?}"),
-                        }]));
-                    }
-                },
+                Ok((key, _)) => board_of_entry(&key)?,
                 Err(error) => {
                     // sled cannot read on here: past a quarantined board that is no surprise.
                     let position = match &lower {
@@ -1156,6 +1138,18 @@ fn corrupt_at(at: Option<sled::DiskPtr>) -> String {
 
 fn damaged_file(path: &Path, problem: &str) -> StoreError {
     StoreError::Damaged(vec![Damage { board: None, seq: None, problem: format!("{}: {problem}", path.display()) }])
+}
+
+/// The board whose stream an entry of the event range belongs to; any other key is damage.
+fn board_of_entry(key: &[u8]) -> Result<BoardId, StoreError> {
+    match record::parse_key(key).map(|parsed| parsed.stream_entry()) {
+        Ok(Some((board, _))) => Ok(board),
+        Ok(None) | Err(_) => Err(StoreError::Damaged(vec![Damage {
+            board: record::board_of_key(key),
+            seq: None,
+            problem: format!("malformed event key {key:02x?}"),
+        }])),
+    }
 }
 
 /// The last seq stored in sled for the board (synced or not), 0 when there is none.
