@@ -895,6 +895,35 @@ impl Rig {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compact_refuses_a_disk_without_room_for_a_copy_or_a_swap_in_one_step_and_changes_nothing() {
+    let Rig { backing: _backing, mount, after: _after, fs, program, http: _http, workshop: _workshop } =
+        Rig::start().await;
+    program.stop();
+    let data = mount.path().join("data");
+    let compact = || Process::new(BINARY).args(["compact", "--data"]).arg(&data).output().expect("compact runs");
+    // 8 MiB left, which statfs shows: less than a copy of the log and the reserve need.
+    fs.faults().limit_space(Some(8 << 20));
+    let output = compact();
+    let said = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(!output.status.success(), "{said}");
+    assert!(said.contains("room for a whole copy") && said.contains("nothing was changed"), "{said}");
+    assert!(!data.join("events.compacting").exists());
+    // With room again (`verify` opens the access records, which needs room too) it verifies.
+    fs.faults().limit_space(None);
+    let (code, report) = verify(&data);
+    assert_eq!(code, Some(0), "{report}");
+    // This file system cannot swap two directories in one step (as some FUSE file systems
+    // cannot): the rewritten copy is made, then thrown away, and nothing changes.
+    let output = compact();
+    let said = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(!output.status.success(), "{said}");
+    assert!(said.contains("RENAME_EXCHANGE") && said.contains("nothing was changed"), "{said}");
+    assert!(!data.join("events.compacting").exists());
+    let (code, report) = verify(&data);
+    assert_eq!(code, Some(0), "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_fdatasync_is_not_acknowledged() {
     let Rig { backing: _backing, mount: _mount, after, fs, mut program, http, workshop } = Rig::start().await;
     let base = program.base.clone();

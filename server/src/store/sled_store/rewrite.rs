@@ -8,6 +8,7 @@
 //! about the size of the data.
 //!
 //! The steps, each safe to interrupt:
+//! 0. Unless the file system has room for a copy beside the store, nothing happens.
 //! 1. The store is opened as the server opens it (the commit log applied, the keys checked),
 //!    every record is checked, and it is closed cleanly (the commit log left empty). Damage
 //!    anywhere stops here: nothing is rewritten on top of it.
@@ -47,6 +48,20 @@ pub enum RewriteError {
     Damaged(Vec<Damage>),
     #[error("the rewritten event store did not verify, so it was not swapped in: {0}")]
     NotEqual(String),
+    #[error(
+        "the rewrite needs room for a whole copy of the event log beside it: {} MB free where {} is, {} MB \
+         needed; nothing was changed",
+        .available / 1_000_000,
+        .dir.display(),
+        .needed / 1_000_000
+    )]
+    NoRoom { dir: PathBuf, available: u64, needed: u64 },
+    #[error(
+        "the file system holding {} cannot swap two directories in one step (renameat2 with \
+         RENAME_EXCHANGE: {error}), which the rewrite needs to be safe from a crash; nothing was changed",
+        .dir.display()
+    )]
+    NoExchange { dir: PathBuf, error: io::Error },
     #[error("i/o error: {0}")]
     Io(#[from] io::Error),
 }
@@ -65,6 +80,16 @@ pub fn rewrite_dir(dir: &Path) -> PathBuf {
 /// Rewrites the store in `dir` with its events in chunks (see the module docs). The store must
 /// not be open anywhere else.
 pub fn rewrite(dir: &Path) -> Result<RewriteReport, RewriteError> {
+    let bytes_before = std::fs::metadata(dir.join("db"))?.len();
+    // Room for the copy beside the original, and the reserve the server keeps, before anything
+    // is written. A file system that cannot say is let through; a write that fails leaves the
+    // original as it is.
+    let needed = crate::disk_space::reserve(usize::try_from(bytes_before).unwrap_or(usize::MAX));
+    if let Ok(available) = crate::disk_space::available(dir)
+        && available < needed
+    {
+        return Err(RewriteError::NoRoom { dir: dir.to_path_buf(), available, needed });
+    }
     // 1. Opened as the server opens it, checked throughout, closed cleanly.
     let heads = {
         let store = SledStore::open(dir, StoreOptions { background_check: true, ..StoreOptions::default() })?;
@@ -80,7 +105,6 @@ pub fn rewrite(dir: &Path) -> Result<RewriteReport, RewriteError> {
         }
         heads
     };
-    let bytes_before = std::fs::metadata(dir.join("db"))?.len();
 
     // 2. Written into a new sled next to it, while the old one stays locked.
     let target = rewrite_dir(dir);
@@ -135,8 +159,13 @@ pub fn rewrite(dir: &Path) -> Result<RewriteReport, RewriteError> {
 
     // 4. Swapped in atomically, then the old one removed.
     let parent = dir.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
-    rustix::fs::renameat_with(rustix::fs::CWD, &target, rustix::fs::CWD, dir, rustix::fs::RenameFlags::EXCHANGE)
-        .map_err(io::Error::from)?;
+    if let Err(error) =
+        rustix::fs::renameat_with(rustix::fs::CWD, &target, rustix::fs::CWD, dir, rustix::fs::RenameFlags::EXCHANGE)
+    {
+        // Nothing was renamed: the copy goes, the store stays as it was.
+        std::fs::remove_dir_all(&target)?;
+        return Err(RewriteError::NoExchange { dir: dir.to_path_buf(), error: error.into() });
+    }
     sync_directory(&parent)?;
     std::fs::remove_dir_all(&target)?;
     sync_directory(&parent)?;
