@@ -478,7 +478,9 @@ impl SledStore {
             let found: u64 = report.heads.values().sum();
             // Opening applied the commit log to sled and started a new generation: every
             // stored event is settled.
-            settled_at_open = report.heads.clone();
+            if options.compaction {
+                settled_at_open = report.heads.clone();
+            }
             let mut heads: BTreeMap<BoardId, u64> = report.heads.into_iter().collect();
             for board in quarantine.keys() {
                 if let Some(recorded) = recorded_heads.heads.get(board) {
@@ -528,7 +530,7 @@ impl SledStore {
             sled_sync,
             applied: Arc::clone(&applied),
             hook: Arc::clone(&hook),
-            compaction: Arc::clone(&compaction),
+            compaction: (options.check_on_open && options.compaction).then(|| Arc::clone(&compaction)),
             unsettled: HashMap::new(),
         };
         let syncer = Syncer {

@@ -55,7 +55,9 @@ pub(super) struct Writer {
     /// The test hook, also the syncer's.
     pub(super) hook: Arc<dyn SyncHook>,
     /// Where settled heads go at each checkpoint.
-    pub(super) compaction: Arc<Compaction>,
+    /// Where settled heads go at each checkpoint; `None` when the compaction is off, so the
+    /// writer keeps no account of them.
+    pub(super) compaction: Option<Arc<Compaction>>,
     /// The head of each board applied to sled since the last checkpoint: settled at the next.
     pub(super) unsettled: HashMap<BoardId, u64>,
 }
@@ -120,7 +122,7 @@ pub(super) struct Written {
 /// A group's records on their way into sled, after its frame went to the log.
 pub(super) struct ToApply {
     entries: Vec<([u8; record::EVENT_KEY_LEN], Vec<u8>)>,
-    /// Each board's head once the group is applied.
+    /// Each board's head once the group is applied (left empty when the compaction is off).
     heads: Vec<(BoardId, u64)>,
     runs: Vec<usize>,
     appends: u64,
@@ -381,7 +383,10 @@ impl Writer {
             };
             match logged {
                 Ok(logged) => {
-                    let heads = boards.iter().map(|(board, (_, after))| (*board, *after)).collect();
+                    let heads = match self.compaction {
+                        Some(_) => boards.iter().map(|(board, (_, after))| (*board, *after)).collect(),
+                        None => Vec::new(),
+                    };
                     to_apply = Some(ToApply { entries, heads, runs, appends, logged });
                 }
                 Err(failure) => {
@@ -418,7 +423,9 @@ impl Writer {
         self.shared.checkpoints.fetch_add(1, Ordering::AcqRel);
         // What was applied before is durable in sled now, and no frame of the log holds it any
         // more: the compaction may rewrite it (ADR 0008).
-        self.compaction.settle(self.unsettled.drain());
+        if let Some(compaction) = &self.compaction {
+            compaction.settle(self.unsettled.drain());
+        }
         Ok(())
     }
 
