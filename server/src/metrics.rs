@@ -49,6 +49,7 @@ pub struct Metrics {
     pub append_latency: Histogram,
     pub commands: Family<OutcomeLabel, Counter>,
     pub fanout_drops: Counter,
+    pub reads_held_back: Counter,
     pub let_go: Family<ReasonLabel, Counter>,
     pub boards_damaged: Gauge,
     pub events_compacted: Gauge,
@@ -63,6 +64,7 @@ impl Default for Metrics {
         let append_latency = Histogram::new(exponential_buckets(0.000_1, 2.0, 16));
         let commands = Family::<OutcomeLabel, Counter>::default();
         let fanout_drops = Counter::default();
+        let reads_held_back = Counter::default();
         let let_go = Family::<ReasonLabel, Counter>::default();
         let boards_damaged = Gauge::default();
         let events_compacted = Gauge::default();
@@ -78,6 +80,12 @@ impl Default for Metrics {
             "kipina_fanout_queue_drops",
             "Connections dropped because their outgoing queue was full",
             fanout_drops.clone(),
+        );
+        registry.register(
+            "kipina_connection_reads_held_back",
+            "Times a connection stopped reading its client until the board answered the commands it holds \
+             (a client sending faster than its commands are decided and its answers read)",
+            reads_held_back.clone(),
         );
         registry.register(
             "kipina_connections_let_go",
@@ -102,6 +110,7 @@ impl Default for Metrics {
             append_latency,
             commands,
             fanout_drops,
+            reads_held_back,
             let_go,
             boards_damaged,
             events_compacted,

@@ -383,8 +383,24 @@ impl WsClient {
         last_seq: Option<u64>,
         bytes: u32,
     ) -> Self {
+        Self::connect_with_buffers(server, board, token, last_seq, bytes, None).await
+    }
+
+    /// Like [`WsClient::connect_with_receive_buffer`], and with the socket's send buffer set to
+    /// `send` bytes when given.
+    pub async fn connect_with_buffers(
+        server: &TestServer,
+        board: BoardId,
+        token: &str,
+        last_seq: Option<u64>,
+        receive: u32,
+        send: Option<u32>,
+    ) -> Self {
         let socket = tokio::net::TcpSocket::new_v4().expect("a TCP socket");
-        socket.set_recv_buffer_size(bytes).expect("the receive buffer size is set");
+        socket.set_recv_buffer_size(receive).expect("the receive buffer size is set");
+        if let Some(send) = send {
+            socket.set_send_buffer_size(send).expect("the send buffer size is set");
+        }
         let address = std::net::SocketAddr::from(([127, 0, 0, 1], server.port()));
         let stream = within("connecting", socket.connect(address)).await.expect("a TCP connection");
         let mut request = server.ws_url(board).into_client_request().expect("a WebSocket request");
@@ -630,6 +646,20 @@ impl WsClient {
     /// time (so the server's queue to this client never fills), and returns each command's
     /// outcome in the order sent.
     pub async fn flood(&mut self, commands: Vec<Command>) -> Vec<Result<AckOutcome, ErrorCode>> {
+        self.flood_reading(commands, true).await
+    }
+
+    /// Like [`WsClient::flood`], but reads nothing until every command has been handed to the
+    /// socket (whose send buffer must hold them all, see [`WsClient::connect_with_buffers`]).
+    pub async fn flood_before_reading(&mut self, commands: Vec<Command>) -> Vec<Result<AckOutcome, ErrorCode>> {
+        self.flood_reading(commands, false).await
+    }
+
+    async fn flood_reading(
+        &mut self,
+        commands: Vec<Command>,
+        read_while_sending: bool,
+    ) -> Vec<Result<AckOutcome, ErrorCode>> {
         let messages: Vec<(CommandId, ClientMessage)> = commands
             .into_iter()
             .map(|command| {
@@ -667,7 +697,12 @@ impl WsClient {
                 }
             }
         };
-        tokio::join!(send_all, receive_all);
+        if read_while_sending {
+            tokio::join!(send_all, receive_all);
+        } else {
+            send_all.await;
+            receive_all.await;
+        }
         ids.iter().map(|id| outcomes.remove(id).expect("every command was answered")).collect()
     }
 

@@ -21,7 +21,7 @@
 //! meant to survive.
 
 use super::changes::ChangeSet;
-use super::{Clock, ConnectionId, Kicked, OUTBOX_CAPACITY, Outbox, error_body, history_failure};
+use super::{Clock, ConnectionId, Kicked, Outbox, error_body, history_failure};
 use crate::access::Bucket;
 use crate::engine::{Batch, Engine, ExecuteError, Executed, Submitted};
 use crate::metrics::{LetGo, Metrics};
@@ -44,10 +44,6 @@ const QUEUE: usize = 1_024;
 pub const MAX_CATCH_UP: u64 = 1_000;
 /// The most commands a board decides together, with one append group and one `changed`.
 pub const MAX_BATCH: usize = 1024;
-/// The most commands of one connection in a batch. Their answers go into the connection's
-/// outbox together, after the batch's `changed`, so they must leave most of it free: a client
-/// that sends many commands at once and reads as it goes is not taken for one that fell behind.
-const MAX_BATCH_PER_CONNECTION: usize = OUTBOX_CAPACITY / 4;
 /// At most one presence broadcast per this long; see the module docs.
 pub const PRESENCE_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
 
@@ -314,22 +310,12 @@ impl BoardTask {
             };
             match request {
                 Request::Execute(submission) => {
-                    // Every command waiting behind this one, up to the first other request (or
-                    // one that would be too many of its connection's).
-                    let mut from_connection: HashMap<ConnectionId, usize> = HashMap::new();
-                    let mut fits = |submission: &Submission| match submission.respond {
-                        Respond::Connection(connection) => {
-                            let count = from_connection.entry(connection).or_default();
-                            *count += 1;
-                            *count <= MAX_BATCH_PER_CONNECTION
-                        }
-                        Respond::Reply(_) => true,
-                    };
-                    fits(&submission);
+                    // Every command waiting behind this one, up to the first other request. (A
+                    // connection has at most `connection::MAX_UNANSWERED` of its own among them.)
                     let mut batch = vec![submission];
                     while batch.len() < MAX_BATCH {
                         match inbox.try_recv() {
-                            Ok(Request::Execute(submission)) if fits(&submission) => batch.push(submission),
+                            Ok(Request::Execute(submission)) => batch.push(submission),
                             // Leaving needs no state, so it does not end the batch.
                             Ok(Request::Unsubscribe { connection }) => self.unsubscribe(connection),
                             Ok(other) => {
@@ -506,6 +492,9 @@ impl BoardTask {
                             ServerMessage::Error { command_id: Some(command_id), code, message }
                         }
                     };
+                    if let Some(subscriber) = self.subscribers.get(&connection) {
+                        subscriber.outbox.answered.fetch_add(1, std::sync::atomic::Ordering::Release);
+                    }
                     self.send_to(connection, encode(&message));
                 }
             }

@@ -15,6 +15,7 @@ use futures_util::StreamExt;
 use kipina_proto::ErrorCode;
 use kipina_proto::{ClientMessage, CommandId, Role, ServerMessage};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tracing::Instrument;
@@ -24,6 +25,16 @@ pub const SHUTTING_DOWN: &str = "the server is stopping; nothing was changed, se
 
 /// The largest message a client may send.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+
+/// The most commands of one connection the board may hold unanswered. A connection with this
+/// many reads nothing more from its client until answers come back (the client's writes then
+/// wait in TCP), so a client that sends many commands at once is slowed down, not taken for one
+/// that fell behind: its own answers never fill its outbox.
+pub const MAX_UNANSWERED: u64 = 32;
+
+/// A connection also stops reading while this many messages wait in its outbox: it writes them
+/// first.
+const OUTBOX_READ_LIMIT: usize = OUTBOX_CAPACITY / 4;
 
 /// What a connection needs from the server.
 #[derive(Debug, Clone)]
@@ -41,6 +52,9 @@ struct Connection {
     role: Option<Role>,
     outbox: mpsc::Sender<bytestring::ByteString>,
     kicked: Arc<Kick>,
+    /// Commands handed to the board, and (counted by the board) the answers it put into the outbox.
+    submitted: u64,
+    answered: Arc<AtomicU64>,
     /// The server is stopping: commands are no longer taken.
     stopping: tokio::sync::watch::Receiver<bool>,
     /// Called when a participant's token subscribed: the client's address has opened the board.
@@ -91,6 +105,8 @@ async fn run_connection(id: ConnectionId, parts: Parts, stream: MessageStream, s
         role: None,
         outbox,
         kicked: Arc::new(Kick::default()),
+        submitted: 0,
+        answered: Arc::new(AtomicU64::new(0)),
         stopping: boards.stopping(),
         opened,
         write_timeout,
@@ -106,7 +122,13 @@ async fn run_connection(id: ConnectionId, parts: Parts, stream: MessageStream, s
         metrics.let_go(LetGo::NotReading);
         CloseReason { code: CloseCode::Away, description: Some("not reading".into()) }
     };
+    let mut reading = true;
     let close: Option<CloseReason> = loop {
+        let may_read = connection.may_read(&pending);
+        if reading && !may_read {
+            metrics.reads_held_back.inc();
+        }
+        reading = may_read;
         tokio::select! {
             _ = stopping.wait_for(|stopping| *stopping) => {
                 // What the board already put in the outbox (the changes and answers of commands
@@ -118,7 +140,7 @@ async fn run_connection(id: ConnectionId, parts: Parts, stream: MessageStream, s
                 }
                 break Some(CloseReason { code: CloseCode::Away, description: Some("the server is stopping; reconnect in a moment".into()) });
             }
-            message = stream.next() => {
+            message = stream.next(), if reading => {
                 match message {
                     None => break None,
                     Some(Ok(message)) => {
@@ -201,6 +223,10 @@ async fn run_connection(id: ConnectionId, parts: Parts, stream: MessageStream, s
                 }
             },
             _ = heartbeat.tick() => {
+                if !reading {
+                    // Not reading is the server's choice here, not the client's silence.
+                    last_heard = Instant::now();
+                }
                 if last_heard.elapsed() > settings.client_timeout {
                     tracing::debug!("closing a silent connection");
                     metrics.let_go(LetGo::Silent);
@@ -265,6 +291,14 @@ pub fn decode_client_message(text: &str) -> Result<ClientMessage, Refusal> {
 }
 
 impl Connection {
+    /// Whether to read the client's next message now: not while the board holds
+    /// `MAX_UNANSWERED` of its commands, nor while the outbox is filling faster than it is
+    /// written. Either ends with a message put into the outbox, which wakes the connection.
+    fn may_read(&self, pending: &mpsc::Receiver<bytestring::ByteString>) -> bool {
+        let unanswered = self.submitted.saturating_sub(self.answered.load(Ordering::Acquire));
+        unanswered < MAX_UNANSWERED && pending.len() < OUTBOX_READ_LIMIT
+    }
+
     /// Answers the client directly. A client that sends but does not read would have this wait
     /// for ever (and the heartbeat with it), so it waits `write_timeout` at most and then marks
     /// the connection to be closed.
@@ -307,8 +341,9 @@ impl Connection {
                     self.error(Some(command_id), ErrorCode::ShuttingDown, SHUTTING_DOWN).await;
                     return None;
                 }
-                if let Err(body) = self.board.execute_for(self.id, actor, command_id, command).await {
-                    self.error(Some(command_id), body.code, &body.message).await;
+                match self.board.execute_for(self.id, actor, command_id, command).await {
+                    Ok(()) => self.submitted += 1,
+                    Err(body) => self.error(Some(command_id), body.code, &body.message).await,
                 }
                 None
             }
@@ -340,7 +375,11 @@ impl Connection {
             self.error(None, ErrorCode::Unauthorized, "this token does not give access to this board").await;
             return Some(unauthorized);
         };
-        let outbox = Outbox { messages: self.outbox.clone(), kicked: Arc::clone(&self.kicked) };
+        let outbox = Outbox {
+            messages: self.outbox.clone(),
+            kicked: Arc::clone(&self.kicked),
+            answered: Arc::clone(&self.answered),
+        };
         match self.board.subscribe(self.id, viewer, last_seq, outbox).await {
             Ok(role) => {
                 if matches!(viewer, Viewer::Participant(_)) {

@@ -33,6 +33,10 @@ pub type ConnectionId = u64;
 pub struct Outbox {
     pub messages: mpsc::Sender<ByteString>,
     pub kicked: Arc<Kick>,
+    /// How many answers to the connection's commands the board has put into `messages`: the
+    /// connection reads no more commands while too many of its own are unanswered (see
+    /// `connection::MAX_UNANSWERED`).
+    pub answered: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Why a board let a connection go.

@@ -251,7 +251,7 @@ async fn run_case(sends: Vec<Sent>, sizes: Vec<usize>, dir: &std::path::Path) ->
     for (connection, viewer) in (1u64..).zip(viewers) {
         let (messages, receiver) = mpsc::channel(100_000);
         let kick = Arc::new(Kick::default());
-        let outbox = Outbox { messages, kicked: Arc::clone(&kick) };
+        let outbox = Outbox { messages, kicked: Arc::clone(&kick), answered: Arc::default() };
         let as_viewer = viewer.map_or(Viewer::Observer, Viewer::Participant);
         handle.subscribe(connection, as_viewer, None, outbox).await.unwrap(); // unwrap: everyone has joined
         let mut watcher = Watcher { viewer, connection, messages: receiver, kick, mirror: None, gone: false };

@@ -125,3 +125,46 @@ async fn a_client_that_stops_reading_is_let_go_without_holding_up_the_others() {
     assert_eq!(again.last_seq, Some(head), "after reconnecting it has caught up");
     again.applied(add_card(workshop.column, "Hereillä").1).await;
 }
+
+/// A client that sends hundreds of commands at once and reads only afterwards is slowed down and
+/// never let go: the server reads no more of its commands while it holds 32 of them unanswered
+/// or its queue is filling, so the client's own answers cannot fill that queue while the client
+/// is not reading (its socket's receive buffer is small; its send buffer holds every command).
+/// Before the server held back, it decided all of them at once and dropped the client for
+/// falling behind.
+#[tokio::test]
+async fn a_client_sending_hundreds_of_commands_before_reading_is_slowed_down_not_let_go() {
+    let server = TestServer::start_with(|config| config.max_commands_per_second = 100_000).await;
+    let workshop = Workshop::open(&server).await;
+    let flooder = workshop.participant(&server, "Tulva").await;
+    let mut client =
+        WsClient::connect_with_buffers(&server, workshop.board, &flooder.token, None, 4096, Some(4 << 20)).await;
+    client.expect_presence().await;
+    let start = client.last_seq.expect("a snapshot");
+
+    // Cards of 1 kB: every command fits in the client's send buffer (about 400 kB, the most
+    // Linux gives by default), and their answers do not fit in what the kernel buffers for the
+    // server's socket while the client is not reading.
+    const CARDS: u64 = 320;
+    let body = "a".repeat(1_000);
+    let outcomes = client
+        .flood_before_reading(
+            (0..CARDS)
+                .map(|number| Command::AddCard {
+                    card: kipina_tests::new_card_id(),
+                    column: workshop.column,
+                    title: format!("Kortti {number}"),
+                    body: body.clone(),
+                })
+                .collect(),
+        )
+        .await;
+    assert!(outcomes.iter().all(|outcome| matches!(outcome, Ok(kipina_proto::AckOutcome::Applied { .. }))));
+    assert_eq!(client.last_seq, Some(start + CARDS), "every change reached the client, in order");
+    assert_eq!(let_go_total(&server).await, 0.0, "the server let a connection go");
+    assert!(metric(&server, "kipina_connection_reads_held_back_total").await >= 1.0, "the server never held back");
+    // The connection is still open and answers.
+    let (_, command) = add_card(workshop.column, "Vielä yksi");
+    let (_, last_seq) = client.applied(command).await;
+    assert_eq!(last_seq, start + CARDS + 1);
+}
