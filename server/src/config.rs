@@ -31,6 +31,10 @@ pub struct Config {
     /// and how long it must have written nothing before it does
     /// ([`crate::store::StoreOptions::compaction_quiet`]).
     pub compaction: Option<Duration>,
+    /// Whether the server rewrites its event store with older events in chunks when it stops
+    /// cleanly and enough have gathered (ADR 0008), and when that is. On by default; off in
+    /// tests unless a test turns it on.
+    pub tidy_at_stop: Option<crate::store::TidyPolicy>,
 }
 
 impl Config {
@@ -47,11 +51,12 @@ impl Config {
             client_timeout: Duration::from_secs(30),
             workers: 0,
             compaction: None,
+            tidy_at_stop: Some(crate::store::TidyPolicy::default()),
         }
     }
 
     /// A server on a free loopback port with no demo board, for tests.
     pub fn for_tests(data_dir: impl Into<PathBuf>) -> Self {
-        Self { bind: "127.0.0.1:0".into(), create_demo: false, workers: 2, ..Self::new(data_dir) }
+        Self { bind: "127.0.0.1:0".into(), create_demo: false, workers: 2, tidy_at_stop: None, ..Self::new(data_dir) }
     }
 }

@@ -53,6 +53,7 @@ pub struct Metrics {
     pub let_go: Family<ReasonLabel, Counter>,
     pub boards_damaged: Gauge,
     pub events_compacted: Gauge,
+    pub events_outside_chunks: Gauge,
 }
 
 impl Default for Metrics {
@@ -68,6 +69,7 @@ impl Default for Metrics {
         let let_go = Family::<ReasonLabel, Counter>::default();
         let boards_damaged = Gauge::default();
         let events_compacted = Gauge::default();
+        let events_outside_chunks = Gauge::default();
         registry.register("kipina_connections", "Open WebSocket connections", connections.clone());
         registry.register("kipina_events_appended", "Events appended durably", events_appended.clone());
         registry.register(
@@ -103,6 +105,12 @@ impl Default for Metrics {
             "Events the event store has rewritten into chunks since it started, so boards load faster",
             events_compacted.clone(),
         );
+        registry.register(
+            "kipina_store_events_outside_chunks",
+            "Stored events not in chunks yet (about; -1 until the background check has counted them): a clean stop \
+             tidies them into chunks once there are enough",
+            events_outside_chunks.clone(),
+        );
         Self {
             registry,
             connections,
@@ -114,6 +122,7 @@ impl Default for Metrics {
             let_go,
             boards_damaged,
             events_compacted,
+            events_outside_chunks,
         }
     }
 }

@@ -9,7 +9,8 @@ use crate::engine::{Engine, OpenError};
 use crate::live::Boards;
 use crate::metrics::Metrics;
 use crate::routes::{self, AppState};
-use crate::store::{Damage, EventStore, StoreError, StoreOptions};
+use crate::store::sled_store::RewriteReport;
+use crate::store::{Damage, EventStore, StoreError, StoreOptions, TidyEstimate, TidyPolicy};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
 use kipina_proto::BoardId;
@@ -156,6 +157,11 @@ pub struct Application {
     store_closed: watch::Receiver<bool>,
     access_closed: watch::Receiver<bool>,
     boards: Arc<Boards>,
+    /// The event store's directory, and when to tidy it as the server stops (ADR 0008).
+    events_dir: std::path::PathBuf,
+    tidy_at_stop: Option<TidyPolicy>,
+    /// What the store said of its events outside chunks when the stop began.
+    tidy_estimate: Arc<std::sync::Mutex<Option<TidyEstimate>>>,
 }
 
 /// Stops a running server the way SIGTERM does: connections are closed with 1001 at once,
@@ -165,6 +171,8 @@ pub struct StopHandle {
     server: ServerHandle,
     /// Weak, so a handle kept by someone does not keep the store open after the server stopped.
     boards: Weak<Boards>,
+    /// Where the stop leaves the store's [`TidyEstimate`] for [`Application::run_until_stopped`].
+    tidy_estimate: Arc<std::sync::Mutex<Option<TidyEstimate>>>,
 }
 
 impl StopHandle {
@@ -172,6 +180,8 @@ impl StopHandle {
     pub async fn stop(&self) {
         tracing::info!("stopping: closing the WebSockets and finishing the appends on their way");
         if let Some(boards) = self.boards.upgrade() {
+            *self.tidy_estimate.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                boards.engine().store().tidy_estimate();
             boards.stop();
         }
         self.server.stop(true).await;
@@ -215,6 +225,8 @@ impl Application {
         let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{address}"));
         let own_origins = own_origins(&config, &public_url, address);
         let store_closed = engine.store().closed();
+        let events_dir = data.events();
+        let tidy_at_stop = config.tidy_at_stop;
         let access_closed = access.closed();
         let boards = Arc::new(Boards::new(engine, Arc::new(Metrics::default()), config.max_commands_per_second));
         let boards_held = Arc::clone(&boards);
@@ -261,7 +273,18 @@ impl Application {
         .listen(listener)
         .map_err(|source| StartError::Bind { bind: address.to_string(), source })?
         .run();
-        Ok(Self { port: address.port(), public_url, server, demo, store_closed, access_closed, boards: boards_held })
+        Ok(Self {
+            port: address.port(),
+            public_url,
+            server,
+            demo,
+            store_closed,
+            access_closed,
+            boards: boards_held,
+            events_dir,
+            tidy_at_stop,
+            tidy_estimate: Arc::default(),
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -282,7 +305,11 @@ impl Application {
 
     /// Stops the server from another task as SIGTERM does (see [`StopHandle`]).
     pub fn stop_handle(&self) -> StopHandle {
-        StopHandle { server: self.server.handle(), boards: Arc::downgrade(&self.boards) }
+        StopHandle {
+            server: self.server.handle(),
+            boards: Arc::downgrade(&self.boards),
+            tidy_estimate: Arc::clone(&self.tidy_estimate),
+        }
     }
 
     /// The demo board made at start-up, with its links.
@@ -294,13 +321,20 @@ impl Application {
     /// let go of the event store and the access records and both are closed: the store's writer
     /// has answered every queued append and the data directory is free to open again.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until_stopped_telling(|_| {}).await
+    }
+
+    /// [`Application::run_until_stopped`], telling `tell` what the tidying at the stop does.
+    pub async fn run_until_stopped_telling(self, tell: impl Fn(Tidying) + Send + 'static) -> std::io::Result<()> {
         let stopper = self.stop_handle();
         let signals = tokio::spawn(async move {
             if stop_signal().await {
                 stopper.stop().await;
             }
         });
-        let Self { server, mut store_closed, mut access_closed, boards, .. } = self;
+        let Self {
+            server, mut store_closed, mut access_closed, boards, events_dir, tidy_at_stop, tidy_estimate, ..
+        } = self;
         drop(boards);
         let result = server.await;
         signals.abort();
@@ -311,8 +345,68 @@ impl Application {
         };
         if tokio::time::timeout(Duration::from_secs(10), closed).await.is_err() {
             tracing::warn!("the data directory was still held 10 s after the server stopped");
+            return result;
+        }
+        let estimate = *tidy_estimate.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let (Some(policy), Some(estimate)) = (tidy_at_stop, estimate) {
+            // Blocking, and the last thing the process does: a service manager that loses
+            // patience and kills it loses nothing (the swap is one step at the end).
+            let _ = actix_web::rt::task::spawn_blocking(move || tidy(&events_dir, policy, estimate, &tell)).await;
         }
         result
+    }
+}
+
+/// What the tidying of the event store at a clean stop does (ADR 0008).
+#[derive(Debug)]
+pub enum Tidying {
+    /// It starts: this many events are outside chunks, in a file of this many bytes.
+    Starting { estimate: TidyEstimate, db_bytes: u64 },
+    /// It is done.
+    Done { report: RewriteReport, elapsed: Duration },
+    /// It did not happen; the store is as it was.
+    Failed(String),
+}
+
+/// Rewrites the stopped store with its older events in chunks (ADR 0008) when `policy` says it
+/// is worth it, so boards load faster at the next start; says what it does in the log and to
+/// `tell`.
+fn tidy(events_dir: &std::path::Path, policy: TidyPolicy, estimate: TidyEstimate, tell: &dyn Fn(Tidying)) {
+    let db_bytes = std::fs::metadata(events_dir.join("db")).map(|metadata| metadata.len()).unwrap_or(u64::MAX);
+    if let Err(why) = policy.decide(estimate, db_bytes) {
+        tracing::info!(
+            outside_chunks = estimate.outside_chunks,
+            events = estimate.events,
+            "not tidying the event store: {why}"
+        );
+        return;
+    }
+    tracing::info!(
+        outside_chunks = estimate.outside_chunks,
+        events = estimate.events,
+        megabytes = db_bytes / 1_000_000,
+        "tidying the event store"
+    );
+    tell(Tidying::Starting { estimate, db_bytes });
+    let started = std::time::Instant::now();
+    match crate::store::sled_store::rewrite(events_dir) {
+        Ok(report) => {
+            let elapsed = started.elapsed();
+            tracing::info!(
+                boards = report.boards,
+                events = report.events,
+                chunked_events = report.chunked_events,
+                megabytes_before = report.bytes_before / 1_000_000,
+                megabytes_after = report.bytes_after / 1_000_000,
+                elapsed_ms = elapsed.as_millis() as u64,
+                "tidied the event store"
+            );
+            tell(Tidying::Done { report, elapsed });
+        }
+        Err(error) => {
+            tracing::warn!(%error, "the event store was not tidied; it is as it was");
+            tell(Tidying::Failed(error.to_string()));
+        }
     }
 }
 

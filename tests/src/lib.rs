@@ -114,6 +114,15 @@ impl TestServer {
         self.http.get(format!("{}{path}", self.base_url())).send().await.expect("the GET request is answered")
     }
 
+    /// The value of an unlabelled sample in the Prometheus text of `/metrics`.
+    pub async fn metric(&self, name: &str) -> f64 {
+        let text = self.get("/metrics").await.text().await.expect("a body");
+        text.lines()
+            .find_map(|line| line.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
+            .and_then(|value| value.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no sample {name} in:\n{text}"))
+    }
+
     /// Creates a board titled "Työpaja" through `POST /api/boards`.
     pub async fn create_board(&self, facilitator_name: &str) -> CreateBoardResponse {
         self.create_board_titled("Työpaja", facilitator_name).await

@@ -128,6 +128,14 @@ pub struct ServeArgs {
     /// given: it makes the event store's file several times larger (ADR 0008).
     #[arg(long, env = "KIPINA_COMPACT_WHEN_QUIET_MS")]
     pub compact_when_quiet_ms: Option<u64>,
+    /// Do not tidy the event store when the server stops. By default a clean stop rewrites it
+    /// with older events in chunks (as `kipina compact` does) once enough have gathered and the
+    /// rewrite should take under 30 s, so boards load faster at the next start (ADR 0008).
+    #[arg(long, env = "KIPINA_NO_TIDY_AT_STOP")]
+    pub no_tidy_at_stop: bool,
+    /// The fewest events outside chunks (and at least a quarter of all) for the tidying at a stop.
+    #[arg(long, env = "KIPINA_TIDY_AT_STOP_MIN_EVENTS", default_value_t = 10_000)]
+    pub tidy_at_stop_min_events: u64,
 }
 
 impl Default for ServeArgs {

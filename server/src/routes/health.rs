@@ -60,5 +60,8 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     metrics.boards_damaged.set(i64::try_from(damaged).unwrap_or(i64::MAX));
     let compacted = state.boards.engine().store().compacted_events();
     metrics.events_compacted.set(i64::try_from(compacted).unwrap_or(i64::MAX));
+    // -1 until the background check has counted them.
+    let outside = state.boards.engine().store().tidy_estimate().map(|estimate| estimate.outside_chunks);
+    metrics.events_outside_chunks.set(outside.map_or(-1, |outside| i64::try_from(outside).unwrap_or(i64::MAX)));
     HttpResponse::Ok().content_type("application/openmetrics-text; version=1.0.0; charset=utf-8").body(metrics.render())
 }

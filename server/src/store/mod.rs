@@ -22,7 +22,7 @@ use std::ops::ControlFlow;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-pub use sled_store::{SledStore, StoreOptions};
+pub use sled_store::{SledStore, StoreOptions, TidyPolicy};
 
 /// The most events one append may carry.
 pub const MAX_EVENTS_PER_APPEND: usize = 1_000;
@@ -386,4 +386,18 @@ pub trait EventStore: Send + Sync + 'static {
     fn compacted_events(&self) -> u64 {
         0
     }
+
+    /// How many stored events are outside chunks, and how many there are in all (ADR 0008), once
+    /// the store knows (after its background check found no damage); what decides whether to
+    /// tidy the store when the server stops.
+    fn tidy_estimate(&self) -> Option<TidyEstimate> {
+        None
+    }
+}
+
+/// Stored events outside chunks, and all stored events ([`EventStore::tidy_estimate`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TidyEstimate {
+    pub outside_chunks: u64,
+    pub events: u64,
 }

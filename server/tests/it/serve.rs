@@ -110,3 +110,53 @@ fn credentials_never_reach_the_logs_and_sigterm_stops_cleanly() {
     let listed = String::from_utf8_lossy(&listed.stdout);
     assert!(listed.contains("Lokitesti"), "{listed}");
 }
+
+/// `kipina serve` tidies its store at a clean stop once enough events are outside chunks
+/// (`KIPINA_TIDY_AT_STOP_MIN_EVENTS`; here the demo board's events are enough) and says so on
+/// standard output; `--no-tidy-at-stop` leaves the store alone.
+#[test]
+fn a_clean_stop_says_it_tidied_the_event_store_unless_told_not_to() {
+    for tidy in [true, false] {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_kipina"));
+        command
+            .args(["serve", "--data", dir.path().to_str().expect("utf-8 path"), "--bind", "127.0.0.1:0"])
+            .env("KIPINA_TIDY_AT_STOP_MIN_EVENTS", "1")
+            .env_remove("KIPINA_DATA")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if !tidy {
+            command.arg("--no-tidy-at-stop");
+        }
+        let mut child = command.spawn().expect("kipina starts");
+        let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+        let mut first = String::new();
+        stdout.read_line(&mut first).expect("kipina prints where it serves");
+        let port: u16 =
+            first.trim().rsplit(':').next().and_then(|port| port.parse().ok()).unwrap_or_else(|| panic!("{first}"));
+        // The store knows how many events are outside chunks once its background check ended.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let (_, metrics) = http(port, "GET", "/metrics", "");
+            let counted = metrics
+                .lines()
+                .find_map(|line| line.strip_prefix("kipina_store_events_outside_chunks "))
+                .and_then(|value| value.trim().parse::<i64>().ok())
+                .is_some_and(|outside| outside > 0);
+            if counted {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "the events outside chunks were never counted");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let terminated = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill runs");
+        assert!(terminated.success());
+        let mut said = String::new();
+        stdout.read_to_string(&mut said).expect("the rest of its output");
+        let status = child.wait().expect("kipina exits");
+        assert!(status.success(), "kipina did not stop cleanly: {status}\n{said}");
+        assert_eq!(said.contains("Tidying the event store"), tidy, "{said}");
+        assert_eq!(said.contains("Tidied the event store"), tidy, "{said}");
+        assert!(said.contains("Kipinä stopped"), "{said}");
+    }
+}

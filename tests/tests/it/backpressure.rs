@@ -6,15 +6,6 @@ use kipina_proto::{Command, ReactionTarget, ServerMessage};
 use kipina_tests::{Received, TestServer, WAIT, Workshop, WsClient, add_card, add_column, link_part};
 use std::time::Duration;
 
-/// The value of an unlabelled sample in the Prometheus text of `/metrics`.
-async fn metric(server: &TestServer, name: &str) -> f64 {
-    let text = server.get("/metrics").await.text().await.expect("a body");
-    text.lines()
-        .find_map(|line| line.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
-        .and_then(|value| value.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no sample {name} in:\n{text}"))
-}
-
 /// Connections the server let go of for not keeping up, whatever the reason.
 async fn let_go_total(server: &TestServer) -> f64 {
     let text = server.get("/metrics").await.text().await.expect("a body");
@@ -92,7 +83,7 @@ async fn a_client_that_stops_reading_is_let_go_without_holding_up_the_others() {
     let mut poll = tokio::time::interval(Duration::from_millis(50));
     loop {
         poll.tick().await;
-        let open = metric(&server, "kipina_connections").await;
+        let open = server.metric("kipina_connections").await;
         if open == 0.0 {
             break;
         }
@@ -162,7 +153,7 @@ async fn a_client_sending_hundreds_of_commands_before_reading_is_slowed_down_not
     assert!(outcomes.iter().all(|outcome| matches!(outcome, Ok(kipina_proto::AckOutcome::Applied { .. }))));
     assert_eq!(client.last_seq, Some(start + CARDS), "every change reached the client, in order");
     assert_eq!(let_go_total(&server).await, 0.0, "the server let a connection go");
-    assert!(metric(&server, "kipina_connection_reads_held_back_total").await >= 1.0, "the server never held back");
+    assert!(server.metric("kipina_connection_reads_held_back_total").await >= 1.0, "the server never held back");
     // The connection is still open and answers.
     let (_, command) = add_card(workshop.column, "Vielä yksi");
     let (_, last_seq) = client.applied(command).await;

@@ -34,5 +34,6 @@ mod search;
 mod secrets_in_logs;
 mod slow_reader;
 mod statements;
+mod tidy;
 mod transfer;
 mod upgrade;

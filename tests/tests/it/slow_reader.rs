@@ -30,15 +30,6 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 /// during the measured changes.
 const FILL_EDITS: u32 = 700;
 
-/// The value of an unlabelled sample in the Prometheus text of `/metrics`.
-async fn metric(server: &TestServer, name: &str) -> f64 {
-    let text = server.get("/metrics").await.text().await.expect("a body");
-    text.lines()
-        .find_map(|line| line.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
-        .and_then(|value| value.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no sample {name} in:\n{text}"))
-}
-
 /// Delivery latencies of one phase, over every reader and change.
 #[derive(Debug)]
 struct Latencies {
@@ -128,7 +119,7 @@ struct Phase {
 }
 
 async fn phase(server: &TestServer, stalled: usize) -> Phase {
-    let drops_before = metric(server, "kipina_fanout_queue_drops_total").await;
+    let drops_before = server.metric("kipina_fanout_queue_drops_total").await;
     let workshop = Workshop::open(server).await;
     let mut columns: Vec<ColumnId> = vec![workshop.column];
     for number in 1..COLUMNS {
@@ -157,7 +148,7 @@ async fn phase(server: &TestServer, stalled: usize) -> Phase {
         let body = format!("{version} {}", "x".repeat(4_900));
         writer.applied(Command::EditCard { card: filler, title: "Täyte".into(), body, base_version: version }).await;
     }
-    let filled = metric(server, "kipina_fanout_queue_drops_total").await;
+    let filled = server.metric("kipina_fanout_queue_drops_total").await;
     let sent: Arc<Vec<OnceLock<Instant>>> = Arc::new((0..CHANGES).map(|_| OnceLock::new()).collect());
     let (tell_head, head) = watch::channel(None);
     let mut readers = Vec::new();
@@ -174,7 +165,7 @@ async fn phase(server: &TestServer, stalled: usize) -> Phase {
         sent[number].set(Instant::now()).expect("sent once");
         writer.applied(command).await;
     }
-    let measured_drops = metric(server, "kipina_fanout_queue_drops_total").await;
+    let measured_drops = server.metric("kipina_fanout_queue_drops_total").await;
     if stalled > 0 {
         // Many small changes (likes toggled on one card) on top: more than a connection's queue
         // holds, so a stalled client is dropped from the board now if its socket took the cards.
@@ -198,7 +189,7 @@ async fn phase(server: &TestServer, stalled: usize) -> Phase {
     writer.close().await;
     samples.sort_unstable();
     assert_eq!(samples.len(), READERS * CHANGES, "every reader timed every card once");
-    let after = metric(server, "kipina_fanout_queue_drops_total").await;
+    let after = server.metric("kipina_fanout_queue_drops_total").await;
     Phase {
         latencies: Latencies { samples },
         stalled: stalled_clients,
@@ -246,7 +237,7 @@ async fn clients_that_stop_reading_do_not_slow_the_others_and_resume_afterwards(
     // else has closed theirs).
     let deadline = tokio::time::Instant::now() + WRITE_TIMEOUT + WAIT;
     loop {
-        let open = metric(&server, "kipina_connections").await;
+        let open = server.metric("kipina_connections").await;
         if open == 0.0 {
             break;
         }
@@ -296,7 +287,7 @@ async fn a_client_that_sends_but_never_reads_is_let_go() {
     let message = serde_json::json!({ "type": "x".repeat(60_000) }).to_string();
     let mut sent = 0;
     let mut let_go_by = None;
-    while metric(&server, "kipina_connections").await != 0.0 {
+    while server.metric("kipina_connections").await != 0.0 {
         let went = sent < 1_000
             && client
                 .try_send_message(

@@ -28,6 +28,9 @@ pub(super) struct Checks {
     checked_while_read: AtomicU64,
     /// Raised when the store closes, to end the background check early.
     stop: AtomicBool,
+    /// Events the background check found stored outside chunks (ADR 0008), when it ended with
+    /// no damage found: what decides whether tidying the store at a clean stop is worth it.
+    outside_chunks: Mutex<Option<u64>>,
     /// Whether the background check has ended (or never runs).
     finished: Mutex<bool>,
     finished_signal: Condvar,
@@ -51,6 +54,7 @@ impl Checks {
             board_scans: AtomicU64::new(0),
             checked_while_read: AtomicU64::new(0),
             stop: AtomicBool::new(false),
+            outside_chunks: Mutex::new(None),
             finished: Mutex::new(!enforce),
             finished_signal: Condvar::new(),
         }
@@ -105,6 +109,11 @@ impl Checks {
         while !*finished {
             finished = self.finished_signal.wait(finished).unwrap_or_else(PoisonError::into_inner);
         }
+    }
+
+    /// Events outside chunks as the background check found them, if it ended finding no damage.
+    pub(super) fn outside_chunks(&self) -> Option<u64> {
+        *self.outside_chunks.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Whether the background check has ended.
@@ -492,10 +501,14 @@ fn background_check(db: &sled::Db, dir: &Path, checks: &Checks) {
         checks.quarantine(*board, damage);
     }
     checks.mark_checked(report.heads.keys().copied().filter(|board| !damaged.contains_key(board)));
+    if damaged.is_empty() && unpinned.is_empty() {
+        *checks.outside_chunks.lock().unwrap_or_else(PoisonError::into_inner) = Some(report.events - report.chunked);
+    }
     if unpinned.is_empty() {
         tracing::info!(
             dir = %dir.display(),
             events = report.events,
+            in_chunks = report.chunked,
             boards = report.heads.len(),
             quarantined = damaged.len(),
             elapsed_ms = started.elapsed().as_millis() as u64,

@@ -931,6 +931,21 @@ impl EventStore for SledStore {
         self.inner.compaction.counts().1
     }
 
+    fn tidy_estimate(&self) -> Option<crate::store::TidyEstimate> {
+        let shared = &self.inner.shared;
+        // Found by the background check, plus what was appended since the store opened (an
+        // event appended while the check ran may be counted twice: this is an estimate), less
+        // what the compaction put into chunks meanwhile.
+        let outside_chunks = self
+            .inner
+            .checks
+            .outside_chunks()?
+            .saturating_add(shared.events.load(Ordering::Acquire))
+            .saturating_sub(self.inner.compaction.counts().1);
+        let events = shared.acknowledged.load(Ordering::Acquire);
+        Some(crate::store::TidyEstimate { outside_chunks: outside_chunks.min(events), events })
+    }
+
     fn damaged_boards(&self) -> Vec<(BoardId, Vec<Damage>)> {
         SledStore::damaged_boards(self)
     }
@@ -1187,7 +1202,7 @@ use checks::*;
 use chunks::Compaction;
 use commands::CommandIndex;
 use log::CommitLog;
-pub use rewrite::{RewriteError, RewriteReport, rewrite, rewrite_dir};
+pub use rewrite::{RewriteError, RewriteReport, TidyPolicy, rewrite, rewrite_dir};
 use scan::*;
 use writer::*;
 

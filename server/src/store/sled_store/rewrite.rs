@@ -25,6 +25,49 @@
 use super::*;
 use crate::durable::sync_directory;
 
+/// When the server rewrites its store as it stops (`kipina serve`, ADR 0008): only once enough
+/// events have gathered outside chunks, and only when the rewrite should take no longer than a
+/// service manager waits for a stop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TidyPolicy {
+    /// Events outside chunks there must be at least, and at least a quarter of all events: the
+    /// rewrite copies the whole store, so it runs less often as the store grows.
+    pub min_outside_chunks: u64,
+    /// The longest the rewrite may be expected to take, from the size of sled's file.
+    pub budget: std::time::Duration,
+}
+
+impl Default for TidyPolicy {
+    fn default() -> Self {
+        Self { min_outside_chunks: 10_000, budget: std::time::Duration::from_secs(30) }
+    }
+}
+
+/// What a rewrite is expected to get through, at the least: 905 MB took 7.3 s on a quiet
+/// machine of two cores (BENCHMARKS.md); half that rate leaves room for a busy one.
+pub const TIDY_BYTES_PER_SECOND: u64 = 60_000_000;
+
+impl TidyPolicy {
+    /// Whether a store with `estimate` and a `db` file of `db_bytes` is tidied, or why not.
+    pub fn decide(&self, estimate: crate::store::TidyEstimate, db_bytes: u64) -> Result<(), String> {
+        let crate::store::TidyEstimate { outside_chunks, events } = estimate;
+        if outside_chunks < self.min_outside_chunks || outside_chunks.saturating_mul(4) < events {
+            return Err(format!("{outside_chunks} of {events} events are outside chunks: not worth a rewrite yet"));
+        }
+        let expected = std::time::Duration::from_secs_f64(db_bytes as f64 / TIDY_BYTES_PER_SECOND as f64);
+        if expected > self.budget {
+            return Err(format!(
+                "{outside_chunks} of {events} events are outside chunks, but rewriting {} MB could take about {} s, \
+                 longer than {} s: run `kipina compact` while the server is stopped",
+                db_bytes / 1_000_000,
+                expected.as_secs(),
+                self.budget.as_secs()
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// What a rewrite did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RewriteReport {
@@ -267,5 +310,27 @@ impl Pending {
         }
         *self = Pending { next: 1, ..Pending::default() };
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::TidyEstimate;
+
+    #[test]
+    fn a_stop_tidies_only_enough_events_outside_chunks_in_a_file_it_can_rewrite_in_time() {
+        let policy = TidyPolicy { min_outside_chunks: 10_000, budget: std::time::Duration::from_secs(30) };
+        let estimate = |outside_chunks, events| TidyEstimate { outside_chunks, events };
+        // Enough, and a quarter or more of all, in a file rewritten in about 1.7 s.
+        assert_eq!(policy.decide(estimate(10_000, 40_000), 100_000_000), Ok(()));
+        // Too few.
+        assert!(policy.decide(estimate(9_999, 9_999), 100_000_000).is_err());
+        // Less than a quarter of all: the store was tidied not long ago.
+        assert!(policy.decide(estimate(10_000, 40_001), 100_000_000).is_err());
+        // A file that would take longer than the budget: the operator is told to compact.
+        let refused = policy.decide(estimate(1_000_000, 1_000_000), 31 * TIDY_BYTES_PER_SECOND).unwrap_err();
+        assert!(refused.contains("kipina compact"), "{refused}");
+        assert_eq!(policy.decide(estimate(1_000_000, 1_000_000), 29 * TIDY_BYTES_PER_SECOND), Ok(()));
     }
 }

@@ -33,6 +33,8 @@ pub(super) struct VerifyReport {
     pub(super) damage: Vec<Damage>,
     /// The number of event keys found.
     pub(super) events: u64,
+    /// How many of them were read from chunks (ADR 0008).
+    pub(super) chunked: u64,
     /// The last sequence number found of each board.
     pub(super) heads: HashMap<BoardId, u64>,
     /// The number of events found of each board.
@@ -78,7 +80,7 @@ pub(super) fn verify_tree(
             seq: None,
             problem: format!("sled panicked while reading {}: {}", dir.join("db").display(), panic_message(&*panic)),
         }];
-        (VerifyReport { damage, events: 0, heads: HashMap::new(), counts: HashMap::new() }, BTreeSet::new())
+        (VerifyReport { damage, events: 0, chunked: 0, heads: HashMap::new(), counts: HashMap::new() }, BTreeSet::new())
     });
     let heads = match scope {
         Scope::Everything => acknowledged.heads.clone(),
@@ -211,7 +213,7 @@ pub(super) fn scan_tree(
         // A panic inside sled on the other thread is re-raised here, for `verify_tree` to report.
         (events, commands.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
     });
-    let EventsPass { mut damage, events, heads, counts, unreadable } = events_pass;
+    let EventsPass { mut damage, events, chunked, heads, counts, unreadable } = events_pass;
     let commands_pass = if commands_pass.unpinned {
         // Where sled could not read keys it could not pin on a board it knew of, every board
         // with events is known now; keys of any other board would be damage anyway.
@@ -225,7 +227,7 @@ pub(super) fn scan_tree(
     damage.extend(command_damage);
     let mut unreadable_any = unreadable;
     unreadable_any.extend(unreadable_commands.iter().copied());
-    (VerifyReport { damage, events, heads, counts }, unreadable_any)
+    (VerifyReport { damage, events, chunked, heads, counts }, unreadable_any)
 }
 
 /// The range of keys a board has: its events (format 2 stores nothing else).
@@ -355,6 +357,8 @@ pub(super) fn walk(
 pub(super) struct EventsPass {
     pub(super) damage: Vec<Damage>,
     pub(super) events: u64,
+    /// Events read from chunks.
+    pub(super) chunked: u64,
     /// The last sequence number found of each board.
     pub(super) heads: HashMap<BoardId, u64>,
     /// The number of events found of each board.
@@ -408,7 +412,7 @@ pub(super) fn scan_events(
         |board, error| blamed.push((board, error)),
         stop,
     );
-    let StreamScan { mut damage, events, heads, counts, .. } = scan;
+    let StreamScan { mut damage, events, chunked, heads, counts, .. } = scan;
     let mut unreadable = BTreeSet::new();
     for (board, error) in blamed {
         let next = heads.get(&board).map_or(1, |head| head + 1);
@@ -418,7 +422,7 @@ pub(super) fn scan_events(
     if let Err(error) = walked {
         damage.push(sled_failure(dir, error));
     }
-    EventsPass { damage, events, heads, counts, unreadable }
+    EventsPass { damage, events, chunked, heads, counts, unreadable }
 }
 
 /// What pass 1 has found so far, and where it is.
@@ -427,6 +431,8 @@ struct StreamScan {
     depth: Depth,
     damage: Vec<Damage>,
     events: u64,
+    /// Events read from chunks.
+    chunked: u64,
     heads: HashMap<BoardId, u64>,
     counts: HashMap<BoardId, u64>,
     /// The board being read and the last seq read of it.
@@ -439,7 +445,9 @@ struct StreamScan {
 impl StreamScan {
     /// Reads one entry of the event range; returns the board it belongs to, when the key says.
     fn entry(&mut self, key: &[u8], value: &[u8]) -> Option<BoardId> {
-        let (board, last) = match record::parse_key(key) {
+        let parsed = record::parse_key(key);
+        let chunk = matches!(parsed, Ok(ParsedKey::Chunk { .. }));
+        let (board, last) = match parsed {
             Ok(parsed) => match parsed.stream_entry() {
                 Some(entry) => entry,
                 None => {
@@ -465,6 +473,7 @@ impl StreamScan {
                 0
             }
         };
+        let events_before = self.events;
         let read: Result<ControlFlow<()>, Damage> = chunks::each_in_entry(
             board,
             key,
@@ -476,6 +485,9 @@ impl StreamScan {
             },
             |problem| Damage { board: Some(board), seq: Some(previous + 1), problem },
         );
+        if chunk {
+            self.chunked += self.events - events_before;
+        }
         if let Err(damage) = read {
             self.damage.push(damage);
             // A chunk that does not read is one problem, not also a gap after it.
