@@ -866,17 +866,30 @@ impl ChildServer {
     /// Starts `binary serve` on port 0 over `data`, with `KIPINA_LOG=log_filter`; its standard
     /// error goes to `stderr`. Returns once it says where it serves.
     pub fn start(binary: &str, data: &std::path::Path, log_filter: &str, stderr: std::process::Stdio) -> ChildServer {
+        Self::start_adjusted(binary, data, log_filter, stderr, |_| {})
+    }
+
+    /// Like [`ChildServer::start`], with the command adjusted by `adjust` (its environment,
+    /// say) before it runs.
+    pub fn start_adjusted(
+        binary: &str,
+        data: &std::path::Path,
+        log_filter: &str,
+        stderr: std::process::Stdio,
+        adjust: impl FnOnce(&mut std::process::Command),
+    ) -> ChildServer {
         use std::io::BufRead;
-        let mut child = std::process::Command::new(binary)
+        let mut command = std::process::Command::new(binary);
+        command
             .args(["serve", "--bind", "127.0.0.1:0", "--no-demo", "--max-commands-per-second", "100000", "--data"])
             .arg(data)
             .env("KIPINA_LOG", log_filter)
             // The compaction (ADR 0008) runs under the trials' steady writes, not only in pauses.
             .env("KIPINA_COMPACT_WHEN_QUIET_MS", "0")
             .stdout(std::process::Stdio::piped())
-            .stderr(stderr)
-            .spawn()
-            .expect("kipina starts");
+            .stderr(stderr);
+        adjust(&mut command);
+        let mut child = command.spawn().expect("kipina starts");
         let stdout = child.stdout.take().expect("its output");
         let mut first = String::new();
         std::io::BufReader::new(stdout).read_line(&mut first).expect("kipina says where it serves");

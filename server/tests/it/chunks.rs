@@ -373,3 +373,20 @@ fn a_store_with_damage_is_not_rewritten() {
     assert!(!rewrite_dir(&scratch.dir).exists());
     assert_eq!(entries(&scratch.dir, board).len(), 100, "the store is as it was");
 }
+
+#[test]
+fn opening_the_store_removes_what_an_interrupted_rewrite_left_beside_it() {
+    let scratch = scratch();
+    let board = board(9);
+    {
+        let store = super::store::open(&scratch.dir);
+        fill(&store, board, 70, 1);
+    }
+    // A copy the rewrite was writing when it was killed (or the old store it had swapped out).
+    let leftover = rewrite_dir(&scratch.dir);
+    std::fs::create_dir_all(leftover.join("blobs")).expect("a directory");
+    std::fs::write(leftover.join("db"), b"half a copy").expect("a file");
+    let store = super::store::open(&scratch.dir);
+    assert!(!leftover.exists(), "the leftover is removed");
+    assert_eq!(store.head(board).expect("reads"), 70, "and the store is as it was");
+}

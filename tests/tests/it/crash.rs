@@ -30,6 +30,13 @@ impl Server {
     fn start(data: &Path) -> ChildServer {
         ChildServer::start(env!("CARGO_BIN_EXE_kipina-under-test"), data, "error", Stdio::null())
     }
+
+    /// Started with no compaction in place, and tidying its store at every clean stop (ADR 0008).
+    fn start_tidying(data: &Path) -> ChildServer {
+        ChildServer::start_adjusted(env!("CARGO_BIN_EXE_kipina-under-test"), data, "error", Stdio::null(), |command| {
+            command.env_remove("KIPINA_COMPACT_WHEN_QUIET_MS").env("KIPINA_TIDY_AT_STOP_MIN_EVENTS", "1");
+        })
+    }
 }
 
 fn random(below: u64) -> u64 {
@@ -118,6 +125,9 @@ struct Totals {
     events: u64,
     /// Kills while the compaction was writing.
     compaction_kills: usize,
+    /// Stops killed at a random moment of the tidying of the store: before it began, in the
+    /// middle (its copy left behind), or after it swapped the tidied store in.
+    tidy_kills: [usize; 3],
 }
 
 /// The board as `token` sees it.
@@ -146,6 +156,25 @@ async fn wait_until_compacting(http: &reqwest::Client, base: &str) {
             return;
         }
         assert!(Instant::now() < deadline, "the compaction wrote no chunk within a minute");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Waits until the server has counted its events outside chunks (its background check ended), so
+/// that a clean stop may tidy the store.
+async fn wait_until_counted(http: &reqwest::Client, base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let text = http.get(format!("{base}/metrics")).send().await.expect("answered").text().await.expect("a body");
+        let outside = text
+            .lines()
+            .find_map(|line| line.strip_prefix("kipina_store_events_outside_chunks "))
+            .and_then(|value| value.trim().parse::<i64>().ok())
+            .expect("the metrics say how many events are outside chunks");
+        if outside >= 0 {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the events outside chunks were not counted within a minute");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
@@ -242,10 +271,35 @@ async fn trial(http: &reqwest::Client, totals: &mut Totals) {
     totals.acknowledged += written.iter().map(|written| written.acknowledged.len()).sum::<usize>();
     server.kill();
 
-    // Once more, killed while the compaction (ADR 0008) rewrites the events this start found
-    // into chunks, or soon after: once /metrics says it has written one, at a random moment of
-    // the next second. Then everything reads as before.
-    if view.seq >= 2 * 64 {
+    if totals.tidy_kills.iter().sum::<usize>() < totals.compaction_kills && view.seq >= 64 {
+        // Once more, stopped cleanly, which tidies the store (ADR 0008), and killed at a random
+        // moment of that stop. Then everything reads as before.
+        let server = Server::start_tidying(dir.path());
+        wait_until_counted(http, &server.base).await;
+        server.terminate();
+        // Not a wait for a condition: a random moment of the stop and its tidying.
+        tokio::time::sleep(Duration::from_millis(random(300))).await;
+        server.kill();
+        let interrupted = dir.path().join("events.compacting").exists();
+        let (_, in_chunks) = stored_events(dir.path());
+        totals.tidy_kills[if interrupted {
+            1
+        } else if in_chunks > 0 {
+            2
+        } else {
+            0
+        }] += 1;
+        let server = Server::start(dir.path());
+        let again = board_view(http, &server.base, board, &facilitator).await;
+        assert_eq!(again.seq, view.seq, "a kill during the tidying changed the board's head");
+        let listed_again = &again.columns.iter().find(|found| found.id == column).expect("the column").cards;
+        assert_eq!(listed_again, listed, "a kill during the tidying changed the cards");
+        server.kill();
+        assert!(!dir.path().join("events.compacting").exists(), "the next start removes an interrupted tidying's copy");
+    } else if view.seq >= 2 * 64 {
+        // Once more, killed while the compaction (ADR 0008) rewrites the events this start found
+        // into chunks, or soon after: once /metrics says it has written one, at a random moment of
+        // the next second. Then everything reads as before.
         let server = Server::start(dir.path());
         wait_until_compacting(http, &server.base).await;
         // Not a wait for a condition: a random moment of the next second, in which sled writes
@@ -287,8 +341,14 @@ async fn acknowledged_writes_survive_sigkill_exactly_once() {
         totals.in_flight_stored,
         totals.in_flight_lost
     ) + &format!(
-        "; {} kills while the compaction wrote chunks; at the ends of the trials {} of {} stored events were in chunks",
-        totals.compaction_kills, totals.in_chunks, totals.events
+        "; {} kills while the compaction wrote chunks; {} kills in a clean stop's tidying ({} before it began, {} in its middle, {} after it); at the ends of the trials {} of {} stored events were in chunks",
+        totals.compaction_kills,
+        totals.tidy_kills.iter().sum::<usize>(),
+        totals.tidy_kills[0],
+        totals.tidy_kills[1],
+        totals.tidy_kills[2],
+        totals.in_chunks,
+        totals.events
     );
     std::io::Write::write_all(&mut std::io::stderr(), format!("{line}\n").as_bytes()).expect("stderr");
     assert!(totals.acknowledged > 0, "the trials wrote nothing before the kills");

@@ -409,6 +409,7 @@ impl SledStore {
         // `opened` drops as a whole on an early return: sled first, then the wait for its lock.
         let opened = open_sled(dir)?;
         let db = &opened.db;
+        rewrite::remove_leftover(dir);
 
         // sled creates `conf`, `db` and `blobs/` without syncing them or the directory, so make
         // them durable once before the first append relies on them.

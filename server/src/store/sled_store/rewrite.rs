@@ -120,6 +120,29 @@ pub fn rewrite_dir(dir: &Path) -> PathBuf {
     dir.with_file_name(name)
 }
 
+/// Removes what a rewrite that was interrupted left beside the store in `dir` (the copy it was
+/// writing, or the old store it had swapped out): never a store to use, and as large as one.
+/// Called once the store's lock is held, so no rewrite of it is running.
+pub(super) fn remove_leftover(dir: &Path) {
+    let leftover = rewrite_dir(dir);
+    match std::fs::remove_dir_all(&leftover) {
+        Ok(()) => {
+            tracing::info!(leftover = %leftover.display(), "removed what an interrupted rewrite of the event store left");
+            if let Some(parent) = leftover.parent()
+                && let Err(error) = sync_directory(parent)
+            {
+                tracing::warn!(%error, "cannot sync the data directory");
+            }
+        }
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+        Err(error) => tracing::warn!(
+            leftover = %leftover.display(),
+            %error,
+            "cannot remove what an interrupted rewrite of the event store left; it takes room and nothing else"
+        ),
+    }
+}
+
 /// Rewrites the store in `dir` with its events in chunks (see the module docs). The store must
 /// not be open anywhere else.
 pub fn rewrite(dir: &Path) -> Result<RewriteReport, RewriteError> {
@@ -210,7 +233,11 @@ pub fn rewrite(dir: &Path) -> Result<RewriteReport, RewriteError> {
         return Err(RewriteError::NoExchange { dir: dir.to_path_buf(), error: error.into() });
     }
     sync_directory(&parent)?;
-    std::fs::remove_dir_all(&target)?;
+    // A server started on the new store in this moment removes the old one too.
+    match std::fs::remove_dir_all(&target) {
+        Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error.into()),
+        _ => {}
+    }
     sync_directory(&parent)?;
     report.boards = heads.len() as u64;
     report.bytes_before = bytes_before;
