@@ -15,6 +15,18 @@ async fn let_go_total(server: &TestServer) -> f64 {
         .sum()
 }
 
+/// `count` new cards in `column`, each with `body`.
+fn cards_with_body(column: kipina_proto::ColumnId, count: u64, body: &str) -> Vec<Command> {
+    (0..count)
+        .map(|number| Command::AddCard {
+            card: kipina_tests::new_card_id(),
+            column,
+            title: format!("Kortti {number}"),
+            body: body.to_owned(),
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn a_client_that_stops_reading_is_let_go_without_holding_up_the_others() {
     let server = TestServer::start_with(|config| {
@@ -48,18 +60,7 @@ async fn a_client_that_stops_reading_is_let_go_without_holding_up_the_others() {
     let head = start + CARDS + 2 + TOGGLES;
     let body = "ä".repeat(kipina_domain::limits::CARD_BODY);
     let write = async {
-        let outcomes = writer_client
-            .flood(
-                (0..CARDS)
-                    .map(|number| Command::AddCard {
-                        card: kipina_tests::new_card_id(),
-                        column: workshop.column,
-                        title: format!("Kortti {number}"),
-                        body: body.clone(),
-                    })
-                    .collect(),
-            )
-            .await;
+        let outcomes = writer_client.flood(cards_with_body(workshop.column, CARDS, &body)).await;
         assert!(outcomes.iter().all(|outcome| matches!(outcome, Ok(kipina_proto::AckOutcome::Applied { .. }))));
         let (small_column, command) = add_column("Pienet");
         server.http_applied(workshop.board, &workshop.facilitator.token, &command).await;
@@ -137,19 +138,7 @@ async fn a_client_sending_hundreds_of_commands_before_reading_is_slowed_down_not
     // Linux gives by default), and their answers do not fit in what the kernel buffers for the
     // server's socket while the client is not reading.
     const CARDS: u64 = 320;
-    let body = "a".repeat(1_000);
-    let outcomes = client
-        .flood_before_reading(
-            (0..CARDS)
-                .map(|number| Command::AddCard {
-                    card: kipina_tests::new_card_id(),
-                    column: workshop.column,
-                    title: format!("Kortti {number}"),
-                    body: body.clone(),
-                })
-                .collect(),
-        )
-        .await;
+    let outcomes = client.flood_before_reading(cards_with_body(workshop.column, CARDS, &"a".repeat(1_000))).await;
     assert!(outcomes.iter().all(|outcome| matches!(outcome, Ok(kipina_proto::AckOutcome::Applied { .. }))));
     assert_eq!(client.last_seq, Some(start + CARDS), "every change reached the client, in order");
     assert_eq!(let_go_total(&server).await, 0.0, "the server let a connection go");

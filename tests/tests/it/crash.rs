@@ -142,41 +142,33 @@ async fn board_view(http: &reqwest::Client, base: &str, board: BoardId, token: &
         .expect("the board")
 }
 
-/// Waits until the server's compaction has written at least one chunk, as `/metrics` says.
-async fn wait_until_compacting(http: &reqwest::Client, base: &str) {
+/// Waits until the server's `/metrics` sample `name` (an integer) satisfies `done`.
+async fn wait_for_metric(http: &reqwest::Client, base: &str, name: &str, done: impl Fn(i64) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let text = http.get(format!("{base}/metrics")).send().await.expect("answered").text().await.expect("a body");
-        let compacted = text
+        let value = text
             .lines()
-            .find_map(|line| line.strip_prefix("kipina_store_events_compacted "))
-            .and_then(|value| value.trim().parse::<u64>().ok())
-            .expect("the metrics say how many events were compacted");
-        if compacted > 0 {
+            .find_map(|line| line.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
+            .and_then(|value| value.trim().parse::<i64>().ok())
+            .unwrap_or_else(|| panic!("no sample {name} in /metrics"));
+        if done(value) {
             return;
         }
-        assert!(Instant::now() < deadline, "the compaction wrote no chunk within a minute");
+        assert!(Instant::now() < deadline, "{name} stayed at {value} for a minute");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+}
+
+/// Waits until the server's compaction has written at least one chunk.
+async fn wait_until_compacting(http: &reqwest::Client, base: &str) {
+    wait_for_metric(http, base, "kipina_store_events_compacted", |compacted| compacted > 0).await;
 }
 
 /// Waits until the server has counted its events outside chunks (its background check ended), so
 /// that a clean stop may tidy the store.
 async fn wait_until_counted(http: &reqwest::Client, base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let text = http.get(format!("{base}/metrics")).send().await.expect("answered").text().await.expect("a body");
-        let outside = text
-            .lines()
-            .find_map(|line| line.strip_prefix("kipina_store_events_outside_chunks "))
-            .and_then(|value| value.trim().parse::<i64>().ok())
-            .expect("the metrics say how many events are outside chunks");
-        if outside >= 0 {
-            return;
-        }
-        assert!(Instant::now() < deadline, "the events outside chunks were not counted within a minute");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    wait_for_metric(http, base, "kipina_store_events_outside_chunks", |outside| outside >= 0).await;
 }
 
 /// The events stored in `data`'s event log, and how many of them are in chunks.

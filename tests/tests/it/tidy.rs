@@ -61,7 +61,7 @@ async fn a_clean_stop_puts_older_events_into_chunks_and_the_board_reads_the_same
     // Writing goes on where it was.
     let next = add_cards(&server, &workshop, 1).await;
     assert_eq!(next, head + 1);
-    let mut fresh = WsClient::connect_and_settle(&server, workshop.board, &workshop.facilitator.token, None).await;
+    let fresh = WsClient::connect_and_settle(&server, workshop.board, &workshop.facilitator.token, None).await;
     assert_eq!(fresh.last_seq, Some(head + 1));
     fresh.close().await;
 }
