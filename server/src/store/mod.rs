@@ -400,4 +400,6 @@ pub trait EventStore: Send + Sync + 'static {
 pub struct TidyEstimate {
     pub outside_chunks: u64,
     pub events: u64,
+    /// The store's opening found what an interrupted rewrite left (and removed it).
+    pub last_rewrite_interrupted: bool,
 }

@@ -80,3 +80,34 @@ async fn a_clean_stop_leaves_the_store_alone_below_the_threshold() {
     let after_stop = outside_chunks(&server).await;
     assert!(after_stop >= head as f64, "{after_stop} of {head} events outside chunks after the stop");
 }
+
+#[tokio::test]
+async fn after_an_interrupted_tidying_the_next_stop_does_not_try_again_and_the_one_after_does() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let threshold = Arc::new(AtomicU64::new(u64::MAX));
+    let threshold_at_start = Arc::clone(&threshold);
+    let mut server = TestServer::start_with(move |config| {
+        config.max_commands_per_second = 100_000;
+        let min_outside_chunks = threshold_at_start.load(Ordering::SeqCst);
+        config.tidy_at_stop = Some(TidyPolicy { min_outside_chunks, ..TidyPolicy::default() });
+    })
+    .await;
+    let workshop = Workshop::open(&server).await;
+    let head = add_cards(&server, &workshop, 300).await;
+    outside_chunks(&server).await;
+    // What a tidying killed in its middle leaves beside the store: the next start removes it.
+    let leftover = server.data_dir().join("events.compacting");
+    std::fs::create_dir_all(leftover.join("blobs")).expect("a directory");
+    threshold.store(200, Ordering::SeqCst);
+    server.restart().await;
+    assert!(!leftover.exists(), "the start removed the leftover");
+
+    // This start found an interrupted tidying: its stop does not try again...
+    assert!(outside_chunks(&server).await >= head as f64);
+    server.restart().await;
+    assert!(outside_chunks(&server).await >= head as f64, "the stop after an interrupted tidying tidied");
+    // ...and the one after it does.
+    server.restart().await;
+    assert!(outside_chunks(&server).await < 64.0, "the next stop did not tidy");
+}

@@ -274,6 +274,8 @@ struct Inner {
     compaction: Arc<Compaction>,
     /// The compaction thread, stopped and joined on drop (it holds a handle on sled).
     compactor: Option<JoinHandle<()>>,
+    /// Opening found what an interrupted rewrite left beside the store (and removed it).
+    interrupted_rewrite: bool,
     /// Last, so it drops after `db`: waits until sled has let go of the directory.
     release: Release,
 }
@@ -409,7 +411,7 @@ impl SledStore {
         // `opened` drops as a whole on an early return: sled first, then the wait for its lock.
         let opened = open_sled(dir)?;
         let db = &opened.db;
-        rewrite::remove_leftover(dir);
+        let interrupted_rewrite = rewrite::remove_leftover(dir);
 
         // sled creates `conf`, `db` and `blobs/` without syncing them or the directory, so make
         // them durable once before the first append relies on them.
@@ -587,6 +589,7 @@ impl SledStore {
                 background,
                 compaction,
                 compactor,
+                interrupted_rewrite,
                 release: opened.release,
             }),
         })
@@ -944,7 +947,11 @@ impl EventStore for SledStore {
             .saturating_add(shared.events.load(Ordering::Acquire))
             .saturating_sub(self.inner.compaction.counts().1);
         let events = shared.acknowledged.load(Ordering::Acquire);
-        Some(crate::store::TidyEstimate { outside_chunks: outside_chunks.min(events), events })
+        Some(crate::store::TidyEstimate {
+            outside_chunks: outside_chunks.min(events),
+            events,
+            last_rewrite_interrupted: self.inner.interrupted_rewrite,
+        })
     }
 
     fn damaged_boards(&self) -> Vec<(BoardId, Vec<Damage>)> {

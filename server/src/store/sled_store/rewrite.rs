@@ -50,7 +50,16 @@ pub const TIDY_BYTES_PER_SECOND: u64 = 60_000_000;
 impl TidyPolicy {
     /// Whether a store with `estimate` and a `db` file of `db_bytes` is tidied, or why not.
     pub fn decide(&self, estimate: crate::store::TidyEstimate, db_bytes: u64) -> Result<(), String> {
-        let crate::store::TidyEstimate { outside_chunks, events } = estimate;
+        let crate::store::TidyEstimate { outside_chunks, events, last_rewrite_interrupted } = estimate;
+        if last_rewrite_interrupted {
+            // A service manager that kills every stop before the rewrite ends would have it
+            // start again at every stop; it is tried again at the stop after this one.
+            return Err(
+                "the last rewrite was interrupted (a stop killed before it ended?), so this stop does not try \
+                        again; give the stop more time, or run `kipina compact` while the server is stopped"
+                    .to_owned(),
+            );
+        }
         if outside_chunks < self.min_outside_chunks || outside_chunks.saturating_mul(4) < events {
             return Err(format!("{outside_chunks} of {events} events are outside chunks: not worth a rewrite yet"));
         }
@@ -122,8 +131,9 @@ pub fn rewrite_dir(dir: &Path) -> PathBuf {
 
 /// Removes what a rewrite that was interrupted left beside the store in `dir` (the copy it was
 /// writing, or the old store it had swapped out): never a store to use, and as large as one.
-/// Called once the store's lock is held, so no rewrite of it is running.
-pub(super) fn remove_leftover(dir: &Path) {
+/// Called once the store's lock is held, so no rewrite of it is running. Returns whether there
+/// was such a leftover.
+pub(super) fn remove_leftover(dir: &Path) -> bool {
     let leftover = rewrite_dir(dir);
     match std::fs::remove_dir_all(&leftover) {
         Ok(()) => {
@@ -133,13 +143,17 @@ pub(super) fn remove_leftover(dir: &Path) {
             {
                 tracing::warn!(%error, "cannot sync the data directory");
             }
+            true
         }
-        Err(error) if error.kind() == io::ErrorKind::NotFound => {}
-        Err(error) => tracing::warn!(
-            leftover = %leftover.display(),
-            %error,
-            "cannot remove what an interrupted rewrite of the event store left; it takes room and nothing else"
-        ),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => false,
+        Err(error) => {
+            tracing::warn!(
+                leftover = %leftover.display(),
+                %error,
+                "cannot remove what an interrupted rewrite of the event store left; it takes room and nothing else"
+            );
+            true
+        }
     }
 }
 
@@ -348,7 +362,8 @@ mod tests {
     #[test]
     fn a_stop_tidies_only_enough_events_outside_chunks_in_a_file_it_can_rewrite_in_time() {
         let policy = TidyPolicy { min_outside_chunks: 10_000, budget: std::time::Duration::from_secs(30) };
-        let estimate = |outside_chunks, events| TidyEstimate { outside_chunks, events };
+        let estimate =
+            |outside_chunks, events| TidyEstimate { outside_chunks, events, last_rewrite_interrupted: false };
         // Enough, and a quarter or more of all, in a file rewritten in about 1.7 s.
         assert_eq!(policy.decide(estimate(10_000, 40_000), 100_000_000), Ok(()));
         // Too few.
@@ -359,5 +374,8 @@ mod tests {
         let refused = policy.decide(estimate(1_000_000, 1_000_000), 31 * TIDY_BYTES_PER_SECOND).unwrap_err();
         assert!(refused.contains("kipina compact"), "{refused}");
         assert_eq!(policy.decide(estimate(1_000_000, 1_000_000), 29 * TIDY_BYTES_PER_SECOND), Ok(()));
+        // The last one was killed before it ended: not at this stop.
+        let interrupted = TidyEstimate { last_rewrite_interrupted: true, ..estimate(10_000, 10_000) };
+        assert!(policy.decide(interrupted, 100_000_000).unwrap_err().contains("interrupted"));
     }
 }
