@@ -116,8 +116,14 @@ async fn run_connection(id: ConnectionId, parts: Parts, stream: MessageStream, s
         stream.max_frame_size(MAX_MESSAGE_BYTES).aggregate_continuations().max_continuation_size(MAX_MESSAGE_BYTES);
     let mut heartbeat = tokio::time::interval(settings.heartbeat_interval);
     let mut last_heard = Instant::now();
-    let kicked = Arc::clone(&connection.kicked);
+    let kick = Arc::clone(&connection.kicked);
     let mut stopping = boards.stopping();
+    // Made once, not at every turn of the loop: each turn (each message written) would otherwise
+    // register with the kick's and the stop's notifications again.
+    let kicked = kick.kicked();
+    tokio::pin!(kicked);
+    let stop_requested = stopping.wait_for(|stopping| *stopping);
+    tokio::pin!(stop_requested);
     let not_reading = || {
         metrics.let_go(LetGo::NotReading);
         CloseReason { code: CloseCode::Away, description: Some("not reading".into()) }
@@ -130,7 +136,7 @@ async fn run_connection(id: ConnectionId, parts: Parts, stream: MessageStream, s
         }
         reading = may_read;
         tokio::select! {
-            _ = stopping.wait_for(|stopping| *stopping) => {
+            _ = &mut stop_requested => {
                 // What the board already put in the outbox (the changes and answers of commands
                 // that finished) is written first; a client that does not read is not waited for.
                 while let Ok(message) = pending.try_recv() {
@@ -194,7 +200,7 @@ async fn run_connection(id: ConnectionId, parts: Parts, stream: MessageStream, s
                     }
                 }
             }
-            why = kicked.kicked() => match why {
+            why = &mut kicked => match why {
                 Kicked::FellBehind => {
                     let resync = ServerMessage::Resync { reason: "this connection fell behind; reconnect and resume".into() };
                     // A client that fell behind may have stopped reading altogether: its socket is
