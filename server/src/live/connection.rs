@@ -1,16 +1,18 @@
 //! One WebSocket connection: reads client messages, forwards commands to the board's task,
-//! writes the connection's outbox, pings, and notices a silent or lagging client.
+//! answers what it can itself, pings, and notices a silent or lagging client. What the board
+//! puts into the connection's outbox is written by the response body (`frames`), not here.
 //!
 //! Everything a client sends is checked here before it reaches the board: the message must be
 //! JSON of a known shape, and commands need a subscription and a role that may write. (The
 //! command rate is limited per participant by the board, over all their connections.) A bad message gets an error code and the connection
 //! stays; only a frame that cannot be read (too large) or a bad token closes it.
 
+use super::frames::{Link, Own};
 use super::{BoardHandle, Boards, ConnectionId, Kick, Kicked, OUTBOX_CAPACITY, Outbox, encode};
 use crate::access::AccessStore;
 use crate::metrics::LetGo;
 use crate::projection::views::Viewer;
-use actix_ws::{AggregatedMessage as Message, CloseCode, CloseReason, MessageStream, ProtocolError, Session};
+use actix_ws::{AggregatedMessage as Message, CloseCode, CloseReason, MessageStream, ProtocolError};
 use futures_util::StreamExt;
 use kipina_proto::ErrorCode;
 use kipina_proto::{ClientMessage, CommandId, Role, ServerMessage};
@@ -32,8 +34,8 @@ pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 /// that fell behind: its own answers never fill its outbox.
 pub const MAX_UNANSWERED: u64 = 32;
 
-/// A connection also stops reading while this many messages wait in its outbox: it writes them
-/// first.
+/// A connection also stops reading while this many messages wait in its outbox: they are
+/// written first.
 const OUTBOX_READ_LIMIT: usize = OUTBOX_CAPACITY / 4;
 
 /// What a connection needs from the server.
@@ -47,7 +49,8 @@ struct Connection {
     id: ConnectionId,
     board: BoardHandle,
     access: Arc<AccessStore>,
-    session: Session,
+    /// The connection's own frames (see `frames`).
+    own: mpsc::Sender<Own>,
     viewer: Option<Viewer>,
     role: Option<Role>,
     outbox: mpsc::Sender<bytestring::ByteString>,
@@ -61,7 +64,7 @@ struct Connection {
     opened: Box<dyn Fn()>,
     /// How long a write may wait for a client to read.
     write_timeout: Duration,
-    /// A direct answer (an error, a pong) could not be written within `write_timeout`: the
+    /// An answer of its own (an error, a pong) could not be written within `write_timeout`: the
     /// client stopped reading, and the connection ends.
     stalled: bool,
 }
@@ -71,14 +74,14 @@ pub async fn run(
     boards: Arc<Boards>,
     access: Arc<AccessStore>,
     board: BoardHandle,
-    session: Session,
+    link: Link,
     stream: MessageStream,
     settings: ConnectionSettings,
     opened: Box<dyn Fn()>,
 ) {
     let id = boards.next_connection_id();
     let span = tracing::info_span!("connection", board = %board.board(), connection = id);
-    run_connection(id, Parts { boards, access, board, session, opened }, stream, settings).instrument(span).await;
+    run_connection(id, Parts { boards, access, board, link, opened }, stream, settings).instrument(span).await;
 }
 
 /// What a connection is made of besides its stream and settings.
@@ -86,21 +89,21 @@ struct Parts {
     boards: Arc<Boards>,
     access: Arc<AccessStore>,
     board: BoardHandle,
-    session: Session,
+    link: Link,
     opened: Box<dyn Fn()>,
 }
 
 async fn run_connection(id: ConnectionId, parts: Parts, stream: MessageStream, settings: ConnectionSettings) {
-    let Parts { boards, access, board, session, opened } = parts;
+    let Parts { boards, access, board, link, opened } = parts;
+    let Link { outbox, own, written } = link;
     let metrics = Arc::clone(boards.metrics());
     metrics.connections.inc();
-    let (outbox, mut pending) = mpsc::channel(OUTBOX_CAPACITY);
     let write_timeout = settings.heartbeat_interval.min(settings.client_timeout);
     let mut connection = Connection {
         id,
         board,
         access,
-        session,
+        own,
         viewer: None,
         role: None,
         outbox,
@@ -118,7 +121,7 @@ async fn run_connection(id: ConnectionId, parts: Parts, stream: MessageStream, s
     let mut last_heard = Instant::now();
     let kick = Arc::clone(&connection.kicked);
     let mut stopping = boards.stopping();
-    // Made once, not at every turn of the loop: each turn (each message written) would otherwise
+    // Made once, not at every turn of the loop: each turn (each message read) would otherwise
     // register with the kick's and the stop's notifications again.
     let kicked = kick.kicked();
     tokio::pin!(kicked);
@@ -129,8 +132,10 @@ async fn run_connection(id: ConnectionId, parts: Parts, stream: MessageStream, s
         CloseReason { code: CloseCode::Away, description: Some("not reading".into()) }
     };
     let mut reading = true;
+    // The frames written by the last heartbeat, if messages were waiting in the outbox then.
+    let mut waiting_since: Option<u64> = None;
     let close: Option<CloseReason> = loop {
-        let may_read = connection.may_read(&pending);
+        let may_read = connection.may_read();
         if reading && !may_read {
             metrics.reads_held_back.inc();
         }
@@ -138,12 +143,7 @@ async fn run_connection(id: ConnectionId, parts: Parts, stream: MessageStream, s
         tokio::select! {
             _ = &mut stop_requested => {
                 // What the board already put in the outbox (the changes and answers of commands
-                // that finished) is written first; a client that does not read is not waited for.
-                while let Ok(message) = pending.try_recv() {
-                    if !matches!(tokio::time::timeout(write_timeout, connection.session.text(message)).await, Ok(Ok(()))) {
-                        break;
-                    }
-                }
+                // that finished) is written before the closing frame (see `frames`).
                 break Some(CloseReason { code: CloseCode::Away, description: Some("the server is stopping; reconnect in a moment".into()) });
             }
             message = stream.next(), if reading => {
@@ -158,13 +158,7 @@ async fn run_connection(id: ConnectionId, parts: Parts, stream: MessageStream, s
                                 }
                             }
                             Message::Binary(_) => connection.error(None, ErrorCode::Malformed, "messages are JSON text, not binary").await,
-                            Message::Ping(bytes) => {
-                                match tokio::time::timeout(write_timeout, connection.session.pong(&bytes)).await {
-                                    Ok(Ok(())) => {}
-                                    Ok(Err(_)) => break None,
-                                    Err(_) => break Some(not_reading()),
-                                }
-                            }
+                            Message::Ping(bytes) => connection.write(Own::Pong(bytes)).await,
                             Message::Close(reason) => break reason,
                             Message::Pong(_) => {}
                         }
@@ -188,24 +182,15 @@ async fn run_connection(id: ConnectionId, parts: Parts, stream: MessageStream, s
                     }
                 }
             }
-            Some(message) = pending.recv() => {
-                // A client that stops reading fills its socket and this write would wait for
-                // ever, and with it the heartbeat; give up on such a client instead.
-                match tokio::time::timeout(write_timeout, connection.session.text(message)).await {
-                    Ok(Ok(())) => {}
-                    Ok(Err(_)) => break None,
-                    Err(_) => {
-                        tracing::debug!("closing a connection that stopped reading");
-                        break Some(not_reading());
-                    }
-                }
+            _ = written.more(), if !reading => {
+                // Frames were written: the outbox may have room again, or answers came back.
             }
             why = &mut kicked => match why {
                 Kicked::FellBehind => {
                     let resync = ServerMessage::Resync { reason: "this connection fell behind; reconnect and resume".into() };
                     // A client that fell behind may have stopped reading altogether: its socket is
                     // full, and this write must not wait for it for ever.
-                    let _ = tokio::time::timeout(write_timeout, connection.session.text(encode(&resync))).await;
+                    connection.write(Own::Text(encode(&resync))).await;
                     break Some(CloseReason { code: CloseCode::Again, description: Some("fell behind".into()) });
                 }
                 Kicked::Erased => {
@@ -214,7 +199,7 @@ async fn run_connection(id: ConnectionId, parts: Parts, stream: MessageStream, s
                         code: ErrorCode::ParticipantErased,
                         message: "this participant was erased from the board; the token no longer gives access".into(),
                     };
-                    let _ = tokio::time::timeout(write_timeout, connection.session.text(encode(&erased))).await;
+                    connection.write(Own::Text(encode(&erased))).await;
                     break Some(CloseReason { code: CloseCode::Other(4001), description: Some("unauthorized".into()) });
                 }
                 Kicked::Removed => {
@@ -224,7 +209,7 @@ async fn run_connection(id: ConnectionId, parts: Parts, stream: MessageStream, s
                         message: "a facilitator removed this participant from the board; the token no longer gives access"
                             .into(),
                     };
-                    let _ = tokio::time::timeout(write_timeout, connection.session.text(encode(&removed))).await;
+                    connection.write(Own::Text(encode(&removed))).await;
                     break Some(CloseReason { code: CloseCode::Other(4001), description: Some("unauthorized".into()) });
                 }
             },
@@ -238,10 +223,20 @@ async fn run_connection(id: ConnectionId, parts: Parts, stream: MessageStream, s
                     metrics.let_go(LetGo::Silent);
                     break Some(CloseReason { code: CloseCode::Away, description: Some("no heartbeat".into()) });
                 }
-                match tokio::time::timeout(write_timeout, connection.session.ping(b"")).await {
-                    Ok(Ok(())) => {}
-                    Ok(Err(_)) => break None,
-                    Err(_) => break Some(not_reading()),
+                // Frames waited a whole heartbeat and not one was written: the client stopped
+                // reading (its socket and the server's buffer are full).
+                let written_now = written.count();
+                let own_waiting = connection.own.capacity() < connection.own.max_capacity();
+                let waiting = own_waiting || connection.queued() > 0;
+                if waiting && waiting_since == Some(written_now) {
+                    tracing::debug!("closing a connection that stopped reading");
+                    break Some(not_reading());
+                }
+                waiting_since = waiting.then_some(written_now);
+                // A ping while an earlier frame of the connection's own still waits would tell
+                // nothing more; the client's silence is what lets such a connection go.
+                if !own_waiting && connection.own.try_send(Own::Ping).is_err() {
+                    break None;
                 }
             }
         }
@@ -249,7 +244,7 @@ async fn run_connection(id: ConnectionId, parts: Parts, stream: MessageStream, s
     connection.board.unsubscribe(connection.id);
     metrics.connections.dec();
     // Closing politely needs the client to read; a client that does not is simply let go.
-    let _ = tokio::time::timeout(write_timeout, connection.session.close(close)).await;
+    let _ = tokio::time::timeout(write_timeout, connection.own.send(Own::Close(close))).await;
 }
 
 /// Whether a read failed because a message was over the size limit: one frame too large
@@ -299,19 +294,29 @@ pub fn decode_client_message(text: &str) -> Result<ClientMessage, Refusal> {
 impl Connection {
     /// Whether to read the client's next message now: not while the board holds
     /// `MAX_UNANSWERED` of its commands, nor while the outbox is filling faster than it is
-    /// written. Either ends with a message put into the outbox, which wakes the connection.
-    fn may_read(&self, pending: &mpsc::Receiver<bytestring::ByteString>) -> bool {
+    /// written. Either ends with a message put into the outbox and written, which wakes the
+    /// connection (`Written::more`).
+    fn may_read(&self) -> bool {
         let unanswered = self.submitted.saturating_sub(self.answered.load(Ordering::Acquire));
-        unanswered < MAX_UNANSWERED && pending.len() < OUTBOX_READ_LIMIT
+        unanswered < MAX_UNANSWERED && self.queued() < OUTBOX_READ_LIMIT
     }
 
-    /// Answers the client directly. A client that sends but does not read would have this wait
-    /// for ever (and the heartbeat with it), so it waits `write_timeout` at most and then marks
-    /// the connection to be closed.
-    async fn send(&mut self, message: &ServerMessage) {
-        if tokio::time::timeout(self.write_timeout, self.session.text(encode(message))).await.is_err() {
+    /// The messages waiting in the outbox.
+    fn queued(&self) -> usize {
+        self.outbox.max_capacity() - self.outbox.capacity()
+    }
+
+    /// Writes a frame of the connection's own. A client that sends but does not read would have
+    /// this wait for ever (and the heartbeat with it), so it waits `write_timeout` at most and
+    /// then marks the connection to be closed.
+    async fn write(&mut self, frame: Own) {
+        if tokio::time::timeout(self.write_timeout, self.own.send(frame)).await.is_err() {
             self.stalled = true;
         }
+    }
+
+    async fn send(&mut self, message: &ServerMessage) {
+        self.write(Own::Text(encode(message))).await;
     }
 
     async fn error(&mut self, command_id: Option<CommandId>, code: ErrorCode, message: &str) {

@@ -5,6 +5,7 @@
 mod board;
 pub mod changes;
 pub mod connection;
+pub mod frames;
 
 pub use board::{BoardHandle, MAX_BATCH, MAX_CATCH_UP, encode};
 

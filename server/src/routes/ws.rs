@@ -51,7 +51,7 @@ pub async fn connect(
         }
     }
     let board = board_handle(&state, path.into_inner())?;
-    let (response, session, stream) = actix_ws::handle(&request, body)
+    let (response, link, stream) = crate::live::frames::accept(&request, body)
         .map_err(|error| ApiError::new(ErrorCode::Malformed, format!("not a WebSocket upgrade: {error}")))?;
     let settings = ConnectionSettings {
         heartbeat_interval: state.config.heartbeat_interval,
@@ -63,7 +63,7 @@ pub async fn connect(
         Arc::clone(&state.boards),
         Arc::clone(&state.access),
         board,
-        session,
+        link,
         stream,
         settings,
         opened,

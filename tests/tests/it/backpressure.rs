@@ -15,6 +15,13 @@ async fn let_go_total(server: &TestServer) -> f64 {
         .sum()
 }
 
+/// Connections the server let go of for `reason` (a label of `kipina_connections_let_go_total`).
+async fn let_go_for(server: &TestServer, reason: &str) -> f64 {
+    let text = server.get("/metrics").await.text().await.expect("a body");
+    let sample = format!("kipina_connections_let_go_total{{reason=\"{reason}\"}} ");
+    text.lines().find_map(|line| line.strip_prefix(&sample)).and_then(|value| value.trim().parse().ok()).unwrap_or(0.0)
+}
+
 /// `count` new cards in `column`, each with `body`.
 fn cards_with_body(column: kipina_proto::ColumnId, count: u64, body: &str) -> Vec<Command> {
     (0..count)
@@ -147,4 +154,59 @@ async fn a_client_sending_hundreds_of_commands_before_reading_is_slowed_down_not
     let (_, command) = add_card(workshop.column, "Vielä yksi");
     let (_, last_seq) = client.applied(command).await;
     assert_eq!(last_seq, start + CARDS + 1);
+}
+
+/// A client that stops reading while messages wait for it is let go at the next heartbeats, even
+/// when nothing more comes for it (so its queue never fills and the board never drops it) and
+/// its silence is far from the client timeout. The server's messages wait in the connection's
+/// queue, not in a write buffer, so the connection can see that none of them is written.
+#[tokio::test]
+async fn a_client_that_stops_reading_while_messages_wait_is_let_go_at_the_next_heartbeats() {
+    let server = TestServer::start_with(|config| {
+        config.max_commands_per_second = 100_000;
+        config.heartbeat_interval = Duration::from_secs(1);
+        // Longer than the test waits: silence cannot be what lets it go.
+        config.client_timeout = WAIT * 2;
+    })
+    .await;
+    let workshop = Workshop::open(&server).await;
+    // A board of 500 cards with the longest bodies: its snapshot (5 MB) is more than the sockets
+    // hold for a client that reads nothing (Linux lets a loopback socket's send buffer grow to
+    // 4 MB), so what follows it (`presence`) waits in the connection's queue.
+    const CARDS: u64 = 500;
+    let body = "ä".repeat(kipina_domain::limits::CARD_BODY);
+    let mut facilitator =
+        WsClient::connect_and_settle(&server, workshop.board, &workshop.facilitator.token, None).await;
+    let outcomes = facilitator.flood(cards_with_body(workshop.column, CARDS, &body)).await;
+    assert!(outcomes.iter().all(|outcome| matches!(outcome, Ok(kipina_proto::AckOutcome::Applied { .. }))));
+    facilitator.close().await;
+
+    // It reads its `welcome` and nothing more; nothing more happens on the board.
+    let sleeper = workshop.participant(&server, "Nukkuja").await;
+    let mut slow = WsClient::connect_with_receive_buffer(&server, workshop.board, &sleeper.token, None, 4096).await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let mut poll = tokio::time::interval(Duration::from_millis(50));
+    while let_go_for(&server, "not_reading").await < 1.0 {
+        poll.tick().await;
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "a connection whose messages were not written for {WAIT:?} is still open"
+        );
+    }
+    assert_eq!(let_go_for(&server, "fell_behind").await, 0.0, "its queue never filled");
+    assert_eq!(let_go_for(&server, "silent").await, 0.0);
+
+    // Reading again, it gets the snapshot and what waited, and then the close.
+    let mut snapshot = false;
+    loop {
+        match slow.receive().await {
+            Received::Message(ServerMessage::Snapshot { board }) => {
+                assert_eq!(board.cards.len() as u64, CARDS);
+                snapshot = true;
+            }
+            Received::Message(_) => {}
+            Received::Closed(_) | Received::Ended(_) => break,
+        }
+    }
+    assert!(snapshot, "the snapshot was written first");
 }
