@@ -132,7 +132,7 @@ async fn run_connection(id: ConnectionId, parts: Parts, stream: MessageStream, s
         CloseReason { code: CloseCode::Away, description: Some("not reading".into()) }
     };
     let mut reading = true;
-    // The frames written by the last heartbeat, if messages were waiting in the outbox then.
+    // The frames written by the last heartbeat, if frames were waiting to be written then.
     let mut waiting_since: Option<u64> = None;
     let close: Option<CloseReason> = loop {
         let may_read = connection.may_read();
@@ -227,7 +227,7 @@ async fn run_connection(id: ConnectionId, parts: Parts, stream: MessageStream, s
                 // reading (its socket and the server's buffer are full).
                 let written_now = written.count();
                 let own_waiting = connection.own.capacity() < connection.own.max_capacity();
-                let waiting = own_waiting || connection.queued() > 0;
+                let waiting = own_waiting || connection.queued() > 0 || written.holding();
                 if waiting && waiting_since == Some(written_now) {
                     tracing::debug!("closing a connection that stopped reading");
                     break Some(not_reading());

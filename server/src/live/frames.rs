@@ -12,7 +12,7 @@
 
 use super::OUTBOX_CAPACITY;
 use actix_codec::Encoder as _;
-use actix_http::ws::{Codec, Message};
+use actix_http::ws::{Codec, Item, Message};
 use actix_web::body::{BodyStream, BoxBody, MessageBody as _};
 use actix_web::web::{Bytes, BytesMut};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -20,7 +20,7 @@ use bytestring::ByteString;
 use futures_util::Stream;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use tokio::sync::{Notify, mpsc};
 
@@ -61,6 +61,11 @@ pub fn accept(
 /// in the dispatcher's buffer.
 const CHUNK_BYTES: usize = 64 * 1024;
 
+/// A message longer than this goes out in fragments of this size: the dispatcher asks for the
+/// next one only when it has written most of the one before, so a connection sees a client that
+/// reads a large snapshot slowly still making progress (see `Written`), fragment by fragment.
+const FRAGMENT_BYTES: usize = 64 * 1024;
+
 /// A frame the connection itself sends.
 #[derive(Debug)]
 pub enum Own {
@@ -75,6 +80,8 @@ pub enum Own {
 pub struct Written {
     /// Frames written into the dispatcher's buffer so far.
     frames: AtomicU64,
+    /// The rest of a message being sent in fragments waits to be written.
+    holding: AtomicBool,
     /// Told each time frames were written: a connection that stopped reading its client while
     /// its outbox was full waits for this.
     notify: Notify,
@@ -84,6 +91,11 @@ impl Written {
     /// How many frames have been handed to the dispatcher.
     pub fn count(&self) -> u64 {
         self.frames.load(Ordering::Acquire)
+    }
+
+    /// Whether the rest of a message sent in fragments waits to be written.
+    pub fn holding(&self) -> bool {
+        self.holding.load(Ordering::Acquire)
     }
 
     /// Waits until frames are written after this is called (or were since the last wait).
@@ -105,6 +117,8 @@ pub struct Frames {
     closing: bool,
     outbox_done: bool,
     own_done: bool,
+    /// What is left of a message being sent in fragments.
+    rest: Option<Bytes>,
     /// actix-ws's own response body, never polled: dropping it when this body is dropped tells
     /// the message stream (which actix-ws parses the client's frames with) that the connection
     /// is gone.
@@ -127,12 +141,34 @@ impl Frames {
             closing: false,
             outbox_done: false,
             own_done: false,
+            rest: None,
             _parser_link: parser_link,
         }
     }
 
     fn encode(&mut self, message: Message) -> Result<(), actix_http::ws::ProtocolError> {
         self.codec.encode(message, &mut self.buffer)
+    }
+
+    /// Encodes a text message of the board's: whole, or the first fragment of it.
+    fn encode_text(&mut self, text: ByteString) -> Result<(), actix_http::ws::ProtocolError> {
+        if text.len() <= FRAGMENT_BYTES {
+            return self.encode(Message::Text(text));
+        }
+        let mut bytes = text.into_bytes();
+        let first = bytes.split_to(FRAGMENT_BYTES);
+        self.rest = Some(bytes);
+        self.encode(Message::Continuation(Item::FirstText(first)))
+    }
+
+    /// Encodes the next fragment of the message being sent in fragments.
+    fn encode_rest(&mut self, mut rest: Bytes) -> Result<(), actix_http::ws::ProtocolError> {
+        if rest.len() <= FRAGMENT_BYTES {
+            return self.encode(Message::Continuation(Item::Last(rest)));
+        }
+        let next = rest.split_to(FRAGMENT_BYTES);
+        self.rest = Some(rest);
+        self.encode(Message::Continuation(Item::Continue(next)))
     }
 }
 
@@ -164,10 +200,21 @@ impl Stream for Frames {
             // The board's messages first, then the connection's own: a closing frame is
             // written after what the board had already put into the outbox.
             let mut outbox_empty = false;
-            while !this.outbox_done && this.buffer.len() < CHUNK_BYTES {
+            while this.buffer.len() < CHUNK_BYTES {
+                // A message in fragments is finished before anything else is written.
+                if let Some(rest) = this.rest.take() {
+                    if let Err(error) = this.encode_rest(rest) {
+                        return Poll::Ready(Some(Err(error)));
+                    }
+                    frames += 1;
+                    continue;
+                }
+                if this.outbox_done {
+                    break;
+                }
                 match this.outbox.poll_recv(cx) {
                     Poll::Ready(Some(text)) => {
-                        if let Err(error) = this.encode(Message::Text(text)) {
+                        if let Err(error) = this.encode_text(text) {
                             return Poll::Ready(Some(Err(error)));
                         }
                         frames += 1;
@@ -181,7 +228,7 @@ impl Stream for Frames {
             }
             // The connection's own frames only once the outbox is empty: a closing frame must
             // not overtake the board's messages.
-            while (outbox_empty || this.outbox_done) && !this.own_done && !this.closing {
+            while (outbox_empty || this.outbox_done) && this.rest.is_none() && !this.own_done && !this.closing {
                 let message = match this.own.poll_recv(cx) {
                     Poll::Ready(Some(Own::Text(text))) => Message::Text(text),
                     Poll::Ready(Some(Own::Ping)) => Message::Ping(Bytes::new()),
@@ -209,13 +256,14 @@ impl Stream for Frames {
             }
         }
         if frames > 0 {
+            this.written.holding.store(this.rest.is_some(), Ordering::Release);
             this.written.frames.fetch_add(frames, Ordering::Release);
             this.written.notify.notify_one();
         }
         if !this.buffer.is_empty() {
             return Poll::Ready(Some(Ok(this.buffer.split().freeze())));
         }
-        if this.closing || (this.outbox_done && this.own_done) {
+        if this.closing || (this.outbox_done && this.own_done && this.rest.is_none()) {
             return Poll::Ready(None);
         }
         Poll::Pending
@@ -304,6 +352,54 @@ mod tests {
         assert_eq!(texts, 20);
         assert!(closed);
         drop(outbox);
+    }
+
+    #[tokio::test]
+    async fn a_long_message_goes_out_in_fragments_that_nothing_interrupts() {
+        let (outbox, outbox_rx) = mpsc::channel(8);
+        let (own, own_rx) = mpsc::channel(8);
+        let written = Arc::new(Written::default());
+        let mut frames = Frames::new(outbox_rx, own_rx, Arc::clone(&written), BoxBody::new(()));
+        let snapshot = "ö".repeat(100_000); // 200,000 bytes: four fragments
+        outbox.try_send(ByteString::from(snapshot.clone())).unwrap();
+        own.try_send(Own::Text("virhe".into())).unwrap();
+        let first = frames.next().await.expect("frames").expect("encoded");
+        assert!(written.holding(), "the rest of the snapshot waits");
+        outbox.try_send("presence".into()).unwrap();
+        own.try_send(Own::Close(None)).unwrap();
+        let mut decoder = Codec::new().client_mode();
+        let mut buffer = BytesMut::from(&first[..]);
+        let mut decoded = Vec::new();
+        while let Some(frame) = decoder.decode(&mut buffer).expect("a valid frame") {
+            decoded.push(frame);
+        }
+        assert_eq!(decoded.len(), 1, "one fragment per chunk: {decoded:?}");
+        while let Some(chunk) = frames.next().await {
+            buffer.extend_from_slice(&chunk.expect("encoded"));
+            while let Some(frame) = decoder.decode(&mut buffer).expect("a valid frame") {
+                decoded.push(frame);
+            }
+        }
+        assert!(!written.holding());
+        let mut text = Vec::new();
+        let mut rest = decoded.into_iter();
+        for expected in ["first", "continue", "continue", "last"] {
+            match (expected, rest.next()) {
+                ("first", Some(Frame::Continuation(Item::FirstText(bytes))))
+                | ("continue", Some(Frame::Continuation(Item::Continue(bytes))))
+                | ("last", Some(Frame::Continuation(Item::Last(bytes)))) => {
+                    assert!(bytes.len() <= FRAGMENT_BYTES);
+                    text.extend_from_slice(&bytes);
+                }
+                (expected, other) => panic!("expected the {expected} fragment, got {other:?}"),
+            }
+        }
+        assert_eq!(text, snapshot.as_bytes(), "the fragments make up the message");
+        // Then the board's next message, the connection's own, and the close, in that order.
+        assert!(matches!(rest.next(), Some(Frame::Text(bytes)) if &bytes[..] == b"presence"));
+        assert!(matches!(rest.next(), Some(Frame::Text(bytes)) if &bytes[..] == b"virhe"));
+        assert!(matches!(rest.next(), Some(Frame::Close(None))));
+        assert!(rest.next().is_none());
     }
 
     #[test]
