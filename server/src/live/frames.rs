@@ -288,12 +288,18 @@ mod tests {
         frames
     }
 
+    /// A body with an outbox and a channel of the connection's own frames of 64 places each.
+    fn body() -> (mpsc::Sender<ByteString>, mpsc::Sender<Own>, Arc<Written>, Frames) {
+        let (outbox, outbox_rx) = mpsc::channel(64);
+        let (own, own_rx) = mpsc::channel(64);
+        let written = Arc::new(Written::default());
+        let frames = Frames::new(outbox_rx, own_rx, Arc::clone(&written), BoxBody::new(()));
+        (outbox, own, written, frames)
+    }
+
     #[tokio::test]
     async fn the_outbox_is_written_before_the_closing_frame_and_nothing_after_it() {
-        let (outbox, outbox_rx) = mpsc::channel(8);
-        let (own, own_rx) = mpsc::channel(8);
-        let written = Arc::new(Written::default());
-        let mut frames = Frames::new(outbox_rx, own_rx, Arc::clone(&written), BoxBody::new(()));
+        let (outbox, own, written, mut frames) = body();
         own.try_send(Own::Text("oma".into())).unwrap();
         outbox.try_send("yksi".into()).unwrap();
         outbox.try_send("kaksi".into()).unwrap();
@@ -313,9 +319,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_body_ends_when_neither_the_board_nor_the_connection_holds_it() {
-        let (outbox, outbox_rx) = mpsc::channel(8);
-        let (own, own_rx) = mpsc::channel::<Own>(8);
-        let mut frames = Frames::new(outbox_rx, own_rx, Arc::default(), BoxBody::new(()));
+        let (outbox, own, _, mut frames) = body();
         outbox.try_send("viimeinen".into()).unwrap();
         drop((outbox, own));
         let bytes = frames.next().await.expect("frames").expect("encoded");
@@ -325,9 +329,7 @@ mod tests {
 
     #[tokio::test]
     async fn frames_go_out_in_bounded_chunks_and_the_closing_frame_waits_for_the_outbox() {
-        let (outbox, outbox_rx) = mpsc::channel(64);
-        let (own, own_rx) = mpsc::channel(8);
-        let mut frames = Frames::new(outbox_rx, own_rx, Arc::default(), BoxBody::new(()));
+        let (outbox, own, _, mut frames) = body();
         let card = ByteString::from("x".repeat(10_000));
         for _ in 0..20 {
             outbox.try_send(card.clone()).unwrap();
@@ -356,10 +358,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_long_message_goes_out_in_fragments_that_nothing_interrupts() {
-        let (outbox, outbox_rx) = mpsc::channel(8);
-        let (own, own_rx) = mpsc::channel(8);
-        let written = Arc::new(Written::default());
-        let mut frames = Frames::new(outbox_rx, own_rx, Arc::clone(&written), BoxBody::new(()));
+        let (outbox, own, written, mut frames) = body();
         let snapshot = "ö".repeat(100_000); // 200,000 bytes: four fragments
         outbox.try_send(ByteString::from(snapshot.clone())).unwrap();
         own.try_send(Own::Text("virhe".into())).unwrap();
