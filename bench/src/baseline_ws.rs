@@ -10,7 +10,7 @@
 //! outbox is full is dropped), and then answers the writer, as Kipinä sends `changed` before
 //! `ack`. Like Kipinä it runs two HTTP workers with actix's socket defaults (Nagle's algorithm on).
 
-use crate::clients::{ReaderSees, Readers, Sample, Writer, WriterSees, run_rounds};
+use crate::clients::{ReaderSees, Readers, Rig, Writer, WriterSees};
 use crate::server_thread::{ServerThread, Started};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use actix_ws::{AggregatedMessage, Session};
@@ -191,30 +191,21 @@ fn writer_sees(text: &str) -> WriterSees {
     }
 }
 
-/// Runs `warmup + rounds` rounds against the bare server with `clients` readers and messages
-/// of `message_bytes` bytes; returns the samples of every round, warm-up first.
-pub async fn measure(clients: usize, rounds: usize, message_bytes: usize) -> anyhow::Result<Vec<Sample>> {
-    let server = ServerThread::start("bare-actix-ws", move || async move { start_server(message_bytes) }).await?;
+/// Starts the bare server on its own thread, broadcasting messages of `message_bytes` bytes.
+pub async fn start(message_bytes: usize) -> anyhow::Result<ServerThread> {
+    ServerThread::start("bare-actix-ws", move || async move { start_server(message_bytes) }).await
+}
+
+/// Connects a writer and `clients` readers to the bare server and waits until all are welcomed.
+pub async fn connect(server: &ServerThread, clients: usize) -> anyhow::Result<Rig> {
     let origin = server.base_url();
-    let result = async {
-        let trigger_url = format!("ws://127.0.0.1:{}/trigger", server.port());
-        let mut writer = Writer::connect(&trigger_url, &origin, Some(SUBSCRIBE.into()), writer_sees).await?;
-        writer.ready().await?;
-        let url = format!("ws://127.0.0.1:{}/clients", server.port());
-        let mut readers = Readers::connect(clients, &url, &origin, Some(SUBSCRIBE.into()), reader_sees).await?;
-        readers.ready().await?;
-        let messages = (1u64..).take(rounds).map(|seq| format!(r#"{{"seq":{seq}}}"#)).collect();
-        let samples = run_rounds(&mut writer, &mut readers, 1, messages).await;
-        readers.close().await;
-        writer.close().await;
-        samples
-    }
-    .await;
-    let stopped = server.stop(result.is_ok()).await;
-    // A failed run's own error says more than a failed stop.
-    let samples = result?;
-    stopped?;
-    Ok(samples)
+    let trigger_url = format!("ws://127.0.0.1:{}/trigger", server.port());
+    let mut writer = Writer::connect(&trigger_url, &origin, Some(SUBSCRIBE.into()), writer_sees).await?;
+    writer.ready().await?;
+    let url = format!("ws://127.0.0.1:{}/clients", server.port());
+    let mut readers = Readers::connect(clients, &url, &origin, Some(SUBSCRIBE.into()), reader_sees).await?;
+    readers.ready().await?;
+    Ok(Rig::new(writer, readers, 1, Box::new(|_round, seq| Ok(format!(r#"{{"seq":{seq}}}"#)))))
 }
 
 #[cfg(test)]

@@ -314,21 +314,51 @@ pub struct Sample {
     pub message_bytes: usize,
 }
 
-/// Runs one round per message, one after another. Round `i` sends `messages[i]`, which must
-/// produce exactly sequence number `first_seq + i`, and waits for the writer's answer and every
-/// reader's copy before the next round. The messages are made beforehand so that making them is
-/// not timed. Returns one sample per round.
-pub async fn run_rounds(
-    writer: &mut Writer,
-    readers: &mut Readers,
-    first_seq: u64,
-    messages: Vec<String>,
-) -> anyhow::Result<Vec<Sample>> {
-    let mut samples = Vec::with_capacity(messages.len());
-    for ((round, seq), text) in (0..).zip(first_seq..).zip(messages) {
-        samples.push(run_round(writer, readers, round, seq, text).await?);
+/// What a writer sends in a round: the text for round `round`, which must produce sequence
+/// number `seq`.
+pub type MakeMessage = Box<dyn Fn(usize, u64) -> anyhow::Result<String> + Send>;
+
+/// One server's writer and readers, connected and ready, and how far its rounds have got: runs
+/// can be split into blocks and interleaved with another server's, and the rounds still count on.
+pub struct Rig {
+    writer: Writer,
+    readers: Readers,
+    /// The next round's number (rounds run so far).
+    round: usize,
+    /// The sequence number the next round produces.
+    next_seq: u64,
+    message: MakeMessage,
+}
+
+impl Rig {
+    /// A rig whose first round produces `first_seq`.
+    pub fn new(writer: Writer, readers: Readers, first_seq: u64, message: MakeMessage) -> Self {
+        Self { writer, readers, round: 0, next_seq: first_seq, message }
     }
-    Ok(samples)
+
+    /// Runs `count` rounds, one after another: each sends its message, which must produce the
+    /// next sequence number, and waits for the writer's answer and every reader's copy before
+    /// the next round. The messages are made beforehand so that making them is not timed.
+    /// Returns one sample per round.
+    pub async fn rounds(&mut self, count: usize) -> anyhow::Result<Vec<Sample>> {
+        let messages = (self.round..self.round + count)
+            .zip(self.next_seq..)
+            .map(|(round, seq)| (self.message)(round, seq))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let mut samples = Vec::with_capacity(count);
+        for text in messages {
+            samples.push(run_round(&mut self.writer, &mut self.readers, self.round, self.next_seq, text).await?);
+            self.round += 1;
+            self.next_seq += 1;
+        }
+        Ok(samples)
+    }
+
+    /// Closes every connection and waits for the tasks that read them.
+    pub async fn close(self) {
+        self.readers.close().await;
+        self.writer.close().await;
+    }
 }
 
 async fn run_round(

@@ -8,9 +8,13 @@
 //! command at a time, waiting for each `ack` before the next. Each command stores exactly one
 //! event, so round `i` is sequence number `head + 1 + i` and its `changed` is the same size every
 //! other round (a few bytes apart). No limit is ever reached: one dot, and no new cards.
+//!
+//! The bare baseline ([`baseline_ws`]) runs beside it, in the same process, with as many readers
+//! and messages of the size Kipinä's warm-up rounds measured. Both stay up for the whole run and
+//! take turns in blocks of rounds, so a busy spell of the machine lands on both.
 
 use crate::baseline_ws;
-use crate::clients::{ReaderSees, Readers, Sample, WAIT, Writer, WriterSees, run_rounds};
+use crate::clients::{MakeMessage, ReaderSees, Readers, Rig, Sample, WAIT, Writer, WriterSees};
 use crate::report::{FanoutReport, Measured};
 use crate::server_thread::{ServerThread, Started};
 use anyhow::{Context as _, anyhow, bail};
@@ -72,15 +76,68 @@ pub fn rows(report: &FanoutReport) -> Vec<crate::summary::Row> {
     ]
 }
 
-/// Measures Kipinä, then the bare server with Kipinä's message size.
+/// Rounds one server runs before the other takes its turn.
+const BLOCK_ROUNDS: usize = 10;
+
+/// Measures Kipinä and the bare server with Kipinä's message size, both up at once, in blocks of
+/// [`BLOCK_ROUNDS`] rounds taken in turn (Kipinä, bare, bare, Kipinä, ...), so that whatever
+/// else the machine does during the run weighs on both alike rather than on whichever ran second.
 pub async fn run(options: &FanoutOptions) -> anyhow::Result<FanoutReport> {
-    let kipina = measure_kipina(options).await.context("measuring Kipinä")?;
-    let kipina = Measured::new("kipina", options, kipina)?;
-    let bare = baseline_ws::measure(options.clients, options.warmup + options.rounds, kipina.message_bytes)
-        .await
-        .context("measuring the bare actix-ws baseline")?;
-    let bare = Measured::new("bare actix-ws", options, bare)?;
+    let data_dir = tempfile::tempdir().context("a temporary data directory")?;
+    let path = data_dir.path().to_path_buf();
+    let kipina_server = ServerThread::start("kipina-server", move || start_kipina(path)).await?;
+    let result = async {
+        let mut kipina = connect_kipina(&kipina_server, options.clients).await.context("connecting to Kipinä")?;
+        // Warm-up rounds, at least one of each kind, also give the size of Kipinä's `changed`.
+        let warmup = kipina.rounds(options.warmup.max(2)).await.context("Kipinä's warm-up rounds")?;
+        let message_bytes = mean_message_bytes(&warmup);
+        let bare_server = baseline_ws::start(message_bytes).await.context("starting the bare actix-ws server")?;
+        let measured = async {
+            let mut bare = baseline_ws::connect(&bare_server, options.clients).await?;
+            bare.rounds(options.warmup).await.context("the bare server's warm-up rounds")?;
+            let measured = interleave(&mut kipina, &mut bare, options.rounds).await?;
+            bare.close().await;
+            Ok::<_, anyhow::Error>(measured)
+        }
+        .await;
+        let stopped = bare_server.stop(measured.is_ok()).await;
+        let measured = measured.context("measuring the bare actix-ws baseline beside Kipinä")?;
+        stopped.context("stopping the bare actix-ws server")?;
+        kipina.close().await;
+        Ok::<_, anyhow::Error>(measured)
+    }
+    .await;
+    let stopped = kipina_server.stop(result.is_ok()).await;
+    drop(data_dir);
+    // A failed run's own error says more than a failed stop.
+    let (kipina, bare) = result?;
+    stopped.context("stopping Kipinä")?;
+    let kipina = Measured::new("kipina", options.clients, &kipina)?;
+    let bare = Measured::new("bare actix-ws", options.clients, &bare)?;
     Ok(FanoutReport::new(options, kipina, bare))
+}
+
+/// Runs `rounds` rounds on each rig in blocks taken in turn, each pair of blocks in the opposite
+/// order to the pair before (A B, B A, ...), which cancels a steady drift of the machine's speed.
+async fn interleave(kipina: &mut Rig, bare: &mut Rig, rounds: usize) -> anyhow::Result<(Vec<Sample>, Vec<Sample>)> {
+    let (mut kipina_samples, mut bare_samples) = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
+    for (block, start) in (0..rounds).step_by(BLOCK_ROUNDS).enumerate() {
+        let count = BLOCK_ROUNDS.min(rounds - start);
+        if block % 2 == 0 {
+            kipina_samples.extend(kipina.rounds(count).await.context("Kipinä's rounds")?);
+            bare_samples.extend(bare.rounds(count).await.context("the bare server's rounds")?);
+        } else {
+            bare_samples.extend(bare.rounds(count).await.context("the bare server's rounds")?);
+            kipina_samples.extend(kipina.rounds(count).await.context("Kipinä's rounds")?);
+        }
+    }
+    Ok((kipina_samples, bare_samples))
+}
+
+/// The mean length of the change messages of `samples`, rounded (0 for none).
+fn mean_message_bytes(samples: &[Sample]) -> usize {
+    let total: usize = samples.iter().map(|sample| sample.message_bytes).sum();
+    (total + samples.len() / 2).checked_div(samples.len()).unwrap_or(0)
 }
 
 pub(crate) async fn start_kipina(data_dir: std::path::PathBuf) -> anyhow::Result<Started> {
@@ -92,21 +149,9 @@ pub(crate) async fn start_kipina(data_dir: std::path::PathBuf) -> anyhow::Result
     Ok(Started { port, handle, serve: Box::pin(app.run_until_stopped()) })
 }
 
-/// Runs `warmup + rounds` rounds against the real server; the samples of every round, warm-up first.
-async fn measure_kipina(options: &FanoutOptions) -> anyhow::Result<Vec<Sample>> {
-    let data_dir = tempfile::tempdir().context("a temporary data directory")?;
-    let path = data_dir.path().to_path_buf();
-    let server = ServerThread::start("kipina-server", move || start_kipina(path)).await?;
-    let result = drive_kipina(&server, options).await;
-    let stopped = server.stop(result.is_ok()).await;
-    drop(data_dir);
-    // A failed run's own error says more than a failed stop.
-    let samples = result?;
-    stopped?;
-    Ok(samples)
-}
-
-async fn drive_kipina(server: &ServerThread, options: &FanoutOptions) -> anyhow::Result<Vec<Sample>> {
+/// Creates a board with one card on the running server and connects the facilitator as the
+/// writer and `clients` observers as readers; its rounds cast a dot and take it back in turn.
+async fn connect_kipina(server: &ServerThread, clients: usize) -> anyhow::Result<Rig> {
     let base = server.base_url();
     let http = reqwest::Client::builder().no_proxy().timeout(WAIT).build()?;
     let create = CreateBoardRequest {
@@ -138,22 +183,15 @@ async fn drive_kipina(server: &ServerThread, options: &FanoutOptions) -> anyhow:
     let mut writer = Writer::connect(&ws_url, &base, Some(subscribe(&token)?), writer_sees).await?;
     writer.ready().await?;
     let observer = link_part(&created.links.observer)?;
-    let readers = options.clients;
     let mut readers =
-        Readers::connect(readers, &ws_url, &base, Some(subscribe(observer)?), move |text| reader_sees(text, readers))
+        Readers::connect(clients, &ws_url, &base, Some(subscribe(observer)?), move |text| reader_sees(text, clients))
             .await?;
     readers.ready().await?;
-
-    let messages = (0..options.warmup + options.rounds)
-        .map(|round| {
-            let command = if round % 2 == 0 { Command::CastVote { card } } else { Command::WithdrawVote { card } };
-            serde_json::to_string(&ClientMessage::Command { command_id: CommandId(Uuid::now_v7()), command })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let samples = run_rounds(&mut writer, &mut readers, head + 1, messages).await;
-    readers.close().await;
-    writer.close().await;
-    samples
+    let message: MakeMessage = Box::new(move |round, _seq| {
+        let command = if round % 2 == 0 { Command::CastVote { card } } else { Command::WithdrawVote { card } };
+        Ok(serde_json::to_string(&ClientMessage::Command { command_id: CommandId(Uuid::now_v7()), command })?)
+    });
+    Ok(Rig::new(writer, readers, head + 1, message))
 }
 
 /// The `{board}/o/{secret}` part of an observer link, which is its token.

@@ -6,7 +6,6 @@
 
 use crate::clients::Sample;
 use crate::fanout::FanoutOptions;
-use anyhow::anyhow;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -69,17 +68,14 @@ pub struct EachRound {
 }
 
 impl Measured {
-    /// The figures of `samples` without the first `options.warmup` rounds.
-    pub fn new(server: &str, options: &FanoutOptions, samples: Vec<Sample>) -> anyhow::Result<Self> {
-        let measured = samples
-            .get(options.warmup..)
-            .filter(|measured| !measured.is_empty())
-            .ok_or_else(|| anyhow!("{server}: no rounds were measured"))?;
+    /// The figures of the measured rounds `measured` (warm-up rounds left out) with `clients` readers.
+    pub fn new(server: &str, clients: usize, measured: &[Sample]) -> anyhow::Result<Self> {
+        anyhow::ensure!(!measured.is_empty(), "{server}: no rounds were measured");
         let mut bytes: Vec<usize> = measured.iter().map(|sample| sample.message_bytes).collect();
         bytes.sort_unstable();
         Ok(Self {
             server: server.to_owned(),
-            clients: options.clients,
+            clients,
             rounds: measured.len(),
             message_bytes: (bytes.iter().sum::<usize>() + bytes.len() / 2) / bytes.len(),
             message_bytes_min: bytes[0],
