@@ -22,7 +22,9 @@ use crate::summary::{Row, Section, Stats};
 use anyhow::{Context as _, bail};
 use kipina_proto::{BoardId, CommandId, EventId, ParticipantId, Timestamp};
 use kipina_server::store::record::{self, EnvelopeRef};
-use kipina_server::store::{AppendOutcome, AppendRequest, EventStore, ExpectedVersion, NewEvent, SledStore};
+use kipina_server::store::{
+    AppendOutcome, AppendRequest, EventStore, ExpectedVersion, NewEvent, SledStore, encode_payload,
+};
 use serde::Serialize;
 use serde_json::json;
 use std::sync::{Arc, Mutex};
@@ -124,7 +126,7 @@ fn request(board: BoardId, actor: ParticipantId, head: u64, writer: usize, n: us
             event_id: EventId(Uuid::now_v7()),
             event_type: "card_added".into(),
             event_version: 1,
-            payload: payload(writer, n),
+            payload: encode_payload(&payload(writer, n)).expect("a payload encodes"),
         }],
     }
 }

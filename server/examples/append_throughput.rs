@@ -144,7 +144,7 @@ fn write(store: &SledStore, barrier: &Barrier, writer: usize, count: usize) -> a
                 event_id: EventId::from_uuid(Uuid::now_v7()),
                 event_type: "card_added".into(),
                 event_version: 1,
-                payload: realistic_payload(writer, n),
+                payload: kipina_server::store::encode_payload(&realistic_payload(writer, n)).expect("encodes"),
             }],
         };
         let started = Instant::now();

@@ -8,6 +8,7 @@ use crate::personal_data::{SealError, seal};
 use crate::store::{AppendRequest, EventStore, ExpectedVersion, NewEvent, StoreError};
 use kipina_domain::{BoardState, Context, DomainError, Event, Fact, PERSONAL_TAG};
 use kipina_proto::{BoardId, Command, CommandId, EventId, ParticipantId};
+use serde_json::value::RawValue;
 use uuid::Uuid;
 
 /// How often a command is decided again when another writer moved the board in between.
@@ -90,19 +91,26 @@ impl<S: EventStore> Engine<S> {
         for event in events {
             let encoded = codec::encode(event);
             let mut payload = encoded.payload;
-            if payload.to_string().contains(PERSONAL_TAG) {
+            // Encoded once: the store keeps these bytes as they are, unless a personal field
+            // has to be sealed first.
+            let mut text = payload.to_string();
+            if text.contains(PERSONAL_TAG) {
                 if key.is_none() {
                     key = Some(self.keys.get_or_create(board, context.actor).map_err(ExecuteError::Key)?);
                 }
                 if let Some(key) = &key {
                     seal(&mut payload, board, context.actor, key)?;
+                    text = payload.to_string();
                 }
             }
             new_events.push(NewEvent {
                 event_id: EventId(Uuid::now_v7()),
                 event_type: encoded.event_type.to_owned(),
                 event_version: encoded.event_version,
-                payload,
+                // The text of a `Value` is valid JSON; this cannot fail.
+                payload: RawValue::from_string(text).map_err(|error| {
+                    ExecuteError::Store(StoreError::Failed(format!("an event that does not encode: {error}")))
+                })?,
             });
         }
         let expected =

@@ -248,7 +248,7 @@ mod tests {
     use super::*;
     use crate::data_dir::DataDir;
     use crate::personal_data::seal;
-    use crate::store::{AppendRequest, ExpectedVersion, NewEvent};
+    use crate::store::{AppendRequest, ExpectedVersion, NewEvent, encode_payload};
     use kipina_domain::PersonalText;
     use kipina_proto::{BoardSettings, CardId, ColumnId, CommandId, CommentId, EventId, Language, Timestamp};
     use serde_json::json;
@@ -262,6 +262,7 @@ mod tests {
             .into_iter()
             .map(|(event_type, event_version, mut payload)| {
                 seal(&mut payload, board, actor, &key).expect("seals");
+                let payload = encode_payload(&payload).expect("encodes");
                 NewEvent { event_id: EventId(Uuid::now_v7()), event_type: event_type.into(), event_version, payload }
             })
             .collect();

@@ -8,7 +8,7 @@ use super::ExportError;
 use crate::codec;
 use crate::engine::Engine;
 use crate::personal_data::{seal, unseal};
-use crate::store::{AppendOutcome, AppendRequest, EventStore, ExpectedVersion, NewEvent};
+use crate::store::{AppendOutcome, AppendRequest, EventStore, ExpectedVersion, NewEvent, encode_payload};
 use kipina_proto::{BoardId, CommandId, EventId, ParticipantId, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -171,7 +171,7 @@ pub fn restore(engine: &Engine, log: BoardLog) -> Result<(BoardId, u64), ImportE
                 event_id: event.event_id,
                 event_type: event.event_type,
                 event_version: event.version,
-                payload: event.payload,
+                payload: encode_payload(&event.payload).map_err(|error| ImportError::Store(error.to_string()))?,
             });
         }
         let expected = if head == 0 { ExpectedVersion::NoStream } else { ExpectedVersion::Exact(head) };

@@ -30,7 +30,7 @@ pub const MAX_EVENTS_PER_APPEND: usize = 1_000;
 pub const MAX_RECORD_BYTES: usize = 32 * 1024;
 
 /// An event on its way into the store.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct NewEvent {
     /// A UUIDv7 made by the caller.
     pub event_id: EventId,
@@ -38,8 +38,24 @@ pub struct NewEvent {
     pub event_type: String,
     /// The version of that type's payload schema, for upcasting.
     pub event_version: u32,
-    /// The payload, already encoded (and sealed) by the caller.
-    pub payload: Value,
+    /// The payload, already encoded as JSON (and sealed) by the caller, stored as it is: the
+    /// store copies it into the record and does not encode it again ([`encode_payload`]).
+    pub payload: Box<RawValue>,
+}
+
+impl PartialEq for NewEvent {
+    fn eq(&self, other: &Self) -> bool {
+        self.event_id == other.event_id
+            && self.event_type == other.event_type
+            && self.event_version == other.event_version
+            && self.payload.get() == other.payload.get()
+    }
+}
+
+/// A payload encoded as JSON for [`NewEvent::payload`]: the same bytes whether it is encoded
+/// here or from a [`Value`] of it (objects of a `Value` keep their keys sorted).
+pub fn encode_payload(payload: &impl serde::Serialize) -> Result<Box<RawValue>, serde_json::Error> {
+    serde_json::value::to_raw_value(payload)
 }
 
 /// What the writer of an append expects the stream's head to be.

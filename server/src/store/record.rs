@@ -237,7 +237,7 @@ pub struct EnvelopeRef<'a> {
     #[serde(rename = "type")]
     pub event_type: &'a str,
     pub v: u32,
-    pub payload: &'a Value,
+    pub payload: &'a RawValue,
 }
 
 impl<'a> EnvelopeRef<'a> {
@@ -664,7 +664,7 @@ pub mod legacy {
             #[serde(rename = "type")]
             event_type: &'a str,
             v: u32,
-            payload: &'a Value,
+            payload: &'a RawValue,
         }
         let mut bytes = vec![FORMAT_V1, 0, 0, 0, 0];
         serde_json::to_writer(
@@ -727,7 +727,11 @@ mod tests {
         BoardId::from_uuid(Uuid::from_bytes([n; 16]))
     }
 
-    fn envelope_ref(payload: &Value) -> EnvelopeRef<'_> {
+    fn raw(payload: &Value) -> Box<RawValue> {
+        serde_json::value::to_raw_value(payload).expect("encodes")
+    }
+
+    fn envelope_ref(payload: &RawValue) -> EnvelopeRef<'_> {
         EnvelopeRef {
             id: EventId::from_uuid(Uuid::from_bytes([7; 16])),
             command: CommandId::from_uuid(Uuid::from_bytes([8; 16])),
@@ -744,7 +748,7 @@ mod tests {
     fn an_event_record_round_trips() {
         let payload = json!({"text": "Kipinä ✨", "n": [1, 2.5, -3], "nested": {"ok": true}});
         let key = event_key(board(1), 42);
-        let bytes = encode_event(&key, &envelope_ref(&payload)).expect("encodes");
+        let bytes = encode_event(&key, &envelope_ref(&raw(&payload))).expect("encodes");
         assert_eq!(bytes[0], FORMAT_V2);
         let envelope = decode_event(&key, &bytes).expect("decodes");
         assert_eq!(envelope.payload, payload);
@@ -761,7 +765,7 @@ mod tests {
     fn the_envelope_uses_the_documented_field_names() {
         let payload = json!({"a": 1});
         let key = event_key(board(1), 1);
-        let bytes = encode_event(&key, &envelope_ref(&payload)).expect("encodes");
+        let bytes = encode_event(&key, &envelope_ref(&raw(&payload))).expect("encodes");
         assert_eq!(bytes[HEADER_LEN..HEADER_LEN + 16], [8; 16], "the command id follows the checksum");
         assert_eq!(bytes[HEADER_LEN + 16..EVENT_HEADER_LEN], [1, 2, 3, 4], "then the fingerprint, big-endian");
         let json: Value = serde_json::from_slice(&bytes[EVENT_HEADER_LEN..]).expect("the body is JSON");
@@ -773,7 +777,7 @@ mod tests {
     #[test]
     fn a_record_moved_to_another_seq_or_board_fails_its_checksum() {
         let payload = json!({"a": 1});
-        let bytes = encode_event(&event_key(board(1), 5), &envelope_ref(&payload)).expect("encodes");
+        let bytes = encode_event(&event_key(board(1), 5), &envelope_ref(&raw(&payload))).expect("encodes");
         assert!(matches!(decode_event(&event_key(board(1), 6), &bytes), Err(RecordError::Checksum { .. })));
         assert!(matches!(decode_event(&event_key(board(2), 5), &bytes), Err(RecordError::Checksum { .. })));
     }
@@ -782,7 +786,7 @@ mod tests {
     fn every_single_bit_flip_is_detected() {
         let payload = json!({"text": "hello"});
         let key = event_key(board(3), 9);
-        let bytes = encode_event(&key, &envelope_ref(&payload)).expect("encodes");
+        let bytes = encode_event(&key, &envelope_ref(&raw(&payload))).expect("encodes");
         for index in 0..bytes.len() {
             for bit in 0..8 {
                 let mut damaged = bytes.clone();
@@ -835,12 +839,12 @@ mod tests {
     fn a_legacy_event_record_decodes_only_as_legacy() {
         let payload = json!({"a": 1});
         let key = event_key(board(1), 4);
-        let bytes = legacy::encode_event(&key, &envelope_ref(&payload)).expect("encodes");
+        let bytes = legacy::encode_event(&key, &envelope_ref(&raw(&payload))).expect("encodes");
         let envelope = legacy::decode_event(&key, &bytes).expect("decodes as format 1");
         assert_eq!(envelope.command, CommandId::from_uuid(Uuid::from_bytes([8; 16])));
         assert_eq!(envelope.payload, payload);
         assert!(matches!(decode_event(&key, &bytes), Err(RecordError::NotUpgraded)));
-        let current = encode_event(&key, &envelope_ref(&payload)).expect("encodes");
+        let current = encode_event(&key, &envelope_ref(&raw(&payload))).expect("encodes");
         assert!(matches!(legacy::decode_event(&key, &current), Err(RecordError::UnknownFormat(2))));
     }
 
@@ -907,7 +911,7 @@ mod tests {
         let records: Vec<Vec<u8>> = (first..first + count)
             .map(|seq| {
                 let payload = json!({"text": "x".repeat(seq as usize), "seq": seq});
-                encode_event(&event_key(board(1), seq), &envelope_ref(&payload)).expect("encodes")
+                encode_event(&event_key(board(1), seq), &envelope_ref(&raw(&payload))).expect("encodes")
             })
             .collect();
         let key = chunk_key(board(1), first + count - 1);
@@ -963,7 +967,7 @@ mod tests {
         assert!(matches!(decode_chunk(&chunk_key(board(1), 5), &bytes), Err(RecordError::Checksum { .. })));
         // A header whose seqs do not end at the key's, with a valid checksum.
         let records: Vec<Vec<u8>> = (1..=4)
-            .map(|seq| encode_event(&event_key(board(1), seq), &envelope_ref(&json!({}))).expect("encodes"))
+            .map(|seq| encode_event(&event_key(board(1), seq), &envelope_ref(&raw(&json!({})))).expect("encodes"))
             .collect();
         let borrowed: Vec<&[u8]> = records.iter().map(Vec::as_slice).collect();
         let key = chunk_key(board(1), 9);
@@ -1012,7 +1016,7 @@ mod tests {
         fn every_truncation_of_a_valid_record_is_an_error(cut in 0usize..200) {
             let payload = json!({"text": "a fairly long payload to cut at many places", "n": 12345});
             let key = event_key(board(1), 3);
-            let bytes = encode_event(&key, &envelope_ref(&payload)).expect("encodes");
+            let bytes = encode_event(&key, &envelope_ref(&raw(&payload))).expect("encodes");
             let cut = cut.min(bytes.len() - 1);
             prop_assert!(decode_event(&key, &bytes[..cut]).is_err());
             prop_assert!(event_command(&key, &bytes[..cut]).is_err());
@@ -1026,7 +1030,7 @@ mod tests {
             index in 0usize..500, value in any::<u8>(), tail in proptest::collection::vec(any::<u8>(), 1..8)) {
             let payload = json!({"text": "x"});
             let key = event_key(board(1), 3);
-            let bytes = encode_event(&key, &envelope_ref(&payload)).expect("encodes");
+            let bytes = encode_event(&key, &envelope_ref(&raw(&payload))).expect("encodes");
             let index = index % bytes.len();
             let mut changed = bytes.clone();
             prop_assume!(changed[index] != value);

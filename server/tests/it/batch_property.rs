@@ -533,7 +533,7 @@ fn a_batch_meeting_another_writer_decides_the_rest_again_after_it() {
                     event_id: kipina_proto::EventId(Uuid::now_v7()),
                     event_type: encoded.event_type.to_owned(),
                     event_version: encoded.event_version,
-                    payload: encoded.payload,
+                    payload: kipina_server::store::encode_payload(&encoded.payload).expect("encodes"),
                 }
             })
             .collect(),

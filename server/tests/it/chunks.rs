@@ -141,7 +141,7 @@ fn events_a_checkpoint_settles_are_compacted_while_the_store_runs() {
             event_id: EventId::from_uuid(Uuid::now_v7()),
             event_type: "card_added".into(),
             event_version: 1,
-            payload: json!({"n": n, "text": text}),
+            payload: kipina_server::store::encode_payload(&json!({"n": n, "text": text})).expect("encodes"),
         };
         let mut request = request(board, command(u128::from(n)), ExpectedVersion::Exact(n), 1);
         request.events = vec![event];

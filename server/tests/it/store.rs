@@ -66,12 +66,17 @@ fn payload(n: u64) -> Value {
     })
 }
 
+/// A payload as the store takes it: encoded JSON.
+pub(crate) fn raw(payload: &serde_json::Value) -> Box<serde_json::value::RawValue> {
+    kipina_server::store::encode_payload(payload).expect("encodes")
+}
+
 pub(crate) fn event(n: u64) -> NewEvent {
     NewEvent {
         event_id: EventId::from_uuid(Uuid::now_v7()),
         event_type: "card_added".into(),
         event_version: 1,
-        payload: payload(n),
+        payload: raw(&payload(n)),
     }
 }
 
@@ -668,7 +673,7 @@ fn invalid_appends_are_refused_and_append_nothing() {
 
     // The oversize event comes last, so nothing of the command may be stored.
     let mut oversize = request(board_id, command(3), ExpectedVersion::Any, 3);
-    oversize.events[2].payload = json!({"text": "x".repeat(MAX_RECORD_BYTES)});
+    oversize.events[2].payload = raw(&json!({"text": "x".repeat(MAX_RECORD_BYTES)}));
     match append(&store, oversize) {
         Err(StoreError::InvalidAppend(reason)) => assert!(reason.contains("event 2"), "{reason}"),
         other => panic!("expected an invalid append, got {other:?}"),
@@ -679,7 +684,7 @@ fn invalid_appends_are_refused_and_append_nothing() {
         .rev()
         .find_map(|len| {
             let mut candidate = request(board_id, command(4), ExpectedVersion::Any, 1);
-            candidate.events[0].payload = json!({"text": "y".repeat(len)});
+            candidate.events[0].payload = raw(&json!({"text": "y".repeat(len)}));
             (record_len(&candidate) <= MAX_RECORD_BYTES).then_some(candidate)
         })
         .expect("some text length fits");
@@ -838,7 +843,7 @@ fn verify_reports_every_kind_of_foreign_or_broken_entry() {
         // A command whose events are in two places: board 3 holds A, B, A.
         for (seq, id) in [(1, command(10)), (2, command(11)), (3, command(10))] {
             let key = record::event_key(board(3), seq);
-            let payload = json!({"n": seq});
+            let payload = raw(&json!({"n": seq}));
             let envelope = record::EnvelopeRef {
                 id: EventId::from_uuid(Uuid::from_u128(u128::from(seq))),
                 command: id,
@@ -882,7 +887,7 @@ fn store_with_markers(dir: &Path) {
     let store = open(dir);
     for n in 0..200u128 {
         let mut request = request(board(1), command(n), ExpectedVersion::Any, 1);
-        request.events[0].payload = json!({"marker": format!("MARK{n:05}"), "text": "x".repeat(300)});
+        request.events[0].payload = raw(&json!({"marker": format!("MARK{n:05}"), "text": "x".repeat(300)}));
         append(&store, request).expect("appends");
     }
 }
@@ -927,7 +932,7 @@ fn a_board_whose_acknowledged_events_sled_dropped_is_quarantined_and_the_others_
         }
         for n in 0..200u128 {
             let mut request = request(board(1), command(n), ExpectedVersion::Any, 1);
-            request.events[0].payload = json!({"marker": format!("MARK{n:05}"), "text": "x".repeat(300)});
+            request.events[0].payload = raw(&json!({"marker": format!("MARK{n:05}"), "text": "x".repeat(300)}));
             append(&store, request).expect("appends");
         }
     }
@@ -967,7 +972,7 @@ fn a_node_sled_cannot_read_in_an_older_segment_is_pinned_on_its_board() {
             let mut request = request(board(1), command(u128::from(batch)), ExpectedVersion::Any, 20);
             for (index, event) in request.events.iter_mut().enumerate() {
                 let n = batch * 20 + index as u64;
-                event.payload = json!({"marker": format!("NODE{n:05}"), "text": big});
+                event.payload = raw(&json!({"marker": format!("NODE{n:05}"), "text": big}));
             }
             append(&store, request).expect("appends");
         }
@@ -1501,7 +1506,7 @@ fn copy_store(from: &Path, to: &Path, except: &[&str]) {
 
 /// An event whose payload takes about `bytes` bytes.
 fn large_event(n: u64, bytes: usize) -> NewEvent {
-    NewEvent { payload: json!({ "n": n, "text": "k".repeat(bytes) }), ..event(n) }
+    NewEvent { payload: raw(&json!({ "n": n, "text": "k".repeat(bytes) })), ..event(n) }
 }
 
 #[test]
@@ -1586,6 +1591,11 @@ fn assert_read_back_all(store: &SledStore, board_id: BoardId, sent: &[NewEvent])
     assert_eq!(read.len(), sent.len());
     for (stored, original) in read.iter().zip(sent) {
         assert_eq!(stored.event_id, original.event_id, "seq {}", stored.seq);
-        assert_eq!(stored.payload, original.payload, "seq {}", stored.seq);
+        assert_eq!(
+            serde_json::to_string(&stored.payload).expect("encodes"),
+            original.payload.get(),
+            "seq {}",
+            stored.seq
+        );
     }
 }

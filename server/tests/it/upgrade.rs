@@ -48,6 +48,7 @@ fn write_format_1(dir: &Path, commands: &[Written], as_format_2: &[BoardId]) {
         for (offset, payload) in written.payloads.iter().enumerate() {
             let seq = written.first + offset as u64;
             let key = record::event_key(written.board, seq);
+            let payload = &*kipina_server::store::encode_payload(payload).expect("encodes");
             let envelope = EnvelopeRef {
                 id: EventId::from_uuid(Uuid::from_u128(u128::from(seq) << 64 | written.command.0.as_u128())),
                 command: written.command,
@@ -98,7 +99,7 @@ fn retry(written: &Written, fingerprint: u32) -> AppendRequest {
             event_id: EventId::from_uuid(Uuid::now_v7()),
             event_type: "card_added".into(),
             event_version: 1,
-            payload: json!({"retry": true}),
+            payload: kipina_server::store::encode_payload(&json!({"retry": true})).expect("encodes"),
         }],
     }
 }

@@ -1240,7 +1240,7 @@ mod tests {
                     event_id: EventId(Uuid::from_u128(6)),
                     event_type: "card_added".into(),
                     event_version: 1,
-                    payload: serde_json::json!({"n": 1}),
+                    payload: crate::store::encode_payload(&serde_json::json!({"n": 1})).expect("encodes"),
                 }],
             };
             store.append(request).wait().expect("appends");

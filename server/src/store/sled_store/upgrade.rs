@@ -146,6 +146,7 @@ fn convert(db: &sled::Db, board: BoardId) -> Result<u64, Failure> {
             .get(&old.command)
             .filter(|command| (command.first..=command.last).contains(&seq))
             .ok_or_else(|| format!("seq {seq}: its command {} has no record that covers it", old.command))?;
+        let payload = serde_json::value::to_raw_value(&old.payload).map_err(|error| format!("seq {seq}: {error}"))?;
         let envelope = record::EnvelopeRef {
             id: old.id,
             command: old.command,
@@ -154,7 +155,7 @@ fn convert(db: &sled::Db, board: BoardId) -> Result<u64, Failure> {
             at: old.at,
             event_type: &old.event_type,
             v: old.v,
-            payload: &old.payload,
+            payload: &payload,
         };
         let encoded = record::encode_event(&key, &envelope).map_err(|error| format!("seq {seq}: {error}"))?;
         batch.insert(&key[..], encoded);
