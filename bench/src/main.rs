@@ -208,6 +208,11 @@ async fn search_section(quick: bool) -> anyhow::Result<Section> {
     search::run(&options).await
 }
 
+/// The allocator the `kipina` binary runs with, so that the store is measured as it serves; the
+/// baselines in this process use it too.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
