@@ -10,7 +10,7 @@
 //! outbox is full is dropped), and then answers the writer, as Kipinä sends `changed` before
 //! `ack`. Like Kipinä it runs two HTTP workers with actix's socket defaults (Nagle's algorithm on).
 
-use crate::clients::{ReaderSees, Readers, Rig, Writer, WriterSees};
+use crate::clients::{Glance, ReaderSees, Readers, Rig, Writer, WriterSees};
 use crate::server_thread::{ServerThread, Started};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use actix_ws::{AggregatedMessage, Session};
@@ -37,21 +37,6 @@ struct Hub {
 #[derive(Deserialize)]
 struct Trigger {
     seq: u64,
-}
-
-/// What the server sends, as the clients read it.
-#[derive(Deserialize)]
-struct BareMessage {
-    #[serde(rename = "type")]
-    kind: String,
-    #[serde(default)]
-    first_seq: u64,
-    #[serde(default)]
-    last_seq: u64,
-    /// Read (not skipped) so that a reader does about as much work per message as Kipinä's.
-    #[serde(default)]
-    #[allow(dead_code)]
-    pad: String,
 }
 
 /// What every client sends first, as Kipinä's clients send `subscribe`, and the answer.
@@ -174,17 +159,15 @@ fn start_server(message_bytes: usize) -> anyhow::Result<Started> {
 }
 
 fn reader_sees(text: &str) -> ReaderSees {
-    match serde_json::from_str::<BareMessage>(text) {
+    match serde_json::from_str::<Glance>(text) {
         Ok(message) if message.kind == "welcome" => ReaderSees::Ready { head: Some(0) },
-        Ok(BareMessage { kind, first_seq, last_seq, .. }) if kind == "changed" => {
-            ReaderSees::Changed { first_seq, last_seq }
-        }
+        Ok(Glance { kind, first_seq, last_seq }) if kind == "changed" => ReaderSees::Changed { first_seq, last_seq },
         Ok(_) | Err(_) => ReaderSees::Fatal(format!("an unexpected message: {text}")),
     }
 }
 
 fn writer_sees(text: &str) -> WriterSees {
-    match serde_json::from_str::<BareMessage>(text) {
+    match serde_json::from_str::<Glance>(text) {
         Ok(message) if message.kind == "welcome" => WriterSees::Ready,
         Ok(message) if message.kind == "ack" => WriterSees::Answered(message.last_seq),
         Ok(_) | Err(_) => WriterSees::Fatal(format!("an unexpected message: {text}")),
