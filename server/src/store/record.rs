@@ -728,7 +728,7 @@ mod tests {
     }
 
     fn raw(payload: &Value) -> Box<RawValue> {
-        serde_json::value::to_raw_value(payload).expect("encodes")
+        crate::store::encode_payload(payload).expect("encodes")
     }
 
     fn envelope_ref(payload: &RawValue) -> EnvelopeRef<'_> {

@@ -146,7 +146,7 @@ fn convert(db: &sled::Db, board: BoardId) -> Result<u64, Failure> {
             .get(&old.command)
             .filter(|command| (command.first..=command.last).contains(&seq))
             .ok_or_else(|| format!("seq {seq}: its command {} has no record that covers it", old.command))?;
-        let payload = serde_json::value::to_raw_value(&old.payload).map_err(|error| format!("seq {seq}: {error}"))?;
+        let payload = crate::store::encode_payload(&old.payload).map_err(|error| format!("seq {seq}: {error}"))?;
         let envelope = record::EnvelopeRef {
             id: old.id,
             command: old.command,
