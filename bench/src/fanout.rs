@@ -15,7 +15,7 @@
 
 use crate::baseline_ws;
 use crate::clients::{Glance, MakeMessage, ReaderSees, Readers, Rig, Sample, WAIT, Writer, WriterSees};
-use crate::report::{FanoutReport, Measured};
+use crate::report::{FanoutReport, Measured, mean_message_bytes};
 use crate::server_thread::{ServerThread, Started};
 use anyhow::{Context as _, anyhow, bail};
 use kipina_proto::api::{CommandRequest, CommandResponse, CreateBoardRequest, CreateBoardResponse};
@@ -141,12 +141,6 @@ async fn interleave(kipina: &mut Rig, bare: &mut Rig, rounds: usize) -> anyhow::
 async fn block_of(rig: &mut Rig, count: usize) -> anyhow::Result<Vec<Sample>> {
     rig.rounds(1).await?;
     rig.rounds(count).await
-}
-
-/// The mean length of the change messages of `samples`, rounded (0 for none).
-fn mean_message_bytes(samples: &[Sample]) -> usize {
-    let total: usize = samples.iter().map(|sample| sample.message_bytes).sum();
-    (total + samples.len() / 2).checked_div(samples.len()).unwrap_or(0)
 }
 
 pub(crate) async fn start_kipina(data_dir: std::path::PathBuf) -> anyhow::Result<Started> {

@@ -36,6 +36,12 @@ fn nearest_rank(sorted: &[f64], percent: usize) -> f64 {
     sorted.get(rank - 1).copied().unwrap_or(0.0)
 }
 
+/// The mean length of the change messages of `samples`, rounded (0 for none).
+pub fn mean_message_bytes(samples: &[Sample]) -> usize {
+    let total: usize = samples.iter().map(|sample| sample.message_bytes).sum();
+    (total + samples.len() / 2).checked_div(samples.len()).unwrap_or(0)
+}
+
 /// The figures of one server.
 #[derive(Debug, Serialize)]
 pub struct Measured {
@@ -77,7 +83,7 @@ impl Measured {
             server: server.to_owned(),
             clients,
             rounds: measured.len(),
-            message_bytes: (bytes.iter().sum::<usize>() + bytes.len() / 2) / bytes.len(),
+            message_bytes: mean_message_bytes(measured),
             message_bytes_min: bytes[0],
             message_bytes_max: bytes[bytes.len() - 1],
             send_to_last_ms: Percentiles::of(measured.iter().map(|sample| sample.send_to_last)),
