@@ -4,10 +4,13 @@
 //! command's events are stored together, so a board's commands are the runs of equal ids along
 //! its stream. The index reads them once per board, the first time anyone asks about the board
 //! (the writer planning an append, or [`EventStore::command`]), by checking each record's
-//! checksum and reading its header: no JSON is parsed. From then on the writer adds every command
-//! it plans, before the group is applied, so the index always knows at least what sled holds of
-//! the board, synced or not. Whoever asks on behalf of a reader caps the answer at the durable
-//! head, as for every other read.
+//! checksum and reading its header: no JSON is parsed. From then on the writer notes every command
+//! in the same step that looks for it ([`CommandIndex::find_or_note`]: one hash and one probe of
+//! the board's map per command), before the group is written, so the index always knows at least
+//! what sled holds of the board, synced or not. A group the writer then refuses (the disk is full)
+//! takes its commands out again ([`CommandIndex::forget`]). Whoever asks on behalf of a reader
+//! caps the answer at the durable head, as for every other read, so a command noted but not yet
+//! synced (or refused) is never reported to one.
 //!
 //! One lock guards the whole index. Loading a board holds it, so no append of that board can be
 //! planned between the scan and the insert (planning takes the same lock); a board's first load
@@ -62,14 +65,54 @@ impl CommandIndex {
         self.lock().entry(board).or_insert(commands);
     }
 
-    /// Notes the commands the writer has just planned. Their boards are loaded: planning asked
-    /// about each command first.
-    pub(super) fn insert(&self, planned: impl IntoIterator<Item = (BoardId, CommandId, CommandRecord)>) {
+    /// What the board holds of a command id (synced or not, loading the board's commands from
+    /// sled the first time) or, when it holds nothing, the command `plan` makes of it, noted
+    /// under the same lock. `plan` returns `Err` for an append that will not be stored (a
+    /// version conflict), and nothing is noted then.
+    pub(super) fn find_or_note<E: From<StoreError>>(
+        &self,
+        db: &sled::Db,
+        board: BoardId,
+        command_id: CommandId,
+        plan: impl FnOnce() -> Result<CommandRecord, E>,
+    ) -> Result<Found, E> {
         let mut boards = self.lock();
-        for (board, command_id, command) in planned {
-            boards.entry(board).or_default().insert(command_id, command);
+        let commands = match boards.entry(board) {
+            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                self.scans.fetch_add(1, Ordering::Relaxed);
+                entry.insert(load(db, board)?)
+            }
+        };
+        match commands.entry(command_id) {
+            std::collections::hash_map::Entry::Occupied(entry) => Ok(Found::Stored(*entry.get())),
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                let command = plan()?;
+                entry.insert(command);
+                Ok(Found::Noted(command))
+            }
         }
     }
+
+    /// Takes out commands noted by [`CommandIndex::find_or_note`] whose group was refused before
+    /// anything of it was written.
+    pub(super) fn forget(&self, noted: impl IntoIterator<Item = (BoardId, CommandId)>) {
+        let mut boards = self.lock();
+        for (board, command_id) in noted {
+            if let Some(commands) = boards.get_mut(&board) {
+                commands.remove(&command_id);
+            }
+        }
+    }
+}
+
+/// What [`CommandIndex::find_or_note`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Found {
+    /// The board holds the command already (an earlier append stored it, or one planned before).
+    Stored(CommandRecord),
+    /// The command was new, and is noted as planned.
+    Noted(CommandRecord),
 }
 
 /// Reads the commands of a board from its event records.
@@ -125,4 +168,44 @@ fn load(db: &sled::Db, board: BoardId) -> Result<HashMap<CommandId, CommandRecor
         commands.insert(id, command);
     }
     Ok(commands)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uuid::Uuid;
+
+    fn planned(first: u64) -> impl FnOnce() -> Result<CommandRecord, StoreError> {
+        move || Ok(CommandRecord { first, last: first, fingerprint: 7 })
+    }
+
+    #[test]
+    fn a_command_is_noted_once_found_after_and_gone_once_forgotten() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let db = sled::Config::new().path(dir.path()).open().expect("sled opens");
+        let index = CommandIndex::default();
+        let (board, command) = (BoardId(Uuid::from_u128(1)), CommandId(Uuid::from_u128(2)));
+        let record = CommandRecord { first: 1, last: 1, fingerprint: 7 };
+
+        assert_eq!(index.find_or_note(&db, board, command, planned(1)).expect("found"), Found::Noted(record));
+        // Found now, and the plan is not asked for again.
+        let again = index.find_or_note(&db, board, command, || -> Result<_, StoreError> { panic!("planned twice") });
+        assert_eq!(again.expect("found"), Found::Stored(record));
+        assert_eq!(index.get(&db, board, command).expect("found"), Some(record));
+        assert_eq!(index.scans(), 1, "the board was read from sled once");
+
+        // A refused plan notes nothing.
+        let other = CommandId(Uuid::from_u128(3));
+        let refused = index.find_or_note(&db, board, other, || {
+            Err(StoreError::Conflict { board, expected: ExpectedVersion::NoStream, actual: 1 })
+        });
+        assert!(matches!(refused, Err(StoreError::Conflict { .. })), "{refused:?}");
+        assert_eq!(index.get(&db, board, other).expect("found"), None);
+
+        // A refused group takes its commands back: the same command is planned anew.
+        index.forget([(board, command), (BoardId(Uuid::from_u128(9)), command)]);
+        assert_eq!(index.get(&db, board, command).expect("found"), None);
+        let anew = CommandRecord { first: 2, last: 2, fingerprint: 7 };
+        assert_eq!(index.find_or_note(&db, board, command, planned(2)).expect("found"), Found::Noted(anew));
+    }
 }

@@ -1221,6 +1221,56 @@ mod tests {
     use kipina_proto::{EventId, ParticipantId, Timestamp};
     use uuid::Uuid;
 
+    fn card(board: BoardId, command: u128, fingerprint: u32, expected: ExpectedVersion) -> AppendRequest {
+        AppendRequest {
+            board,
+            command_id: CommandId(Uuid::from_u128(command)),
+            command_fingerprint: fingerprint,
+            actor: ParticipantId(Uuid::from_u128(4)),
+            at: Timestamp(5),
+            expected,
+            events: vec![NewEvent {
+                event_id: EventId(Uuid::now_v7()),
+                event_type: "card_added".into(),
+                event_version: 1,
+                payload: crate::store::encode_payload(&serde_json::json!({"n": command})).expect("encodes"),
+            }],
+        }
+    }
+
+    /// A retry queued behind its command (the same group) is answered with the command's events,
+    /// a different command under the same id is refused, and a retry after a reopen (the index
+    /// read from the records) is found too.
+    #[test]
+    fn retries_are_found_in_the_same_group_and_after_a_reopen() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("events");
+        let board = BoardId(Uuid::from_u128(1));
+        let answers = |store: &SledStore, requests: Vec<AppendRequest>| -> Vec<String> {
+            store.append_all(requests).into_iter().map(|ticket| format!("{:?}", ticket.wait())).collect()
+        };
+        {
+            let store = SledStore::open(&path, StoreOptions::default()).expect("opens");
+            let first = card(board, 10, 1, ExpectedVersion::NoStream);
+            assert_eq!(
+                answers(&store, vec![first.clone(), first]),
+                ["Ok(Appended { first: 1, last: 1 })", "Ok(AlreadyAppended { first: 1, last: 1 })"]
+            );
+            let second = card(board, 11, 1, ExpectedVersion::Exact(1));
+            let mut impostor = card(board, 11, 2, ExpectedVersion::Any);
+            impostor.command_fingerprint = 2;
+            let said = answers(&store, vec![second, impostor]);
+            assert_eq!(said[0], "Ok(Appended { first: 2, last: 2 })");
+            assert!(said[1].starts_with("Err(IdempotencyConflict"), "{said:?}");
+            assert_eq!(store.head(board).expect("a head"), 2);
+        }
+        let store = SledStore::open(&path, StoreOptions::default()).expect("reopens");
+        let retry = card(board, 10, 1, ExpectedVersion::NoStream);
+        assert_eq!(answers(&store, vec![retry]), ["Ok(AlreadyAppended { first: 1, last: 1 })"]);
+        let next = card(board, 12, 1, ExpectedVersion::Exact(2));
+        assert_eq!(answers(&store, vec![next]), ["Ok(Appended { first: 3, last: 3 })"]);
+    }
+
     /// A record that passes its checksum is opened without decoding; `verify` still decodes it.
     #[test]
     fn opening_checks_checksums_and_verify_also_decodes_envelopes() {

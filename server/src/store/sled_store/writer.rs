@@ -95,8 +95,12 @@ pub(super) struct Group {
     /// Whether the group stores anything.
     pub(super) writes: bool,
     pub(super) answers: Vec<(Reply, Result<AppendOutcome, StoreError>)>,
-    /// Commands stored by earlier appends of this group.
-    pub(super) commands: HashMap<(BoardId, CommandId), CommandRecord>,
+    /// The commands the group's appends noted in the command index, in case the group is
+    /// refused before it is written ([`CommandIndex::forget`]).
+    pub(super) noted: Vec<(BoardId, CommandId)>,
+    /// The answers (by index) of retries of a command planned earlier in this same group: they
+    /// stand or fall with it.
+    pub(super) retries_within: Vec<usize>,
     /// Each board written by the group: its durable head before and its head after the group.
     pub(super) boards: HashMap<BoardId, (u64, u64)>,
     pub(super) appends: u64,
@@ -185,6 +189,16 @@ impl Drop for StopsApplied {
     fn drop(&mut self) {
         self.0.stop();
     }
+}
+
+/// The board's head as the writer knows it (`heads`), loaded from sled the first time.
+fn known_head(heads: &mut HashMap<BoardId, u64>, db: &sled::Db, board: BoardId) -> Result<u64, StoreError> {
+    if let Some(head) = heads.get(&board) {
+        return Ok(*head);
+    }
+    let head = stored_head(db, board)?;
+    heads.insert(board, head);
+    Ok(head)
 }
 
 /// Records the store's failure, once, for `/health` and for both threads.
@@ -295,58 +309,53 @@ impl Writer {
         let EncodedAppend { board, command_id, command_fingerprint, expected, records } = append;
         // The caller checked that there is at least one and at most MAX_EVENTS_PER_APPEND.
         let count = records.len();
-        let stored = match group.commands.get(&(board, command_id)) {
-            Some(command) => Some(*command),
-            None => self.shared.commands.get(&self.db, board, command_id)?,
-        };
-        if let Some(command) = stored {
-            return if command.fingerprint == command_fingerprint {
-                Ok(AppendOutcome::AlreadyAppended { first: command.first, last: command.last })
-            } else {
-                Err(StoreError::IdempotencyConflict { command_id })
+        let Self { db, heads, shared, .. } = self;
+        // One look into the index per command: an earlier append (of this group too) that stored
+        // it is found, and a new one is noted under the same lock.
+        let found = shared.commands.find_or_note(db, board, command_id, || {
+            let head = known_head(heads, db, board)?;
+            let matches = match expected {
+                ExpectedVersion::Any => true,
+                ExpectedVersion::NoStream => head == 0,
+                ExpectedVersion::Exact(expected) => head == expected,
             };
-        }
-
-        let head = self.head(board)?;
-        let matches = match expected {
-            ExpectedVersion::Any => true,
-            ExpectedVersion::NoStream => head == 0,
-            ExpectedVersion::Exact(expected) => head == expected,
+            if !matches {
+                return Err(StoreError::Conflict { board, expected, actual: head });
+            }
+            // `count` is at most MAX_EVENTS_PER_APPEND, so it fits in a u64.
+            let last = head
+                .checked_add(count as u64)
+                .ok_or_else(|| StoreError::InvalidAppend(format!("board {board} has no sequence numbers left")))?;
+            Ok(CommandRecord { first: head + 1, last, fingerprint: command_fingerprint })
+        })?;
+        let command = match found {
+            commands::Found::Stored(command) if command.fingerprint == command_fingerprint => {
+                if group.boards.get(&board).is_some_and(|(before, _)| command.first > *before) {
+                    // `add` pushes this answer next.
+                    group.retries_within.push(group.answers.len());
+                }
+                return Ok(AppendOutcome::AlreadyAppended { first: command.first, last: command.last });
+            }
+            commands::Found::Stored(_) => return Err(StoreError::IdempotencyConflict { command_id }),
+            commands::Found::Noted(command) => command,
         };
-        if !matches {
-            return Err(StoreError::Conflict { board, expected, actual: head });
-        }
 
-        let first = head + 1;
-        // `count` is at most MAX_EVENTS_PER_APPEND, so it fits in a u64.
-        let last = head
-            .checked_add(count as u64)
-            .ok_or_else(|| StoreError::InvalidAppend(format!("board {board} has no sequence numbers left")))?;
+        let CommandRecord { first, last, .. } = command;
+        let before = first - 1;
         for (seq, unsealed) in (first..=last).zip(records) {
             let key = record::event_key(board, seq);
             group.bytes += unsealed.len();
             let sealed = unsealed.seal(&key);
             group.entries.push((key, sealed));
         }
-        let command = CommandRecord { first, last, fingerprint: command_fingerprint };
         group.writes = true;
-        group.commands.insert((board, command_id), command);
-        group.boards.entry(board).or_insert((head, last)).1 = last;
+        group.noted.push((board, command_id));
+        group.boards.entry(board).or_insert((before, last)).1 = last;
         group.appends += 1;
         group.events += count as u64;
         group.runs.push(count);
-        self.heads.insert(board, last);
+        heads.insert(board, last);
         Ok(AppendOutcome::Appended { first, last })
-    }
-
-    /// The board's head as the writer knows it, loaded from sled the first time.
-    pub(super) fn head(&mut self, board: BoardId) -> Result<u64, StoreError> {
-        if let Some(head) = self.heads.get(&board) {
-            return Ok(*head);
-        }
-        let head = stored_head(&self.db, board)?;
-        self.heads.insert(board, head);
-        Ok(head)
     }
 
     /// Writes the group to the commit log; a failure fails the store and the group's appends. A
@@ -361,11 +370,9 @@ impl Writer {
                 return (refused, None);
             }
         };
-        let Group { entries, runs, writes, mut answers, boards, appends, events, commands, .. } = group;
+        let Group { entries, runs, writes, mut answers, boards, appends, events, .. } = group;
         let mut to_apply = None;
         if writes {
-            // Before sled holds them, so the index never knows less than sled does.
-            self.shared.commands.insert(commands.into_iter().map(|((board, id), command)| (board, id, command)));
             {
                 // Likewise, every board of the group gets a durable-head entry before sled shows
                 // its events to readers, so readers cap at the old head until the sync is done.
