@@ -48,7 +48,7 @@ enum Benchmark {
     /// Live fan-out: one writer's change reaching N WebSocket readers, Kipinä against bare actix-ws.
     Fanout(FanoutArgs),
     /// A vote storm: 300 clients cast their whole budget at once on one board.
-    Storm(Common),
+    Storm(StormArgs),
     /// Cold start over 1,000,000 events (with and without snapshots) and full replay.
     ColdStart(ColdStartArgs),
     /// Resident memory of a server holding 50 boards of 500 cards.
@@ -96,6 +96,15 @@ struct AppendsArgs {
     /// Concurrent writers; repeat for several cases (default 1, 16 and 256).
     #[arg(long)]
     writers: Vec<usize>,
+}
+
+#[derive(Debug, Args)]
+struct StormArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Rounds (vote openings; default 5, 1 with --quick).
+    #[arg(long)]
+    rounds: Option<usize>,
 }
 
 #[derive(Debug, Args)]
@@ -172,8 +181,11 @@ async fn appends_section(quick: bool, writers: &[usize]) -> anyhow::Result<Secti
     appends::run(&options).await
 }
 
-async fn storm_section(quick: bool) -> anyhow::Result<Section> {
-    let options = if quick { storm::StormOptions::quick() } else { storm::StormOptions::full() };
+async fn storm_section(quick: bool, rounds: Option<usize>) -> anyhow::Result<Section> {
+    let mut options = if quick { storm::StormOptions::quick() } else { storm::StormOptions::full() };
+    if let Some(rounds) = rounds {
+        options.rounds = rounds.max(1);
+    }
     progress(&format!("storm: {} clients, {} rounds", options.clients, options.rounds));
     storm::run(&options).await
 }
@@ -226,7 +238,7 @@ async fn main() -> anyhow::Result<()> {
             let sections = vec![
                 appends_section(quick, &[]).await?,
                 fanout_section(&fanout_runs(None, quick)).await?,
-                storm_section(quick).await?,
+                storm_section(quick, None).await?,
                 cold_start_section(quick, None).await?,
                 memory_section(quick).await?,
                 search_section(quick).await?,
@@ -239,7 +251,7 @@ async fn main() -> anyhow::Result<()> {
         Benchmark::Fanout(args) => {
             ("fanout", &args.common, vec![fanout_section(&fanout_runs(Some(args), args.common.quick)).await?])
         }
-        Benchmark::Storm(common) => ("storm", common, vec![storm_section(common.quick).await?]),
+        Benchmark::Storm(args) => ("storm", &args.common, vec![storm_section(args.common.quick, args.rounds).await?]),
         Benchmark::ColdStart(args) => {
             ("cold-start", &args.common, vec![cold_start_section(args.common.quick, Some(args)).await?])
         }
