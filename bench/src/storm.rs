@@ -359,6 +359,8 @@ async fn drive(server: &ServerThread, options: &StormOptions, scratch: &std::pat
     let votes = options.clients * budget;
     let view_url = format!("{base}/api/boards/{board}");
     let mut figures = Vec::with_capacity(options.rounds);
+    // Every vote's send->ack latency, over all rounds: the target is on their p99.
+    let mut every_ack = Vec::with_capacity(votes * options.rounds);
     for round in 0..options.rounds {
         if round > 0 {
             let fresh = Command::StartVoteRound { settings: BoardSettings::default(), hidden: false };
@@ -436,6 +438,7 @@ async fn drive(server: &ServerThread, options: &StormOptions, scratch: &std::pat
             totals_exact: true,
             fsync_floor_ms: millis(floor.elapsed),
         });
+        every_ack.extend(latencies);
         crate::progress(&format!(
             "storm round {round}: {votes} votes acknowledged in {:.1} ms, everyone up to date after {:.1} ms",
             figures[round].total_ms, figures[round].converged_ms
@@ -451,6 +454,7 @@ async fn drive(server: &ServerThread, options: &StormOptions, scratch: &std::pat
     let floor = Stats::lower_is_better(&figures.iter().map(|round| round.fsync_floor_ms).collect::<Vec<_>>());
     let ack_p50 = Stats::lower_is_better(&figures.iter().map(|round| round.ack_ms.median).collect::<Vec<_>>());
     let ack_p99 = Stats::lower_is_better(&figures.iter().map(|round| round.ack_ms.p99).collect::<Vec<_>>());
+    let every_ack_stats = Stats::of_durations(&every_ack);
     let resyncs: usize = figures.iter().map(|round| round.resyncs).sum();
     let case = format!("{} clients x {budget}", options.clients);
     let floor_name = format!("{votes} x (4 KiB + fdatasync)");
@@ -464,8 +468,11 @@ async fn drive(server: &ServerThread, options: &StormOptions, scratch: &std::pat
             .kipina(converged)
             .baseline(&floor_name, floor)
             .target("<= 1.5x floor", within_floor(converged)),
-        Row::new("storm", &case, "ack latency p50", "ms").kipina(ack_p50),
-        Row::new("storm", &case, "ack latency p99", "ms").kipina(ack_p99).target("<= 250 ms", ack_p99.median <= 250.0),
+        Row::new("storm", &case, "ack latency, every vote", "ms")
+            .kipina(every_ack_stats)
+            .target("p99 <= 250 ms", every_ack_stats.p99 <= 250.0),
+        Row::new("storm", &case, "ack latency p50 of rounds", "ms").kipina(ack_p50),
+        Row::new("storm", &case, "ack latency p99 of rounds", "ms").kipina(ack_p99),
         Row::new("storm", &case, "totals exact", "rounds")
             .kipina(Stats { median: figures.len() as f64, p99: figures.len() as f64, samples: figures.len() })
             .target(
