@@ -105,6 +105,10 @@ struct StormArgs {
     /// Rounds (vote openings; default 5, 1 with --quick).
     #[arg(long)]
     rounds: Option<usize>,
+    /// Spread each round's votes evenly over this many milliseconds, each client's one at a
+    /// time, instead of sending them all at the signal.
+    #[arg(long, default_value_t = 0)]
+    spread_ms: u64,
 }
 
 #[derive(Debug, Args)]
@@ -181,11 +185,12 @@ async fn appends_section(quick: bool, writers: &[usize]) -> anyhow::Result<Secti
     appends::run(&options).await
 }
 
-async fn storm_section(quick: bool, rounds: Option<usize>) -> anyhow::Result<Section> {
+async fn storm_section(quick: bool, rounds: Option<usize>, spread_ms: u64) -> anyhow::Result<Section> {
     let mut options = if quick { storm::StormOptions::quick() } else { storm::StormOptions::full() };
     if let Some(rounds) = rounds {
         options.rounds = rounds.max(1);
     }
+    options.spread = std::time::Duration::from_millis(spread_ms);
     progress(&format!("storm: {} clients, {} rounds", options.clients, options.rounds));
     storm::run(&options).await
 }
@@ -238,7 +243,7 @@ async fn main() -> anyhow::Result<()> {
             let sections = vec![
                 appends_section(quick, &[]).await?,
                 fanout_section(&fanout_runs(None, quick)).await?,
-                storm_section(quick, None).await?,
+                storm_section(quick, None, 0).await?,
                 cold_start_section(quick, None).await?,
                 memory_section(quick).await?,
                 search_section(quick).await?,
@@ -251,7 +256,9 @@ async fn main() -> anyhow::Result<()> {
         Benchmark::Fanout(args) => {
             ("fanout", &args.common, vec![fanout_section(&fanout_runs(Some(args), args.common.quick)).await?])
         }
-        Benchmark::Storm(args) => ("storm", &args.common, vec![storm_section(args.common.quick, args.rounds).await?]),
+        Benchmark::Storm(args) => {
+            ("storm", &args.common, vec![storm_section(args.common.quick, args.rounds, args.spread_ms).await?])
+        }
         Benchmark::ColdStart(args) => {
             ("cold-start", &args.common, vec![cold_start_section(args.common.quick, Some(args)).await?])
         }
