@@ -159,7 +159,6 @@ async fn run_client(
     let mut round_done = true;
     // The round's votes not sent yet, each with when to send it (all at once without a spread).
     let mut scheduled: std::collections::VecDeque<(tokio::time::Instant, CardId)> = Default::default();
-    let mut round_number = 0;
     loop {
         let next_vote = scheduled.front().map(|(at, _)| *at);
         tokio::select! {
@@ -242,7 +241,6 @@ async fn run_client(
                     let slot = (client.index + k * everyone) as u32;
                     scheduled.push_back((start + next.spread * slot / slots, *card));
                 }
-                round_number = next.round;
                 round = Some(next);
                 round_done = false;
             }
@@ -257,7 +255,8 @@ async fn run_client(
                         Err(error) => return fail(error.to_string()),
                     };
                     if let Err(error) = socket.send(Message::text(text.clone())).await {
-                        return fail(format!("sending a vote in round {round_number}: {error}"));
+                        let number = round.as_ref().map_or(0, |go| go.round);
+                        return fail(format!("sending a vote in round {number}: {error}"));
                     }
                     pending.insert(command_id, (text, sent_at));
                 }
