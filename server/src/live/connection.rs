@@ -60,7 +60,8 @@ struct Connection {
     answered: Arc<AtomicU64>,
     /// The server is stopping: commands are no longer taken.
     stopping: tokio::sync::watch::Receiver<bool>,
-    /// Called when a participant's token subscribed: the client's address has opened the board.
+    /// Called once a participant's token is accepted, before the snapshot is sent: the client's address
+    /// has opened the board.
     opened: Box<dyn Fn()>,
     /// How long a write may wait for a client to read.
     write_timeout: Duration,
@@ -386,6 +387,11 @@ impl Connection {
             self.error(None, ErrorCode::Unauthorized, "this token does not give access to this board").await;
             return Some(unauthorized);
         };
+        if matches!(viewer, Viewer::Participant(_)) {
+            // Before the snapshot goes out: whoever at this address sees the board open may type its
+            // join code next, and that code must then be tried.
+            (self.opened)();
+        }
         let outbox = Outbox {
             messages: self.outbox.clone(),
             kicked: Arc::clone(&self.kicked),
@@ -393,9 +399,6 @@ impl Connection {
         };
         match self.board.subscribe(self.id, viewer, last_seq, outbox).await {
             Ok(role) => {
-                if matches!(viewer, Viewer::Participant(_)) {
-                    (self.opened)();
-                }
                 self.viewer = Some(viewer);
                 self.role = Some(role);
                 None
