@@ -32,6 +32,22 @@ impl CommandIndex {
         self.boards.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The board's commands in the locked index, read from sled the first time.
+    fn loaded<'a>(
+        &self,
+        boards: &'a mut HashMap<BoardId, HashMap<CommandId, CommandRecord>>,
+        db: &sled::Db,
+        board: BoardId,
+    ) -> Result<&'a mut HashMap<CommandId, CommandRecord>, StoreError> {
+        Ok(match boards.entry(board) {
+            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                self.scans.fetch_add(1, Ordering::Relaxed);
+                entry.insert(load(db, board)?)
+            }
+        })
+    }
+
     /// What the board holds of a command id (synced or not), loading the board's commands from
     /// sled the first time.
     pub(super) fn get(
@@ -41,13 +57,7 @@ impl CommandIndex {
         command_id: CommandId,
     ) -> Result<Option<CommandRecord>, StoreError> {
         let mut boards = self.lock();
-        let commands = match boards.entry(board) {
-            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
-            std::collections::hash_map::Entry::Vacant(entry) => {
-                self.scans.fetch_add(1, Ordering::Relaxed);
-                entry.insert(load(db, board)?)
-            }
-        };
+        let commands = self.loaded(&mut boards, db, board)?;
         Ok(commands.get(&command_id).copied())
     }
 
@@ -77,13 +87,7 @@ impl CommandIndex {
         plan: impl FnOnce() -> Result<CommandRecord, E>,
     ) -> Result<Found, E> {
         let mut boards = self.lock();
-        let commands = match boards.entry(board) {
-            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
-            std::collections::hash_map::Entry::Vacant(entry) => {
-                self.scans.fetch_add(1, Ordering::Relaxed);
-                entry.insert(load(db, board)?)
-            }
-        };
+        let commands = self.loaded(&mut boards, db, board)?;
         match commands.entry(command_id) {
             std::collections::hash_map::Entry::Occupied(entry) => Ok(Found::Stored(*entry.get())),
             std::collections::hash_map::Entry::Vacant(entry) => {
