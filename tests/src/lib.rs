@@ -70,7 +70,13 @@ impl TestServer {
 
     /// Stops the server gracefully and starts a new one on the same data directory (on a new port).
     pub async fn restart(&mut self) {
+        self.restart_after(|_| {}).await;
+    }
+
+    /// Stops the server, lets `change` work on its data directory, and starts it again there.
+    pub async fn restart_after(&mut self, change: impl FnOnce(&std::path::Path)) {
         self.stop().await;
+        change(self.data_dir.path());
         let (port, handle, task) = launch(&self.data_dir, &self.configure).await;
         self.port = port;
         self.handle = handle;
@@ -962,6 +968,29 @@ impl ChildServer {
 /// Comparing it with a fresh snapshot for the same viewer shows whether the changes it applied
 /// added up to the board.
 pub use kipina_proto::mirror::BoardMirror;
+
+/// Turns the chunks in a stopped server's event store back into one sled entry per event: what a
+/// store wrote before it kept its boards' newest events in tails (ADR 0011). For tests of what
+/// the server does with events outside chunks.
+pub fn events_on_their_own(data_dir: &std::path::Path) {
+    use kipina_server::store::record::{self, ParsedKey};
+    let events = data_dir.join("events");
+    let config = sled::Config::new().path(&events).segment_size(8 * 1024 * 1024);
+    let db = kipina_server::store::release::OpenedSled::open(&config, &events).expect("sled opens");
+    let chunks: Vec<(sled::IVec, sled::IVec)> = db
+        .iter()
+        .map(|item| item.expect("sled reads"))
+        .filter(|(key, _)| matches!(record::parse_key(key), Ok(ParsedKey::Chunk { .. })))
+        .collect();
+    for (key, value) in chunks {
+        let chunk = record::decode_chunk(&key, &value).expect("a sound chunk");
+        for (_, event_key, bytes) in chunk.records() {
+            db.insert(event_key, bytes).expect("writes");
+        }
+        db.remove(&key).expect("removes");
+    }
+    db.flush().expect("flushes");
+}
 
 /// Folds one message into `mirror`: a snapshot replaces it, a `changed` must start right after
 /// what it holds (a gap or a repeat fails the test) and puts its views in place. Other messages

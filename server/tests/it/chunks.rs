@@ -19,6 +19,13 @@ fn open(dir: &std::path::Path) -> SledStore {
     SledStore::open(dir, StoreOptions { compaction: true, ..StoreOptions::default() }).expect("the store opens")
 }
 
+/// Turns the writer's chunks back into one sled entry per event: what a store wrote before it
+/// kept its boards' newest events in tails (ADR 0011), and what opening still writes of the
+/// commit log after a crash. That is what the compaction works on.
+fn as_events(dir: &std::path::Path) {
+    drop(super::store::raw_sled_events(dir));
+}
+
 /// Appends commands of one to nine events until the board holds `events`, numbering the
 /// commands from `first_command`; returns each command's id and range.
 fn fill(store: &SledStore, board: BoardId, events: u64, first_command: u128) -> Vec<(CommandId, u64, u64)> {
@@ -92,6 +99,7 @@ fn a_boards_settled_events_go_into_chunks_and_every_read_sees_each_once() {
         assert_eq!(store.wait_for_compaction(), CompactionCounts::default());
         commands
     };
+    as_events(&scratch.dir);
     let store = open(&scratch.dir);
     // Opening settled everything: the full runs of 64 of the big board, and nothing of the small.
     assert_eq!(store.wait_for_compaction(), CompactionCounts { chunks: 3, events: 192 });
@@ -118,10 +126,17 @@ fn a_boards_settled_events_go_into_chunks_and_every_read_sees_each_once() {
             ParsedKey::Event { board: big, seq: 193 },
         ]
     );
-    assert_eq!(stored.len(), 3 + 11, "three chunks and the eleven events after them");
+    assert_eq!(
+        stored[3..],
+        (193..=200)
+            .map(|seq| ParsedKey::Event { board: big, seq })
+            .chain([ParsedKey::Chunk { board: big, last: 203 }])
+            .collect::<Vec<_>>(),
+        "the eight events after the chunks, and the writer's chunk of its tail, the three appended since"
+    );
     assert!(inspect(&scratch.dir).verify().is_empty());
 
-    // The tail of eleven is no full chunk: opening again compacts nothing more.
+    // The eight events are no full run: opening again compacts nothing more.
     let store = open(&scratch.dir);
     assert_eq!(store.wait_for_compaction(), CompactionCounts::default());
     let mut all = commands.clone();
@@ -130,7 +145,7 @@ fn a_boards_settled_events_go_into_chunks_and_every_read_sees_each_once() {
 }
 
 #[test]
-fn events_a_checkpoint_settles_are_compacted_while_the_store_runs() {
+fn a_running_stores_events_go_into_chunks_from_their_boards_tails() {
     let scratch = scratch();
     let store = open(&scratch.dir);
     let board = board(3);
@@ -148,14 +163,80 @@ fn events_a_checkpoint_settles_are_compacted_while_the_store_runs() {
         append(&store, request).expect("appends");
     }
     assert!(store.stats().checkpoints >= 1, "{:?}", store.stats());
-    let counts = store.wait_for_compaction();
-    assert!(counts.chunks > 0, "a checkpoint settled events: {counts:?}");
-    assert_eq!(counts.events, 2 * counts.chunks, "two events of 25 KB to a chunk of at most 64 KiB");
+    // The writer put the tail into a chunk each time it held two events, and at the checkpoint
+    // (ADR 0011): at most the last event is still in the tail. Nothing is left for the compaction.
+    assert!(store.stats().chunked >= 699, "{:?}", store.stats());
+    assert_eq!(store.wait_for_compaction(), CompactionCounts::default());
     let events = store.read(board, 1, usize::MAX).expect("reads");
     assert_eq!(events.len(), 700);
     for (n, event) in events.iter().enumerate() {
         assert_eq!(event.seq, n as u64 + 1);
         assert_eq!(event.payload, json!({"n": n, "text": text}));
+    }
+    drop(store);
+    // Chunks only, of two events each but where a checkpoint wrote a tail of one, the last one
+    // at the shutdown.
+    let mut after = 0;
+    for key in entries(&scratch.dir, board) {
+        let ParsedKey::Chunk { last, .. } = key else { panic!("an entry that is no chunk: {key:?}") };
+        assert!(last == after + 1 || last == after + 2, "a chunk of one or two events up to {last} after {after}");
+        after = last;
+    }
+    assert_eq!(after, 700);
+    assert!(inspect(&scratch.dir).verify().is_empty());
+}
+
+/// Readers racing the writer while it moves its boards' tails into chunks (ADR 0011) see
+/// every event once, in order, with no gap, and find every board that has events.
+#[test]
+fn reads_racing_the_writers_chunks_see_every_event_once_and_every_board() {
+    let scratch = scratch();
+    let store = super::store::open(&scratch.dir);
+    let boards: Vec<BoardId> = (20..24).map(board).collect();
+    let done = AtomicBool::new(false);
+    thread::scope(|scope| {
+        for reader in 0..2u64 {
+            let (store, boards, done) = (&store, &boards, &done);
+            scope.spawn(move || {
+                let mut pass = 0u64;
+                while !done.load(Ordering::Acquire) {
+                    for board in boards {
+                        let head = store.head(*board).expect("a head");
+                        let all = seqs(store, *board);
+                        assert!(all.len() as u64 >= head, "reader {reader}: {} events below head {head}", all.len());
+                        assert_eq!(all, (1..=all.len() as u64).collect::<Vec<_>>(), "reader {reader}");
+                        let from = 1 + (pass * 13 + reader * 7) % 200;
+                        let read: Vec<u64> =
+                            store.read(*board, from, 70).expect("reads").iter().map(|event| event.seq).collect();
+                        assert_eq!(read, (from..from + read.len() as u64).collect::<Vec<_>>(), "reader {reader}");
+                        if head > 0 {
+                            assert!(
+                                store.boards().expect("lists").contains(board),
+                                "reader {reader}: {board} unlisted"
+                            );
+                        }
+                    }
+                    pass += 1;
+                }
+            });
+        }
+        for n in 0..300u64 {
+            let requests = boards
+                .iter()
+                .enumerate()
+                .map(|(index, board)| {
+                    request(*board, command(u128::from(n) * 10 + index as u128), ExpectedVersion::Exact(n), 1)
+                })
+                .collect();
+            for ticket in store.append_all(requests) {
+                ticket.wait().expect("appends");
+            }
+        }
+        done.store(true, Ordering::Release);
+    });
+    assert!(store.stats().chunked >= 4 * 256, "four full chunks of each board: {:?}", store.stats());
+    for board in &boards {
+        assert_eq!(seqs(&store, *board), (1..=300).collect::<Vec<_>>());
     }
 }
 
@@ -169,6 +250,7 @@ fn reads_racing_the_compaction_see_every_event_exactly_once() {
             fill(&store, *board, 640, 10_000 * (n as u128 + 1));
         }
     }
+    as_events(&scratch.dir);
     let store = open(&scratch.dir);
     let compacted = AtomicBool::new(false);
     let counts = thread::scope(|scope| {
@@ -209,6 +291,7 @@ fn damage_inside_a_chunk_is_pinned_on_its_event_and_a_broken_chunk_header_on_its
         fill(&store, first, 130, 1);
         fill(&store, second, 130, 1_000);
     }
+    as_events(&scratch.dir);
     assert_eq!(open(&scratch.dir).wait_for_compaction(), CompactionCounts { chunks: 4, events: 256 });
     {
         let db = raw_sled(&scratch.dir);
@@ -268,6 +351,7 @@ fn events_a_crash_left_beside_their_chunk_read_once_and_are_removed_by_the_next_
         let store = open(&scratch.dir);
         fill(&store, board, 150, 1)
     };
+    as_events(&scratch.dir);
     assert_eq!(open(&scratch.dir).wait_for_compaction(), CompactionCounts { chunks: 2, events: 128 });
     {
         // What a crash after writing the second chunk and removing only its last events leaves:
@@ -309,6 +393,7 @@ fn the_compaction_is_off_unless_asked_for() {
         let store = super::store::open(&scratch.dir);
         fill(&store, board(5), 130, 1);
     }
+    as_events(&scratch.dir);
     let store = super::store::open(&scratch.dir);
     assert_eq!(store.wait_for_compaction(), CompactionCounts::default());
     drop(store);
@@ -356,7 +441,7 @@ fn a_store_with_damage_is_not_rewritten() {
         fill(&store, board, 100, 1);
     }
     {
-        let db = raw_sled(&scratch.dir);
+        let db = super::store::raw_sled_events(&scratch.dir);
         let key = record::event_key(board, 5);
         let mut value = db.get(key).expect("reads").expect("seq 5 exists").to_vec();
         let last = value.len() - 2;

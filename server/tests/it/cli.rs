@@ -80,10 +80,20 @@ fn verify_names_the_board_and_seq_of_a_record_that_fails_its_checksum() {
         // `verify` process can open it.
         let events = dir.path().join("events");
         let raw = OpenedSled::open(&sled::Config::new().path(&events).segment_size(8 * 1024 * 1024), &events).unwrap(); // unwrap: the demo wrote it
-        let key = kipina_server::store::record::event_key(board, 5);
-        let mut value = raw.get(key).unwrap().expect("seq 5 exists").to_vec(); // unwrap: readable
-        let last = value.len() - 2;
-        value[last] ^= 0x01;
+        // Seq 5 is inside a chunk the writer made of the board's tail (ADR 0011).
+        use kipina_server::store::record;
+        let (key, mut value) = raw
+            .scan_prefix(record::event_prefix(board))
+            .map(|item| item.unwrap()) // unwrap: readable
+            .find(|(key, _)| matches!(record::parse_key(key), Ok(record::ParsedKey::Chunk { last, .. }) if last >= 5))
+            .map(|(key, value)| (key, value.to_vec()))
+            .expect("a chunk holds seq 5");
+        let at = {
+            let chunk = record::decode_chunk(&key, &value).unwrap(); // unwrap: the demo wrote it
+            let (_, _, bytes) = chunk.records().find(|(seq, ..)| *seq == 5).expect("the chunk holds seq 5");
+            bytes.as_ptr() as usize - value.as_ptr() as usize + bytes.len() - 2
+        };
+        value[at] ^= 0x01;
         raw.insert(key, value).unwrap(); // unwrap: writable
         raw.flush().unwrap(); // unwrap: as above
     }

@@ -150,6 +150,27 @@ pub(crate) fn raw_sled(dir: &Path) -> OpenedSled {
         .expect("sled opens the store's files")
 }
 
+/// [`raw_sled`], with every chunk of events turned back into one sled entry per event: what a
+/// store wrote before it kept its boards' newest events in tails (ADR 0011), and what opening
+/// still writes of the commit log. The damage these tests make is to single events.
+pub(crate) fn raw_sled_events(dir: &Path) -> OpenedSled {
+    let db = raw_sled(dir);
+    let chunks: Vec<(sled::IVec, sled::IVec)> = db
+        .iter()
+        .map(|item| item.expect("sled reads"))
+        .filter(|(key, _)| matches!(record::parse_key(key), Ok(record::ParsedKey::Chunk { .. })))
+        .collect();
+    for (key, value) in chunks {
+        let chunk = record::decode_chunk(&key, &value).expect("a sound chunk");
+        for (_, event_key, bytes) in chunk.records() {
+            db.insert(event_key, bytes).expect("writes");
+        }
+        db.remove(&key).expect("removes");
+    }
+    db.flush().expect("flushes");
+    db
+}
+
 /// A sync hook that holds syncs until the test lets them go, and can make them fail.
 struct Gate {
     /// Syncs still to hold; the rest pass straight through.
@@ -714,7 +735,7 @@ fn a_changed_byte_inside_a_record_is_found_by_open_verify_and_read() {
     }
     {
         // Change one byte of the JSON of seq 3 through sled, so sled itself stays consistent.
-        let db = raw_sled(&scratch.dir);
+        let db = raw_sled_events(&scratch.dir);
         let key = record::event_key(damaged_board, 3);
         let mut value = db.get(key).expect("reads").expect("seq 3 exists").to_vec();
         let position = value.windows(4).position(|window| window == b"Idea").expect("the text is in the record");
@@ -760,7 +781,7 @@ fn a_record_moved_under_another_key_fails_its_checksum() {
         append(&store, request(board(1), command(1), ExpectedVersion::Any, 3)).expect("appends");
     }
     {
-        let db = raw_sled(&scratch.dir);
+        let db = raw_sled_events(&scratch.dir);
         let seq_one = db.get(record::event_key(board(1), 1)).expect("reads").expect("exists");
         db.insert(record::event_key(board(1), 2), seq_one).expect("writes");
         db.flush().expect("flushes");
@@ -779,7 +800,7 @@ fn a_missing_event_is_reported_as_a_gap() {
         append(&store, request(board_id, command(1), ExpectedVersion::Any, 6)).expect("appends");
     }
     {
-        let db = raw_sled(&scratch.dir);
+        let db = raw_sled_events(&scratch.dir);
         db.remove(record::event_key(board_id, 4)).expect("removes");
         db.flush().expect("flushes");
     }
@@ -812,7 +833,7 @@ fn a_record_deleted_from_a_board_nobody_knows_of_refuses_the_store() {
     // counted by the watermark alone and named on no board.
     std::fs::remove_file(scratch.dir.join("acknowledged-heads")).expect("removes");
     {
-        let db = raw_sled(&scratch.dir);
+        let db = raw_sled_events(&scratch.dir);
         db.remove(record::event_key(board(1), 3)).expect("removes");
         db.flush().expect("flushes");
     }
@@ -829,7 +850,7 @@ fn verify_reports_every_kind_of_foreign_or_broken_entry() {
         append(&store, request(board_id, command(1), ExpectedVersion::Any, 2)).expect("appends");
     }
     {
-        let db = raw_sled(&scratch.dir);
+        let db = raw_sled_events(&scratch.dir);
         // A key with a prefix the store never writes.
         db.insert(b"zzz", b"?".to_vec()).expect("writes");
         // An event key one byte too long.
@@ -980,6 +1001,8 @@ fn a_node_sled_cannot_read_in_an_older_segment_is_pinned_on_its_board() {
             append(&store, request(board(2), command(1000 + n), ExpectedVersion::Any, 1)).expect("appends");
         }
     }
+    // One sled entry per event, so that a node holds few records.
+    drop(raw_sled_events(&scratch.dir));
     // Opening again makes sled write a snapshot of its page table; after that, recovery reads
     // only the segment the snapshot ends in, and nodes elsewhere are read when first needed.
     drop(open(&scratch.dir));
@@ -1184,7 +1207,7 @@ fn open_without_background(dir: &Path) -> SledStore {
 /// Changes one byte of a record's JSON through sled, so sled stays consistent and only the
 /// record's checksum tells.
 fn damage_record(dir: &Path, board_id: BoardId, seq: u64) {
-    let db = raw_sled(dir);
+    let db = raw_sled_events(dir);
     let key = record::event_key(board_id, seq);
     let mut value = db.get(key).expect("reads").expect("the record exists").to_vec();
     let inside = value.len() - 2;
@@ -1195,7 +1218,7 @@ fn damage_record(dir: &Path, board_id: BoardId, seq: u64) {
 
 /// Removes records through sled, as sled's recovery does when it drops the end of its log.
 fn remove_records(dir: &Path, board_id: BoardId, seqs: &[u64]) {
-    let db = raw_sled(dir);
+    let db = raw_sled_events(dir);
     for seq in seqs {
         db.remove(record::event_key(board_id, *seq)).expect("removes");
     }

@@ -20,7 +20,13 @@ use tokio_tungstenite::tungstenite::{self, Message};
 use uuid::Uuid;
 
 const PROGRAM: &str = env!("CARGO_BIN_EXE_kipina-under-test");
-const CARDS: usize = 8;
+/// Enough cards that a board's events fill one chunk (64 events, ADR 0011) and start a second:
+/// the board's three first events (created, facilitator, column) and 61 cards go into the first
+/// chunk as soon as it is full, the other nine cards into the second at the clean stop. sled
+/// keeps a chunk as one message, so damage to one card's record loses its whole chunk.
+const CARDS: usize = 70;
+/// The cards in a board's first chunk.
+const CARDS_IN_FIRST_CHUNK: usize = 64 - 3;
 
 /// Starts the program on `data`, its log (at `info`) going to `log`.
 fn start(data: &Path, log: &Path) -> ChildServer {
@@ -264,7 +270,7 @@ async fn flipped_bytes_in_one_boards_records_quarantine_that_board_and_the_other
     }
     std::fs::write(&db, &bytes).expect("the damaged data file");
 
-    check_quarantine(&data, &log, &sound, &damaged, CARDS - 1).await;
+    check_quarantine(&data, &log, &sound, &damaged, CARDS_IN_FIRST_CHUNK).await;
     // And at the next start it is still in quarantine: the evidence does not vanish.
     let server = start(&data, &log);
     let client = Client::new(&server);
@@ -278,17 +284,18 @@ async fn a_data_file_cut_short_quarantines_the_board_whose_events_it_cut_off() {
     let (data, log) = (dir.path().join("data"), dir.path().join("kipina.log"));
     let (sound, damaged) = two_boards(&data, &log).await;
 
-    // Cut the file in the middle of the first record of the damaged board's sixth card.
+    // Cut the file in the middle of the first record of a card in the damaged board's second
+    // chunk, the last thing the clean stop wrote.
     let db = data.join("events").join("db");
     let bytes = std::fs::read(&db).expect("the data file");
-    let at = positions(&bytes, damaged.cards[5].to_string().as_bytes())[0];
+    let at = positions(&bytes, damaged.cards[CARDS_IN_FIRST_CHUNK + 2].to_string().as_bytes())[0];
     std::fs::File::options()
         .write(true)
         .open(&db)
         .and_then(|file| file.set_len(at as u64))
         .expect("the data file is cut");
 
-    check_quarantine(&data, &log, &sound, &damaged, 5).await;
+    check_quarantine(&data, &log, &sound, &damaged, CARDS_IN_FIRST_CHUNK).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,10 +1,11 @@
 //! A clean stop tidies the event store (ADR 0008): once enough events have gathered outside
 //! chunks, the server rewrites its store with them in chunks as it stops, as `kipina compact`
 //! does, and the next start serves every board exactly as before and goes on writing. Below the
-//! threshold the store is left as it is.
+//! threshold the store is left as it is. The writer puts events into chunks itself since ADR
+//! 0011, so these tests turn them back into events on their own, as older stores hold them.
 
 use kipina_server::store::TidyPolicy;
-use kipina_tests::{TestServer, WAIT, Workshop, WsClient, add_card};
+use kipina_tests::{TestServer, WAIT, Workshop, WsClient, add_card, events_on_their_own};
 
 /// Stored events outside chunks, once the server's background check has counted them.
 async fn outside_chunks(server: &TestServer) -> f64 {
@@ -44,8 +45,7 @@ async fn a_clean_stop_puts_older_events_into_chunks_and_the_board_reads_the_same
     let mut server = server_tidying_from(200).await;
     let workshop = Workshop::open(&server).await;
     let head = add_cards(&server, &workshop, 300).await;
-    // The events written since opening count as outside chunks, on top of what the background
-    // check counted when it ended.
+    server.restart_after(events_on_their_own).await;
     let before_stop = outside_chunks(&server).await;
     assert!(before_stop >= 300.0, "{before_stop} events outside chunks before the stop");
     let before = server.board(workshop.board, &workshop.facilitator.token).await;
@@ -71,6 +71,7 @@ async fn a_clean_stop_leaves_the_store_alone_below_the_threshold() {
     let mut server = server_tidying_from(10_000).await;
     let workshop = Workshop::open(&server).await;
     let head = add_cards(&server, &workshop, 100).await;
+    server.restart_after(events_on_their_own).await;
     let before_stop = outside_chunks(&server).await;
     assert!(before_stop >= 100.0, "{before_stop}");
 
@@ -98,9 +99,13 @@ async fn after_an_interrupted_tidying_the_next_stop_does_not_try_again_and_the_o
     outside_chunks(&server).await;
     // What a tidying killed in its middle leaves beside the store: the next start removes it.
     let leftover = server.data_dir().join("events.compacting");
-    std::fs::create_dir_all(leftover.join("blobs")).expect("a directory");
     threshold.store(200, Ordering::SeqCst);
-    server.restart().await;
+    server
+        .restart_after(|data| {
+            events_on_their_own(data);
+            std::fs::create_dir_all(leftover.join("blobs")).expect("a directory");
+        })
+        .await;
     assert!(!leftover.exists(), "the start removed the leftover");
 
     // This start found an interrupted tidying: its stop does not try again...

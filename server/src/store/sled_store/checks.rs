@@ -392,40 +392,44 @@ impl SledStore {
         // Nothing has been appended to the board since opening (an append checks it first), so
         // its whole range is what opening found; a write racing this read was checked by its
         // own append's check, and is read here without being visited.
+        // The tail too, taken before sled is read (see `tail`): it holds events only when an
+        // append that checked the board itself was stored while this read began.
+        let tail = self.inner.shared.tails.records(board, 1);
         let (start, end) = KeyRange::Events.bounds(board);
-        let mut expected = 1u64;
+        let expected = std::cell::Cell::new(1u64);
         let mut commands = CommandRuns::default();
         let mut visiting = true;
+        let mut step = |seq: u64, key: &[u8], value: &[u8]| {
+            if seq != expected.get() {
+                return Err(damaged(
+                    board,
+                    expected.get(),
+                    format!("event missing (the next stored one is seq {seq})"),
+                ));
+            }
+            let envelope =
+                record::decode_event_raw(key, value).map_err(|error| damaged(board, seq, error.to_string()))?;
+            commands
+                .add(seq, envelope.command, envelope.fingerprint)
+                .map_err(|problem| damaged(board, seq, problem))?;
+            if visiting && seq <= head {
+                visiting = visit(envelope.recorded(board, seq)).is_continue();
+            }
+            expected.set(seq + 1);
+            Ok(ControlFlow::Continue(()))
+        };
         for item in self.inner.db.range(start..end) {
             let (key, value) = item.map_err(|error| self.located(error.into(), Some(board)))?;
-            let at = expected;
-            let _: ControlFlow<()> = chunks::each_in_entry(
-                board,
-                &key,
-                &value,
-                expected,
-                |seq, key, value| {
-                    if seq != expected {
-                        return Err(damaged(
-                            board,
-                            expected,
-                            format!("event missing (the next stored one is seq {seq})"),
-                        ));
-                    }
-                    let envelope =
-                        record::decode_event_raw(key, value).map_err(|error| damaged(board, seq, error.to_string()))?;
-                    commands
-                        .add(seq, envelope.command, envelope.fingerprint)
-                        .map_err(|problem| damaged(board, seq, problem))?;
-                    if visiting && seq <= head {
-                        visiting = visit(envelope.recorded(board, seq)).is_continue();
-                    }
-                    expected += 1;
-                    Ok(ControlFlow::Continue(()))
-                },
-                |problem| damaged(board, at, problem),
-            )?;
+            let at = expected.get();
+            let _: ControlFlow<()> =
+                chunks::each_in_entry(board, &key, &value, at, &mut step, |problem| damaged(board, at, problem))?;
         }
+        for (seq, key, value) in &tail {
+            if *seq >= expected.get() {
+                let _: ControlFlow<()> = step(*seq, key, value)?;
+            }
+        }
+        let expected = expected.get();
         let found = expected - 1;
         let acknowledged = self.inner.checks.acknowledged_heads.get(&board).copied().unwrap_or(0);
         if found < head.max(acknowledged) {

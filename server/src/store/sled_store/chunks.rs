@@ -224,7 +224,6 @@ pub(super) fn spawn_compaction(
         let mut compactor = Compactor {
             db,
             dir,
-            compacted: HashMap::new(),
             given_up: HashSet::new(),
             shared,
             quiet,
@@ -259,8 +258,6 @@ pub(super) fn spawn_compaction(
 struct Compactor {
     db: sled::Db,
     dir: PathBuf,
-    /// The last seq already in a chunk, of each board looked at.
-    compacted: HashMap<BoardId, u64>,
     /// Boards met with something compaction does not touch (damage, a full disk), until the
     /// next open.
     given_up: HashSet<BoardId>,
@@ -280,17 +277,14 @@ impl Compactor {
         if !self.wait_until_quiet(compaction) {
             return Ok(());
         }
-        let mut done = match self.compacted.get(&board) {
-            Some(done) => *done,
-            None => self.find_compacted(board)?,
-        };
+        // Found again each time: the writer puts its boards' tails into chunks too (ADR 0011),
+        // so what was compacted last time may have chunks after it by now.
+        let mut done = self.find_compacted(board)?;
         while settled.saturating_sub(done) > 0 && self.wait_until_quiet(compaction) {
             let Some(last) = self.chunk(board, done + 1, settled)? else { break };
             compaction.count(usize::try_from(last - done).unwrap_or(usize::MAX));
             done = last;
-            self.compacted.insert(board, done);
         }
-        self.compacted.insert(board, done);
         Ok(())
     }
 

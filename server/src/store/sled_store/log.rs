@@ -31,7 +31,11 @@
 //! so never acknowledged.
 
 use super::StoreError;
+use super::record::{self, ParsedKey};
 use crate::durable::sync_directory;
+use kipina_proto::BoardId;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fs::File;
 use std::io::{self, Write};
 use std::os::unix::fs::FileExt;
@@ -148,6 +152,7 @@ impl CommitLog {
         let end = FRAMES_AT + LOG_CAPACITY;
         let mut header = [0u8; FRAME_HEADER_LEN];
         let mut body = Vec::new();
+        let mut stored_before: HashMap<BoardId, u64> = HashMap::new();
         loop {
             if self.offset + FRAME_HEADER_LEN as u64 > end {
                 break;
@@ -172,7 +177,7 @@ impl CommitLog {
             if hasher.finalize() != crc {
                 break;
             }
-            let Some(batch) = decode_entries(&body, &mut recovered.entries) else {
+            let Some(entries) = decode_entries(&body) else {
                 // A frame with the right checksum that does not parse was not written by this
                 // store: it cannot be the torn end of the log.
                 return Err(damaged(
@@ -180,6 +185,24 @@ impl CommitLog {
                     &format!("frame {number} of generation {generation} passes its checksum but cannot be read"),
                 ));
             };
+            let mut batch = sled::Batch::default();
+            for (key, value) in entries {
+                recovered.entries += 1;
+                // An event sled holds already may be inside a chunk written from its board's
+                // tail (ADR 0011): not stored a second time on its own. sled holds a prefix of
+                // each board's stream, so that is every seq up to the board's stored head as it
+                // was before this replay.
+                if let Ok(ParsedKey::Event { board, seq }) = record::parse_key(key) {
+                    let held = match stored_before.entry(board) {
+                        Entry::Occupied(entry) => *entry.get(),
+                        Entry::Vacant(entry) => *entry.insert(super::stored_head(db, board)?),
+                    };
+                    if seq <= held {
+                        continue;
+                    }
+                }
+                batch.insert(key, value);
+            }
             db.apply_batch(batch)?;
             recovered.frames += 1;
             self.next += 1;
@@ -249,19 +272,18 @@ impl CommitLog {
     }
 }
 
-/// The entries of a frame as one sled batch; `None` when they do not parse.
-fn decode_entries(mut body: &[u8], count: &mut u64) -> Option<sled::Batch> {
-    let mut batch = sled::Batch::default();
+/// The entries of a frame, key and value; `None` when they do not parse.
+fn decode_entries(mut body: &[u8]) -> Option<Vec<(&[u8], &[u8])>> {
+    let mut entries = Vec::new();
     while !body.is_empty() {
         let key_len = u16::from_be_bytes(body.get(0..2)?.try_into().ok()?) as usize;
         let value_len = u32::from_be_bytes(body.get(2..6)?.try_into().ok()?) as usize;
         let key = body.get(ENTRY_HEADER_LEN..ENTRY_HEADER_LEN + key_len)?;
         let value = body.get(ENTRY_HEADER_LEN + key_len..ENTRY_HEADER_LEN + key_len + value_len)?;
-        batch.insert(key, value);
-        *count += 1;
+        entries.push((key, value));
         body = &body[ENTRY_HEADER_LEN + key_len + value_len..];
     }
-    Some(batch)
+    Some(entries)
 }
 
 /// Makes a new log: header and zeros written to a temporary file, synced, renamed into place,

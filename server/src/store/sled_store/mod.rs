@@ -208,9 +208,12 @@ pub struct StoreStats {
     pub syncs: u64,
     /// Checkpoints: sled made durable and the commit log started afresh, because it was full.
     pub checkpoints: u64,
-    /// Appends written to the commit log and applied to sled, synced or
-    /// still waiting for the syncer (which shares one sync among every group written while the last sync ran).
+    /// Appends written to the commit log and applied (to their boards' tails, or to sled), synced
+    /// or still waiting for the syncer (which shares one sync among every group written while the
+    /// last sync ran).
     pub written: u64,
+    /// Events the writer has put into sled in chunks of its boards' tails (ADR 0011).
+    pub chunked: u64,
     /// The events the acknowledgement count (`acknowledged`) covered when it was last synced: it
     /// catches up with the acknowledged events within a second, also when no append follows.
     pub watermark_durable: u64,
@@ -297,6 +300,10 @@ struct Shared {
     acknowledged: AtomicU64,
     /// The commands of each board looked at, for retries (see [`commands`]).
     commands: CommandIndex,
+    /// Each board's newest events, not in sled yet (see [`tail`]).
+    tails: tail::Tails,
+    /// Events the writer has put into sled as chunks of its boards' tails.
+    chunked: AtomicU64,
 }
 
 impl Shared {
@@ -518,6 +525,8 @@ impl SledStore {
             failure: Mutex::new(None),
             acknowledged: AtomicU64::new(acknowledged),
             commands: CommandIndex::default(),
+            tails: tail::Tails::default(),
+            chunked: AtomicU64::new(0),
         });
         let (sender, receiver) = mpsc::channel();
         let applied = Arc::new(Applied::default());
@@ -619,6 +628,7 @@ impl SledStore {
             syncs: shared.syncs.load(Ordering::Acquire),
             checkpoints: shared.checkpoints.load(Ordering::Acquire),
             written: shared.written.load(Ordering::Acquire),
+            chunked: shared.chunked.load(Ordering::Acquire),
             watermark_durable: shared.watermark_durable.load(Ordering::Acquire),
         }
     }
@@ -641,7 +651,17 @@ impl SledStore {
             RecordedHeads::default()
         });
         damage.extend(recorded.damage.iter().cloned());
-        let acknowledged = Acknowledged { events: Some(acknowledged), heads: &recorded.heads };
+        // The boards' tails, taken after the count and before the scan (see [`tail`]): sled need
+        // not hold what they hold yet. What leaves them meanwhile is in sled by then.
+        let tails = self.inner.shared.tails.extents();
+        let acknowledged = acknowledged.saturating_sub(tails.values().map(|(_, count)| count).sum());
+        let mut heads = recorded.heads.clone();
+        for (board, (first, _)) in tails {
+            if let Some(head) = heads.get_mut(&board) {
+                *head = (*head).min(first - 1);
+            }
+        }
+        let acknowledged = Acknowledged { events: Some(acknowledged), heads: &heads };
         let report = verify_tree(
             &self.inner.db,
             &self.inner.dir,
@@ -867,6 +887,8 @@ impl EventStore for SledStore {
         // small leaves of its tail, not among its chunks (ADR 0008). Should sled fail to read,
         // the walk forward places the failure.
         let quarantined: BTreeSet<BoardId> = self.quarantined().keys().copied().collect();
+        // The tails before sled: a board whose tail is empty by then has all its events in sled.
+        let in_tails = self.inner.shared.tails.boards();
         let mut boards = Vec::new();
         let start = vec![record::EVENT_PREFIX];
         let mut upper = vec![record::EVENT_PREFIX + 1];
@@ -879,7 +901,7 @@ impl EventStore for SledStore {
             let board = match last {
                 None => break,
                 Some(Ok((key, _))) => board_of_entry(&key)?,
-                Some(Err(_)) => return self.boards_forward(quarantined),
+                Some(Err(_)) => return self.boards_forward(quarantined, in_tails),
             };
             // A board whose first events are still waiting for their sync does not exist yet.
             if quarantined.contains(&board) || self.durable_head(board)? > 0 {
@@ -887,10 +909,7 @@ impl EventStore for SledStore {
             }
             upper = KeyRange::Events.bounds(board).0;
         }
-        boards.extend(quarantined);
-        boards.sort_unstable();
-        boards.dedup();
-        Ok(boards)
+        self.with_tails(boards, in_tails, quarantined)
     }
 
     fn command(&self, board: BoardId, command_id: CommandId) -> Result<Option<CommandRecord>, StoreError> {
@@ -939,13 +958,14 @@ impl EventStore for SledStore {
         let shared = &self.inner.shared;
         // Found by the background check, plus what was appended since the store opened (an
         // event appended while the check ran may be counted twice: this is an estimate), less
-        // what the compaction put into chunks meanwhile.
+        // what the compaction and the writer (its boards' tails) put into chunks meanwhile.
         let outside_chunks = self
             .inner
             .checks
             .outside_chunks()?
             .saturating_add(shared.events.load(Ordering::Acquire))
-            .saturating_sub(self.inner.compaction.counts().1);
+            .saturating_sub(self.inner.compaction.counts().1)
+            .saturating_sub(shared.chunked.load(Ordering::Acquire));
         let events = shared.acknowledged.load(Ordering::Acquire);
         Some(crate::store::TidyEstimate {
             outside_chunks: outside_chunks.min(events),
@@ -1017,51 +1037,61 @@ impl SledStore {
             return Ok(0);
         }
         let last = head.min(from.saturating_add(u64::try_from(limit - 1).unwrap_or(u64::MAX)));
-        let mut expected = from;
+        // The tail first, then sled: what leaves the tail meanwhile is in sled by then.
+        let tail = self.inner.shared.tails.records(board, from);
+        let expected = std::cell::Cell::new(from);
+        let mut step = |seq: u64, key: &[u8], value: &[u8]| {
+            if seq > last {
+                return Ok(ControlFlow::Break(()));
+            }
+            if seq != expected.get() {
+                return Err(damaged(
+                    board,
+                    expected.get(),
+                    format!("event missing (the next stored one is seq {seq})"),
+                ));
+            }
+            expected.set(seq + 1);
+            record(seq, key, value)
+        };
         // To the end of the board's range: the chunk holding `last` sorts after its event key.
         let end = KeyRange::Events.bounds(board).1;
         for item in self.inner.db.range(record::event_key(board, from).to_vec()..end) {
-            if expected > last {
+            if expected.get() > last {
                 // Done: the entry after `last` is not read, so damage there does not matter.
                 return Ok(last);
             }
             let (key, value) = item.map_err(|error| self.located(error.into(), Some(board)))?;
-            let at = expected;
-            let read = chunks::each_in_entry(
-                board,
-                &key,
-                &value,
-                expected,
-                |seq, key, value| {
-                    if seq > last {
-                        return Ok(ControlFlow::Break(()));
-                    }
-                    if seq != expected {
-                        return Err(damaged(
-                            board,
-                            expected,
-                            format!("event missing (the next stored one is seq {seq})"),
-                        ));
-                    }
-                    expected += 1;
-                    record(seq, key, value)
-                },
-                |problem| damaged(board, at, problem),
-            )?;
+            let at = expected.get();
+            let read =
+                chunks::each_in_entry(board, &key, &value, at, &mut step, |problem| damaged(board, at, problem))?;
             if read.is_break() {
                 // Either past `last`, or `record` stopped at the seq before `expected`.
-                return Ok((expected - 1).min(last));
+                return Ok((expected.get() - 1).min(last));
             }
         }
-        if expected <= last {
-            return Err(damaged(board, expected, format!("event missing (the head is seq {head})")));
+        for (seq, key, value) in &tail {
+            if expected.get() > last {
+                return Ok(last);
+            }
+            // Read from sled already, when it left the tail while sled was read.
+            if *seq >= expected.get() && step(*seq, key, value)?.is_break() {
+                return Ok((expected.get() - 1).min(last));
+            }
+        }
+        if expected.get() <= last {
+            return Err(damaged(board, expected.get(), format!("event missing (the head is seq {head})")));
         }
         Ok(last)
     }
 
     /// [`EventStore::boards`] walking forward from board to board by their first keys, which
     /// places a failure of sled to read on the quarantined board it belongs to.
-    fn boards_forward(&self, quarantined: BTreeSet<BoardId>) -> Result<Vec<BoardId>, StoreError> {
+    fn boards_forward(
+        &self,
+        quarantined: BTreeSet<BoardId>,
+        in_tails: Vec<BoardId>,
+    ) -> Result<Vec<BoardId>, StoreError> {
         let mut boards = Vec::new();
         let mut lower = Bound::Included(vec![record::EVENT_PREFIX]);
         loop {
@@ -1095,7 +1125,22 @@ impl SledStore {
             }
             lower = Bound::Included(KeyRange::Events.bounds(board).1);
         }
-        // A quarantined board may have lost every event.
+        self.with_tails(boards, in_tails, quarantined)
+    }
+
+    /// The boards found in sled, with those whose events are all still in their tails (see
+    /// [`tail`]) and those in quarantine (which may have lost every event), in order.
+    fn with_tails(
+        &self,
+        mut boards: Vec<BoardId>,
+        in_tails: Vec<BoardId>,
+        quarantined: BTreeSet<BoardId>,
+    ) -> Result<Vec<BoardId>, StoreError> {
+        for board in in_tails {
+            if !quarantined.contains(&board) && self.durable_head(board)? > 0 {
+                boards.push(board);
+            }
+        }
         boards.extend(quarantined);
         boards.sort_unstable();
         boards.dedup();
@@ -1201,6 +1246,7 @@ mod log;
 mod rewrite;
 mod scan;
 mod space;
+mod tail;
 mod upgrade;
 mod writer;
 
@@ -1269,6 +1315,56 @@ mod tests {
         assert_eq!(answers(&store, vec![retry]), ["Ok(AlreadyAppended { first: 1, last: 1 })"]);
         let next = card(board, 12, 1, ExpectedVersion::Exact(2));
         assert_eq!(answers(&store, vec![next]), ["Ok(Appended { first: 3, last: 3 })"]);
+    }
+
+    /// What a crash leaves once the writer has put part of a board's tail into sled as a chunk
+    /// (ADR 0011): the log's frames hold every event since the checkpoint, sled the chunk.
+    /// Opening applies the frames once: the events the chunk holds are not stored again.
+    #[test]
+    fn opening_after_a_crash_stores_the_log_beside_the_chunks_of_tails_once() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("events");
+        let board = BoardId(Uuid::from_u128(1));
+        // A store made and closed: sled's files, an empty log, the acknowledgement files.
+        drop(SledStore::open(&path, StoreOptions::default()).expect("opens"));
+        let requests: Vec<AppendRequest> =
+            (1..=10u64).map(|seq| card(board, 100 + u128::from(seq), 1, ExpectedVersion::Exact(seq - 1))).collect();
+        {
+            let opened = open_sled(&path).expect("sled opens");
+            let (mut log, _) = CommitLog::open(&path, &opened.db, || Ok(())).expect("the log opens");
+            let records: Vec<([u8; record::EVENT_KEY_LEN], Vec<u8>)> = (1..=10u64)
+                .zip(&requests)
+                .map(|(seq, request)| {
+                    let key = record::event_key(board, seq);
+                    (key, record::encode_event(&key, &EnvelopeRef::of(request, &request.events[0])).expect("encodes"))
+                })
+                .collect();
+            for (key, value) in &records {
+                log.append([(&key[..], value.as_slice())]).expect("a frame");
+            }
+            let key = record::chunk_key(board, 6);
+            let firsts: Vec<&[u8]> = records[..6].iter().map(|(_, value)| value.as_slice()).collect();
+            opened.db.insert(&key[..], record::encode_chunk(&key, 1, &firsts)).expect("a chunk");
+            opened.db.flush().expect("flushes");
+        }
+        let store = SledStore::open(&path, StoreOptions::default()).expect("reopens");
+        let read: Vec<(u64, CommandId)> =
+            store.read(board, 1, 100).expect("reads").iter().map(|event| (event.seq, event.command_id)).collect();
+        let written: Vec<(u64, CommandId)> =
+            (1..=10u64).zip(requests.iter().map(|request| request.command_id)).collect();
+        assert_eq!(read, written);
+        assert!(store.verify().is_empty(), "{:?}", store.verify());
+        drop(store);
+        let opened = open_sled(&path).expect("sled opens");
+        let keys: Vec<ParsedKey> = opened
+            .db
+            .scan_prefix(record::event_prefix(board))
+            .keys()
+            .map(|key| record::parse_key(&key.expect("reads")).expect("a key the store writes"))
+            .collect();
+        let mut expected = vec![ParsedKey::Chunk { board, last: 6 }];
+        expected.extend((7..=10).map(|seq| ParsedKey::Event { board, seq }));
+        assert_eq!(keys, expected, "the chunk, and the events after it from the log");
     }
 
     /// A record that passes its checksum is opened without decoding; `verify` still decodes it.

@@ -129,7 +129,8 @@ pub(super) struct Written {
 /// A group's records on their way into sled, after its frame went to the log.
 pub(super) struct ToApply {
     entries: Vec<([u8; record::EVENT_KEY_LEN], Vec<u8>)>,
-    /// Each board's head once the group is applied (left empty when the compaction is off).
+    /// Each board's head once the group is applied (left empty for a group in the log, whose
+    /// events go into the tails).
     heads: Vec<(BoardId, u64)>,
     runs: Vec<usize>,
     appends: u64,
@@ -393,9 +394,10 @@ impl Writer {
             };
             match logged {
                 Ok(logged) => {
-                    let heads = match self.compaction {
-                        Some(_) => boards.iter().map(|(board, (_, after))| (*board, *after)).collect(),
-                        None => Vec::new(),
+                    // Only a group stored as events (too large for the log) needs them.
+                    let heads = match logged {
+                        false => boards.iter().map(|(board, (_, after))| (*board, *after)).collect(),
+                        true => Vec::new(),
                     };
                     to_apply = Some(ToApply { entries, heads, runs, appends, logged });
                 }
@@ -428,6 +430,10 @@ impl Writer {
     /// Every group written to the log so far is applied: the writer applies each group before it
     /// plans the next.
     pub(super) fn checkpoint(&mut self) -> Result<(), StoreError> {
+        // Every tail into sled first: the log's next generation no longer holds its events.
+        for board in self.shared.tails.boards() {
+            self.write_tail(board)?;
+        }
         self.sled_sync.sync(&self.db)?;
         self.log.start_generation(self.log.next_generation())?;
         self.shared.checkpoints.fetch_add(1, Ordering::AcqRel);
@@ -446,46 +452,75 @@ impl Writer {
             && failed(&self.shared).is_none()
         {
             self.hook.before_apply();
-            if let Err(error) = self.apply(&to_apply) {
+            if let Err(error) = self.apply(to_apply) {
                 fail(&self.shared, format!("writing to {} failed: {error}", self.dir.display()));
             }
         }
         self.applied.mark(number);
     }
 
-    fn apply(&mut self, to_apply: &ToApply) -> Result<(), StoreError> {
+    fn apply(&mut self, to_apply: ToApply) -> Result<(), StoreError> {
         let ToApply { entries, heads, runs, appends, logged } = to_apply;
-        // One insert per event, and a sled batch only around the events of one append: sled
-        // recovers a prefix of its inserts, so it never keeps part of a command, and the commit
-        // log's frame keeps the group whole. A batch per group would cost more than it saves:
-        // sled rolls its I/O buffer before and after every batch (a write and a
-        // `sync_file_range` each, on its I/O threads), where single inserts fill the buffer.
-        let mut rest = &entries[..];
-        for &count in runs {
-            let (append, after) = rest.split_at(count.min(rest.len()));
-            rest = after;
-            match append {
-                [(key, value)] => {
-                    self.db.insert(&key[..], value.as_slice())?;
-                }
-                events => {
-                    let mut batch = sled::Batch::default();
-                    for (key, value) in events {
-                        batch.insert(&key[..], value.as_slice());
+        if logged {
+            // Durable in the log already: each event goes to the end of its board's tail, and a
+            // full tail into sled as one chunk ([`super::tail`], ADR 0011).
+            for (key, value) in entries {
+                let (board, seq) = match record::parse_key(&key) {
+                    Ok(ParsedKey::Event { board, seq }) => (board, seq),
+                    other => {
+                        return Err(StoreError::Failed(format!("the writer planned a key it cannot store: {other:?}")));
                     }
-                    self.db.apply_batch(batch)?;
+                };
+                if self.shared.tails.would_overflow(board, value.len()) {
+                    self.write_tail(board)?;
+                }
+                if self.shared.tails.push(board, seq, key, value) {
+                    self.write_tail(board)?;
+                }
+            }
+        } else {
+            // Too large for the log: into sled as events, after the tails of its boards (sled
+            // holds a prefix of each stream), and durable in sled itself before the syncer
+            // answers it. One insert per event, and a sled batch around the events of one
+            // append: sled recovers a prefix of its inserts, so it never keeps part of a command.
+            let boards: HashSet<BoardId> = heads.iter().map(|(board, _)| *board).collect();
+            for board in boards {
+                self.write_tail(board)?;
+            }
+            let mut rest = &entries[..];
+            for &count in &runs {
+                let (append, after) = rest.split_at(count.min(rest.len()));
+                rest = after;
+                let mut batch = sled::Batch::default();
+                for (key, value) in append {
+                    batch.insert(&key[..], value.as_slice());
+                }
+                self.db.apply_batch(batch)?;
+            }
+            self.sled_sync.sync(&self.db)?;
+            // Events on their own in sled: the compaction may put them into chunks once settled.
+            if self.compaction.is_some() {
+                for (board, head) in heads {
+                    let unsettled = self.unsettled.entry(board).or_insert(0);
+                    *unsettled = (*unsettled).max(head);
                 }
             }
         }
-        if !logged {
-            // Too large for the log: durable in sled itself before the syncer answers it.
-            self.sled_sync.sync(&self.db)?;
-        }
-        self.shared.written.fetch_add(*appends, Ordering::AcqRel);
-        for (board, head) in heads {
-            let unsettled = self.unsettled.entry(*board).or_insert(0);
-            *unsettled = (*unsettled).max(*head);
-        }
+        self.shared.written.fetch_add(appends, Ordering::AcqRel);
+        Ok(())
+    }
+
+    /// Writes the board's tail into sled as one chunk, then takes it out of the tail (in that
+    /// order: see [`super::tail`]).
+    fn write_tail(&mut self, board: BoardId) -> Result<(), StoreError> {
+        let records = self.shared.tails.to_write(board);
+        let Some(&(first, ..)) = records.first() else { return Ok(()) };
+        let last = first + records.len() as u64 - 1;
+        let key = record::chunk_key(board, last);
+        let borrowed: Vec<&[u8]> = records.iter().map(|(_, _, value)| value.as_slice()).collect();
+        self.db.insert(&key[..], record::encode_chunk(&key, first, &borrowed))?;
+        self.shared.tails.written(board, records.len());
+        self.shared.chunked.fetch_add(records.len() as u64, Ordering::AcqRel);
         Ok(())
     }
 }
