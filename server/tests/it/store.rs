@@ -152,23 +152,45 @@ pub(crate) fn raw_sled(dir: &Path) -> OpenedSled {
 
 /// [`raw_sled`], with every chunk of events turned back into one sled entry per event: what a
 /// store wrote before it kept its boards' newest events in tails (ADR 0011), and what opening
-/// still writes of the commit log. The damage these tests make is to single events.
+/// still writes of the commit log. The damage these tests make is to single events. The entries
+/// go into a fresh sled, which then takes the place of the old one, so the file holds no copy of
+/// a chunk: sled's file looks as if a store had written the events one by one.
 pub(crate) fn raw_sled_events(dir: &Path) -> OpenedSled {
-    let db = raw_sled(dir);
-    let chunks: Vec<(sled::IVec, sled::IVec)> = db
-        .iter()
-        .map(|item| item.expect("sled reads"))
-        .filter(|(key, _)| matches!(record::parse_key(key), Ok(record::ParsedKey::Chunk { .. })))
-        .collect();
-    for (key, value) in chunks {
-        let chunk = record::decode_chunk(&key, &value).expect("a sound chunk");
-        for (_, event_key, bytes) in chunk.records() {
-            db.insert(event_key, bytes).expect("writes");
+    let mut entries: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    {
+        let db = raw_sled(dir);
+        for item in db.iter() {
+            let (key, value) = item.expect("sled reads");
+            match record::parse_key(&key) {
+                Ok(record::ParsedKey::Chunk { .. }) => {
+                    let chunk = record::decode_chunk(&key, &value).expect("a sound chunk");
+                    entries.extend(chunk.records().map(|(_, event_key, bytes)| (event_key.to_vec(), bytes.to_vec())));
+                }
+                _ => entries.push((key.to_vec(), value.to_vec())),
+            }
         }
-        db.remove(&key).expect("removes");
     }
-    db.flush().expect("flushes");
-    db
+    let fresh = dir.with_extension("events-only");
+    {
+        let db = raw_sled(&fresh);
+        for (key, value) in entries {
+            db.insert(key, value).expect("writes");
+        }
+        db.flush().expect("flushes");
+    }
+    for entry in std::fs::read_dir(dir).expect("lists the store") {
+        let path = entry.expect("lists").path();
+        let name = path.file_name().and_then(|name| name.to_str()).unwrap_or_default().to_owned();
+        if name == "db" || name == "conf" || name == "blobs" || name.starts_with("snap.") {
+            if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) }.expect("removes");
+        }
+    }
+    for entry in std::fs::read_dir(&fresh).expect("lists the fresh sled") {
+        let path = entry.expect("lists").path();
+        std::fs::rename(&path, dir.join(path.file_name().expect("a name"))).expect("moves");
+    }
+    std::fs::remove_dir(&fresh).expect("removes the fresh sled's directory");
+    raw_sled(dir)
 }
 
 /// A sync hook that holds syncs until the test lets them go, and can make them fail.
@@ -1021,24 +1043,23 @@ fn a_node_sled_cannot_read_in_an_older_segment_is_pinned_on_its_board() {
         at += 1;
     }
     let newest = *places[&(records - 1)].last().expect("the last record is in the file");
-    // A record sled holds in one place only, in a segment other than the newest one: the node
-    // holding it is read from there and nowhere else.
+    // A record sled holds only outside the newest segment: the node holding it is read from
+    // there and nowhere else. Every copy is damaged (sled may have written the record more than
+    // once, in nodes it no longer uses), so the one sled reads is too.
     let (n, at) = places
         .iter()
-        .filter_map(|(n, at)| match at[..] {
-            [at] if at / segment != newest / segment => Some((*n, at)),
-            _ => None,
-        })
+        .filter(|(_, at)| at.iter().all(|at| at / segment != newest / segment))
         .nth(3)
-        .unwrap_or_else(|| {
-            panic!("no record stored once outside the newest segment ({} bytes): {places:?}", bytes.len())
-        });
-    bytes[at + 4] ^= 0x01;
+        .map(|(n, at)| (*n, at.clone()))
+        .unwrap_or_else(|| panic!("no record stored outside the newest segment ({} bytes): {places:?}", bytes.len()));
+    for at in &at {
+        bytes[at + 4] ^= 0x01;
+    }
     std::fs::write(&db_path, &bytes).expect("writes the db file");
 
     let store = match SledStore::open(&scratch.dir, StoreOptions::default()) {
         Ok(store) => store,
-        Err(error) => panic!("the store opens with board 1 in quarantine (record {n} damaged at {at}): {error:#?}"),
+        Err(error) => panic!("the store opens with board 1 in quarantine (record {n} damaged at {at:?}): {error:#?}"),
     };
     // The node is in the middle of board 1's records: the background check finds it.
     store.wait_for_background_check();

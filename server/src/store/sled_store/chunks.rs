@@ -20,11 +20,14 @@
 //! of its file when it opens. So it runs only when [`StoreOptions::compaction`] asks for it
 //! (`kipina serve --compact-when-quiet-ms`); the trials run with it, so it stays correct.
 //!
-//! A thread of the lowest priority rewrites each board's *settled* events into chunks of up to
-//! [`CHUNK_EVENTS`] events and [`CHUNK_BYTES`] bytes of records: it inserts the chunk, then
-//! removes its events from the last one back. Settled means durable in sled and no longer in the
-//! commit log: what opening found (opening applies the log and starts a new generation), and
-//! what the writer had applied at each checkpoint since. The log's frames are applied to sled
+//! Since ADR 0011 the writer puts new events into chunks itself, straight from its boards'
+//! tails ([`super::tail`]); what is left stored one entry per event is older data, what opening
+//! applied from the commit log, and groups too large for the log. A thread of the lowest
+//! priority rewrites each board's *settled* events of that kind after its last chunk into chunks
+//! of up to [`CHUNK_EVENTS`] events and [`CHUNK_BYTES`] bytes of records: it inserts the chunk,
+//! then removes its events from the last one back. Settled means durable in sled and no longer in
+//! the commit log: what opening found (opening applies the log and starts a new generation), and
+//! the groups too large for the log that the writer stored at each checkpoint since. The log's frames are applied to sled
 //! again at the next open, and only the current generation's, so an event in a chunk is never
 //! written again as an event of its own. sled recovers a prefix of its operations after a crash
 //! or a power cut, so what it keeps of a chunk's writing is nothing, or the chunk and some of its
@@ -41,7 +44,7 @@
 //!
 //! The thread starts once the background check after opening is done, so the two do not load
 //! the same cold nodes side by side while the first boards are loaded. Only a board's full runs
-//! are compacted, so its tail stays one entry per event and appends are unchanged. Each event's
+//! are compacted. Each event's
 //! record is checked (checksum, seq) before it goes into a chunk; the first problem stops the
 //! board's compaction, and the damage stays where the checks find it. A board in quarantine is
 //! left alone.

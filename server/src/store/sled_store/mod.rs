@@ -1,25 +1,28 @@
-//! The sled-backed event store: one sled tree, one sled entry per event, a commit log in front
-//! of it, a writer thread and a syncer thread, a real `fdatasync` shared by every group written
-//! while the last one ran.
+//! The sled-backed event store: one sled tree, each board's events in chunks of up to 64 (one
+//! entry each for some, see below), a commit log in front of it, a writer thread and a syncer
+//! thread, a real `fdatasync` shared by every group written while the last one ran.
 //!
 //! # Shape
 //!
-//! All events live in sled's default tree, one entry each, with their command id in the
-//! record's header (key layout and formats in [`super::record`]; ADR 0005), until a compaction
-//! thread moves a board's settled events into chunks of up to 64 ([`chunks`], ADR 0008); which
-//! commands a board holds is learned from those headers ([`commands`]). Every write goes through a single
-//! writer thread that owns the sequence numbers: [`EventStore::append`] checks the request and
-//! encodes its events' records on the caller's thread (everything that needs no sequence
-//! number), sends them over a channel and returns a ticket. The writer takes one request, drains
-//! whatever else is already queued (group commit), plans the whole group (sequence numbers,
-//! checksums, command ids), writes it as one frame of the commit log ([`log`], ADR 0007), hands
-//! it to the syncer thread, and applies it to sled without flushing sled (an insert per event)
-//! while the syncer syncs; then it goes on with the next group at once (pipelining; see
-//! [`writer`]). The syncer calls `fdatasync` on the commit log, covering every group written so
-//! far, waits until the writer has applied them, and only then answers them: one sync is shared
-//! by every append written while the previous sync was running. The
-//! appends of one [`EventStore::append_all`] (a board's batch of commands) travel as one request,
-//! so they are always in the same group.
+//! All events live in sled's default tree, with their command id in each record's header (key
+//! layout and formats in [`super::record`]; ADR 0005). The writer puts them there in chunks of up
+//! to 64 events ([`tail`], ADR 0011; the chunk format of ADR 0008): each board's newest events
+//! wait in a *tail* in memory until they fill a chunk or a checkpoint comes. Events are stored
+//! one sled entry each where a data directory from before ADR 0011 holds them so, where opening
+//! applied the commit log's frames after a crash, and for a group too large for the log; which
+//! commands a board holds is learned from the records' headers ([`commands`]). Every write goes
+//! through a single writer thread that owns the sequence numbers: [`EventStore::append`] checks
+//! the request and encodes its events' records on the caller's thread (everything that needs no
+//! sequence number), sends them over a channel and returns a ticket. The writer takes one
+//! request, drains whatever else is already queued (group commit), plans the whole group
+//! (sequence numbers, checksums, command ids), writes it as one frame of the commit log ([`log`],
+//! ADR 0007), hands it to the syncer thread, and applies it (into the tails, a full tail into
+//! sled as one chunk, without flushing sled) while the syncer syncs; then it goes on with the
+//! next group at once (pipelining; see [`writer`]). The syncer calls `fdatasync` on the commit
+//! log, covering every group written so far, waits until the writer has applied them, and only
+//! then answers them: one sync is shared by every append written while the previous sync was
+//! running. The appends of one [`EventStore::append_all`] (a board's batch of commands) travel
+//! as one request, so they are always in the same group.
 //!
 //! sled 0.34's own `flush` ends in `sync_file_range`, which writes the pages out but neither
 //! flushes the drive's cache nor the file's size, so it survives a process crash but not a
@@ -92,12 +95,13 @@
 //!
 //! # Durable visibility
 //!
-//! Reads go straight to sled from the caller's thread, but they never show events that are not
-//! durable yet: sled makes a batch visible as soon as it is applied, before the sync. The store
-//! keeps a map of durable heads (the `watch` senders behind [`EventStore::subscribe`]); the
-//! invariant is that a board either has an entry holding its durable head, or has no unsynced
-//! events in sled. The writer adds an entry for every board of a group before applying the
-//! group's batch, and the syncer raises it after the sync; readers cap what they return at that head.
+//! Reads go straight to the board's tail and then sled from the caller's thread ([`tail`]), but
+//! they never show events that are not durable yet: an event is in its tail (and a full tail in
+//! sled) as soon as its group is applied, before the sync. The store keeps a map of durable
+//! heads (the `watch` senders behind [`EventStore::subscribe`]); the invariant is that a board
+//! either has an entry holding its durable head, or has no unsynced events in its tail or sled.
+//! The writer adds an entry for every board of a group before applying the group, and the
+//! syncer raises it after the sync; readers cap what they return at that head.
 //!
 //! # Handles and shutdown
 //!

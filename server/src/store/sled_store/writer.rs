@@ -5,31 +5,34 @@
 //! group (sequence numbers, checksums, command ids: each command is looked up and noted in the
 //! command index in one step, [`CommandIndex::find_or_note`]), writes its records as one frame
 //! of the commit log ([`super::log`], ADR 0007), and hands the group to the syncer; then, while
-//! the syncer syncs the frame, it applies the records to sled (without flushing sled; an insert
-//! per event, a sled batch around one append's events) and counts the group as applied
-//! ([`Applied`]). Then it goes straight on with the next group. When the log
-//! is full it first checkpoints: sled's flush and an `fdatasync` of sled's file make everything
-//! applied durable in sled, and the log starts a new generation. A group too large for the log
-//! is written to sled and synced there instead.
+//! the syncer syncs the frame, it applies the records: each goes to the end of its board's tail,
+//! and a tail that fills a chunk goes into sled as one entry, without flushing sled
+//! ([`super::tail`], ADR 0011). Then it counts the group as applied ([`Applied`]) and goes
+//! straight on with the next group. When the log is full it first checkpoints: every tail into
+//! sled as a chunk, then sled's flush and an `fdatasync` of sled's file make everything applied
+//! durable in sled, and the log starts a new generation. A group too large for the log is
+//! written to sled as events (after its boards' tails) and synced there instead.
 //!
 //! The **syncer** takes every group handed to it so far and makes them durable with one
 //! `fdatasync` of the commit log, a sync that began after each of them was written; then it
-//! waits until the writer has applied those groups, so that a reader finds in sled every event
-//! below a durable head; then it raises the acknowledgement files, publishes the new durable
+//! waits until the writer has applied those groups, so that a reader finds in the tails or sled
+//! every event below a durable head; then it raises the acknowledgement files, publishes the new durable
 //! heads and answers every append of those groups, in order. sled is not what makes a group
-//! durable (the log is, and opening applies the log's frames to sled again), so its inserts
-//! need not come before the sync, only before the answers; applying while the sync runs takes
-//! the sync off a group's wait. While it syncs, the writer has the next groups written, and
+//! durable (the log is, and opening applies the log's frames to sled again), so applying need
+//! not come before the sync, only before the answers; applying while the sync runs takes the
+//! sync off a group's wait. While it syncs, the writer has the next groups written, and
 //! they share the next sync. With `group_commit` off it syncs each group on its own. A lone
 //! append when no group is waiting for the syncer is applied, synced and answered by the writer
 //! itself, which saves it the syncer's wake-up (one writer's latency); the syncer's state is
 //! behind a lock both threads take, and answers stay in order because nothing earlier is
 //! unanswered then.
 //!
-//! (Applying on a third thread was measured and is slower on two cores: 256 writers went from
-//! about 88,000 to about 66,000 events/s with glibc's allocator, and, measured again with
-//! mimalloc, from 150,000-187,000 to 110,000-123,000 (`kipina-bench appends --writers 256`, two
-//! runs each): the process spent 11-13 µs per event instead of 7.6-9.9.)
+//! (Applying on a third thread was measured, when it meant an insert into sled per event, and
+//! was slower on two cores: 256 writers went from about 88,000 to about 66,000 events/s with
+//! glibc's allocator, and, measured again with mimalloc, from 150,000-187,000 to 110,000-123,000
+//! (`kipina-bench appends --writers 256`, two runs each): the process spent 11-13 µs per event
+//! instead of 7.6-9.9. The tails of ADR 0011 took the writer from about 5.5 µs per event to
+//! about 2.)
 //!
 //! A failed write, apply, checkpoint or sync fails the store for good (see the module docs): the
 //! thread that saw it records why in [`Shared::failure`], and from then on every group planned
