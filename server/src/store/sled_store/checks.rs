@@ -391,9 +391,8 @@ impl SledStore {
         }
         // Nothing has been appended to the board since opening (an append checks it first), so
         // its whole range is what opening found; a write racing this read was checked by its
-        // own append's check, and is read here without being visited.
-        // The tail too, taken before sled is read (see `tail`): it holds events only when an
-        // append that checked the board itself was stored while this read began.
+        // own append's check, and is read here without being visited. Such a write may still
+        // be in the board's tail, which is taken before sled is read (see `tail`).
         let tail = self.inner.shared.tails.records(board, 1);
         let (start, end) = KeyRange::Events.bounds(board);
         let expected = std::cell::Cell::new(1u64);

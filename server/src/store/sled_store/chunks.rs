@@ -27,12 +27,12 @@
 //! of up to [`CHUNK_EVENTS`] events and [`CHUNK_BYTES`] bytes of records: it inserts the chunk,
 //! then removes its events from the last one back. Settled means durable in sled and no longer in
 //! the commit log: what opening found (opening applies the log and starts a new generation), and
-//! the groups too large for the log that the writer stored at each checkpoint since. The log's frames are applied to sled
-//! again at the next open, and only the current generation's, so an event in a chunk is never
-//! written again as an event of its own. sled recovers a prefix of its operations after a crash
-//! or a power cut, so what it keeps of a chunk's writing is nothing, or the chunk and some of its
-//! first events, which read whole (see above); the thread removes such leftovers when it next
-//! looks at the board. One sled batch per chunk would keep it whole, but a batch takes sled's
+//! the groups too large for the log that the writer stored at each checkpoint since. The log's
+//! frames are applied to sled again at the next open, and only the current generation's, so an
+//! event in a chunk is never written again as an event of its own. sled recovers a prefix of its
+//! operations after a crash or a power cut, so what it keeps of a chunk's writing is nothing, or
+//! the chunk and some of its first events, which read whole (see above); the thread removes such
+//! leftovers when it next looks at the board. One sled batch per chunk would keep it whole, but a batch takes sled's
 //! global lock, which held up the writer's inserts behind this thread of the lowest priority:
 //! 256 writers fell from about 75,000 to 24,000-32,000 events/s (`kipina-bench appends`).
 //!
@@ -44,10 +44,9 @@
 //!
 //! The thread starts once the background check after opening is done, so the two do not load
 //! the same cold nodes side by side while the first boards are loaded. Only a board's full runs
-//! are compacted. Each event's
-//! record is checked (checksum, seq) before it goes into a chunk; the first problem stops the
-//! board's compaction, and the damage stays where the checks find it. A board in quarantine is
-//! left alone.
+//! are compacted. Each event's record is checked (checksum, seq) before it goes into a chunk;
+//! the first problem stops the board's compaction, and the damage stays where the checks find
+//! it. A board in quarantine is left alone.
 
 use super::*;
 

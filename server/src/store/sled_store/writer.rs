@@ -16,8 +16,8 @@
 //! The **syncer** takes every group handed to it so far and makes them durable with one
 //! `fdatasync` of the commit log, a sync that began after each of them was written; then it
 //! waits until the writer has applied those groups, so that a reader finds in the tails or sled
-//! every event below a durable head; then it raises the acknowledgement files, publishes the new durable
-//! heads and answers every append of those groups, in order. sled is not what makes a group
+//! every event below a durable head; then it raises the acknowledgement files, publishes the new
+//! durable heads and answers every append of those groups, in order. sled is not what makes a group
 //! durable (the log is, and opening applies the log's frames to sled again), so applying need
 //! not come before the sync, only before the answers; applying while the sync runs takes the
 //! sync off a group's wait. While it syncs, the writer has the next groups written, and
